@@ -1,0 +1,30 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+)
+
+// Cache is the rebuildable key-value store of the pipeline: the "seen" cache,
+// publish reservations, HTTP validators and next-poll times. Redis backs it
+// in a cluster, a JetStream KV bucket in the embedded default. Losing every
+// key costs refetches and index look-ups, never a duplicate or a lost item.
+//
+// Keys are opaque strings chosen by the pipeline; an implementation may hash
+// or prefix them. Values are short strings. Implementations are safe for
+// concurrent use. Every error is a store failure (connection, timeout) that
+// the caller treats as "retry later"; an absent key is not an error.
+type Cache interface {
+	// Get returns the value of key and true, or "" and false when the key is
+	// absent or expired.
+	Get(ctx context.Context, key string) (string, bool, error)
+	// Set stores value under key for ttl, replacing any earlier value and
+	// restarting its expiry.
+	Set(ctx context.Context, key, value string, ttl time.Duration) error
+	// Reserve stores value under key for ttl only when the key is absent and
+	// reports whether it did (Redis SET NX). A false result with a nil error
+	// means another writer holds the key.
+	Reserve(ctx context.Context, key, value string, ttl time.Duration) (bool, error)
+	// Delete removes key; deleting an absent key is not an error.
+	Delete(ctx context.Context, key string) error
+}
