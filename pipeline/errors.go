@@ -1,0 +1,24 @@
+package pipeline
+
+import "errors"
+
+var (
+	// ErrNotAFeed is returned by ParseFeed when the body is empty, an HTML
+	// page, or XML or JSON of some other kind. Fetching the same URL again
+	// gives the same answer, so callers treat it as a permanent failure.
+	ErrNotAFeed = errors.New("document is not a feed")
+
+	// ErrUnparseable is returned by ParseFeed when the body looks like a
+	// feed but stays broken after every repair, for example a document cut
+	// off before its first complete item.
+	ErrUnparseable = errors.New("feed is unparseable")
+
+	// ErrInvalidItem is wrapped by the per-item errors in
+	// ParseResult.Rejected and returned by NormaliseItem for an item that
+	// has neither a title, a link nor any content.
+	ErrInvalidItem = errors.New("invalid item")
+
+	// ErrReserved means the item's key is reserved by another writer; retry
+	// later, it is not a duplicate.
+	ErrReserved = errors.New("item key reserved by another writer")
+)
