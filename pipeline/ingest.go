@@ -1,0 +1,207 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Result is what ingesting one item did.
+type Result string
+
+// Ingest results. ResultRetry is not a rejection: the item was neither
+// published nor recorded and the next poll offers it again.
+const (
+	ResultCreated   Result = "created"
+	ResultUpdated   Result = "updated"
+	ResultDuplicate Result = "duplicate"
+	ResultRetry     Result = "retry"
+)
+
+// Cache key prefixes. The seen key stores the content hash last published
+// for an item; the reservation key guards the window between the dedup
+// check and the index write.
+const (
+	seenKeyPrefix    = "seen:"
+	reserveKeyPrefix = "reserve:"
+)
+
+var itemsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "syndic_items_total",
+	Help: "Items offered to the pipeline, by result (created, updated, duplicate, retry).",
+}, []string{"result"})
+
+// Publisher is the part of a JetStream context the ingester needs.
+type Publisher interface {
+	PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error)
+}
+
+// IngesterOptions configures an Ingester. SubjectPrefix is followed by
+// ".<partner>" on each event.
+type IngesterOptions struct {
+	Cache         Cache
+	Index         *Index
+	Publisher     Publisher
+	SubjectPrefix string
+	// SeenTTL is how long the cache remembers an item after its last
+	// sighting. It must be at least the stream's max age, so the cache never
+	// forgets an item whose event the stream still holds.
+	SeenTTL time.Duration
+	// ReserveTTL bounds how long a crashed writer blocks an item. 30 s
+	// covers a publish acknowledgement plus an index write with retries.
+	ReserveTTL time.Duration
+	Logger     *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Ingester deduplicates normalised items and publishes the new and changed
+// ones as events. It is safe for concurrent use; the reservation keeps two
+// writers of one item apart.
+type Ingester struct {
+	o IngesterOptions
+}
+
+// NewIngester returns an ingester with o, filling zero TTLs with defaults.
+func NewIngester(o IngesterOptions) *Ingester {
+	if o.ReserveTTL <= 0 {
+		o.ReserveTTL = 30 * time.Second
+	}
+	if o.SeenTTL <= 0 {
+		o.SeenTTL = 91 * 24 * time.Hour
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Ingester{o: o}
+}
+
+// Ingest runs one item through dedup and publish and returns what happened.
+// An error means the item was not recorded: ResultRetry with ErrReserved
+// when another writer holds it, or a store or publish failure. In both
+// cases the caller must not store the feed's HTTP validators, so the next
+// poll fetches the item again.
+func (g *Ingester) Ingest(ctx context.Context, it *Item) (Result, error) {
+	seenKey := seenKeyPrefix + it.ID
+	hash, ok, err := g.o.Cache.Get(ctx, seenKey)
+	if err != nil {
+		return ResultRetry, fmt.Errorf("checking seen cache for item %s: %w", it.ID, err)
+	}
+	if ok && hash == it.ContentHash {
+		return g.duplicate(ctx, seenKey, it)
+	}
+	entry, found, err := g.o.Index.Get(ctx, it.ID)
+	if err != nil {
+		return ResultRetry, err
+	}
+	if found && entry.Hash == it.ContentHash {
+		return g.duplicate(ctx, seenKey, it)
+	}
+	return g.publish(ctx, it, entry, found)
+}
+
+// duplicate refreshes the seen key, so an item the feed keeps listing is
+// remembered for SeenTTL after its last sighting.
+func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item) (Result, error) {
+	itemsTotal.WithLabelValues(string(ResultDuplicate)).Inc()
+	if err := g.o.Cache.Set(ctx, seenKey, it.ContentHash, g.o.SeenTTL); err != nil {
+		// The item is a duplicate whatever the cache says; a failed refresh
+		// costs an index look-up next time.
+		g.o.Logger.Debug("seen cache refresh failed", "item_id", it.ID, "error", err)
+	}
+	return ResultDuplicate, nil
+}
+
+// publish reserves the item, publishes its event and records it. The
+// reservation is released on every error, so a failed publish is retried
+// by the next poll instead of blocking the item for ReserveTTL.
+func (g *Ingester) publish(ctx context.Context, it *Item, prev IndexEntry, found bool) (Result, error) {
+	reserveKey := reserveKeyPrefix + it.ID
+	won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
+	if err != nil {
+		return ResultRetry, fmt.Errorf("reserving item %s: %w", it.ID, err)
+	}
+	if !won {
+		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
+		return ResultRetry, fmt.Errorf("item %s: %w", it.ID, ErrReserved)
+	}
+	ev := g.event(it, prev, found)
+	seq, err := g.send(ctx, &ev)
+	if err != nil {
+		g.release(ctx, reserveKey)
+		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
+		return ResultRetry, err
+	}
+	firstSeen := prev.FirstSeen
+	if !found {
+		firstSeen = ev.IngestedAt
+	}
+	entry := IndexEntry{Hash: it.ContentHash, Revision: ev.Revision, FirstSeen: firstSeen, Seq: seq}
+	if err := g.o.Index.Put(ctx, it.ID, entry); err != nil {
+		// The event is in the stream but not in the index. Keeping the
+		// reservation until it expires stops a concurrent writer from
+		// publishing the same revision again meanwhile.
+		return ResultRetry, err
+	}
+	if err := g.o.Cache.Set(ctx, seenKeyPrefix+it.ID, it.ContentHash, g.o.SeenTTL); err != nil {
+		g.o.Logger.Debug("seen cache write failed", "item_id", it.ID, "error", err)
+	}
+	g.release(ctx, reserveKey)
+	result := Result(ev.Kind)
+	itemsTotal.WithLabelValues(string(result)).Inc()
+	return result, nil
+}
+
+func (g *Ingester) event(it *Item, prev IndexEntry, found bool) Event {
+	ev := Event{
+		Version:    EventVersion,
+		Kind:       KindCreated,
+		Revision:   1,
+		Item:       *it,
+		IngestedAt: g.o.Now().UTC(),
+	}
+	if found {
+		ev.Kind = KindUpdated
+		ev.Revision = prev.Revision + 1
+	}
+	return ev
+}
+
+// send publishes ev and waits for the stream's acknowledgement. The message
+// id joins the item id and its content hash, so JetStream drops a resend
+// of the same revision inside the stream's duplicate window and still
+// returns the sequence of the stored copy.
+func (g *Ingester) send(ctx context.Context, ev *Event) (uint64, error) {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return 0, fmt.Errorf("encoding event of item %s: %w", ev.ID, err)
+	}
+	msg := nats.NewMsg(g.o.SubjectPrefix + "." + ev.Partner)
+	msg.Data = data
+	msgID := ev.ID + "." + ev.ContentHash
+	ack, err := g.o.Publisher.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID))
+	if err != nil {
+		return 0, fmt.Errorf("publishing item %s: %w", ev.ID, err)
+	}
+	return ack.Sequence, nil
+}
+
+func (g *Ingester) release(ctx context.Context, key string) {
+	// A detached context lets the release finish when ctx was cancelled,
+	// which is the common reason for the failure being handled.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := g.o.Cache.Delete(rctx, key); err != nil {
+		g.o.Logger.Warn("releasing item reservation failed", "key", key, "error", err)
+	}
+}
