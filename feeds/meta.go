@@ -1,0 +1,141 @@
+package feeds
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// PartnerInfo describes a partner organisation for <source> elements and
+// author fallbacks.
+type PartnerInfo struct {
+	Name string
+	URL  string
+}
+
+// Meta is the feed-level data of one rendered document.
+type Meta struct {
+	// ID is the channel id. With TagAuthority it forms the feed's tag URI,
+	// which is the Atom feed <id>.
+	ID          string
+	Title       string
+	Description string
+	// SiteURL is the HTML page the feed describes.
+	SiteURL string
+	// SelfURL is the URL the document is served from (rel="self").
+	SelfURL string
+	// Language is a BCP 47 tag such as "en" or "de-CH", empty when the
+	// channel mixes languages.
+	Language string
+	// TagAuthority is the authority part of tag URIs (RFC 4151): a domain
+	// the operator controls and a date, such as "example.org,2026-12-04".
+	TagAuthority string
+	// Updated is when the channel content last changed. When it is zero the
+	// renderers use the newest entry date.
+	Updated time.Time
+	// Partners maps partner ids to display names and home pages.
+	Partners map[string]PartnerInfo
+	// FeedURLs maps configured feed ids to their URLs, for <source>.
+	FeedURLs map[string]string
+}
+
+// EntryID returns the tag URI "tag:" + authority + ":" + itemID. Characters
+// that RFC 4151 does not allow in the specific part are percent-encoded, so
+// an unusual item id still gives a valid URI; the usual ids pass unchanged.
+func EntryID(authority, itemID string) string {
+	return "tag:" + authority + ":" + escapeTagSpecific(itemID)
+}
+
+// escapeTagSpecific percent-encodes every byte that is not a pchar, "/" or
+// "?" (RFC 4151 section 2.1, RFC 3986 section 3.3).
+func escapeTagSpecific(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isTagChar(c) {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
+func isTagChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@/?", c) >= 0
+}
+
+// feedTagURI returns the tag URI that identifies a channel.
+func feedTagURI(m Meta) string {
+	return EntryID(m.TagAuthority, "feeds/"+m.ID)
+}
+
+// partnerName returns the display name of a partner, or its id.
+func (m Meta) partnerName(id string) string {
+	if p, ok := m.Partners[id]; ok && strings.TrimSpace(p.Name) != "" {
+		return p.Name
+	}
+	return id
+}
+
+// feedURL returns the URL of the feed an entry came from: the configured
+// feed URL, else the fetched URL when it is an absolute web URL (pushed items
+// carry "push"), else "".
+func (m Meta) feedURL(ev pipeline.Event) string {
+	if u := m.FeedURLs[ev.Feed]; u != "" {
+		return u
+	}
+	if isWebURL(ev.FeedURL) {
+		return ev.FeedURL
+	}
+	return ""
+}
+
+// sourceURL returns feedURL, else the partner home page, for the RSS
+// <source url>, which must not be empty.
+func (m Meta) sourceURL(ev pipeline.Event) string {
+	if u := m.feedURL(ev); u != "" {
+		return u
+	}
+	return m.Partners[ev.Partner].URL
+}
+
+func isWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// entryDate returns the date an entry was last changed: Updated when set,
+// else Published.
+func entryDate(ev pipeline.Event) time.Time {
+	if ev.Updated != nil && !ev.Updated.IsZero() {
+		return *ev.Updated
+	}
+	return ev.Published
+}
+
+// feedUpdated returns m.Updated, else the newest entry date, else the Unix
+// epoch. Atom requires a feed <updated> even for an empty feed, and a fixed
+// fallback keeps the bytes, and so the ETag, stable across renders.
+func feedUpdated(m Meta, entries []pipeline.Event) time.Time {
+	if !m.Updated.IsZero() {
+		return m.Updated
+	}
+	var newest time.Time
+	for _, ev := range entries {
+		if d := entryDate(ev); d.After(newest) {
+			newest = d
+		}
+	}
+	if newest.IsZero() {
+		return time.Unix(0, 0)
+	}
+	return newest
+}

@@ -1,0 +1,61 @@
+package feeds
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// cleanText returns s as valid UTF-8 with every character outside the XML 1.0
+// Char production removed: C0 controls other than TAB, LF and CR, surrogates,
+// U+FFFE and U+FFFF. The pipeline already normalises items this way, and
+// the renderers repeat the step because an invalid character in one title
+// makes the whole document unparseable for every subscriber.
+func cleanText(s string) string {
+	if isCleanText(s) {
+		return s
+	}
+	s = strings.ToValidUTF8(s, "")
+	return strings.Map(func(r rune) rune {
+		if isXMLChar(r) {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+func isCleanText(s string) bool {
+	for _, r := range s {
+		if r == utf8.RuneError || !isXMLChar(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// isXMLChar reports whether r matches the Char production of XML 1.0
+// (fifth edition, section 2.2).
+func isXMLChar(r rune) bool {
+	switch {
+	case r == '\t' || r == '\n' || r == '\r':
+		return true
+	case r >= 0x20 && r <= 0xD7FF:
+		return true
+	case r >= 0xE000 && r <= 0xFFFD:
+		return true
+	case r >= 0x10000 && r <= utf8.MaxRune:
+		return true
+	}
+	return false
+}
+
+// cleanAll applies cleanText to each element and drops elements that end up
+// empty.
+func cleanAll(values []string) []string {
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if v = strings.TrimSpace(cleanText(v)); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}

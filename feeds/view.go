@@ -1,0 +1,280 @@
+package feeds
+
+import (
+	"container/heap"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// View is an in-memory window of the newest items of the event stream, built
+// by applying events in stream order. It keeps at most window items, one
+// revision per item id, and evicts the oldest by Published. A View is safe
+// for concurrent use.
+//
+// Applying the same events again changes nothing: an event whose revision is
+// not above the last one seen for its id is ignored, and an event older than
+// an item already evicted stays out. The View remembers the revisions of
+// evicted and retracted ids only while they are newer than the oldest
+// evicted entry, so memory stays proportional to the window.
+type View struct {
+	mu     sync.RWMutex
+	window int
+	items  map[string]*viewEntry
+	// oldest is a heap whose root is the entry evicted next.
+	oldest entryHeap
+	// gone holds the last revision of ids that were retracted or evicted.
+	gone map[string]tombstone
+	// evictedUpTo is the sort key of the newest entry evicted so far; any
+	// event at or beyond it in display order would be evicted at once.
+	evictedUpTo *sortKey
+	seq         uint64
+	version     uint64
+	modified    time.Time
+	now         func() time.Time
+}
+
+type viewEntry struct {
+	ev pipeline.Event
+	// firstSeq orders ids by the first time the View accepted them, so that
+	// the copy ingested first wins URL de-duplication.
+	firstSeq uint64
+	index    int
+}
+
+type tombstone struct {
+	revision int
+	key      sortKey
+}
+
+// sortKey is the display order of entries: newest Published first, ties by
+// ascending ID.
+type sortKey struct {
+	published time.Time
+	id        string
+}
+
+func keyOf(ev pipeline.Event) sortKey {
+	return sortKey{published: ev.Published, id: ev.ID}
+}
+
+// before reports whether a is listed before b.
+func (a sortKey) before(b sortKey) bool {
+	if !a.published.Equal(b.published) {
+		return a.published.After(b.published)
+	}
+	return a.id < b.id
+}
+
+// NewView returns an empty View that keeps at most window items. A window
+// below 1 is raised to 1.
+func NewView(window int) *View {
+	return &View{
+		window: max(window, 1),
+		items:  make(map[string]*viewEntry),
+		gone:   make(map[string]tombstone),
+		now:    time.Now,
+	}
+}
+
+// Apply folds one event into the view. It keeps the highest Revision per ID,
+// removes the id on KindRetracted and ignores events whose revision is not
+// above the last one seen. Events without an ID are ignored.
+func (v *View) Apply(ev pipeline.Event) {
+	if ev.ID == "" {
+		return
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+
+	if cur, ok := v.items[ev.ID]; ok {
+		if ev.Revision <= cur.ev.Revision {
+			return
+		}
+		v.replace(cur, ev)
+		return
+	}
+	if g, ok := v.gone[ev.ID]; ok && ev.Revision <= g.revision {
+		return
+	}
+	if ev.Kind == pipeline.KindRetracted || v.evictsAtOnce(ev) {
+		v.forget(ev)
+		return
+	}
+	v.insert(ev)
+}
+
+func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
+	if ev.Kind == pipeline.KindRetracted {
+		heap.Remove(&v.oldest, cur.index)
+		delete(v.items, ev.ID)
+		v.forget(ev)
+		v.changed()
+		return
+	}
+	cur.ev = ev
+	heap.Fix(&v.oldest, cur.index)
+	v.changed()
+}
+
+// evictsAtOnce reports whether ev would be the next entry to leave the
+// window, so inserting it would change nothing.
+func (v *View) evictsAtOnce(ev pipeline.Event) bool {
+	k := keyOf(ev)
+	if v.evictedUpTo != nil && !k.before(*v.evictedUpTo) {
+		return true
+	}
+	if len(v.items) < v.window {
+		return false
+	}
+	return !k.before(keyOf(v.oldest[0].ev))
+}
+
+func (v *View) insert(ev pipeline.Event) {
+	delete(v.gone, ev.ID)
+	v.seq++
+	e := &viewEntry{ev: ev, firstSeq: v.seq}
+	v.items[ev.ID] = e
+	heap.Push(&v.oldest, e)
+	for len(v.items) > v.window {
+		out := heap.Pop(&v.oldest).(*viewEntry)
+		delete(v.items, out.ev.ID)
+		v.forget(out.ev)
+	}
+	v.changed()
+}
+
+// forget records the revision of an id that is no longer in the window.
+// Evicted and retracted ids are remembered alike, so an out-of-order older
+// revision cannot bring either back.
+func (v *View) forget(ev pipeline.Event) {
+	k := keyOf(ev)
+	v.gone[ev.ID] = tombstone{revision: ev.Revision, key: k}
+	if ev.Kind != pipeline.KindRetracted && (v.evictedUpTo == nil || v.evictedUpTo.before(k)) {
+		// Only evictions move the mark: a retraction is not a statement
+		// about which dates still fit in the window.
+		v.evictedUpTo = &k
+	}
+	v.pruneGone()
+}
+
+// pruneGone drops tombstones behind the eviction mark once there are more
+// than twice the window of them; events behind the mark are ignored anyway.
+// Scanning only then keeps the cost per event constant on average.
+//
+// NOTE: a pruned retracted id comes back if an older revision of it
+// arrives with a Published date newer than the eviction mark.
+func (v *View) pruneGone() {
+	if v.evictedUpTo == nil || len(v.gone) <= 2*v.window {
+		return
+	}
+	for id, g := range v.gone {
+		if !g.key.before(*v.evictedUpTo) {
+			delete(v.gone, id)
+		}
+	}
+}
+
+func (v *View) changed() {
+	v.version++
+	v.modified = v.now()
+}
+
+// Entries returns up to limit entries that pass f, newest first by
+// Published with ties broken by ascending ID; a limit of 0 or less returns
+// all. Of entries that share a non-empty canonical URL, only the one
+// ingested first is listed. The events share slices with the View, so
+// callers must not modify them.
+func (v *View) Entries(f Filter, limit int) []pipeline.Event {
+	picked := v.matching(f)
+	sort.Slice(picked, func(i, j int) bool {
+		return keyOf(picked[i].ev).before(keyOf(picked[j].ev))
+	})
+
+	firstByURL := make(map[string]uint64)
+	for _, e := range picked {
+		if s, ok := firstByURL[e.ev.URL]; e.ev.URL != "" && (!ok || e.firstSeq < s) {
+			firstByURL[e.ev.URL] = e.firstSeq
+		}
+	}
+	out := make([]pipeline.Event, 0, len(picked))
+	for _, e := range picked {
+		if e.ev.URL != "" && firstByURL[e.ev.URL] != e.firstSeq {
+			continue
+		}
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, e.ev)
+	}
+	return out
+}
+
+// matching copies the entries that pass f, so sorting runs without the lock.
+func (v *View) matching(f Filter) []viewEntry {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	out := make([]viewEntry, 0, len(v.items))
+	for _, e := range v.items {
+		if f.Match(e.ev) {
+			out = append(out, *e)
+		}
+	}
+	return out
+}
+
+// Len returns the number of items in the window.
+func (v *View) Len() int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.items)
+}
+
+// Version returns a counter that increases on every change to the window.
+// Render caches compare it to decide whether a document is stale.
+func (v *View) Version() uint64 {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.version
+}
+
+// LastModified returns the wall-clock time of the last change, or the zero
+// time when nothing was applied yet.
+func (v *View) LastModified() time.Time {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.modified
+}
+
+// entryHeap orders entries so that the root is the last one in display
+// order, which is the one to evict.
+type entryHeap []*viewEntry
+
+func (h entryHeap) Len() int { return len(h) }
+
+func (h entryHeap) Less(i, j int) bool {
+	return keyOf(h[j].ev).before(keyOf(h[i].ev))
+}
+
+func (h entryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+
+func (h *entryHeap) Push(x any) {
+	e := x.(*viewEntry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+
+func (h *entryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.index = -1
+	return e
+}
