@@ -1,0 +1,187 @@
+package workers
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+)
+
+// readBody reads and decodes a response body, rejecting it with
+// ErrFeedTooLarge when it exceeds max bytes on the wire or after any
+// decoding step. Errors wrap ErrFeedTooLarge, ErrContentDecoding, or the
+// transport error met while reading.
+func readBody(resp *http.Response, max int64) ([]byte, error) {
+	if resp.ContentLength > max {
+		return nil, fmt.Errorf("%w: Content-Length %d exceeds the limit of %d bytes",
+			ErrFeedTooLarge, resp.ContentLength, max)
+	}
+	raw, err := readCapped(resp.Body, max)
+	if err != nil {
+		return nil, fmt.Errorf("reading body: %w", err)
+	}
+	return decodeBody(raw, resp.Header.Values("Content-Encoding"), max)
+}
+
+// readCapped reads r to the end, or fails as soon as it yields more than
+// max bytes. Reading max+1 bytes detects overflow even when Content-Length
+// is absent or wrong.
+func readCapped(r io.Reader, max int64) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w: limit is %d bytes", ErrFeedTooLarge, max)
+	}
+	return data, nil
+}
+
+// decodeBody undoes the content codings listed in the Content-Encoding
+// header values, last applied first. Servers get this wrong often enough
+// that the gzip magic bytes overrule the header: a "gzip" body without them
+// is used as is, and a body still starting with them after the listed
+// codings are undone is gunzipped once more.
+func decodeBody(data []byte, headerValues []string, max int64) ([]byte, error) {
+	codings := parseCodings(headerValues)
+	var err error
+	for i := len(codings) - 1; i >= 0; i-- {
+		data, err = decodeLayer(codings[i], data, max)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if isGzip(data) {
+		return gunzip(data, max)
+	}
+	return data, nil
+}
+
+// parseCodings splits Content-Encoding values into lowercase codings in the
+// order they were applied, dropping "identity".
+func parseCodings(values []string) []string {
+	var codings []string
+	for _, v := range values {
+		for _, c := range strings.Split(v, ",") {
+			c = strings.ToLower(strings.TrimSpace(c))
+			if c != "" && c != "identity" {
+				codings = append(codings, c)
+			}
+		}
+	}
+	return codings
+}
+
+func decodeLayer(coding string, data []byte, max int64) ([]byte, error) {
+	switch coding {
+	case "gzip", "x-gzip":
+		if !isGzip(data) {
+			return data, nil
+		}
+		return gunzip(data, max)
+	case "deflate":
+		return decodeOrKeepText(data, max, "deflate", inflate)
+	case "br":
+		return decodeOrKeepText(data, max, "br", func(d []byte, m int64) ([]byte, error) {
+			return readDecoded(brotli.NewReader(bytes.NewReader(d)), m, "br")
+		})
+	}
+	return nil, fmt.Errorf("%w: unsupported coding %q", ErrContentDecoding, coding)
+}
+
+// decodeOrKeepText decodes data with decode, unless data carries the gzip
+// magic bytes (a gzip body under the wrong label). When decoding fails and
+// data reads as a plain feed, data is returned unchanged, because deflate
+// and brotli have no magic bytes to check first.
+func decodeOrKeepText(data []byte, max int64, coding string,
+	decode func([]byte, int64) ([]byte, error),
+) ([]byte, error) {
+	if isGzip(data) {
+		return gunzip(data, max)
+	}
+	out, err := decode(data, max)
+	if err != nil && !errors.Is(err, ErrFeedTooLarge) && looksLikeFeedText(data) {
+		return data, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s body: %w", coding, err)
+	}
+	return out, nil
+}
+
+func gunzip(data []byte, max int64) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: gzip: %w", ErrContentDecoding, err)
+	}
+	defer zr.Close()
+	return readDecoded(zr, max, "gzip")
+}
+
+// inflate decodes "deflate", which RFC 9110 defines as a zlib stream but
+// which many servers send as raw DEFLATE without the zlib header.
+func inflate(data []byte, max int64) ([]byte, error) {
+	if isZlib(data) {
+		zr, err := zlib.NewReader(bytes.NewReader(data))
+		if err == nil {
+			defer zr.Close()
+			return readDecoded(zr, max, "deflate")
+		}
+	}
+	fr := flate.NewReader(bytes.NewReader(data))
+	defer fr.Close()
+	return readDecoded(fr, max, "deflate")
+}
+
+// readDecoded reads a decoder's output with the body-size cap applied, so
+// a small compressed body cannot expand into unbounded memory.
+func readDecoded(r io.Reader, max int64, coding string) ([]byte, error) {
+	out, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrContentDecoding, coding, err)
+	}
+	if int64(len(out)) > max {
+		return nil, fmt.Errorf("%w: limit is %d bytes after %s decompression",
+			ErrFeedTooLarge, max, coding)
+	}
+	return out, nil
+}
+
+func isGzip(data []byte) bool {
+	return len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b
+}
+
+// isZlib checks the two-byte zlib header of RFC 1950: compression method 8
+// and a header checksum that makes the 16-bit value a multiple of 31.
+func isZlib(data []byte) bool {
+	if len(data) < 2 {
+		return false
+	}
+	return data[0]&0x0f == 8 && (uint16(data[0])<<8|uint16(data[1]))%31 == 0
+}
+
+// looksLikeFeedText reports whether data starts, after an optional byte
+// order mark and whitespace, with the first character of an XML or JSON
+// document.
+func looksLikeFeedText(data []byte) bool {
+	for _, bom := range [][]byte{{0xef, 0xbb, 0xbf}, {0xfe, 0xff}, {0xff, 0xfe}} {
+		if bytes.HasPrefix(data, bom) {
+			// A UTF-16 feed with a byte order mark is text; only UTF-8
+			// needs its first character checked.
+			if len(bom) == 2 {
+				return true
+			}
+			data = data[len(bom):]
+			break
+		}
+	}
+	data = bytes.TrimLeft(data, " \t\r\n")
+	return len(data) > 0 && (data[0] == '<' || data[0] == '{')
+}

@@ -1,0 +1,67 @@
+package workers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// redirectTrace collects what CheckRedirect sees during one poll. The
+// client calls CheckRedirect sequentially for one request, so no lock is
+// needed.
+type redirectTrace struct {
+	movedTo string
+}
+
+type redirectTraceKey struct{}
+
+func withRedirectTrace(ctx context.Context, t *redirectTrace) context.Context {
+	return context.WithValue(ctx, redirectTraceKey{}, t)
+}
+
+// checkRedirect is the http.Client CheckRedirect hook. req is the next
+// request and via the requests already made, oldest first. Every hop is
+// dialled through the guarded transport, so the SSRF check needs no extra
+// step here.
+func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
+	scheme := strings.ToLower(req.URL.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return fmt.Errorf("following redirect to %q: %w", req.URL.Redacted(), ErrUnsupportedScheme)
+	}
+	next := redirectKey(req)
+	for _, prev := range via {
+		if redirectKey(prev) == next {
+			return fmt.Errorf("following redirect to %q: %w", req.URL.Redacted(), ErrRedirectLoop)
+		}
+	}
+	if len(via) > f.opts.MaxRedirects {
+		return fmt.Errorf("following redirect to %q: %w: limit is %d",
+			req.URL.Redacted(), ErrTooManyRedirects, f.opts.MaxRedirects)
+	}
+	if len(via) == 1 && isPermanentRedirect(req.Response) {
+		if t, ok := req.Context().Value(redirectTraceKey{}).(*redirectTrace); ok {
+			t.movedTo = req.URL.String()
+		}
+	}
+	return nil
+}
+
+// redirectKey identifies a URL for loop detection. The fragment is never
+// sent, and scheme and host are case-insensitive.
+func redirectKey(req *http.Request) string {
+	u := *req.URL
+	u.Fragment = ""
+	u.RawFragment = ""
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	return u.String()
+}
+
+func isPermanentRedirect(resp *http.Response) bool {
+	if resp == nil {
+		return false
+	}
+	return resp.StatusCode == http.StatusMovedPermanently ||
+		resp.StatusCode == http.StatusPermanentRedirect
+}
