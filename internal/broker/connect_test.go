@@ -1,0 +1,160 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/syndic-network/syndic/internal/testenv"
+)
+
+// debianServer is the nats-server that Debian 12 packages (2.9.10), which
+// lacks per-key TTLs.
+const debianServer = "/usr/sbin/nats-server"
+
+func TestConnectRejectsOldServer(t *testing.T) {
+	if _, err := os.Stat(debianServer); err != nil {
+		t.Skipf("no old nats-server at %s: %v", debianServer, err)
+	}
+	serverURL := startExternalServer(t, debianServer)
+
+	nc, _, err := Connect(testContext(t), serverURL, t.Name(), testLogger())
+	if err == nil {
+		nc.Close()
+		t.Fatal("Connect to nats-server 2.9 succeeded, want ErrServerTooOld")
+	}
+	if !errors.Is(err, ErrServerTooOld) {
+		t.Errorf("Connect error = %v, want ErrServerTooOld", err)
+	}
+}
+
+// startExternalServer runs the nats-server binary with JetStream on a
+// random 127.0.0.1 port and returns its client URL. The server writes its
+// port to a ports file, which avoids the race of picking a free port first.
+func startExternalServer(t *testing.T, binary string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(binary,
+		"-a", "127.0.0.1", "-p", "-1",
+		"-js", "-sd", filepath.Join(dir, "store"),
+		"--ports_file_dir", dir,
+	)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %s: %v", binary, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+
+	portsFile := filepath.Join(dir, fmt.Sprintf("nats-server_%d.ports", cmd.Process.Pid))
+	deadline := time.Now().Add(testTimeout)
+	for time.Now().Before(deadline) {
+		if serverURL, ok := readPortsFile(t, portsFile); ok {
+			return serverURL
+		}
+		time.Sleep(20 * time.Millisecond) // poll interval
+	}
+	t.Fatalf("%s wrote no ports file within %s", binary, testTimeout)
+	return ""
+}
+
+func readPortsFile(t *testing.T, path string) (string, bool) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false
+	}
+	if err != nil {
+		t.Fatalf("reading ports file: %v", err)
+	}
+	var ports struct {
+		Nats []string `json:"nats"`
+	}
+	// The server may be midway through writing, so a parse error means
+	// "not yet", not a failure.
+	if err := json.Unmarshal(data, &ports); err != nil || len(ports.Nats) == 0 {
+		return "", false
+	}
+	return ports.Nats[0], true
+}
+
+func TestConnectGivesUpWhenContextEnds(t *testing.T) {
+	// Listen and close to get a port that nothing listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listening: %v", err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatalf("closing listener: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	nc, _, err := Connect(ctx, "nats://"+addr, t.Name(), testLogger())
+	if err == nil {
+		nc.Close()
+		t.Fatal("Connect to a closed port succeeded, want an error")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Connect error = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+func TestConnectWaitsForLateServer(t *testing.T) {
+	ns := testenv.NATS(t)
+	ns.Server.Shutdown()
+	ns.Server.WaitForShutdown()
+
+	type result struct {
+		nc  *nats.Conn
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		nc, _, err := Connect(testContext(t), ns.URL, t.Name(), testLogger())
+		done <- result{nc, err}
+	}()
+
+	ns.Restart(t)
+	res := <-done
+	if res.err != nil {
+		t.Fatalf("Connect while the server came up: %v", res.err)
+	}
+	res.nc.Close()
+}
+
+func TestConnectReconnectsAfterRestart(t *testing.T) {
+	ns := testenv.NATS(t)
+	nc, js, err := Connect(testContext(t), ns.URL, t.Name(), testLogger())
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	ctx := testContext(t)
+	if _, err := EnsureStream(ctx, js, StreamOptions{}); err != nil {
+		t.Fatalf("EnsureStream: %v", err)
+	}
+
+	reconnected := nc.StatusChanged(nats.CONNECTED)
+	ns.Restart(t)
+	select {
+	case <-reconnected:
+	case <-ctx.Done():
+		t.Fatalf("no reconnect after restart: %v", ctx.Err())
+	}
+
+	if _, err := js.Publish(ctx, DefaultSubjectPrefix+".created", []byte("after restart")); err != nil {
+		t.Errorf("publishing after reconnect: %v", err)
+	}
+}

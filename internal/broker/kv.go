@@ -1,0 +1,39 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// limitMarkerTTL is how long a bucket with per-key TTLs keeps the marker
+// that the server writes when a key expires. Only KV watchers use the
+// marker, and Syndic does not watch its buckets, so a minute is enough and
+// keeps expired keys from piling up as markers.
+const limitMarkerTTL = time.Minute
+
+// EnsureKV creates the KV bucket, or updates it when it exists; calling it
+// again with the same arguments changes nothing. The bucket uses file
+// storage and keeps one revision per key. ttl is the maximum age of every
+// value, 0 for none. allowKeyTTL enables per-key TTLs (jetstream.KeyTTL),
+// which needs nats-server 2.11 or newer and cannot be turned off again
+// once on.
+func EnsureKV(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, ttl time.Duration, allowKeyTTL bool) (jetstream.KeyValue, error) {
+	cfg := jetstream.KeyValueConfig{
+		Bucket:   bucket,
+		History:  1,
+		TTL:      ttl,
+		Storage:  jetstream.FileStorage,
+		Replicas: max(replicas, 1),
+	}
+	if allowKeyTTL {
+		cfg.LimitMarkerTTL = limitMarkerTTL
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ensuring kv bucket %q: %w", bucket, err)
+	}
+	return kv, nil
+}
