@@ -87,11 +87,9 @@ func decodeLayer(coding string, data []byte, max int64) ([]byte, error) {
 		}
 		return gunzip(data, max)
 	case "deflate":
-		return decodeOrKeepText(data, max, "deflate", inflate)
+		return decodeOrKeepText(data, max, inflate)
 	case "br":
-		return decodeOrKeepText(data, max, "br", func(d []byte, m int64) ([]byte, error) {
-			return readDecoded(brotli.NewReader(bytes.NewReader(d)), m, "br")
-		})
+		return decodeOrKeepText(data, max, unbrotli)
 	}
 	return nil, fmt.Errorf("%w: unsupported coding %q", ErrContentDecoding, coding)
 }
@@ -100,9 +98,7 @@ func decodeLayer(coding string, data []byte, max int64) ([]byte, error) {
 // magic bytes (a gzip body under the wrong label). When decoding fails and
 // data reads as a plain feed, data is returned unchanged, because deflate
 // and brotli have no magic bytes to check first.
-func decodeOrKeepText(data []byte, max int64, coding string,
-	decode func([]byte, int64) ([]byte, error),
-) ([]byte, error) {
+func decodeOrKeepText(data []byte, max int64, decode func([]byte, int64) ([]byte, error)) ([]byte, error) {
 	if isGzip(data) {
 		return gunzip(data, max)
 	}
@@ -110,16 +106,13 @@ func decodeOrKeepText(data []byte, max int64, coding string,
 	if err != nil && !errors.Is(err, ErrFeedTooLarge) && looksLikeFeedText(data) {
 		return data, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("decoding %s body: %w", coding, err)
-	}
-	return out, nil
+	return out, err
 }
 
 func gunzip(data []byte, max int64) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
-		return nil, fmt.Errorf("%w: gzip: %w", ErrContentDecoding, err)
+		return nil, fmt.Errorf("%w: reading gzip header: %w", ErrContentDecoding, err)
 	}
 	defer zr.Close()
 	return readDecoded(zr, max, "gzip")
@@ -140,12 +133,16 @@ func inflate(data []byte, max int64) ([]byte, error) {
 	return readDecoded(fr, max, "deflate")
 }
 
+func unbrotli(data []byte, max int64) ([]byte, error) {
+	return readDecoded(brotli.NewReader(bytes.NewReader(data)), max, "br")
+}
+
 // readDecoded reads a decoder's output with the body-size cap applied, so
 // a small compressed body cannot expand into unbounded memory.
 func readDecoded(r io.Reader, max int64, coding string) ([]byte, error) {
 	out, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrContentDecoding, coding, err)
+		return nil, fmt.Errorf("%w: decoding %s: %w", ErrContentDecoding, coding, err)
 	}
 	if int64(len(out)) > max {
 		return nil, fmt.Errorf("%w: limit is %d bytes after %s decompression",
@@ -167,21 +164,21 @@ func isZlib(data []byte) bool {
 	return data[0]&0x0f == 8 && (uint16(data[0])<<8|uint16(data[1]))%31 == 0
 }
 
-// looksLikeFeedText reports whether data starts, after an optional byte
-// order mark and whitespace, with the first character of an XML or JSON
-// document.
+// looksLikeFeedText reports whether data starts with the first character
+// of an XML or JSON document: '<' or '{' after optional whitespace and a
+// UTF-8 byte order mark, or right after a UTF-16 byte order mark.
 func looksLikeFeedText(data []byte) bool {
-	for _, bom := range [][]byte{{0xef, 0xbb, 0xbf}, {0xfe, 0xff}, {0xff, 0xfe}} {
-		if bytes.HasPrefix(data, bom) {
-			// A UTF-16 feed with a byte order mark is text; only UTF-8
-			// needs its first character checked.
-			if len(bom) == 2 {
-				return true
-			}
-			data = data[len(bom):]
-			break
-		}
+	switch {
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}): // UTF-16LE
+		return len(data) >= 4 && isDocumentStart(data[2]) && data[3] == 0
+	case bytes.HasPrefix(data, []byte{0xfe, 0xff}): // UTF-16BE
+		return len(data) >= 4 && data[2] == 0 && isDocumentStart(data[3])
 	}
+	data = bytes.TrimPrefix(data, []byte{0xef, 0xbb, 0xbf})
 	data = bytes.TrimLeft(data, " \t\r\n")
-	return len(data) > 0 && (data[0] == '<' || data[0] == '{')
+	return len(data) > 0 && isDocumentStart(data[0])
+}
+
+func isDocumentStart(b byte) bool {
+	return b == '<' || b == '{'
 }

@@ -1,0 +1,250 @@
+package workers
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/andybalholm/brotli"
+)
+
+func gzipBytes(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	writeAndClose(t, zw, data)
+	return buf.Bytes()
+}
+
+func zlibBytes(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	writeAndClose(t, zlib.NewWriter(&buf), data)
+	return buf.Bytes()
+}
+
+func rawDeflateBytes(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	fw, err := flate.NewWriter(&buf, flate.DefaultCompression)
+	if err != nil {
+		t.Fatalf("creating flate writer: %v", err)
+	}
+	writeAndClose(t, fw, data)
+	return buf.Bytes()
+}
+
+func brotliBytes(t *testing.T, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	writeAndClose(t, brotli.NewWriter(&buf), data)
+	return buf.Bytes()
+}
+
+func writeAndClose(t *testing.T, w io.WriteCloser, data []byte) {
+	t.Helper()
+	if _, err := w.Write(data); err != nil {
+		t.Fatalf("compressing: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("closing compressor: %v", err)
+	}
+}
+
+// serveEncoded starts a server that answers every request with body and,
+// when encoding is not empty, that Content-Encoding header.
+func serveEncoded(t *testing.T, encoding string, body []byte) string {
+	t.Helper()
+	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		if encoding != "" {
+			w.Header().Set("Content-Encoding", encoding)
+		}
+		_, _ = w.Write(body)
+	})
+	return srv.URL
+}
+
+func TestFetchContentDecoding(t *testing.T) {
+	feed := readFixture(t, "feed.xml")
+	tests := []struct {
+		name     string
+		encoding string
+		body     []byte
+	}{
+		{"gzip", "gzip", gzipBytes(t, feed)},
+		{"x-gzip alias", "x-gzip", gzipBytes(t, feed)},
+		{"uppercase label", "GZIP", gzipBytes(t, feed)},
+		{"deflate as zlib", "deflate", zlibBytes(t, feed)},
+		{"deflate without zlib header", "deflate", rawDeflateBytes(t, feed)},
+		{"brotli", "br", brotliBytes(t, feed)},
+		{"identity label", "identity", feed},
+		{"no label", "", feed},
+		{"gzip without label", "", gzipBytes(t, feed)},
+		{"gzip label on plain body", "gzip", feed},
+		{"gzip labelled as brotli", "br", gzipBytes(t, feed)},
+		{"gzip labelled as deflate", "deflate", gzipBytes(t, feed)},
+		{"brotli label on plain body", "br", feed},
+		{"deflate label on plain body", "deflate", feed},
+		{"stacked gzip then brotli", "gzip, br", brotliBytes(t, gzipBytes(t, feed))},
+		{"stacked deflate then gzip", "deflate, gzip", gzipBytes(t, zlibBytes(t, feed))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := fetchURL(t, newTestFetcher(t, nil), serveEncoded(t, tc.encoding, tc.body))
+			if res.Outcome != OutcomeNewContent {
+				t.Fatalf("Outcome = %v, want new_content (err %v)", res.Outcome, res.Err)
+			}
+			if !bytes.Equal(res.Body, feed) {
+				t.Errorf("Body = %q, want the fixture feed", res.Body)
+			}
+		})
+	}
+}
+
+func TestFetchUndecodableBody(t *testing.T) {
+	feed := readFixture(t, "feed.xml")
+	gz := gzipBytes(t, feed)
+	tests := []struct {
+		name     string
+		encoding string
+		body     []byte
+	}{
+		{"truncated gzip", "gzip", gz[:len(gz)/2]},
+		{"corrupt gzip header", "gzip", append([]byte{0x1f, 0x8b, 0x42}, gz[3:]...)},
+		{"binary garbage as brotli", "br", []byte{0xff, 0xfe, 0xfd, 0x00, 0x01, 0x02, 0x03}},
+		{"binary garbage as deflate", "deflate", []byte{0xff, 0xff, 0xff, 0x00, 0x01}},
+		{"unknown coding", "compress", feed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := fetchURL(t, newTestFetcher(t, nil), serveEncoded(t, tc.encoding, tc.body))
+			if res.Outcome != OutcomePermanent {
+				t.Errorf("Outcome = %v, want permanent", res.Outcome)
+			}
+			if !errors.Is(res.Err, ErrContentDecoding) {
+				t.Errorf("Err = %v, want ErrContentDecoding", res.Err)
+			}
+			if res.Body != nil {
+				t.Errorf("Body = %q, want nil", res.Body)
+			}
+		})
+	}
+}
+
+func TestFetchBodyCapBoundary(t *testing.T) {
+	const maxBody = 4096
+	tests := []struct {
+		name      string
+		size      int
+		chunked   bool
+		wantError bool
+	}{
+		{"exactly the cap", maxBody, false, false},
+		{"one byte over the cap", maxBody + 1, false, true},
+		{"exactly the cap without length", maxBody, true, false},
+		{"one byte over without length", maxBody + 1, true, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := bytes.Repeat([]byte("x"), tc.size)
+			srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+				if !tc.chunked {
+					w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				}
+				_, _ = w.Write(body[:1])
+				w.(http.Flusher).Flush()
+				_, _ = w.Write(body[1:])
+			})
+			f := newTestFetcher(t, func(o *FetcherOptions) { o.MaxBody = maxBody })
+			res := fetchURL(t, f, srv.URL)
+			if !tc.wantError {
+				if res.Outcome != OutcomeNewContent || len(res.Body) != tc.size {
+					t.Fatalf("Outcome = %v with %d bytes, want new_content with %d (err %v)",
+						res.Outcome, len(res.Body), tc.size, res.Err)
+				}
+				return
+			}
+			assertTooLarge(t, res, maxBody)
+		})
+	}
+}
+
+func assertTooLarge(t *testing.T, res FetchResult, limit int) {
+	t.Helper()
+	if res.Outcome != OutcomePermanent {
+		t.Errorf("Outcome = %v, want permanent", res.Outcome)
+	}
+	if !errors.Is(res.Err, ErrFeedTooLarge) {
+		t.Fatalf("Err = %v, want ErrFeedTooLarge", res.Err)
+	}
+	msg := res.Err.Error()
+	if !strings.Contains(msg, "feed too large") {
+		t.Errorf("Err = %q, want it to say %q", msg, "feed too large")
+	}
+	if !strings.Contains(msg, strconv.Itoa(limit)) {
+		t.Errorf("Err = %q, want it to name the limit %d", msg, limit)
+	}
+	if res.Body != nil {
+		t.Errorf("Body has %d bytes, want nil", len(res.Body))
+	}
+}
+
+func TestFetchDecompressionBomb(t *testing.T) {
+	const maxBody = 64 << 10
+	inflated := bytes.Repeat([]byte("<a/>"), 4<<20) // 16 MiB, about 16 KiB compressed
+	tests := []struct {
+		name     string
+		encoding string
+		body     []byte
+	}{
+		{"gzip", "gzip", gzipBytes(t, inflated)},
+		{"unlabelled gzip", "", gzipBytes(t, inflated)},
+		{"deflate", "deflate", zlibBytes(t, inflated)},
+		{"brotli", "br", brotliBytes(t, inflated)},
+		{"gzip inside brotli", "gzip, br", brotliBytes(t, gzipBytes(t, inflated))},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if len(tc.body) > maxBody {
+				t.Fatalf("compressed bomb is %d bytes, must fit the cap", len(tc.body))
+			}
+			f := newTestFetcher(t, func(o *FetcherOptions) { o.MaxBody = maxBody })
+			res := fetchURL(t, f, serveEncoded(t, tc.encoding, tc.body))
+			assertTooLarge(t, res, maxBody)
+		})
+	}
+}
+
+func TestLooksLikeFeedText(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+		want bool
+	}{
+		{"xml declaration", []byte(`<?xml version="1.0"?>`), true},
+		{"json feed", []byte(`{"version":"https://jsonfeed.org/version/1.1"}`), true},
+		{"leading whitespace", []byte("\r\n  <rss>"), true},
+		{"utf-8 byte order mark", []byte("\xef\xbb\xbf<rss>"), true},
+		{"utf-16le byte order mark", []byte("\xff\xfe<\x00r\x00"), true},
+		{"utf-16be byte order mark", []byte("\xfe\xff\x00<\x00r"), true},
+		{"utf-16 mark before binary", []byte{0xff, 0xfe, 0xfd, 0x00}, false},
+		{"binary", []byte{0x8b, 0x00, 0x80}, false},
+		{"empty", nil, false},
+		{"only whitespace", []byte("  \n"), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := looksLikeFeedText(tc.data); got != tc.want {
+				t.Errorf("looksLikeFeedText(%q) = %v, want %v", tc.data, got, tc.want)
+			}
+		})
+	}
+}
