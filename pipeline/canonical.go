@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// trackingParams are query parameters that only identify the campaign or
+// click that led to a link. Every utm_* parameter is removed as well.
+var trackingParams = map[string]bool{
+	"fbclid": true, "gclid": true, "dclid": true, "msclkid": true,
+	"mc_cid": true, "mc_eid": true, "_hsenc": true, "_hsmi": true,
+	"igshid": true, "yclid": true, "ref_src": true,
+}
+
+// errNotHTTP is wrapped by CanonicalURL for links with another scheme.
+var errNotHTTP = errors.New("not an http or https url")
+
+// CanonicalURL returns raw as an absolute http or https URL, resolved
+// against base (which may be nil), with the scheme and host in lower
+// case, the default port, the fragment and tracking parameters removed,
+// and the remaining query parameters in their original order. It returns
+// an error for text that is not a URL, a relative URL without a base, and
+// schemes other than http and https.
+func CanonicalURL(raw string, base *url.URL) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", fmt.Errorf("parsing url %q: %w", raw, err)
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("canonicalising url %q: %w", raw, errNotHTTP)
+	}
+	if u.Host == "" {
+		return "", fmt.Errorf("canonicalising url %q: missing host", raw)
+	}
+	u.Host = canonicalHost(u.Scheme, u.Host)
+	u.Fragment, u.RawFragment = "", ""
+	u.RawQuery = stripTracking(u.RawQuery)
+	u.ForceQuery = false
+	if u.Path == "" {
+		u.Path = "/"
+	}
+	return u.String(), nil
+}
+
+// canonicalHost lowers the case of host and drops the scheme's default
+// port.
+func canonicalHost(scheme, host string) string {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	h, port, err := net.SplitHostPort(host)
+	if err != nil {
+		return host
+	}
+	if port == "" || scheme == "http" && port == "80" || scheme == "https" && port == "443" {
+		if strings.Contains(h, ":") {
+			return "[" + h + "]"
+		}
+		return h
+	}
+	return host
+}
+
+// stripTracking removes tracking parameters from a raw query and keeps
+// the rest byte for byte in their original order.
+func stripTracking(rawQuery string) string {
+	if rawQuery == "" {
+		return ""
+	}
+	var kept []string
+	for _, pair := range strings.Split(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		name, _, _ := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(name); err == nil {
+			name = key
+		}
+		name = strings.ToLower(name)
+		if trackingParams[name] || strings.HasPrefix(name, "utm_") {
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	return strings.Join(kept, "&")
+}

@@ -1,0 +1,290 @@
+package pipeline
+
+import (
+	"fmt"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// maxFutureSkew is how far ahead of the fetch time a feed date may lie
+// before it is treated as unreliable. A day covers publishers whose clock
+// or zone is wrong by a few hours; dates beyond it are usually scheduled
+// posts or typing errors and would pin the item to the top of every list.
+const maxFutureSkew = 24 * time.Hour
+
+// earliestDate is the first date accepted from a feed. Earlier values are
+// zero dates or epoch defaults written by broken generators.
+var earliestDate = time.Date(1970, 1, 2, 0, 0, 0, 0, time.UTC)
+
+// defaultEnclosureType is the media type of an enclosure whose type is
+// missing and cannot be inferred from its URL.
+const defaultEnclosureType = "application/octet-stream"
+
+// enclosureTypes maps file extensions seen in podcast and media feeds to
+// their media types. The table is ours rather than mime.TypeByExtension,
+// whose answer depends on the host's mime.types file.
+var enclosureTypes = map[string]string{
+	".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".aac": "audio/aac",
+	".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/opus",
+	".wav": "audio/wav", ".flac": "audio/flac",
+	".mp4": "video/mp4", ".m4v": "video/x-m4v", ".mov": "video/quicktime",
+	".webm": "video/webm", ".ogv": "video/ogg",
+	".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png",
+	".gif": "image/gif", ".webp": "image/webp", ".svg": "image/svg+xml",
+	".pdf": "application/pdf", ".epub": "application/epub+zip",
+}
+
+// itemDraft is an item as the feed wrote it. Its text fields are raw:
+// Title may hold markup, Summary holds the description HTML, Content the
+// full HTML and URL the link as written.
+type itemDraft struct {
+	Item
+	published, updated             string     // dates as written
+	publishedParsed, updatedParsed *time.Time // dates as gofeed read them
+	base                           *url.URL   // xml:base in force, nil when none
+	linkKey                        string     // set by cleanItem, see linkIdentity
+}
+
+// NormaliseItem cleans an item that arrives already structured, as pushed
+// items do, with the same rules ParseFeed applies to feed items: plain
+// text title and summary, sanitised content, canonical URL, UTC dates,
+// identity and content hash. It returns an error wrapping ErrInvalidItem
+// for an item without title, link and content.
+func NormaliseItem(it *Item, src Source, now time.Time) error {
+	d := itemDraft{Item: *it}
+	if !it.Published.IsZero() {
+		p := it.Published
+		d.publishedParsed = &p
+		d.published = p.Format(time.RFC3339)
+	}
+	d.updatedParsed = it.Updated
+	if d.Language == "" {
+		d.Language = src.Language
+	}
+	clean, err := cleanItem(&d, src, feedBase(src.FeedURL), now)
+	if err != nil {
+		return err
+	}
+	clean.ID = ItemID(src.Partner, itemKey(draftIdentity(&d, &clean, src), src.LinkKeys))
+	*it = clean
+	return nil
+}
+
+// cleanItem applies every field rule to a draft and returns the item
+// without ID. Language must already hold the item, feed or partner
+// language.
+func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item, error) {
+	it := Item{
+		Partner: src.Partner, Feed: src.Feed, FeedURL: src.FeedURL,
+		GUID:     stripIllegal(strings.TrimSpace(d.GUID)),
+		Title:    plainTitle(d.Title),
+		Language: normaliseLanguage(d.Language),
+	}
+	linkBase := firstURL(d.base, feedURL)
+	if link, err := CanonicalURL(stripIllegal(d.URL), linkBase); err == nil {
+		it.URL = link
+		d.linkKey = linkIdentity(link, d.URL)
+	}
+	contentBase := firstURL(d.base, parseAbsolute(it.URL), feedURL)
+	it.Content = sanitizeHTML(firstNonEmpty(d.Content, d.Summary), contentBase)
+	it.Summary = truncateText(htmlToText(firstNonEmpty(d.Summary, d.Content)), maxSummaryRunes)
+	it.Authors = cleanAuthors(d.Authors)
+	it.Categories = cleanCategories(d.Categories)
+	it.Enclosures = cleanEnclosures(d.Enclosures, contentBase)
+	it.Image = cleanImage(d.Image, it.Enclosures, contentBase)
+	it.Published, it.DateSource, it.Updated = resolveDates(d, src.Location, now)
+	if it.Title == "" && it.URL == "" && it.Content == "" && it.Summary == "" {
+		return Item{}, fmt.Errorf("%w: no title, link or content", ErrInvalidItem)
+	}
+	it.ContentHash = ContentHash(&it)
+	return it, nil
+}
+
+// resolveDates returns the published date, its source and the updated
+// date, all in UTC. A missing, unparseable or far-future published date
+// becomes now with DateFirstSeen. Updated is set only when it is later
+// than published and not in the future.
+func resolveDates(d *itemDraft, loc *time.Location, now time.Time) (time.Time, string, *time.Time) {
+	now = now.UTC()
+	limit := now.Add(maxFutureSkew)
+	pub, ok := pickDate(d.published, d.publishedParsed, loc)
+	upd, updOK := pickDate(d.updated, d.updatedParsed, loc)
+	if !ok && updOK {
+		pub, ok = upd, true
+	}
+	source := DateFromFeed
+	if !ok || pub.After(limit) {
+		pub, source = now, DateFirstSeen
+	}
+	if updOK && upd.After(pub) && !upd.After(limit) {
+		return pub, source, &upd
+	}
+	return pub, source, nil
+}
+
+// pickDate prefers our reading of the raw date, which applies the
+// partner's zone to dates without one, over gofeed's, which reads them as
+// UTC.
+func pickDate(raw string, parsed *time.Time, loc *time.Location) (time.Time, bool) {
+	t, _, ok := parseDate(raw, loc)
+	if !ok && parsed != nil {
+		t, ok = parsed.UTC(), true
+	}
+	if !ok || t.Before(earliestDate) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func cleanAuthors(in []Author) []Author {
+	var out []Author
+	seen := map[string]bool{}
+	for _, a := range in {
+		a.Name = plainTitle(a.Name)
+		a.Email = collapseSpace(a.Email)
+		a.URL = cleanURL(a.URL, nil)
+		key := strings.ToLower(a.Name + "\x00" + a.Email)
+		if key == "\x00" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, a)
+	}
+	return out
+}
+
+func cleanCategories(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range in {
+		c = plainTitle(c)
+		key := strings.ToLower(c)
+		if c == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// cleanEnclosures makes enclosure URLs absolute, drops those that are not
+// http(s) or repeat an earlier URL, and fills in a missing type from the
+// file extension.
+func cleanEnclosures(in []Enclosure, base *url.URL) []Enclosure {
+	var out []Enclosure
+	seen := map[string]bool{}
+	for _, e := range in {
+		e.URL = cleanURL(e.URL, base)
+		if e.URL == "" || seen[e.URL] {
+			continue
+		}
+		seen[e.URL] = true
+		e.Type = strings.ToLower(collapseSpace(e.Type))
+		if e.Type == "" {
+			e.Type = inferMediaType(e.URL)
+		}
+		e.Length = max(e.Length, 0)
+		out = append(out, e)
+	}
+	return out
+}
+
+func inferMediaType(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return defaultEnclosureType
+	}
+	if t, ok := enclosureTypes[strings.ToLower(path.Ext(u.Path))]; ok {
+		return t
+	}
+	return defaultEnclosureType
+}
+
+// cleanImage returns the item image as an absolute URL, falling back to
+// the first enclosure with an image type.
+func cleanImage(raw string, enclosures []Enclosure, base *url.URL) string {
+	if img := cleanURL(raw, base); img != "" {
+		return img
+	}
+	for _, e := range enclosures {
+		if strings.HasPrefix(e.Type, "image/") {
+			return e.URL
+		}
+	}
+	return ""
+}
+
+// cleanURL resolves raw against base and returns it when it is an http(s)
+// URL, or "". Unlike CanonicalURL it keeps the query and fragment, which
+// media hosts may need.
+func cleanURL(raw string, base *url.URL) string {
+	v := resolveReference(base, stripIllegal(raw))
+	if !isHTTPURL(v) {
+		return ""
+	}
+	return v
+}
+
+func parseLength(s string) int64 {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}
+
+// draftIdentity collects what itemKey needs from a draft and its cleaned
+// item.
+func draftIdentity(d *itemDraft, it *Item, src Source) identityInput {
+	return identityInput{
+		guid: it.GUID, link: d.linkKey, feed: src.Feed,
+		title: it.Title, summary: it.Summary, published: strings.TrimSpace(d.published),
+	}
+}
+
+// linkIdentity returns the link key of an item: its canonical link with
+// the fragment of the raw link put back. Some feeds tell their items apart
+// only by fragment ("entries.php#98"), so the key keeps it even though
+// Item.URL drops it.
+func linkIdentity(canonical, raw string) string {
+	_, fragment, ok := strings.Cut(raw, "#")
+	if !ok || fragment == "" {
+		return canonical
+	}
+	return canonical + "#" + fragment
+}
+
+func feedBase(feedURL string) *url.URL {
+	return parseAbsolute(feedURL)
+}
+
+// parseAbsolute parses an absolute http(s) URL, or returns nil.
+func parseAbsolute(raw string) *url.URL {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return nil
+	}
+	return u
+}
+
+func firstURL(urls ...*url.URL) *url.URL {
+	for _, u := range urls {
+		if u != nil {
+			return u
+		}
+	}
+	return nil
+}
+
+func firstNonEmpty(values ...string) string {
+	for _, v := range values {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}

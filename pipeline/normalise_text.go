@@ -1,0 +1,111 @@
+package pipeline
+
+import (
+	"html"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// maxSummaryRunes is the summary length limit: long enough for a digest
+// teaser of three or four sentences, short enough for a mail preview.
+const maxSummaryRunes = 500
+
+// inlineMarkup matches the tags publishers put into titles. Text with
+// other angle brackets ("Vector<int>") is left alone.
+var inlineMarkup = regexp.MustCompile(`(?i)</?(a|abbr|b|big|br|cite|code|del|em|font|i|img|ins|mark|p|q|s|small|span|strike|strong|sub|sup|u)(\s[^>]*)?/?>`)
+
+// plainTitle turns a title into plain text: known inline tags removed,
+// entities decoded, whitespace collapsed, forbidden characters removed.
+func plainTitle(s string) string {
+	if inlineMarkup.MatchString(s) {
+		return htmlToText(s)
+	}
+	return collapseSpace(html.UnescapeString(s))
+}
+
+// htmlToText returns the visible text of an HTML fragment with
+// whitespace collapsed. Block elements and line breaks separate words.
+func htmlToText(s string) string {
+	var b strings.Builder
+	z := nethtml.NewTokenizer(strings.NewReader(s))
+	skip := 0
+	for {
+		switch z.Next() {
+		case nethtml.ErrorToken:
+			// The tokenizer stops at the end of input (io.EOF) and
+			// never fails otherwise on a strings.Reader.
+			return collapseSpace(b.String())
+		case nethtml.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case nethtml.StartTagToken:
+			skip += hiddenDelta(z, 1)
+			b.WriteByte(' ')
+		case nethtml.EndTagToken:
+			skip = max(0, skip+hiddenDelta(z, -1))
+			b.WriteByte(' ')
+		case nethtml.SelfClosingTagToken:
+			b.WriteByte(' ')
+		}
+	}
+}
+
+// hiddenDelta returns d for tags whose content readers never see.
+func hiddenDelta(z *nethtml.Tokenizer, d int) int {
+	name, _ := z.TagName()
+	switch atom.Lookup(name) {
+	case atom.Script, atom.Style, atom.Noscript, atom.Template:
+		return d
+	}
+	return 0
+}
+
+// collapseSpace removes forbidden characters, joins runs of whitespace
+// into one space and trims the ends.
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(stripIllegal(s)), " ")
+}
+
+// truncateText shortens s to at most limit runes plus an ellipsis, cutting
+// at the last word boundary before the limit when there is one in the
+// second half.
+func truncateText(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	runes := []rune(s)[:limit]
+	cut := len(runes)
+	for k := len(runes) - 1; k > limit/2; k-- {
+		if unicode.IsSpace(runes[k]) {
+			cut = k
+			break
+		}
+	}
+	trimmed := strings.TrimRightFunc(string(runes[:cut]), func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r)
+	})
+	return trimmed + "…"
+}
+
+// normaliseLanguage reduces a language tag to its lower-case primary
+// subtag ("pl-PL" to "pl"). It returns "" for text that is not a tag.
+func normaliseLanguage(tag string) string {
+	tag = strings.TrimSpace(tag)
+	primary, _, _ := strings.Cut(strings.ReplaceAll(tag, "_", "-"), "-")
+	primary = strings.ToLower(primary)
+	if len(primary) < 2 || len(primary) > 3 {
+		return ""
+	}
+	for _, c := range primary {
+		if c < 'a' || c > 'z' {
+			return ""
+		}
+	}
+	return primary
+}

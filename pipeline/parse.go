@@ -1,0 +1,234 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+// Source describes where a document came from and the partner settings
+// that apply to its items.
+type Source struct {
+	Partner string // partner id from the configuration
+	Feed    string // configured feed id
+	FeedURL string // URL the document was fetched from
+	// Language is the partner's configured language, used when neither
+	// the item nor the feed names one.
+	Language string
+	// Location is the partner's time zone for dates without a zone. Nil
+	// means UTC.
+	Location *time.Location
+	// LinkKeys selects link keys over GUIDs: set it once the feed has been
+	// seen repeating GUIDs (ParseResult.RepeatedGUIDs).
+	LinkKeys bool
+}
+
+// ItemError is one item of a document that could not be normalised.
+// Index is the item's position in the document, counted from 0.
+type ItemError struct {
+	Index int
+	GUID  string
+	Link  string
+	Title string
+	Err   error
+}
+
+// Error returns the reason with the item's position.
+func (e ItemError) Error() string {
+	return fmt.Sprintf("item %d: %s", e.Index, e.Err.Error())
+}
+
+// Unwrap returns the reason, which wraps ErrInvalidItem.
+func (e ItemError) Unwrap() error { return e.Err }
+
+// ParseResult is a parsed and normalised feed document.
+type ParseResult struct {
+	Title    string // feed title, plain text
+	Link     string // feed home page, canonical
+	Language string // feed language, primary subtag
+	// Hubs are the rel="hub" links of the feed (WebSub).
+	Hubs []string
+	// Items are the normalised items in document order, one per key.
+	Items []Item
+	// Rejected lists the items that were dropped and why.
+	Rejected []ItemError
+	// Recoveries names each repair that was needed to read the document,
+	// such as "bare ampersand" or "byte-order mark".
+	Recoveries []string
+	// RepeatedGUIDs is true when one GUID names different items in this
+	// document. Its items were keyed by link, and the caller should store
+	// LinkKeys=true for the feed so later documents are keyed the same way.
+	RepeatedGUIDs bool
+}
+
+// feedRoots are the lower-case local names of the root elements of RSS,
+// RDF and Atom documents.
+var feedRoots = map[string]bool{"rss": true, "rdf": true, "feed": true}
+
+// ParseFeed decodes, repairs, parses and normalises one fetched feed
+// document. contentType is the HTTP Content-Type, whose charset takes
+// precedence over the XML declaration. now is the fetch time: it replaces
+// missing and far-future dates. Items that cannot be normalised go to
+// ParseResult.Rejected and never fail the document.
+//
+// The error wraps ErrNotAFeed for an empty body, an HTML page or other
+// XML or JSON, and ErrUnparseable for a feed that stays broken after
+// every repair.
+func ParseFeed(body []byte, contentType string, src Source, now time.Time) (*ParseResult, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fmt.Errorf("parsing feed %q: %w: empty body", src.FeedURL, ErrNotAFeed)
+	}
+	dec, err := decodeToUTF8(body, contentType)
+	if err != nil {
+		return nil, fmt.Errorf("parsing feed %q: %w: %w", src.FeedURL, ErrUnparseable, err)
+	}
+	feed, text, notes, err := parseDocument(dec.text)
+	if err != nil {
+		return nil, fmt.Errorf("parsing feed %q: %w", src.FeedURL, err)
+	}
+	res := &ParseResult{Recoveries: append(dec.recoveries, notes...)}
+	fillFeedFields(res, feed, text)
+	feedURL := feedBase(src.FeedURL)
+	buildItems(res, feed, src, documentBase(feed, text, feedURL), now)
+	return res, nil
+}
+
+// parseDocument runs gofeed on decoded text, repairing XML first and
+// closing a truncated document after its last complete item when the
+// first attempt fails. It returns the text that parsed.
+func parseDocument(text []byte) (*gofeed.Feed, []byte, []string, error) {
+	trimmed := bytes.TrimLeft(text, " \t\r\n\uFEFF")
+	switch {
+	case len(trimmed) > 0 && trimmed[0] == '{':
+		feed, err := parseJSONFeed(trimmed)
+		return feed, trimmed, nil, err
+	case len(trimmed) == 0 || trimmed[0] != '<':
+		return nil, nil, nil, fmt.Errorf("%w: body is neither xml nor json", ErrNotAFeed)
+	}
+	text, notes := repairXML(text)
+	if root := rootElement(text); !feedRoots[root] {
+		return nil, nil, nil, fmt.Errorf("%w: root element is %q", ErrNotAFeed, root)
+	}
+	feed, err := gofeed.NewParser().Parse(bytes.NewReader(text))
+	if err == nil {
+		return feed, text, notes, nil
+	}
+	closed, ok := closeTruncated(text)
+	if !ok {
+		return nil, nil, nil, fmt.Errorf("%w: no complete item before the error: %w", ErrUnparseable, err)
+	}
+	feed, retryErr := gofeed.NewParser().Parse(bytes.NewReader(closed))
+	if retryErr != nil {
+		return nil, nil, nil, fmt.Errorf("%w: %w", ErrUnparseable, err)
+	}
+	return feed, closed, append(notes, recoveryTruncated), nil
+}
+
+// parseJSONFeed checks that a JSON body is a JSON Feed before handing it
+// to gofeed. A truncated body is unparseable: its first item is usually
+// the one cut off, so nothing is recovered.
+func parseJSONFeed(text []byte) (*gofeed.Feed, error) {
+	var probe struct {
+		Version string          `json:"version"`
+		Items   json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(text, &probe); err != nil {
+		return nil, fmt.Errorf("%w: invalid json: %w", ErrUnparseable, err)
+	}
+	if !strings.Contains(probe.Version, "jsonfeed.org") && probe.Items == nil {
+		return nil, fmt.Errorf("%w: json without a json feed version or items", ErrNotAFeed)
+	}
+	feed, err := gofeed.NewParser().Parse(bytes.NewReader(text))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnparseable, err)
+	}
+	return feed, nil
+}
+
+// rootElement returns the lower-case local name of the first element, or
+// "" when the text has none.
+func rootElement(text []byte) string {
+	dec := xml.NewDecoder(bytes.NewReader(text))
+	dec.Strict = false
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			return ""
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			return strings.ToLower(start.Name.Local)
+		}
+	}
+}
+
+func fillFeedFields(res *ParseResult, feed *gofeed.Feed, text []byte) {
+	res.Title = plainTitle(feed.Title)
+	if link, err := CanonicalURL(feed.Link, nil); err == nil {
+		res.Link = link
+	}
+	res.Language = normaliseLanguage(feed.Language)
+	if res.Language == "" && feed.DublinCoreExt != nil && len(feed.DublinCoreExt.Language) > 0 {
+		res.Language = normaliseLanguage(feed.DublinCoreExt.Language[0])
+	}
+	res.Hubs = findHubs(text)
+}
+
+var (
+	linkTag      = regexp.MustCompile(`(?is)<(?:[a-z0-9]+:)?link\s[^>]*>`)
+	relHub       = regexp.MustCompile(`(?i)\srel\s*=\s*["']hub["']`)
+	hrefValue    = regexp.MustCompile(`(?i)\shref\s*=\s*(?:"([^"]*)"|'([^']*)')`)
+	xmlBaseValue = regexp.MustCompile(`(?i)\sxml:base\s*=\s*(?:"([^"]*)"|'([^']*)')`)
+)
+
+// findHubs returns the href of every link element with rel="hub", which
+// gofeed does not expose.
+func findHubs(text []byte) []string {
+	var hubs []string
+	for _, tag := range linkTag.FindAll(text, -1) {
+		if !relHub.Match(tag) {
+			continue
+		}
+		if m := hrefValue.FindSubmatch(tag); m != nil {
+			if hub := cleanURL(string(m[1])+string(m[2]), nil); hub != "" {
+				hubs = append(hubs, hub)
+			}
+		}
+	}
+	return hubs
+}
+
+// documentBase returns the xml:base that applies to the items of an RSS
+// document: one given before the first item, resolved against the feed
+// URL. It returns nil when there is none. gofeed already applies xml:base
+// in Atom documents, so they get nil as well.
+func documentBase(feed *gofeed.Feed, text []byte, feedURL *url.URL) *url.URL {
+	if feed.FeedType != "rss" {
+		return nil
+	}
+	head := text
+	if n := bytes.Index(text, []byte("<item")); n >= 0 {
+		head = text[:n]
+	}
+	m := xmlBaseValue.FindSubmatch(head)
+	if m == nil {
+		return nil
+	}
+	base, err := url.Parse(strings.TrimSpace(string(m[1]) + string(m[2])))
+	if err != nil {
+		return nil
+	}
+	if feedURL != nil {
+		base = feedURL.ResolveReference(base)
+	}
+	if !base.IsAbs() {
+		return nil
+	}
+	return base
+}

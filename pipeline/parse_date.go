@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"regexp"
+	"strings"
+	"time"
+)
+
+// zonedLayouts are tried after normalizeDate has dropped the weekday,
+// shortened month names to three letters, upper-cased AM/PM and turned
+// zone names into numeric offsets.
+var zonedLayouts = []string{
+	"2 Jan 2006 15:04:05 -0700",
+	"2 Jan 2006 15:04 -0700",
+	"2 Jan 06 15:04:05 -0700",
+	"2 Jan 2006 3:04:05 PM -0700",
+	"2 Jan 2006 3:04 PM -0700",
+	"Jan 2 2006 15:04:05 -0700",
+	"Jan 2, 2006 15:04:05 -0700",
+	"Jan 2 15:04:05 -0700 2006",
+	"Jan 2 2006 3:04:05 PM -0700",
+	"Jan 2, 2006 3:04 PM -0700",
+	"2006-01-02T15:04:05Z07:00",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04:05-0700",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05 -0700",
+	"2006-01-02 15:04:05 Z07:00",
+}
+
+// localLayouts carry no zone, so the partner's time zone applies.
+var localLayouts = []string{
+	"2 Jan 2006 15:04:05",
+	"2 Jan 2006 15:04",
+	"2 Jan 2006 3:04:05 PM",
+	"2 Jan 2006 3:04 PM",
+	"2 Jan 2006",
+	"Jan 2 2006 15:04:05",
+	"Jan 2 2006 3:04:05 PM",
+	"Jan 2 2006 3:04 PM",
+	"Jan 2, 2006 15:04:05",
+	"Jan 2, 2006 3:04:05 PM",
+	"Jan 2, 2006 3:04 PM",
+	"Jan 2, 2006",
+	"Jan 2 2006",
+	"Jan 2 15:04:05 2006",
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04",
+	"2006-01-02 15:04:05",
+	"2006-01-02 15:04",
+	"2006-01-02",
+	"2006/1/2 15:04:05",
+	"2006/1/2 15:04",
+	"2006/1/2",
+	"2.1.2006 15:04:05",
+	"2.1.2006",
+}
+
+// zoneOffsets maps the zone abbreviations seen in feeds to their offsets.
+// Ambiguous names such as IST are left out, so dates using them fail to
+// parse rather than land hours off.
+var zoneOffsets = map[string]string{
+	"Z": "+0000", "UT": "+0000", "UTC": "+0000", "GMT": "+0000",
+	"WET": "+0000", "WEST": "+0100", "BST": "+0100",
+	"CET": "+0100", "CEST": "+0200", "MET": "+0100", "MEST": "+0200",
+	"EET": "+0200", "EEST": "+0300", "MSK": "+0300",
+	"EST": "-0500", "EDT": "-0400", "CST": "-0600", "CDT": "-0500",
+	"MST": "-0700", "MDT": "-0600", "PST": "-0800", "PDT": "-0700",
+	"AKST": "-0900", "AKDT": "-0800", "HST": "-1000",
+	"JST": "+0900", "KST": "+0900", "AEST": "+1000", "AEDT": "+1100",
+	"NZST": "+1200", "NZDT": "+1300",
+}
+
+// monthNames maps English, French, German, Spanish, Italian and
+// Portuguese month names and abbreviations, lower case, to the English
+// abbreviation Go's layouts expect.
+var monthNames = buildMonthNames([12]string{
+	"jan january janv janvier januar jänner ene enero gen gennaio janeiro",
+	"feb february févr fevr février fevrier februar febrero febbraio fev fevereiro",
+	"mar march mars märz maerz marzo março marco",
+	"apr april avr avril abr abril aprile",
+	"may mai mayo mag maggio maio",
+	"jun june juin juni junio giu giugno junho",
+	"jul july juil juillet juli julio lug luglio julho",
+	"aug august août aout ago agosto",
+	"sep sept september septembre set settembre septiembre setembro",
+	"oct october octobre okt oktober octubre ott ottobre out outubro",
+	"nov november novembre noviembre novembro",
+	"dec december déc dec décembre decembre dez dezember dic diciembre dicembre dezembro",
+})
+
+func buildMonthNames(rows [12]string) map[string]string {
+	abbr := [12]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+	names := make(map[string]string)
+	for m, row := range rows {
+		for _, name := range strings.Fields(row) {
+			names[name] = abbr[m]
+		}
+	}
+	return names
+}
+
+// weekdayNames lists weekday names and abbreviations in the same
+// languages. A leading weekday is dropped because it repeats the date and
+// is often wrong.
+var weekdayNames = strings.Fields("mon monday tue tues tuesday wed wednesday thu thur thurs thursday " +
+	"fri friday sat saturday sun sunday lun lundi mardi mer mercredi jeu jeudi ven vendredi " +
+	"sam samedi dim dimanche mo montag di dienstag mi mittwoch do donnerstag fr freitag " +
+	"sa samstag so sonntag mar mié jue vie sáb dom seg ter qua qui sex sab gio")
+
+var (
+	zoneComment   = regexp.MustCompile(`\s*\([^)]*\)\s*$`)
+	gluedMeridiem = regexp.MustCompile(`(?i)(\d)\s*([ap])\.?m\.?(\s|$)`)
+	gmtOffset     = regexp.MustCompile(`(?i)\b(?:GMT|UTC)([+-]\d{2}:?\d{2})\b`)
+	shortOffset   = regexp.MustCompile(`(\s[+-])(\d{3})$`)
+)
+
+// parseDate reads a feed date. A date without a zone is read in loc. It
+// reports whether the zone was assumed and whether parsing succeeded.
+func parseDate(raw string, loc *time.Location) (time.Time, bool, bool) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	s := strings.Join(strings.Fields(raw), " ")
+	if s == "" {
+		return time.Time{}, false, false
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), false, true
+	}
+	s = normalizeDate(s)
+	for _, layout := range zonedLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), false, true
+		}
+	}
+	for _, layout := range localLayouts {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UTC(), true, true
+		}
+	}
+	return time.Time{}, false, false
+}
+
+// normalizeDate rewrites the parts of a date that vary between feeds into
+// the one spelling the layouts use.
+func normalizeDate(s string) string {
+	s = zoneComment.ReplaceAllString(s, "")
+	s = gmtOffset.ReplaceAllString(s, "$1")
+	s = gluedMeridiem.ReplaceAllStringFunc(s, func(m string) string {
+		sub := gluedMeridiem.FindStringSubmatch(m)
+		return sub[1] + " " + strings.ToUpper(sub[2]) + "M" + sub[3]
+	})
+	fields := strings.Fields(s)
+	if len(fields) > 1 && isWeekday(fields[0]) {
+		fields = fields[1:]
+	}
+	for k, f := range fields {
+		fields[k] = normalizeDateField(f)
+	}
+	s = strings.Join(fields, " ")
+	s = strings.ReplaceAll(s, " ,", ",")
+	return shortOffset.ReplaceAllString(s, "${1}0$2")
+}
+
+func normalizeDateField(f string) string {
+	word := strings.TrimRight(f, ",.")
+	suffix := f[len(word):]
+	if m, ok := monthNames[strings.ToLower(word)]; ok {
+		return m + strings.TrimSuffix(suffix, ".")
+	}
+	if off, ok := zoneOffsets[strings.ToUpper(word)]; ok && word == strings.ToUpper(word) {
+		return off
+	}
+	return f
+}
+
+func isWeekday(f string) bool {
+	word := strings.ToLower(strings.TrimRight(f, ",."))
+	for _, w := range weekdayNames {
+		if w == word {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,202 @@
+package pipeline
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	ext "github.com/mmcdole/gofeed/extensions"
+)
+
+// buildItems normalises every gofeed item into res, assigns identities
+// and drops items whose key repeats an earlier one.
+func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time) {
+	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))
+	language := firstNonEmpty(res.Language, src.Language)
+	var drafts []*itemDraft
+	var indexes []int
+	for k, fi := range feed.Items {
+		if fi == nil {
+			continue
+		}
+		d := draftFromGofeed(fi, xmlBase)
+		if d.Language == "" {
+			d.Language = language
+		}
+		it, err := cleanItem(d, src, feedURL, now)
+		if err != nil {
+			res.Rejected = append(res.Rejected, itemError(k, d, err))
+			continue
+		}
+		d.Item = it
+		drafts = append(drafts, d)
+		indexes = append(indexes, k)
+	}
+	res.RepeatedGUIDs = repeatsGUID(drafts)
+	assignIdentity(res, drafts, indexes, src, homeURLs(feed.Link, src.FeedURL))
+}
+
+// assignIdentity sets the ID of every draft and keeps the first item of
+// each key.
+func assignIdentity(res *ParseResult, drafts []*itemDraft, indexes []int, src Source, home []string) {
+	linkKeys := src.LinkKeys || res.RepeatedGUIDs
+	dropUnreliableLinks(drafts, linkKeys, home)
+	first := map[string]int{}
+	for n, d := range drafts {
+		key := itemKey(draftIdentity(d, &d.Item, src), linkKeys)
+		if k, seen := first[key]; seen {
+			err := fmt.Errorf("%w: same identity as item %d", ErrInvalidItem, k)
+			res.Rejected = append(res.Rejected, itemError(indexes[n], d, err))
+			continue
+		}
+		first[key] = indexes[n]
+		d.ID = ItemID(src.Partner, key)
+		res.Items = append(res.Items, d.Item)
+	}
+}
+
+// dropUnreliableLinks clears the link key of items that would be keyed by
+// link when the link cannot tell them apart: it is the feed's own URL or
+// home page, or it is shared with an item of another title in this
+// document (many feeds link every item to one news page). Those items fall
+// back to the hash key.
+//
+// NOTE: the decision is per document, so an item whose shared link later
+// becomes unique in a shorter document changes its key once.
+func dropUnreliableLinks(drafts []*itemDraft, linkKeys bool, home []string) {
+	titles := map[string]map[string]bool{}
+	for _, d := range drafts {
+		if d.GUID != "" && !linkKeys || d.linkKey == "" {
+			continue
+		}
+		if titles[d.linkKey] == nil {
+			titles[d.linkKey] = map[string]bool{}
+		}
+		titles[d.linkKey][d.Title+"\x00"+d.Summary] = true
+	}
+	for _, d := range drafts {
+		if len(titles[d.linkKey]) > 1 || slices.Contains(home, d.URL) {
+			d.linkKey = ""
+		}
+	}
+}
+
+// repeatsGUID reports whether one GUID names two different items, told
+// apart by link or title. An item listed twice
+// verbatim does not count: it is a duplicate, not a broken GUID scheme.
+func repeatsGUID(drafts []*itemDraft) bool {
+	seen := map[string]*itemDraft{}
+	for _, d := range drafts {
+		if d.GUID == "" {
+			continue
+		}
+		key := guidKey(d.GUID)
+		prev, ok := seen[key]
+		if !ok {
+			seen[key] = d
+			continue
+		}
+		if prev.linkKey != d.linkKey || prev.Title != d.Title {
+			return true
+		}
+	}
+	return false
+}
+
+// homeURLs returns the canonical feed URL and home page, which never
+// identify a single item.
+func homeURLs(links ...string) []string {
+	var out []string
+	for _, l := range links {
+		if c, err := CanonicalURL(l, nil); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func itemError(index int, d *itemDraft, err error) ItemError {
+	return ItemError{
+		Index: index,
+		GUID:  stripIllegal(strings.TrimSpace(d.GUID)),
+		Link:  stripIllegal(strings.TrimSpace(d.URL)),
+		Title: plainTitle(d.Title),
+		Err:   err,
+	}
+}
+
+// draftFromGofeed copies a gofeed item into a draft without cleaning it.
+func draftFromGofeed(fi *gofeed.Item, xmlBase *url.URL) *itemDraft {
+	d := &itemDraft{
+		published: fi.Published, publishedParsed: fi.PublishedParsed,
+		updated: fi.Updated, updatedParsed: fi.UpdatedParsed,
+		base: xmlBase,
+	}
+	d.GUID = fi.GUID
+	d.Title = fi.Title
+	d.URL = fi.Link
+	if d.URL == "" && len(fi.Links) > 0 {
+		d.URL = fi.Links[0]
+	}
+	d.Summary = fi.Description
+	d.Content = fi.Content
+	d.Categories = fi.Categories
+	if fi.DublinCoreExt != nil && len(fi.DublinCoreExt.Language) > 0 {
+		d.Language = fi.DublinCoreExt.Language[0]
+	}
+	for _, p := range fi.Authors {
+		if p != nil {
+			d.Authors = append(d.Authors, Author{Name: p.Name, Email: p.Email})
+		}
+	}
+	for _, e := range fi.Enclosures {
+		if e != nil {
+			d.Enclosures = append(d.Enclosures, Enclosure{URL: e.URL, Type: e.Type, Length: parseLength(e.Length)})
+		}
+	}
+	d.Image = itemImage(fi)
+	return d
+}
+
+// itemImage returns the raw URL of the item image: the item's own image,
+// else a Media RSS thumbnail or image, else the iTunes episode image.
+func itemImage(fi *gofeed.Item) string {
+	if fi.Image != nil && strings.TrimSpace(fi.Image.URL) != "" {
+		return fi.Image.URL
+	}
+	if img := mediaImage(fi.Extensions["media"]); img != "" {
+		return img
+	}
+	if fi.ITunesExt != nil {
+		return fi.ITunesExt.Image
+	}
+	return ""
+}
+
+// mediaImage looks for media:thumbnail, then media:content of an image
+// type, at the top level and inside media:group.
+func mediaImage(media map[string][]ext.Extension) string {
+	if media == nil {
+		return ""
+	}
+	for _, t := range media["thumbnail"] {
+		if u := t.Attrs["url"]; u != "" {
+			return u
+		}
+	}
+	for _, c := range media["content"] {
+		isImage := c.Attrs["medium"] == "image" || strings.HasPrefix(c.Attrs["type"], "image/")
+		if u := c.Attrs["url"]; u != "" && isImage {
+			return u
+		}
+	}
+	for _, g := range media["group"] {
+		if img := mediaImage(g.Children); img != "" {
+			return img
+		}
+	}
+	return ""
+}

@@ -1,0 +1,329 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/xml"
+	"html"
+	"io"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Recovery notes for repairs of the XML text, reported in
+// ParseResult.Recoveries.
+const (
+	recoveryLeadingSpace  = "leading whitespace before xml declaration"
+	recoveryBareAmpersand = "bare ampersand"
+	recoveryHTMLEntity    = "undefined html entity"
+	recoveryIllegalChars  = "illegal characters"
+	recoveryC1Reference   = "windows-1252 character reference"
+	recoveryTruncated     = "truncated document"
+	recoveryInvalidURI    = "invalid url attribute"
+)
+
+// uriAttribute matches the attributes gofeed resolves against xml:base.
+// gofeed v1.3.0 rejects the whole document when one of them does not
+// parse as a URL.
+var uriAttribute = regexp.MustCompile(`(?i)(\s(?:href|src|uri|scheme)\s*=\s*)(?:"([^"<]*)"|'([^'<]*)')`)
+
+// xmlRepairer rewrites XML text that is broken in the ways feeds commonly
+// are, so the parser sees well-formed text. It records which repairs it
+// made.
+type xmlRepairer struct {
+	src   string
+	out   strings.Builder
+	notes []string
+}
+
+// repairXML removes blanks and stray byte-order marks before the XML
+// declaration, escapes bare ampersands, replaces HTML entities that XML
+// does not define with character references, and removes characters and
+// character references that XML 1.0 forbids. CDATA sections, comments and
+// processing instructions keep their text apart from forbidden characters.
+func repairXML(text []byte) ([]byte, []string) {
+	r := &xmlRepairer{src: string(text)}
+	r.trimLeading()
+	r.out.Grow(len(r.src) + len(r.src)/64)
+	for i := 0; i < len(r.src); {
+		i = r.step(i)
+	}
+	out := []byte(r.out.String())
+	if fixed, ok := repairURIAttributes(out); ok {
+		out = fixed
+		r.note(recoveryInvalidURI)
+	}
+	return out, r.notes
+}
+
+// repairURIAttributes removes whitespace from URI attribute values that
+// do not parse as URLs, and empties those that still do not. It reports
+// whether it changed anything.
+func repairURIAttributes(text []byte) ([]byte, bool) {
+	changed := false
+	out := uriAttribute.ReplaceAllFunc(text, func(m []byte) []byte {
+		sub := uriAttribute.FindSubmatch(m)
+		value := string(sub[2]) + string(sub[3])
+		if _, err := url.Parse(value); err == nil {
+			return m
+		}
+		changed = true
+		value = strings.Join(strings.Fields(value), "")
+		if _, err := url.Parse(value); err != nil {
+			value = ""
+		}
+		return []byte(string(sub[1]) + `"` + strings.ReplaceAll(value, `"`, "%22") + `"`)
+	})
+	return out, changed
+}
+
+func (r *xmlRepairer) note(s string) {
+	if !slices.Contains(r.notes, s) {
+		r.notes = append(r.notes, s)
+	}
+}
+
+// trimLeading drops whitespace and U+FEFF before the first "<" when the
+// document has an XML declaration, which must be its first bytes.
+func (r *xmlRepairer) trimLeading() {
+	trimmed := strings.TrimLeft(r.src, " \t\r\n\uFEFF")
+	if len(trimmed) != len(r.src) && strings.HasPrefix(trimmed, "<?xml") {
+		r.src = trimmed
+		r.note(recoveryLeadingSpace)
+	}
+}
+
+// step copies one construct starting at i and returns the index after it.
+func (r *xmlRepairer) step(i int) int {
+	rest := r.src[i:]
+	switch {
+	case strings.HasPrefix(rest, "<![CDATA["):
+		return r.copyUntil(i, "]]>")
+	case strings.HasPrefix(rest, "<!--"):
+		return r.copyUntil(i, "-->")
+	case strings.HasPrefix(rest, "<?"):
+		return r.copyUntil(i, "?>")
+	case rest[0] == '&':
+		return r.reference(i)
+	}
+	c, size := utf8.DecodeRuneInString(rest)
+	r.writeChar(c)
+	return i + size
+}
+
+// copyUntil copies text up to and including end, or to the end of the
+// document when end never comes, dropping forbidden characters.
+func (r *xmlRepairer) copyUntil(i int, end string) int {
+	n := strings.Index(r.src[i+2:], end)
+	stop := len(r.src)
+	if n >= 0 {
+		stop = i + 2 + n + len(end)
+	}
+	for _, c := range r.src[i:stop] {
+		r.writeChar(c)
+	}
+	return stop
+}
+
+func (r *xmlRepairer) writeChar(c rune) {
+	if !isXMLChar(c) {
+		r.note(recoveryIllegalChars)
+		return
+	}
+	r.out.WriteRune(c)
+}
+
+// reference handles an ampersand at i: a valid entity or character
+// reference is kept, a reference to a forbidden character is dropped, an
+// HTML entity becomes a character reference and anything else is a bare
+// ampersand that gets escaped.
+func (r *xmlRepairer) reference(i int) int {
+	name, ok := referenceName(r.src[i+1:])
+	if !ok {
+		r.out.WriteString("&amp;")
+		r.note(recoveryBareAmpersand)
+		return i + 1
+	}
+	next := i + len(name) + 2
+	if name[0] == '#' {
+		r.numericReference(name)
+		return next
+	}
+	switch {
+	case isPredefinedEntity(name), r.declaresEntity(name):
+		r.out.WriteString("&" + name + ";")
+	default:
+		r.htmlEntity(name)
+	}
+	return next
+}
+
+func (r *xmlRepairer) numericReference(name string) {
+	c, ok := parseCharRef(name)
+	switch {
+	case !ok:
+		r.out.WriteString("&amp;" + name + ";")
+		r.note(recoveryBareAmpersand)
+	case c >= 0x80 && c <= 0x9F:
+		// Publishers who copy from windows-1252 text write its code points
+		// as references; browsers read them as windows-1252 as well.
+		r.writeCharRef(charmap.Windows1252.DecodeByte(byte(c)))
+		r.note(recoveryC1Reference)
+	case !isXMLChar(c):
+		r.note(recoveryIllegalChars)
+	default:
+		r.out.WriteString("&" + name + ";")
+	}
+}
+
+func (r *xmlRepairer) htmlEntity(name string) {
+	ref := "&" + name + ";"
+	decoded := html.UnescapeString(ref)
+	if decoded == ref {
+		r.out.WriteString("&amp;" + name + ";")
+		r.note(recoveryBareAmpersand)
+		return
+	}
+	for _, c := range decoded {
+		r.writeCharRef(c)
+	}
+	r.note(recoveryHTMLEntity)
+}
+
+func (r *xmlRepairer) writeCharRef(c rune) {
+	if isXMLChar(c) {
+		r.out.WriteString("&#x" + strconv.FormatInt(int64(c), 16) + ";")
+	}
+}
+
+// declaresEntity reports whether the internal DTD subset declares name.
+func (r *xmlRepairer) declaresEntity(name string) bool {
+	return strings.Contains(r.src, "<!ENTITY "+name+" ")
+}
+
+// referenceName returns the text between "&" and ";" when it has the
+// shape of an entity or character reference.
+func referenceName(s string) (string, bool) {
+	end := strings.IndexByte(s[:min(len(s), 40)], ';')
+	if end <= 0 {
+		return "", false
+	}
+	name := s[:end]
+	if name[0] == '#' {
+		return name, len(name) > 1
+	}
+	for k, c := range name {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+		if !letter && (k == 0 || !(c >= '0' && c <= '9' || c == '-' || c == '.')) {
+			return "", false
+		}
+	}
+	return name, true
+}
+
+func parseCharRef(name string) (rune, bool) {
+	digits, base := name[1:], 10
+	if strings.HasPrefix(digits, "x") || strings.HasPrefix(digits, "X") {
+		digits, base = digits[1:], 16
+	}
+	n, err := strconv.ParseUint(digits, base, 32)
+	if err != nil || n > utf8.MaxRune {
+		return 0, false
+	}
+	return rune(n), true
+}
+
+func isPredefinedEntity(name string) bool {
+	switch name {
+	case "amp", "lt", "gt", "quot", "apos":
+		return true
+	}
+	return false
+}
+
+// isXMLChar reports whether c matches the Char production of XML 1.0.
+func isXMLChar(c rune) bool {
+	switch {
+	case c == '\t', c == '\n', c == '\r':
+		return true
+	case c < 0x20:
+		return false
+	case c <= 0xD7FF:
+		return true
+	case c < 0xE000:
+		return false
+	case c <= 0xFFFD:
+		return true
+	}
+	return c >= 0x10000 && c <= utf8.MaxRune
+}
+
+// stripIllegal removes characters that XML 1.0 forbids and invalid UTF-8.
+func stripIllegal(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, notXMLChar) {
+		return s
+	}
+	return strings.Map(func(c rune) rune {
+		if notXMLChar(c) {
+			return -1
+		}
+		return c
+	}, strings.ToValidUTF8(s, ""))
+}
+
+func notXMLChar(c rune) bool { return !isXMLChar(c) }
+
+// closeTruncated cuts text after the last complete item or entry and
+// closes the elements still open there. It returns false when the text
+// holds no complete item.
+func closeTruncated(text []byte) ([]byte, bool) {
+	cut := -1
+	for _, end := range []string{"</item>", "</entry>", "</channel>"} {
+		if n := bytes.LastIndex(text, []byte(end)); n >= 0 {
+			cut = max(cut, n+len(end))
+		}
+	}
+	if cut < 0 {
+		return nil, false
+	}
+	open := openElements(text[:cut])
+	out := append([]byte(nil), text[:cut]...)
+	for k := len(open) - 1; k >= 0; k-- {
+		out = append(out, "</"+open[k]+">"...)
+	}
+	return out, true
+}
+
+// openElements returns the qualified names of the elements still open at
+// the end of text, outermost first.
+func openElements(text []byte) []string {
+	dec := xml.NewDecoder(bytes.NewReader(text))
+	dec.Strict = false
+	var stack []string
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF || err != nil {
+			return stack
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			stack = append(stack, qualifiedName(t.Name))
+		case xml.EndElement:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+}
+
+func qualifiedName(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
