@@ -1,0 +1,255 @@
+package config
+
+import "time"
+
+// Key is one row of the configuration reference: a key of the YAML file,
+// its environment variable, its default and its validator. Load, Masked and
+// Markdown all read the Keys table, so a key documented there behaves as
+// documented.
+type Key struct {
+	// Path is the YAML key path. List elements are written "[]", as in
+	// "partners[].feeds[].url".
+	Path string
+	// Default is the default value in the syntax of the YAML file. Inside
+	// list elements, "<n>" stands for the 1-based position of the element.
+	Default string
+	// Doc describes the key for the reference documentation.
+	Doc string
+	// Secret marks keys that may contain credentials. Their values are
+	// masked in errors and in Masked, and they can be read from a file
+	// named by <Env>_FILE or by a sibling YAML key with the suffix _file.
+	Secret bool
+	// Env is the environment variable that overrides the key, or "" for
+	// keys inside list elements.
+	Env string
+	// Validate checks the value of the field; nil accepts every value. See
+	// the note at the top of validators.go for the contract.
+	Validate func(value any) error
+}
+
+// Keys is the configuration reference, in the order of the documentation.
+var Keys = []Key{
+	{
+		Path: "data_dir", Default: "./data", Env: "SYNDIC_DATA_DIR",
+		Doc:      "Directory of the embedded NATS server's storage and other local state. A relative path is relative to the working directory of the process, not to the config file.",
+		Validate: required("set a directory path, such as ./data"),
+	},
+	{
+		Path: "log.level", Default: "info", Env: "SYNDIC_LOG_LEVEL",
+		Doc:      "Minimum level of log records: debug, info, warn or error.",
+		Validate: oneOf("debug", "info", "warn", "error"),
+	},
+	{
+		Path: "log.format", Default: "text", Env: "SYNDIC_LOG_FORMAT",
+		Doc:      "Log record format: text (key=value pairs) or json (one object per line).",
+		Validate: oneOf("text", "json"),
+	},
+	{
+		Path: "http.addr", Default: "127.0.0.1:8080", Env: "SYNDIC_HTTP_ADDR",
+		Doc:      "Listen address (host:port) of the public server that serves the merged feeds.",
+		Validate: hostPort,
+	},
+	{
+		Path: "http.base_url", Default: "http://127.0.0.1:8080", Env: "SYNDIC_HTTP_BASE_URL",
+		Doc:      "Absolute http(s) URL under which readers reach the public server. Links and ids in the merged feeds are built from it.",
+		Validate: httpURL(false),
+	},
+	{
+		Path: "http.admin_addr", Default: "127.0.0.1:8081", Env: "SYNDIC_HTTP_ADMIN_ADDR",
+		Doc:      "Listen address (host:port) of the admin server: /metrics and the operator API. Keep it off public interfaces.",
+		Validate: hostPort,
+	},
+	{
+		Path: "nats.url", Default: "", Env: "SYNDIC_NATS_URL", Secret: true,
+		Doc:      "NATS servers as comma-separated nats://, tls://, ws:// or wss:// URLs, such as nats://a:4222,nats://b:4222. Empty runs an embedded server that stores its data under data_dir. The URLs may contain credentials.",
+		Validate: natsURLs,
+	},
+	{
+		Path: "nats.stream", Default: "SYNDIC_ITEMS", Env: "SYNDIC_NATS_STREAM",
+		Doc:      "JetStream stream that stores item events.",
+		Validate: natsName,
+	},
+	{
+		Path: "nats.subject_prefix", Default: "syndic.items", Env: "SYNDIC_NATS_SUBJECT_PREFIX",
+		Doc:      "Subject prefix of item events. The stream captures <prefix>.>.",
+		Validate: natsSubject,
+	},
+	{
+		Path: "nats.replicas", Default: "1", Env: "SYNDIC_NATS_REPLICAS",
+		Doc:      "Replicas of the stream and the key-value buckets: 1, or 3 or 5 on a cluster of at least that many servers.",
+		Validate: intOneOf(1, 3, 5),
+	},
+	{
+		Path: "nats.max_age", Default: "2160h", Env: "SYNDIC_NATS_MAX_AGE",
+		Doc:      "How long item events stay in the stream (2160h is 90 days). Must not be shorter than nats.duplicate_window.",
+		Validate: durationRange(time.Minute, 0),
+	},
+	{
+		Path: "nats.duplicate_window", Default: "10m", Env: "SYNDIC_NATS_DUPLICATE_WINDOW",
+		Doc:      "Window in which JetStream drops a second publish with the same Nats-Msg-Id.",
+		Validate: durationRange(time.Second, 0),
+	},
+	{
+		Path: "nats.kv_prefix", Default: "SYNDIC", Env: "SYNDIC_NATS_KV_PREFIX",
+		Doc:      "Prefix of the key-value bucket names: <prefix>_INDEX, <prefix>_CACHE and <prefix>_META.",
+		Validate: natsName,
+	},
+	{
+		Path: "nats.sync_always", Default: "true", Env: "SYNDIC_NATS_SYNC_ALWAYS",
+		Doc: "Embedded server only: flush every write to disk before acknowledging it. Turning it off is faster but can lose the last writes on power loss.",
+	},
+	{
+		Path: "redis.url", Default: "", Env: "SYNDIC_REDIS_URL", Secret: true,
+		Doc:      "Redis cache as redis://host:6379/0, rediss://host:6380/0 or unix:///path/to/redis.sock. Empty keeps the cache in a JetStream key-value bucket. The URL may contain a password.",
+		Validate: redisURL,
+	},
+	{
+		Path: "redis.prefix", Default: "syndic:", Env: "SYNDIC_REDIS_PREFIX",
+		Doc: "Prefix of every Redis key, so that several deployments can share one database.",
+	},
+	{
+		Path: "fetch.allow_private_networks", Default: "false", Env: "SYNDIC_FETCH_ALLOW_PRIVATE_NETWORKS",
+		Doc: "Allow every feed to connect to loopback, private and link-local addresses. Leave it off unless every feed URL is trusted, and prefer partners[].feeds[].allow_private_network for single feeds.",
+	},
+	{
+		Path: "fetch.allow_file_urls", Default: "false", Env: "SYNDIC_FETCH_ALLOW_FILE_URLS",
+		Doc: "Allow file: feed URLs, which read local files. No other setting or API can enable them.",
+	},
+	{
+		Path: "fetch.timeout", Default: "20s", Env: "SYNDIC_FETCH_TIMEOUT",
+		Doc:      "Maximum time of one fetch request, including reading the body.",
+		Validate: durationRange(time.Second, 10*time.Minute),
+	},
+	{
+		Path: "fetch.max_body", Default: "15MiB", Env: "SYNDIC_FETCH_MAX_BODY",
+		Doc: "Maximum size of a feed body after decompression. A larger feed fails the fetch instead of being truncated. The fetcher holds each body in memory, which bounds the value.",
+		// 1 GiB times the concurrency would already exceed the memory of
+		// a typical host, so larger values are surely typos.
+		Validate: sizeRange(KiB, GiB),
+	},
+	{
+		Path: "fetch.concurrency", Default: "8", Env: "SYNDIC_FETCH_CONCURRENCY",
+		Doc: "Maximum number of fetches in flight.",
+		// Each fetch can hold up to fetch.max_body in memory.
+		Validate: intRange(1, 256),
+	},
+	{
+		Path: "fetch.min_interval", Default: "5m", Env: "SYNDIC_FETCH_MIN_INTERVAL",
+		Doc: "Shortest time the scheduler waits between two fetches of one feed. Values under 5m suit only local test feeds.",
+		// Seconds are allowed for tests against local servers and files.
+		Validate: durationRange(time.Second, 0),
+	},
+	{
+		Path: "fetch.max_interval", Default: "24h", Env: "SYNDIC_FETCH_MAX_INTERVAL",
+		Doc:      "Longest time the scheduler waits between two fetches of one feed. Must not be shorter than fetch.min_interval.",
+		Validate: durationRange(time.Second, 0),
+	},
+	{
+		Path: "fetch.max_redirects", Default: "5", Env: "SYNDIC_FETCH_MAX_REDIRECTS",
+		Doc: "Maximum HTTP redirects followed by one fetch.",
+		// Browsers give up after 20, so longer chains are loops.
+		Validate: intRange(0, 20),
+	},
+	{
+		Path: "fetch.contact_url", Default: "", Env: "SYNDIC_FETCH_CONTACT_URL",
+		Doc:      "Page or mailto: address put in the User-Agent header, so that feed owners can reach the operator.",
+		Validate: contactURL,
+	},
+	{
+		Path: "feeds.window", Default: "20000", Env: "SYNDIC_FEEDS_WINDOW",
+		Doc: "Number of the latest item events read from the stream at start-up to rebuild the merged feed views.",
+		// The views hold every event read in memory.
+		Validate: intRange(1, 1_000_000),
+	},
+	{
+		Path: "partners", Env: "SYNDIC_PARTNERS",
+		Doc: "Organisations whose feeds Syndic polls. SYNDIC_PARTNERS replaces the whole list with a YAML or JSON list.",
+	},
+	{
+		Path:     "partners[].id",
+		Doc:      "Partner id: 1 to 32 characters from a-z, 0-9 and '-', unique. It appears in NATS subjects and item ids, so changing it makes every item of the partner new.",
+		Validate: identifier,
+	},
+	{
+		Path:     "partners[].name",
+		Doc:      "Display name of the partner in the merged feeds.",
+		Validate: required("set the partner's display name"),
+	},
+	{
+		Path:     "partners[].url",
+		Doc:      "Optional homepage of the partner, an absolute http(s) URL.",
+		Validate: httpURL(true),
+	},
+	{
+		Path:     "partners[].language",
+		Doc:      "Language of the partner's items as a lowercase two-letter ISO 639-1 code (en, pl, fr, lt, de).",
+		Validate: languageCode,
+	},
+	{
+		Path: "partners[].timezone", Default: "UTC",
+		Doc:      "IANA time zone of dates that the partner's feeds write without a zone.",
+		Validate: timezone,
+	},
+	{
+		Path:     "partners[].feeds",
+		Doc:      "Feeds of the partner, at least one.",
+		Validate: nonEmptyFeeds,
+	},
+	{
+		Path: "partners[].feeds[].id", Default: "feed-<n>",
+		Doc:      "Feed id, unique within the partner, with the characters of a partner id. It is part of every item id, so set it explicitly: the default depends on the feed's position, and reordering the list would then change the ids.",
+		Validate: identifier,
+	},
+	{
+		Path:     "partners[].feeds[].url",
+		Doc:      "Feed URL: http://, https://, or file: when fetch.allow_file_urls is true. A relative file: URL such as file:feeds/news.xml is resolved against the directory of the config file.",
+		Validate: feedURL,
+	},
+	{
+		Path: "partners[].feeds[].interval", Default: "15m",
+		Doc:      "First polling interval. The scheduler then adapts it to how often the feed changes. It must lie between fetch.min_interval and fetch.max_interval.",
+		Validate: durationRange(time.Second, 0),
+	},
+	{
+		Path: "partners[].feeds[].allow_private_network", Default: "false",
+		Doc: "Allow this feed to connect to loopback, private and link-local addresses.",
+	},
+	{
+		Path: "channels", Env: "SYNDIC_CHANNELS",
+		Doc: "Merged feeds served under /feeds/<id>. SYNDIC_CHANNELS replaces the whole list with a YAML or JSON list.",
+	},
+	{
+		Path:     "channels[].id",
+		Doc:      "Channel id, with the characters of a partner id, unique. It is the path segment of the channel's URLs.",
+		Validate: identifier,
+	},
+	{
+		Path:     "channels[].title",
+		Doc:      "Title of the merged feed.",
+		Validate: required("set the channel's title"),
+	},
+	{
+		Path: "channels[].description",
+		Doc:  "Description of the merged feed.",
+	},
+	{
+		Path: "channels[].max_items", Default: "100",
+		Doc:      "Maximum number of items in the merged feed, newest first.",
+		Validate: intRange(1, 1000),
+	},
+	{
+		Path:     "channels[].filter.partners",
+		Doc:      "Partner ids whose items the channel keeps. Each must be a configured partner. Empty keeps every partner.",
+		Validate: eachString(identifier),
+	},
+	{
+		Path:     "channels[].filter.languages",
+		Doc:      "Languages the channel keeps, such as pl or en-GB. A code also keeps its subtags, so en keeps en-GB. Empty keeps every language.",
+		Validate: eachString(languageTag),
+	},
+	{
+		Path:     "channels[].filter.categories",
+		Doc:      "Categories the channel keeps, compared without regard to case. Empty keeps every category.",
+		Validate: eachString(required("remove the empty category")),
+	},
+}
