@@ -15,14 +15,15 @@ import (
 // Defaults for FetcherOptions fields left at zero.
 const (
 	// defaultTimeout bounds one whole poll (redirects, headers and body).
-	// Old CMSs often render feeds on request and can take tens of seconds.
+	// It is generous because old CMSs may render the feed on each request.
 	defaultTimeout = 60 * time.Second
-	// defaultMaxBody is well above the largest partner feeds we know of
-	// (podcast feeds with years of show notes reach 3 to 5 MiB) while
-	// keeping the worst case of a worker's memory small.
+	// defaultMaxBody is several times the size of a large podcast feed
+	// (681 episodes with 4 KB of show notes each come to 2.9 MB). A poll
+	// can hold up to twice this in memory (raw and decoded bytes), which
+	// bounds how many polls may run at once.
 	defaultMaxBody = 16 << 20
-	// defaultMaxRedirects matches what most feed readers follow; longer
-	// chains are almost always misconfigured hosts.
+	// defaultMaxRedirects covers an upgrade to https, a host move and a CDN
+	// hop with room to spare. Longer chains usually mean a misconfiguration.
 	defaultMaxRedirects = 5
 	// defaultUserAgent names the crawler and where its operator can be found.
 	defaultUserAgent = "Syndic/0.1 (+https://github.com/syndic-network/syndic)"
@@ -54,19 +55,19 @@ type Outcome int
 
 // Outcomes of a fetch.
 const (
-	// OutcomeNotModified: the server answered 304 (or a file's modification
-	// time equals the stored validator).
+	// OutcomeNotModified: the server returned 304, or a file's modification
+	// time equals the stored validator.
 	OutcomeNotModified Outcome = iota + 1
 	// OutcomeNewContent: a 2xx response, Body contains the decoded feed.
 	OutcomeNewContent
 	// OutcomeRetryLater: a transient failure (408, 425, 429, 5xx, timeout,
-	// connection error); RetryAfter holds the server's hint if it sent one.
+	// connection error). RetryAfter contains the server's hint if it sent one.
 	OutcomeRetryLater
 	// OutcomePermanent: retrying will not help until someone changes the
 	// feed or its configuration (4xx, rejected address, oversized body,
 	// redirect loop, undecodable body).
 	OutcomePermanent
-	// OutcomeGone: the server answered 410, so the feed was removed.
+	// OutcomeGone: the server returned 410, so the feed was removed.
 	OutcomeGone
 )
 
@@ -111,9 +112,10 @@ type FetchResult struct {
 	ContentType string
 	// FinalURL is the URL after the redirects followed during this poll.
 	FinalURL string
-	// MovedTo is the target of a 301 or 308 answered to the first request.
-	// It is set only when the redirect chain ended in an HTTP response; the
-	// scheduler adopts it as the feed URL after seeing it on enough polls.
+	// MovedTo is the target of a 301 or 308 returned for the first request.
+	// It is set only when the redirect chain ended in an HTTP response, and
+	// never for a move from https to http. The scheduler adopts it as the
+	// feed URL after seeing it on enough polls.
 	MovedTo string
 	// Validators come from this response. On a 304 without validators the
 	// request's validators are returned. Store them only after the items
@@ -142,8 +144,8 @@ type FetcherOptions struct {
 	AllowFileURLs bool
 	// UserAgent is sent on every request (default "Syndic/0.1 (+…)").
 	UserAgent string
-	// MaxRedirects is the number of redirects followed in one poll
-	// (default 5; zero or negative means the default).
+	// MaxRedirects is the maximum number of redirects followed in one poll
+	// (default 5, also used for zero or negative values).
 	MaxRedirects int
 	// Logger receives one debug record per fetch (default: discarded).
 	Logger *slog.Logger
@@ -266,7 +268,7 @@ func (f *Fetcher) newRequest(ctx context.Context, u *url.URL, v Validators) (*ht
 }
 
 // handleResponse turns the final response of a redirect chain into a
-// result; the caller closes the body.
+// result. The caller closes the body.
 func (f *Fetcher) handleResponse(resp *http.Response, sent Validators) FetchResult {
 	res := FetchResult{
 		StatusCode:  resp.StatusCode,
@@ -310,8 +312,8 @@ func responseValidators(h http.Header) Validators {
 	return Validators{ETag: h.Get("ETag"), LastModified: h.Get("Last-Modified")}
 }
 
-// keepValidators fills the validators a 304 left out with the ones sent, as
-// a 304 need not repeat them.
+// keepValidators fills in the validators that a 304 left out with the ones
+// sent, because a 304 need not repeat them.
 func keepValidators(got, sent Validators) Validators {
 	if got.ETag == "" {
 		got.ETag = sent.ETag
@@ -326,8 +328,9 @@ func statusError(resp *http.Response) error {
 	return fmt.Errorf("unexpected HTTP status %q", resp.Status)
 }
 
-// drainLimit is how much of an unused error body is read so the connection
-// can be reused; larger bodies are cheaper to drop with the connection.
+// drainLimit is the number of bytes of an unused body read so that the
+// connection can be reused. Dropping the connection is cheaper than
+// reading a larger body.
 const drainLimit = 64 << 10
 
 func drainBody(body io.Reader) {

@@ -119,7 +119,7 @@ func gunzip(data []byte, max int64) ([]byte, error) {
 }
 
 // inflate decodes "deflate", which RFC 9110 defines as a zlib stream but
-// which many servers send as raw DEFLATE without the zlib header.
+// which some servers send as raw DEFLATE without the zlib header.
 func inflate(data []byte, max int64) ([]byte, error) {
 	if isZlib(data) {
 		zr, err := zlib.NewReader(bytes.NewReader(data))

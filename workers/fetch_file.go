@@ -28,12 +28,14 @@ func (f *Fetcher) fetchFile(u *url.URL, sent Validators) FetchResult {
 
 func (f *Fetcher) readFile(u *url.URL, sent Validators) (FetchResult, error) {
 	res := FetchResult{FinalURL: u.String()}
+
 	if u.Host != "" && u.Host != "localhost" {
 		return res, fmt.Errorf("%w: file URL names host %q", ErrUnsupportedScheme, u.Host)
 	}
 	if u.Path == "" {
 		return res, fmt.Errorf("%w: file URL has no absolute path", ErrUnsupportedScheme)
 	}
+
 	file, err := os.Open(u.Path)
 	if err != nil {
 		return res, err
@@ -43,11 +45,12 @@ func (f *Fetcher) readFile(u *url.URL, sent Validators) (FetchResult, error) {
 	if err != nil {
 		return res, err
 	}
-	// A named pipe or device would block or never end; only regular files
+	// A named pipe or device could block or never end. Only regular files
 	// have a size and a meaningful modification time.
 	if !info.Mode().IsRegular() {
 		return res, fmt.Errorf("reading %q: %w", u.Path, errNotRegularFile)
 	}
+
 	modTime := info.ModTime().UTC().Truncate(time.Second)
 	res.Validators.LastModified = modTime.Format(http.TimeFormat)
 	if sameModTime(sent.LastModified, modTime) {
@@ -75,8 +78,8 @@ func sameModTime(validator string, modTime time.Time) bool {
 	return err == nil && stored.Equal(modTime)
 }
 
-// fileErrorOutcome treats errors that a retry cannot fix as permanent;
-// anything else (an I/O error on a busy disk) is retried.
+// fileErrorOutcome treats errors that a retry cannot fix as permanent.
+// Anything else, such as an I/O error on a busy disk, is retried.
 func fileErrorOutcome(err error) Outcome {
 	switch {
 	case errors.Is(err, fs.ErrNotExist),

@@ -7,9 +7,8 @@ import (
 	"strings"
 )
 
-// redirectTrace collects what CheckRedirect sees during one poll. The
-// client calls CheckRedirect sequentially for one request, so no lock is
-// needed.
+// redirectTrace records the redirects of one poll. The client calls
+// CheckRedirect sequentially for one request, so no lock is needed.
 type redirectTrace struct {
 	movedTo string
 }
@@ -39,7 +38,7 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("following redirect to %q: %w: limit is %d",
 			req.URL.Redacted(), ErrTooManyRedirects, f.opts.MaxRedirects)
 	}
-	if len(via) == 1 && isPermanentRedirect(req.Response) {
+	if len(via) == 1 && isPermanentRedirect(req.Response) && !isDowngrade(via[0], req) {
 		if t, ok := req.Context().Value(redirectTraceKey{}).(*redirectTrace); ok {
 			t.movedTo = req.URL.String()
 		}
@@ -56,6 +55,13 @@ func redirectKey(req *http.Request) string {
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Host = strings.ToLower(u.Host)
 	return u.String()
+}
+
+// isDowngrade reports whether a redirect leaves https for http. Such a
+// move is followed for one poll but not adopted, so that a single spoofed
+// or misconfigured response cannot remove TLS from a subscription for good.
+func isDowngrade(from, to *http.Request) bool {
+	return strings.EqualFold(from.URL.Scheme, "https") && strings.EqualFold(to.URL.Scheme, "http")
 }
 
 func isPermanentRedirect(resp *http.Response) bool {

@@ -221,3 +221,31 @@ func TestFetchRedirectWithoutLocation(t *testing.T) {
 		t.Errorf("MovedTo = %q, want empty", res.MovedTo)
 	}
 }
+
+func TestIsDowngrade(t *testing.T) {
+	tests := []struct {
+		name     string
+		from, to string
+		want     bool
+	}{
+		{"https to http", "https://feed.example.com/a", "http://feed.example.com/a", true},
+		{"http to https", "http://feed.example.com/a", "https://feed.example.com/a", false},
+		{"https to https", "https://feed.example.com/a", "https://cdn.example.com/a", false},
+		{"uppercase scheme", "HTTPS://feed.example.com/a", "HTTP://feed.example.com/a", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			from, err := http.NewRequest(http.MethodGet, tc.from, nil)
+			if err != nil {
+				t.Fatalf("building request: %v", err)
+			}
+			to, err := http.NewRequest(http.MethodGet, tc.to, nil)
+			if err != nil {
+				t.Fatalf("building request: %v", err)
+			}
+			if got := isDowngrade(from, to); got != tc.want {
+				t.Errorf("isDowngrade(%s, %s) = %v, want %v", tc.from, tc.to, got, tc.want)
+			}
+		})
+	}
+}

@@ -39,7 +39,7 @@ func statusOutcome(code int) Outcome {
 }
 
 // classifyTransportError decides the outcome of an error returned by
-// http.Client.Do: the guard and redirect sentinels are permanent, anything
+// http.Client.Do. The guard and redirect sentinels are permanent. Anything
 // else (timeouts, refused or reset connections, TLS failures, DNS errors)
 // is worth retrying.
 func classifyTransportError(err error) FetchResult {
@@ -58,10 +58,10 @@ func classifyTransportError(err error) FetchResult {
 	return res
 }
 
-// parseRetryAfter returns the delay a Retry-After header value asks for,
-// given as delay-seconds or as an HTTP date (RFC 9110, section 10.2.3).
-// Invalid values and dates in the past give 0; delays are capped at
-// maxRetryAfter.
+// parseRetryAfter returns the delay requested by a Retry-After header
+// value, given as delay-seconds or as an HTTP date (RFC 9110, section
+// 10.2.3). Invalid values and dates in the past give 0, and delays are
+// capped at maxRetryAfter.
 func parseRetryAfter(value string, now time.Time) time.Duration {
 	value = strings.TrimSpace(value)
 	if value == "" {

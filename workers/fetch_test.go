@@ -456,21 +456,31 @@ func TestFetchConcurrentUse(t *testing.T) {
 		_, _ = w.Write([]byte("<rss/>"))
 	})
 	f := newTestFetcher(t, nil)
-	results := make(chan FetchResult, 16)
+	type polled struct {
+		path string
+		res  FetchResult
+	}
+	results := make(chan polled, 16)
 	for i := range 16 {
 		path := "/feed"
 		if i%2 == 0 {
 			path = "/moved"
 		}
-		go func() { results <- f.Fetch(t.Context(), FetchRequest{URL: srv.URL + path}) }()
+		go func() {
+			results <- polled{path, f.Fetch(t.Context(), FetchRequest{URL: srv.URL + path})}
+		}()
 	}
 	for range 16 {
-		res := <-results
-		if res.Outcome != OutcomeNewContent {
-			t.Errorf("Outcome = %v, want new_content (err %v)", res.Outcome, res.Err)
+		p := <-results
+		if p.res.Outcome != OutcomeNewContent {
+			t.Errorf("%s: Outcome = %v, want new_content (err %v)", p.path, p.res.Outcome, p.res.Err)
 		}
-		if res.MovedTo != "" && res.MovedTo != srv.URL+"/feed" {
-			t.Errorf("MovedTo = %q, leaked from another fetch?", res.MovedTo)
+		wantMoved := ""
+		if p.path == "/moved" {
+			wantMoved = srv.URL + "/feed"
+		}
+		if p.res.MovedTo != wantMoved {
+			t.Errorf("%s: MovedTo = %q, want %q", p.path, p.res.MovedTo, wantMoved)
 		}
 	}
 }

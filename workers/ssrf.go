@@ -9,16 +9,16 @@ import (
 )
 
 // Dialer timeouts. A partner host that cannot complete a TCP handshake in
-// 10 seconds is down for this poll; waiting longer only holds a worker.
+// 10 seconds is treated as down for this poll, because waiting longer only
+// blocks a worker.
 const (
 	dialTimeout   = 10 * time.Second
 	dialKeepAlive = 30 * time.Second
 )
 
-// metadataAddresses are the cloud instance metadata endpoints (AWS, GCP,
-// Azure and OpenStack use 169.254.169.254; AWS also serves fd00:ec2::254
-// on Nitro instances). They hand out credentials, so they stay rejected
-// even when private networks are allowed.
+// metadataAddresses are the cloud instance metadata endpoints: the common
+// 169.254.169.254 and the IPv6 endpoint of AWS. They serve credentials, so
+// they stay rejected even when private networks are allowed.
 var metadataAddresses = []netip.Addr{
 	netip.MustParseAddr("169.254.169.254"),
 	netip.MustParseAddr("fd00:ec2::254"),
