@@ -96,7 +96,7 @@ func ParseFeed(body []byte, contentType string, src Source, now time.Time) (*Par
 	res := &ParseResult{Recoveries: append(dec.recoveries, notes...)}
 	fillFeedFields(res, feed, text)
 	feedURL := feedBase(src.FeedURL)
-	buildItems(res, feed, src, documentBase(feed, text, feedURL), now)
+	buildItems(res, feed, src, documentBase(text, feedURL), now)
 	return res, nil
 }
 
@@ -204,17 +204,16 @@ func findHubs(text []byte) []string {
 	return hubs
 }
 
-// documentBase returns the xml:base that applies to the items of an RSS
-// document: one given before the first item, resolved against the feed
-// URL. It returns nil when there is none. gofeed already applies xml:base
-// in Atom documents, so they get nil as well.
-func documentBase(feed *gofeed.Feed, text []byte, feedURL *url.URL) *url.URL {
-	if feed.FeedType != "rss" {
-		return nil
-	}
+// documentBase returns the xml:base that applies to all items: one given
+// before the first item or entry, resolved against the feed URL. It
+// returns nil when there is none. gofeed v1.3.0 ignores an xml:base on the
+// root element, so this covers Atom as well as RSS.
+func documentBase(text []byte, feedURL *url.URL) *url.URL {
 	head := text
-	if n := bytes.Index(text, []byte("<item")); n >= 0 {
-		head = text[:n]
+	for _, start := range []string{"<item", "<entry"} {
+		if n := bytes.Index(head, []byte(start)); n >= 0 {
+			head = head[:n]
+		}
 	}
 	m := xmlBaseValue.FindSubmatch(head)
 	if m == nil {
