@@ -129,9 +129,11 @@ func TestFetchFileURLExactCap(t *testing.T) {
 		o.MaxBody = 100
 	})
 	res := fetchURL(t, f, fileURL(path))
-	if res.Outcome != OutcomeNewContent || len(res.Body) != 100 {
-		t.Errorf("Outcome = %v with %d bytes, want new_content with 100 (err %v)",
-			res.Outcome, len(res.Body), res.Err)
+	if res.Outcome != OutcomeNewContent {
+		t.Fatalf("Outcome = %v, want new_content (err %v)", res.Outcome, res.Err)
+	}
+	if len(res.Body) != 100 {
+		t.Errorf("Body has %d bytes, want 100", len(res.Body))
 	}
 	if _, err := http.ParseTime(res.Validators.LastModified); err != nil {
 		t.Errorf("LastModified %q is not an HTTP date: %v", res.Validators.LastModified, err)

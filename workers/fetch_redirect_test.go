@@ -10,9 +10,8 @@ import (
 	"testing"
 )
 
-// redirectServer answers /hop/N with a redirect to /hop/N+1 until N equals
-// hops, then serves a feed at that path. /loop/a and /loop/b point at each
-// other.
+// redirectServer redirects /hop/N to /hop/N+1 until N equals hops, then
+// serves a feed at that path. /loop/a and /loop/b redirect to each other.
 func redirectServer(t *testing.T, status, hops int) string {
 	t.Helper()
 	srv := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -188,10 +187,10 @@ func TestFetchRedirectHopGuarded(t *testing.T) {
 	start := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target.URL, http.StatusFound)
 	})
-	// The start server is allowed through the per-request override but the
-	// Fetcher itself is guarded. This test cannot use a public start host,
-	// so it shows that the override covers the whole chain and that the
-	// guarded pool never serves it; ssrf_test.go checks the dial hook.
+	// A test cannot start from a public host, so the start server is reached
+	// through the per-request override while the Fetcher itself is guarded.
+	// The test shows that the override covers every hop and that a guarded
+	// fetch of the same chain is rejected. ssrf_test.go checks the dial hook.
 	f := newTestFetcher(t, func(o *FetcherOptions) { o.AllowPrivateNetworks = false })
 	res := f.Fetch(t.Context(), FetchRequest{URL: start.URL, AllowPrivateNetwork: true})
 	if res.Outcome != OutcomeNewContent {

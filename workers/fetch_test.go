@@ -122,8 +122,8 @@ func TestFetchNewContentFields(t *testing.T) {
 	if string(res.Body) != string(feed) {
 		t.Errorf("Body differs from the served feed")
 	}
-	if res.ContentType != "application/rss+xml; charset=windows-1252" {
-		t.Errorf("ContentType = %q", res.ContentType)
+	if want := "application/rss+xml; charset=windows-1252"; res.ContentType != want {
+		t.Errorf("ContentType = %q, want %q", res.ContentType, want)
 	}
 	if res.FinalURL != srv.URL+"/rss" {
 		t.Errorf("FinalURL = %q, want %q", res.FinalURL, srv.URL+"/rss")
