@@ -1,0 +1,266 @@
+package feeds
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+var base = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+
+func at(hours int) time.Time { return base.Add(time.Duration(hours) * time.Hour) }
+
+func revision(ev pipeline.Event, rev int, kind pipeline.Kind, title string) pipeline.Event {
+	ev.Revision = rev
+	ev.Kind = kind
+	ev.Title = title
+	return ev
+}
+
+func ids(entries []pipeline.Event) []string {
+	out := make([]string, 0, len(entries))
+	for _, ev := range entries {
+		out = append(out, ev.ID)
+	}
+	return out
+}
+
+func assertIDs(t *testing.T, got []pipeline.Event, want ...string) {
+	t.Helper()
+	g := ids(got)
+	if len(g) != len(want) {
+		t.Fatalf("ids = %v, want %v", g, want)
+	}
+	for i := range want {
+		if g[i] != want[i] {
+			t.Fatalf("ids = %v, want %v", g, want)
+		}
+	}
+}
+
+func TestViewRevisionOrdering(t *testing.T) {
+	a := event("a", at(0))
+	tests := []struct {
+		name      string
+		events    []pipeline.Event
+		wantTitle string
+		wantRev   int
+	}{
+		{"higher revision replaces", []pipeline.Event{a, revision(a, 2, pipeline.KindUpdated, "v2")}, "v2", 2},
+		{"lower revision is ignored", []pipeline.Event{revision(a, 3, pipeline.KindUpdated, "v3"), revision(a, 2, pipeline.KindUpdated, "v2")}, "v3", 3},
+		{"equal revision is ignored", []pipeline.Event{revision(a, 2, pipeline.KindUpdated, "first"), revision(a, 2, pipeline.KindUpdated, "second")}, "first", 2},
+		{"update before create keeps the update", []pipeline.Event{revision(a, 2, pipeline.KindUpdated, "v2"), a}, "v2", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := NewView(10)
+			for _, ev := range tt.events {
+				v.Apply(ev)
+			}
+			got := v.Entries(Filter{}, 0)
+			assertIDs(t, got, "a")
+			if got[0].Title != tt.wantTitle || got[0].Revision != tt.wantRev {
+				t.Errorf("kept %q revision %d, want %q revision %d", got[0].Title, got[0].Revision, tt.wantTitle, tt.wantRev)
+			}
+		})
+	}
+}
+
+func TestViewRetraction(t *testing.T) {
+	a, b := event("a", at(0)), event("b", at(1))
+	retractA := revision(a, 2, pipeline.KindRetracted, "")
+	tests := []struct {
+		name   string
+		events []pipeline.Event
+		want   []string
+	}{
+		{"retraction removes the item", []pipeline.Event{a, b, retractA}, []string{"b"}},
+		{"replayed create stays retracted", []pipeline.Event{a, b, retractA, a}, []string{"b"}},
+		{"retraction before create wins", []pipeline.Event{retractA, a, b}, []string{"b"}},
+		{"newer revision after retraction returns", []pipeline.Event{a, retractA, revision(a, 3, pipeline.KindUpdated, "back")}, []string{"a"}},
+		{"older retraction is ignored", []pipeline.Event{revision(a, 3, pipeline.KindUpdated, "v3"), retractA}, []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := NewView(10)
+			for _, ev := range tt.events {
+				v.Apply(ev)
+			}
+			assertIDs(t, v.Entries(Filter{}, 0), tt.want...)
+		})
+	}
+}
+
+func TestViewWindowEviction(t *testing.T) {
+	v := NewView(3)
+	for _, id := range []string{"h2", "h0", "h4", "h1", "h3"} {
+		v.Apply(event(id, at(int(id[1]-'0'))))
+	}
+	assertIDs(t, v.Entries(Filter{}, 0), "h4", "h3", "h2")
+	if v.Len() != 3 {
+		t.Errorf("Len = %d, want 3", v.Len())
+	}
+
+	version := v.Version()
+	v.Apply(event("h0", at(0)))
+	v.Apply(event("old", at(-5)))
+	if v.Version() != version {
+		t.Errorf("applying entries older than the window changed the version from %d to %d", version, v.Version())
+	}
+	assertIDs(t, v.Entries(Filter{}, 0), "h4", "h3", "h2")
+
+	v.Apply(event("h5", at(5)))
+	assertIDs(t, v.Entries(Filter{}, 0), "h5", "h4", "h3")
+	assertIDs(t, v.Entries(Filter{}, 2), "h5", "h4")
+}
+
+func TestViewEvictionTiesByID(t *testing.T) {
+	v := NewView(2)
+	for _, id := range []string{"b", "a", "c"} {
+		v.Apply(event(id, at(0)))
+	}
+	// Display order at equal dates is ascending ID, so "c" is last and goes.
+	assertIDs(t, v.Entries(Filter{}, 0), "a", "b")
+}
+
+func TestViewReplayIsIdempotent(t *testing.T) {
+	var stream []pipeline.Event
+	for i := range 20 {
+		ev := event(string(rune('a'+i)), at(i%7))
+		stream = append(stream, ev)
+		if i%4 == 0 {
+			stream = append(stream, revision(ev, 2, pipeline.KindUpdated, "updated"))
+		}
+		if i%5 == 0 {
+			stream = append(stream, revision(ev, 3, pipeline.KindRetracted, ""))
+		}
+	}
+	v := NewView(6)
+	for _, ev := range stream {
+		v.Apply(ev)
+	}
+	before := ids(v.Entries(Filter{}, 0))
+	version := v.Version()
+
+	for _, ev := range stream {
+		v.Apply(ev)
+	}
+	if v.Version() != version {
+		t.Errorf("replay changed the version from %d to %d", version, v.Version())
+	}
+	after := ids(v.Entries(Filter{}, 0))
+	if len(after) != len(before) {
+		t.Fatalf("entries after replay = %v, want %v", after, before)
+	}
+	for i := range before {
+		if after[i] != before[i] {
+			t.Fatalf("entries after replay = %v, want %v", after, before)
+		}
+	}
+}
+
+func TestViewURLDeduplication(t *testing.T) {
+	first := event("first", at(0))
+	first.URL = "https://example.com/story"
+	second := event("second", at(2))
+	second.URL = first.URL
+	second.Partner = "radio-sud"
+	other := event("other", at(1))
+	noURL1, noURL2 := event("n1", at(3)), event("n2", at(3))
+	noURL1.URL, noURL2.URL = "", ""
+
+	v := NewView(10)
+	for _, ev := range []pipeline.Event{first, second, other, noURL1, noURL2} {
+		v.Apply(ev)
+	}
+	t.Run("copy ingested first wins", func(t *testing.T) {
+		assertIDs(t, v.Entries(Filter{}, 0), "n1", "n2", "other", "first")
+	})
+	t.Run("filter applies before de-duplication", func(t *testing.T) {
+		assertIDs(t, v.Entries(Filter{Partners: []string{"radio-sud"}}, 0), "second")
+	})
+	t.Run("limit counts listed entries", func(t *testing.T) {
+		assertIDs(t, v.Entries(Filter{}, 4), "n1", "n2", "other", "first")
+	})
+}
+
+func TestViewFilters(t *testing.T) {
+	en := event("en", at(3))
+	en.Language, en.Categories = "en-GB", []string{"Sport", "Local"}
+	fr := event("fr", at(2))
+	fr.Language, fr.Partner, fr.Categories = "fr", "radio-sud", []string{"sport"}
+	none := event("none", at(1))
+
+	v := NewView(10)
+	for _, ev := range []pipeline.Event{en, fr, none} {
+		v.Apply(ev)
+	}
+	tests := []struct {
+		name   string
+		filter Filter
+		want   []string
+	}{
+		{"empty filter keeps all", Filter{}, []string{"en", "fr", "none"}},
+		{"partner is exact", Filter{Partners: []string{"radio-sud"}}, []string{"fr"}},
+		{"language matches subtags", Filter{Languages: []string{"EN"}}, []string{"en"}},
+		{"language region is strict", Filter{Languages: []string{"en-US"}}, nil},
+		{"category ignores case", Filter{Categories: []string{"SPORT"}}, []string{"en", "fr"}},
+		{"lists combine with and", Filter{Categories: []string{"sport"}, Languages: []string{"fr"}}, []string{"fr"}},
+		{"any value in a list matches", Filter{Partners: []string{"northwind", "radio-sud"}}, []string{"en", "fr", "none"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertIDs(t, v.Entries(tt.filter, 0), tt.want...)
+		})
+	}
+}
+
+func TestViewVersionAndLastModified(t *testing.T) {
+	v := NewView(10)
+	clock := base
+	v.now = func() time.Time { return clock }
+	if v.Version() != 0 || !v.LastModified().IsZero() {
+		t.Fatalf("new view version %d modified %v, want 0 and zero", v.Version(), v.LastModified())
+	}
+	a := event("a", at(0))
+	v.Apply(a)
+	if v.Version() != 1 || !v.LastModified().Equal(base) {
+		t.Errorf("after create version %d modified %v, want 1 and %v", v.Version(), v.LastModified(), base)
+	}
+	clock = base.Add(time.Minute)
+	v.Apply(a)
+	if v.Version() != 1 || !v.LastModified().Equal(base) {
+		t.Errorf("after duplicate version %d modified %v, want unchanged", v.Version(), v.LastModified())
+	}
+	v.Apply(revision(a, 2, pipeline.KindRetracted, ""))
+	if v.Version() != 2 || !v.LastModified().Equal(clock) {
+		t.Errorf("after retraction version %d modified %v, want 2 and %v", v.Version(), v.LastModified(), clock)
+	}
+}
+
+func TestViewConcurrentUse(t *testing.T) {
+	v := NewView(50)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				v.Apply(event(string(rune('A'+w))+string(rune('a'+i%26)), at(i)))
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				_ = v.Entries(Filter{Languages: []string{"en"}}, 10)
+				_ = v.Version()
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(v.Entries(Filter{}, 0)); n > 50 {
+		t.Errorf("view holds %d entries, want at most 50", n)
+	}
+}
