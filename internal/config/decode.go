@@ -52,7 +52,7 @@ func isNull(node *yaml.Node) bool {
 }
 
 // decodeStruct decodes a mapping node into v, a struct value, and returns
-// the keys it set.
+// the keys it set, including merged ones and secrets read from files.
 func (d *decoder) decodeStruct(node *yaml.Node, v reflect.Value, path keyPath) map[string]bool {
 	present := map[string]bool{}
 	node = resolveAlias(node)
@@ -63,8 +63,7 @@ func (d *decoder) decodeStruct(node *yaml.Node, v reflect.Value, path keyPath) m
 		d.fail(node.Line, path, "expected a mapping of keys, found %s", describeNode(node))
 		return present
 	}
-	fields := fieldsByName(v.Type())
-	fileLines := map[string]int{}
+
 	// Merge keys go first, so that the keys of this mapping override merged
 	// ones wherever they stand.
 	for i := 0; i+1 < len(node.Content); i += 2 {
@@ -72,33 +71,47 @@ func (d *decoder) decodeStruct(node *yaml.Node, v reflect.Value, path keyPath) m
 			d.decodeMerge(node.Content[i+1], v, path, present)
 		}
 	}
+
+	explicit, fromFile := map[string]int{}, map[string]int{}
 	for i := 0; i+1 < len(node.Content); i += 2 {
-		name, value := node.Content[i].Value, node.Content[i+1]
-		if name == "<<" {
-			continue
-		}
-		if path.pattern == "" && strings.HasPrefix(name, extensionPrefix) {
-			continue
-		}
-		if index, ok := fields[name]; ok {
-			d.decodeField(value, v.Field(index), path.child(name))
-			present[name] = true
-			continue
-		}
-		if base, ok := strings.CutSuffix(name, "_file"); ok && d.isSecret(fields, path, base) {
-			d.decodeSecretFile(value, v.Field(fields[base]), path.child(base))
-			fileLines[base] = node.Content[i].Line
-			continue
-		}
-		d.fail(node.Content[i].Line, path.child(name), "unknown key%s", suggestKey(name, v.Type(), path))
+		d.decodePair(node.Content[i], node.Content[i+1], v, path, explicit, fromFile)
 	}
-	for base, line := range fileLines {
-		if present[base] {
+
+	for base, line := range fromFile {
+		if _, ok := explicit[base]; ok {
 			d.fail(line, path.child(base), "both %s and %s_file are set: keep only one", base, base)
 		}
 		present[base] = true
 	}
+	for name := range explicit {
+		present[name] = true
+	}
 	return present
+}
+
+// decodePair decodes one key of a mapping into v. It records the line of
+// each key it sets in explicit, or in fromFile for a secret read from the
+// file named by a _file sibling.
+func (d *decoder) decodePair(keyNode, value *yaml.Node, v reflect.Value, path keyPath, explicit, fromFile map[string]int) {
+	name := keyNode.Value
+	fields := fieldsByName(v.Type())
+	index, known := fields[name]
+	base, isFileKey := strings.CutSuffix(name, "_file")
+
+	switch {
+	case name == "<<":
+		// Applied before the other keys.
+	case path.pattern == "" && strings.HasPrefix(name, extensionPrefix):
+		// Ignored, so that it can hold anchors.
+	case known:
+		d.decodeField(value, v.Field(index), path.child(name))
+		explicit[name] = keyNode.Line
+	case isFileKey && d.isSecret(fields, path, base):
+		d.decodeSecretFile(value, v.Field(fields[base]), path.child(base))
+		fromFile[base] = keyNode.Line
+	default:
+		d.fail(keyNode.Line, path.child(name), "unknown key%s", suggestKey(name, v.Type(), path))
+	}
 }
 
 // decodeMerge applies the value of a YAML merge key ("<<: *defaults"), a

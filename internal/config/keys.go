@@ -13,7 +13,7 @@ type Key struct {
 	// Default is the default value in the syntax of the YAML file. Inside
 	// list elements, "<n>" stands for the 1-based position of the element.
 	Default string
-	// Doc describes the key for the reference documentation.
+	// Doc describes the key in Markdown for the reference documentation.
 	Doc string
 	// Secret marks keys that may contain credentials. Their values are
 	// masked in errors and in Masked, and they can be read from a file
@@ -22,8 +22,9 @@ type Key struct {
 	// Env is the environment variable that overrides the key, or "" for
 	// keys inside list elements.
 	Env string
-	// Validate checks the value of the field; nil accepts every value. See
-	// the note at the top of validators.go for the contract.
+	// Validate checks the Go value of the field, such as a string or a
+	// time.Duration, and returns nil or an error whose text is the fix,
+	// such as "use one of text, json". A nil Validate accepts every value.
 	Validate func(value any) error
 }
 
@@ -36,12 +37,12 @@ var Keys = []Key{
 	},
 	{
 		Path: "log.level", Default: "info", Env: "SYNDIC_LOG_LEVEL",
-		Doc:      "Minimum level of log records: debug, info, warn or error.",
+		Doc:      "Minimum level of log records: `debug`, `info`, `warn` or `error`.",
 		Validate: oneOf("debug", "info", "warn", "error"),
 	},
 	{
 		Path: "log.format", Default: "text", Env: "SYNDIC_LOG_FORMAT",
-		Doc:      "Log record format: text (key=value pairs) or json (one object per line).",
+		Doc:      "Log record format: `text` (key=value pairs) or `json` (one object per line).",
 		Validate: oneOf("text", "json"),
 	},
 	{
@@ -56,12 +57,12 @@ var Keys = []Key{
 	},
 	{
 		Path: "http.admin_addr", Default: "127.0.0.1:8081", Env: "SYNDIC_HTTP_ADMIN_ADDR",
-		Doc:      "Listen address (host:port) of the admin server: /metrics and the operator API. Keep it off public interfaces.",
+		Doc:      "Listen address (host:port) of the admin server: `/metrics` and the operator API. Keep it off public interfaces.",
 		Validate: hostPort,
 	},
 	{
 		Path: "nats.url", Default: "", Env: "SYNDIC_NATS_URL", Secret: true,
-		Doc:      "NATS servers as comma-separated nats://, tls://, ws:// or wss:// URLs, such as nats://a:4222,nats://b:4222. Empty runs an embedded server that stores its data under data_dir. The URLs may contain credentials.",
+		Doc:      "NATS servers as comma-separated `nats://`, `tls://`, `ws://` or `wss://` URLs, such as `nats://a:4222,nats://b:4222`. Empty runs an embedded server that stores its data under `data_dir`. The URLs may contain credentials.",
 		Validate: natsURLs,
 	},
 	{
@@ -71,27 +72,27 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.subject_prefix", Default: "syndic.items", Env: "SYNDIC_NATS_SUBJECT_PREFIX",
-		Doc:      "Subject prefix of item events. The stream captures <prefix>.>.",
+		Doc:      "Subject prefix of item events. The stream captures `<prefix>.>`.",
 		Validate: natsSubject,
 	},
 	{
 		Path: "nats.replicas", Default: "1", Env: "SYNDIC_NATS_REPLICAS",
-		Doc:      "Replicas of the stream and the key-value buckets: 1, or 3 or 5 on a cluster of at least that many servers.",
+		Doc:      "Replicas of the stream and the key-value buckets: `1`, or `3` or `5` on a cluster of at least that many servers.",
 		Validate: intOneOf(1, 3, 5),
 	},
 	{
 		Path: "nats.max_age", Default: "2160h", Env: "SYNDIC_NATS_MAX_AGE",
-		Doc:      "How long item events stay in the stream (2160h is 90 days). Must not be shorter than nats.duplicate_window.",
+		Doc:      "How long item events stay in the stream (`2160h` is 90 days). Must not be shorter than `nats.duplicate_window`.",
 		Validate: durationRange(time.Minute, 0),
 	},
 	{
 		Path: "nats.duplicate_window", Default: "10m", Env: "SYNDIC_NATS_DUPLICATE_WINDOW",
-		Doc:      "Window in which JetStream drops a second publish with the same Nats-Msg-Id.",
+		Doc:      "Window in which JetStream drops a second publish with the same `Nats-Msg-Id`.",
 		Validate: durationRange(time.Second, 0),
 	},
 	{
 		Path: "nats.kv_prefix", Default: "SYNDIC", Env: "SYNDIC_NATS_KV_PREFIX",
-		Doc:      "Prefix of the key-value bucket names: <prefix>_INDEX, <prefix>_CACHE and <prefix>_META.",
+		Doc:      "Prefix of the key-value bucket names: `<prefix>_INDEX`, `<prefix>_CACHE` and `<prefix>_META`.",
 		Validate: natsName,
 	},
 	{
@@ -100,7 +101,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "redis.url", Default: "", Env: "SYNDIC_REDIS_URL", Secret: true,
-		Doc:      "Redis cache as redis://host:6379/0, rediss://host:6380/0 or unix:///path/to/redis.sock. Empty keeps the cache in a JetStream key-value bucket. The URL may contain a password.",
+		Doc:      "Redis cache as `redis://host:6379/0`, `rediss://host:6380/0` or `unix:///path/to/redis.sock`. Empty keeps the cache in a JetStream key-value bucket. The URL may contain a password.",
 		Validate: redisURL,
 	},
 	{
@@ -109,11 +110,11 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.allow_private_networks", Default: "false", Env: "SYNDIC_FETCH_ALLOW_PRIVATE_NETWORKS",
-		Doc: "Allow every feed to connect to loopback, private and link-local addresses. Leave it off unless every feed URL is trusted, and prefer partners[].feeds[].allow_private_network for single feeds.",
+		Doc: "Allow every feed to connect to loopback, private and link-local addresses. Leave it off unless every feed URL is trusted, and prefer `partners[].feeds[].allow_private_network` for single feeds.",
 	},
 	{
 		Path: "fetch.allow_file_urls", Default: "false", Env: "SYNDIC_FETCH_ALLOW_FILE_URLS",
-		Doc: "Allow file: feed URLs, which read local files. No other setting or API can enable them.",
+		Doc: "Allow `file:` feed URLs, which read local files. No other setting or API can enable them.",
 	},
 	{
 		Path: "fetch.timeout", Default: "20s", Env: "SYNDIC_FETCH_TIMEOUT",
@@ -122,9 +123,9 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.max_body", Default: "15MiB", Env: "SYNDIC_FETCH_MAX_BODY",
-		Doc: "Maximum size of a feed body after decompression. A larger feed fails the fetch instead of being truncated. The fetcher holds each body in memory, which bounds the value.",
-		// 1 GiB times the concurrency would already exceed the memory of
-		// a typical host, so larger values are surely typos.
+		Doc: "Maximum size of a feed body. A larger feed fails the fetch instead of being truncated. The fetcher holds each body in memory, which bounds the value.",
+		// Each fetch may hold a whole body in memory, so at the default
+		// concurrency of 8 a 1 GiB limit already allows 8 GiB.
 		Validate: sizeRange(KiB, GiB),
 	},
 	{
@@ -135,24 +136,25 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.min_interval", Default: "5m", Env: "SYNDIC_FETCH_MIN_INTERVAL",
-		Doc: "Shortest time the scheduler waits between two fetches of one feed. Values under 5m suit only local test feeds.",
+		Doc: "Shortest time the scheduler waits between two fetches of one feed. Values under `5m` suit only local test feeds.",
 		// Seconds are allowed for tests against local servers and files.
 		Validate: durationRange(time.Second, 0),
 	},
 	{
 		Path: "fetch.max_interval", Default: "24h", Env: "SYNDIC_FETCH_MAX_INTERVAL",
-		Doc:      "Longest time the scheduler waits between two fetches of one feed. Must not be shorter than fetch.min_interval.",
+		Doc:      "Longest time the scheduler waits between two fetches of one feed. Must not be shorter than `fetch.min_interval`.",
 		Validate: durationRange(time.Second, 0),
 	},
 	{
 		Path: "fetch.max_redirects", Default: "5", Env: "SYNDIC_FETCH_MAX_REDIRECTS",
 		Doc: "Maximum HTTP redirects followed by one fetch.",
-		// Browsers give up after 20, so longer chains are loops.
+		// Go's http.Client stops after 10 redirects by default. Chains
+		// longer than 20 are loops or misconfigured sites.
 		Validate: intRange(0, 20),
 	},
 	{
 		Path: "fetch.contact_url", Default: "", Env: "SYNDIC_FETCH_CONTACT_URL",
-		Doc:      "Page or mailto: address put in the User-Agent header, so that feed owners can reach the operator.",
+		Doc:      "Page or `mailto:` address put in the `User-Agent` header, so that feed owners can reach the operator.",
 		Validate: contactURL,
 	},
 	{
@@ -163,11 +165,11 @@ var Keys = []Key{
 	},
 	{
 		Path: "partners", Env: "SYNDIC_PARTNERS",
-		Doc: "Organisations whose feeds Syndic polls. SYNDIC_PARTNERS replaces the whole list with a YAML or JSON list.",
+		Doc: "Organisations whose feeds Syndic polls. `SYNDIC_PARTNERS` replaces the whole list with a YAML or JSON list.",
 	},
 	{
 		Path:     "partners[].id",
-		Doc:      "Partner id: 1 to 32 characters from a-z, 0-9 and '-', unique. It appears in NATS subjects and item ids, so changing it makes every item of the partner new.",
+		Doc:      "Partner id: 1 to 32 characters from `a-z`, `0-9` and `-`, unique. It appears in NATS subjects and item ids, so changing it makes every item of the partner new.",
 		Validate: identifier,
 	},
 	{
@@ -182,7 +184,7 @@ var Keys = []Key{
 	},
 	{
 		Path:     "partners[].language",
-		Doc:      "Language of the partner's items as a lowercase two-letter ISO 639-1 code (en, pl, fr, lt, de).",
+		Doc:      "Language of the partner's items as a lowercase two-letter ISO 639-1 code (`en`, `pl`, `fr`, `lt`, `de`).",
 		Validate: languageCode,
 	},
 	{
@@ -202,12 +204,12 @@ var Keys = []Key{
 	},
 	{
 		Path:     "partners[].feeds[].url",
-		Doc:      "Feed URL: http://, https://, or file: when fetch.allow_file_urls is true. A relative file: URL such as file:feeds/news.xml is resolved against the directory of the config file.",
+		Doc:      "Feed URL: `http://`, `https://`, or `file:` when `fetch.allow_file_urls` is true. A relative `file:` URL such as `file:feeds/news.xml` is resolved against the directory of the config file.",
 		Validate: feedURL,
 	},
 	{
 		Path: "partners[].feeds[].interval", Default: "15m",
-		Doc:      "First polling interval. The scheduler then adapts it to how often the feed changes. It must lie between fetch.min_interval and fetch.max_interval.",
+		Doc:      "First polling interval. The scheduler then adapts it to how often the feed changes. It must lie between `fetch.min_interval` and `fetch.max_interval`.",
 		Validate: durationRange(time.Second, 0),
 	},
 	{
@@ -216,7 +218,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "channels", Env: "SYNDIC_CHANNELS",
-		Doc: "Merged feeds served under /feeds/<id>. SYNDIC_CHANNELS replaces the whole list with a YAML or JSON list.",
+		Doc: "Merged feeds served under `/feeds/<id>`. `SYNDIC_CHANNELS` replaces the whole list with a YAML or JSON list.",
 	},
 	{
 		Path:     "channels[].id",
@@ -244,7 +246,7 @@ var Keys = []Key{
 	},
 	{
 		Path:     "channels[].filter.languages",
-		Doc:      "Languages the channel keeps, such as pl or en-GB. A code also keeps its subtags, so en keeps en-GB. Empty keeps every language.",
+		Doc:      "Languages the channel keeps, such as `pl` or `en-GB`. A code also keeps its subtags, so `en` keeps `en-GB`. Empty keeps every language.",
 		Validate: eachString(languageTag),
 	},
 	{

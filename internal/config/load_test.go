@@ -506,26 +506,16 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("Load returned no error")
 	}
-	var problems []*FieldError
-	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
-		joined, ok := e.(interface{ Unwrap() []error })
-		if !ok {
-			continue
-		}
-		for _, p := range joined.Unwrap() {
-			if fe, ok := p.(*FieldError); ok {
-				problems = append(problems, fe)
-			}
-		}
-	}
+
 	var keys []string
-	for _, p := range problems {
-		keys = append(keys, p.Key)
+	for _, problem := range fieldErrors(err) {
+		keys = append(keys, problem.Key)
 	}
 	want := []string{"log.level", "log.format", "http.addr", "feeds.window"}
 	if strings.Join(keys, " ") != strings.Join(want, " ") {
 		t.Errorf("problem keys = %v, want %v in that order", keys, want)
 	}
+
 	var first *FieldError
 	if !errors.As(err, &first) {
 		t.Fatal("errors.As found no *FieldError")
@@ -533,4 +523,21 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 	if first.Source != path+":1" {
 		t.Errorf("first problem source = %q, want %q", first.Source, path+":1")
 	}
+}
+
+// fieldErrors returns every *FieldError in the tree of err, depth first.
+func fieldErrors(err error) []*FieldError {
+	if problem, ok := err.(*FieldError); ok {
+		return []*FieldError{problem}
+	}
+	var found []*FieldError
+	switch e := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			found = append(found, fieldErrors(inner)...)
+		}
+	case interface{ Unwrap() error }:
+		found = fieldErrors(e.Unwrap())
+	}
+	return found
 }

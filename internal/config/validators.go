@@ -14,9 +14,9 @@ import (
 
 // A validator receives the Go value of one field (string, int, bool,
 // time.Duration, ByteSize, []string or a slice of list elements) and returns
-// nil or an error whose text tells the operator what to set instead, such as
-// "use one of text, json". Validators of []string return *elementError so
-// that the message names the bad element.
+// nil or an error whose text is the fix, such as "use one of text, json".
+// Validators of []string return *elementError so that the message names the
+// bad element.
 
 // elementError is a validator result for one bad element of a []string.
 type elementError struct {
