@@ -37,10 +37,10 @@ func CanonicalURL(raw string, base *url.URL) (string, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("canonicalising url %q: %w", raw, errNotHTTP)
 	}
+	u.Host = canonicalHost(u.Scheme, u.Host)
 	if u.Host == "" {
 		return "", fmt.Errorf("canonicalising url %q: missing host", raw)
 	}
-	u.Host = canonicalHost(u.Scheme, u.Host)
 	u.Fragment, u.RawFragment = "", ""
 	u.RawQuery = stripTracking(u.RawQuery)
 	u.ForceQuery = false
@@ -50,21 +50,25 @@ func CanonicalURL(raw string, base *url.URL) (string, error) {
 	return u.String(), nil
 }
 
-// canonicalHost lowers the case of host and drops the scheme's default
-// port.
+// canonicalHost lowers the case of host, drops trailing dots and drops
+// the scheme's default port.
 func canonicalHost(scheme, host string) string {
-	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	host = strings.ToLower(host)
 	h, port, err := net.SplitHostPort(host)
 	if err != nil {
-		return host
+		return strings.TrimRight(host, ".")
+	}
+	h = strings.TrimRight(h, ".")
+	if strings.Contains(h, ":") {
+		h = "[" + h + "]"
 	}
 	if port == "" || scheme == "http" && port == "80" || scheme == "https" && port == "443" {
-		if strings.Contains(h, ":") {
-			return "[" + h + "]"
-		}
 		return h
 	}
-	return host
+	if h == "" {
+		return ""
+	}
+	return h + ":" + port
 }
 
 // stripTracking removes tracking parameters from a raw query and keeps

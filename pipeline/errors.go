@@ -15,7 +15,8 @@ var (
 
 	// ErrInvalidItem is wrapped by the per-item errors in
 	// ParseResult.Rejected and returned by NormaliseItem for an item that
-	// has neither a title, a link nor any content.
+	// has neither a title, a link nor any content. ParseFeed also wraps it
+	// for an item whose identity repeats an earlier item of the document.
 	ErrInvalidItem = errors.New("invalid item")
 
 	// ErrReserved means the item's key is reserved by another writer; retry

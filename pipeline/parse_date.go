@@ -152,7 +152,7 @@ func normalizeDate(s string) string {
 		return sub[1] + " " + strings.ToUpper(sub[2]) + "M" + sub[3]
 	})
 	fields := strings.Fields(s)
-	if len(fields) > 1 && isWeekday(fields[0]) {
+	if len(fields) > 1 && isLeadingWeekday(fields) {
 		fields = fields[1:]
 	}
 	for k, f := range fields {
@@ -173,6 +173,24 @@ func normalizeDateField(f string) string {
 		return off
 	}
 	return f
+}
+
+// isLeadingWeekday reports whether the first field is a weekday. "mar"
+// is both a weekday (French, Spanish) and a month, so it counts as a
+// weekday only when punctuated ("mar,") or followed by another month.
+func isLeadingWeekday(fields []string) bool {
+	if !isWeekday(fields[0]) {
+		return false
+	}
+	if _, month := monthNames[strings.ToLower(fields[0])]; !month {
+		return true
+	}
+	for _, f := range fields[1:] {
+		if _, ok := monthNames[strings.ToLower(strings.TrimRight(f, ",."))]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func isWeekday(f string) bool {
