@@ -11,8 +11,8 @@ import (
 )
 
 // atomFeed replaces gorilla.AtomFeed, which takes the feed <id> from the
-// site link instead of Feed.Id, holds a single link (no room for both self
-// and alternate) and has no xml:lang. It keeps the library's link type.
+// site link instead of Feed.Id, has room for a single link (not both self and
+// alternate) and has no xml:lang. It keeps the library's link type.
 type atomFeed struct {
 	XMLName   xml.Name           `xml:"feed"`
 	Xmlns     string             `xml:"xmlns,attr"`
@@ -29,7 +29,7 @@ type atomFeed struct {
 // atomEntry replaces gorilla.AtomEntry, which writes an empty <updated> for
 // an undated entry, invents a random urn:uuid id on every render when the
 // id is empty, writes <category> and <source> as bare text (Atom needs a
-// term attribute and child elements) and holds one author. It keeps the
+// term attribute and child elements) and allows one author. It keeps the
 // library's person, link, summary and content types.
 type atomEntry struct {
 	Lang       string               `xml:"xml:lang,attr,omitempty"`
@@ -62,7 +62,7 @@ func RenderAtom(m Meta, entries []pipeline.Event) ([]byte, error) {
 	updated := feedUpdated(m, entries)
 	feed := atomFeed{
 		Xmlns:     nsAtom,
-		Lang:      cleanText(m.Language),
+		Lang:      languageTag(m.Language),
 		ID:        cleanText(feedTagURI(m)),
 		Title:     cleanText(m.Title),
 		Subtitle:  cleanText(m.Description),
@@ -90,7 +90,7 @@ func atomFeedLinks(m Meta) []gorilla.AtomLink {
 
 func newAtomEntry(m Meta, ev pipeline.Event, feedUpdated time.Time) atomEntry {
 	e := atomEntry{
-		Lang:    cleanText(ev.Language),
+		Lang:    languageTag(ev.Language),
 		ID:      EntryID(m.TagAuthority, ev.ID),
 		Title:   cleanText(ev.Title),
 		Updated: rfc3339Date(atomEntryUpdated(ev, feedUpdated)),
@@ -154,7 +154,7 @@ func atomAuthors(m Meta, ev pipeline.Event) []gorilla.AtomAuthor {
 		out = append(out, gorilla.AtomAuthor{AtomPerson: gorilla.AtomPerson{
 			Name:  name,
 			Uri:   cleanText(a.URL),
-			Email: cleanText(a.Email),
+			Email: emailAddress(a.Email),
 		}})
 	}
 	if len(out) > 0 {

@@ -26,9 +26,9 @@ type cacheKey struct {
 	format  string
 }
 
-// renderCache holds the last document per channel and format. Each entry
-// has its own lock, so a slow render of one channel never blocks another,
-// and concurrent requests for a stale document render it once.
+// renderCache stores the last document per channel and format. Each entry
+// has its own lock, so a slow render of one channel does not delay requests
+// for another, and concurrent requests for a stale document render it once.
 type renderCache struct {
 	mu      sync.Mutex
 	entries map[cacheKey]*cacheEntry

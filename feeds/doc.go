@@ -9,7 +9,7 @@
 //
 // The renderers use the exported document types of github.com/gorilla/feeds
 // v1.2.0 where they fit. They fill in or replace the parts the library gets
-// wrong; a comment at each spot says why. Every text field is stripped of
+// wrong; a comment at each spot explains why. Every text field is stripped of
 // characters that XML 1.0 forbids before it is written, so one bad item can
 // never make a merged document unparseable. The package returns errors and
 // never logs, except in the HTTP handler, which logs through the injected

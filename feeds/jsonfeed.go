@@ -47,7 +47,7 @@ type jsonItem struct {
 
 // jsonAttachment replaces gorilla.JSONAttachment, which writes the size as
 // "size" (JSON Feed 1.1 names it "size_in_bytes" and forbids other keys)
-// and holds it in an int32.
+// and stores it in an int32.
 type jsonAttachment struct {
 	URL         string `json:"url"`
 	MIMEType    string `json:"mime_type"`
@@ -62,7 +62,7 @@ type jsonExtension struct {
 }
 
 // RenderJSON writes entries as a JSON Feed 1.1 document in the given order.
-// Text fields are cleaned like the XML outputs, so no string holds a
+// Text fields are cleaned like the XML outputs, so no string contains a
 // control character other than TAB, LF or CR.
 func RenderJSON(m Meta, entries []pipeline.Event) ([]byte, error) {
 	feed := jsonFeed{
@@ -71,7 +71,7 @@ func RenderJSON(m Meta, entries []pipeline.Event) ([]byte, error) {
 		HomePageURL: cleanText(m.SiteURL),
 		FeedURL:     cleanText(m.SelfURL),
 		Description: cleanText(m.Description),
-		Language:    cleanText(m.Language),
+		Language:    languageTag(m.Language),
 		Items:       make([]jsonItem, 0, len(entries)),
 	}
 	for _, ev := range entries {
@@ -99,7 +99,7 @@ func newJSONItem(m Meta, ev pipeline.Event) jsonItem {
 		Summary:     cleanText(ev.Summary),
 		Image:       cleanText(ev.Image),
 		Tags:        cleanAll(ev.Categories),
-		Language:    cleanText(ev.Language),
+		Language:    languageTag(ev.Language),
 		Attachments: jsonAttachments(ev.Enclosures),
 		Syndic:      jsonExtension{Partner: cleanText(ev.Partner), Feed: cleanText(ev.Feed)},
 	}

@@ -387,3 +387,34 @@ func TestEntryID(t *testing.T) {
 		})
 	}
 }
+
+func TestRenderNormalisesSchemaValues(t *testing.T) {
+	ev := event("odd", mustTime(t, "2026-01-02T03:04:05Z"))
+	ev.Language = "en_US"
+	ev.Enclosures = []pipeline.Enclosure{{URL: "https://northwind.example.com/a.mp3", Type: "audio"}}
+	ev.Authors = []pipeline.Author{{Name: "Ann", Email: "not an address"}}
+	m := testMeta()
+	m.Language = "not a tag!"
+
+	atomDoc := mustRender(t, RenderAtom, m, []pipeline.Event{ev})
+	feedcheck.CheckAtom(t, atomDoc)
+	atom := decodeAtom(t, atomDoc)
+	if atom.Lang != "" {
+		t.Errorf("feed xml:lang = %q, want none for an invalid tag", atom.Lang)
+	}
+	if atom.Entries[0].Lang != "en-US" {
+		t.Errorf("entry xml:lang = %q, want en-US", atom.Entries[0].Lang)
+	}
+	if got := atom.Entries[0].Links[1].Type; got != defaultEnclosureType {
+		t.Errorf("enclosure type = %q, want %q", got, defaultEnclosureType)
+	}
+	if strings.Contains(string(atomDoc), "<email>") {
+		t.Errorf("invalid e-mail address was written:\n%s", atomDoc)
+	}
+
+	jsonDoc := mustRender(t, RenderJSON, m, []pipeline.Event{ev})
+	feedcheck.CheckJSONFeed(t, jsonDoc)
+	if got := decodeJSON(t, jsonDoc).Items[0].Language; got != "en-US" {
+		t.Errorf("json item language = %q, want en-US", got)
+	}
+}

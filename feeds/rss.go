@@ -48,7 +48,7 @@ type rssChannel struct {
 	Items         []rssItem    `xml:"item"`
 }
 
-// rssItem replaces gorilla.RssItem, which holds a single category, writes
+// rssItem replaces gorilla.RssItem, which allows a single category, writes
 // <source> without its required url attribute and drops an enclosure that
 // lacks a type or length. It keeps the library's guid, enclosure and
 // content:encoded types.
@@ -95,7 +95,7 @@ func newRSSChannel(m Meta, entries []pipeline.Event) rssChannel {
 		Title:         cleanText(m.Title),
 		Link:          cleanText(m.SiteURL),
 		Description:   cleanText(m.Description),
-		Language:      cleanText(m.Language),
+		Language:      languageTag(m.Language),
 		LastBuildDate: rssDate(feedUpdated(m, entries)),
 		Generator:     generator,
 		Items:         make([]rssItem, 0, len(entries)),
@@ -164,8 +164,10 @@ func rssEnclosure(encs []pipeline.Enclosure) *gorilla.RssEnclosure {
 	return nil
 }
 
+// enclosureType returns the enclosure's media type, or the default when it
+// is missing or lacks the type/subtype shape that Atom's schema requires.
 func enclosureType(e pipeline.Enclosure) string {
-	if t := cleanText(e.Type); t != "" {
+	if t := mediaType(e.Type); t != "" {
 		return t
 	}
 	return defaultEnclosureType

@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -58,4 +59,39 @@ func cleanAll(values []string) []string {
 		}
 	}
 	return out
+}
+
+// languageTagPattern is the xml:lang form that the RFC 4287 schema accepts
+// (letters, then hyphen-separated alphanumeric subtags of up to 8 characters).
+var languageTagPattern = regexp.MustCompile(`^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$`)
+
+// languageTag returns s as a BCP 47 tag, with underscores (as in the POSIX
+// locale "en_US") turned into hyphens, or "" when s is not a valid tag.
+func languageTag(s string) string {
+	s = strings.ReplaceAll(strings.TrimSpace(s), "_", "-")
+	if !languageTagPattern.MatchString(s) {
+		return ""
+	}
+	return s
+}
+
+// mediaType returns s when it has the type/subtype shape, else "".
+func mediaType(s string) string {
+	s = strings.TrimSpace(cleanText(s))
+	slash := strings.IndexByte(s, '/')
+	if slash <= 0 || slash == len(s)-1 || strings.ContainsAny(s, " \t\r\n") {
+		return ""
+	}
+	return s
+}
+
+// emailAddress returns s when it has a local part and a domain around "@",
+// the shape Atom's schema requires, else "".
+func emailAddress(s string) string {
+	s = strings.TrimSpace(cleanText(s))
+	at := strings.IndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return ""
+	}
+	return s
 }

@@ -25,9 +25,10 @@ type View struct {
 	items  map[string]*viewEntry
 	// oldest is a heap whose root is the entry evicted next.
 	oldest entryHeap
-	// gone holds the last revision of ids that were retracted or evicted.
-	gone map[string]tombstone
-	// evictedUpTo is the sort key of the newest entry evicted so far; any
+	// tombstones stores the last revision of ids that were retracted or
+	// evicted.
+	tombstones map[string]tombstone
+	// evictedUpTo is the sort key of the newest entry evicted so far. An
 	// event at or beyond it in display order would be evicted at once.
 	evictedUpTo *sortKey
 	seq         uint64
@@ -72,10 +73,10 @@ func (a sortKey) before(b sortKey) bool {
 // below 1 is raised to 1.
 func NewView(window int) *View {
 	return &View{
-		window: max(window, 1),
-		items:  make(map[string]*viewEntry),
-		gone:   make(map[string]tombstone),
-		now:    time.Now,
+		window:     max(window, 1),
+		items:      make(map[string]*viewEntry),
+		tombstones: make(map[string]tombstone),
+		now:        time.Now,
 	}
 }
 
@@ -96,7 +97,7 @@ func (v *View) Apply(ev pipeline.Event) {
 		v.replace(cur, ev)
 		return
 	}
-	if g, ok := v.gone[ev.ID]; ok && ev.Revision <= g.revision {
+	if g, ok := v.tombstones[ev.ID]; ok && ev.Revision <= g.revision {
 		return
 	}
 	if ev.Kind == pipeline.KindRetracted || v.evictsAtOnce(ev) {
@@ -133,7 +134,7 @@ func (v *View) evictsAtOnce(ev pipeline.Event) bool {
 }
 
 func (v *View) insert(ev pipeline.Event) {
-	delete(v.gone, ev.ID)
+	delete(v.tombstones, ev.ID)
 	v.seq++
 	e := &viewEntry{ev: ev, firstSeq: v.seq}
 	v.items[ev.ID] = e
@@ -151,7 +152,7 @@ func (v *View) insert(ev pipeline.Event) {
 // revision cannot bring either back.
 func (v *View) forget(ev pipeline.Event) {
 	k := keyOf(ev)
-	v.gone[ev.ID] = tombstone{revision: ev.Revision, key: k}
+	v.tombstones[ev.ID] = tombstone{revision: ev.Revision, key: k}
 	if ev.Kind != pipeline.KindRetracted && (v.evictedUpTo == nil || v.evictedUpTo.before(k)) {
 		// Only evictions move the mark: a retraction is not a statement
 		// about which dates still fit in the window.
@@ -167,12 +168,12 @@ func (v *View) forget(ev pipeline.Event) {
 // NOTE: a pruned retracted id comes back if an older revision of it
 // arrives with a Published date newer than the eviction mark.
 func (v *View) pruneGone() {
-	if v.evictedUpTo == nil || len(v.gone) <= 2*v.window {
+	if v.evictedUpTo == nil || len(v.tombstones) <= 2*v.window {
 		return
 	}
-	for id, g := range v.gone {
+	for id, g := range v.tombstones {
 		if !g.key.before(*v.evictedUpTo) {
-			delete(v.gone, id)
+			delete(v.tombstones, id)
 		}
 	}
 }

@@ -261,6 +261,6 @@ func TestViewConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 	if n := len(v.Entries(Filter{}, 0)); n > 50 {
-		t.Errorf("view holds %d entries, want at most 50", n)
+		t.Errorf("view contains %d entries, want at most 50", n)
 	}
 }

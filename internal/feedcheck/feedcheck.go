@@ -1,7 +1,7 @@
 // Package feedcheck validates rendered feed documents from tests in any
 // package. Each check parses the document strictly with encoding/xml or
-// encoding/json, rejects two entries with the same id or the same non-empty
-// link, and then hands the document to independent real clients:
+// encoding/json and rejects two entries with the same id or the same
+// non-empty link. It then hands the document to independent real clients:
 // feedparser 6 (Python) for RSS and Atom, jing with the RFC 4287 RELAX NG
 // schema for Atom, and the Python jsonschema validator with the JSON Feed
 // 1.1 schema for JSON Feed.
@@ -74,7 +74,7 @@ func CheckAtom(t testing.TB, doc []byte) {
 }
 
 // CheckJSONFeed fails t unless doc is a JSON Feed 1.1 document that matches
-// the JSON Feed 1.1 schema, holds no raw or decoded control character other
+// the JSON Feed 1.1 schema, contains no raw or decoded control character other
 // than TAB, LF and CR, and whose items have distinct ids and distinct urls.
 func CheckJSONFeed(t testing.TB, doc []byte) {
 	t.Helper()
@@ -145,7 +145,7 @@ func checkWellFormed(t testing.TB, doc []byte) {
 }
 
 // checkUnique fails t when two non-empty values are equal.
-func checkUnique(t testing.TB, what string, values []string) {
+func checkUnique(t testing.TB, field string, values []string) {
 	t.Helper()
 	first := make(map[string]int, len(values))
 	for i, v := range values {
@@ -153,7 +153,7 @@ func checkUnique(t testing.TB, what string, values []string) {
 			continue
 		}
 		if j, ok := first[v]; ok {
-			t.Errorf("entries %d and %d share the %s %q", j, i, what, v)
+			t.Errorf("entries %d and %d share the %s %q", j, i, field, v)
 			continue
 		}
 		first[v] = i
@@ -175,14 +175,14 @@ func checkNoControlBytes(t testing.TB, doc []byte) {
 }
 
 // checkNoControlStrings walks a decoded JSON value and fails t for every
-// string that holds a control character other than TAB, LF or CR.
+// string that contains a control character other than TAB, LF or CR.
 func checkNoControlStrings(t testing.TB, path string, v any) {
 	t.Helper()
 	switch v := v.(type) {
 	case string:
 		for _, r := range v {
 			if isForbiddenControl(r) {
-				t.Errorf("%s holds control character %U: %q", path, r, v)
+				t.Errorf("%s contains control character %U: %q", path, r, v)
 				return
 			}
 		}

@@ -49,12 +49,12 @@ print(json.dumps({"version": d.version, "entries": len(d.entries)}))
 
 // missingTool skips t with an install hint, or fails it when CI=true
 // because CI must run every check.
-func missingTool(t testing.TB, what, hint string) {
+func missingTool(t testing.TB, tool, hint string) {
 	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing and CI=true: %s", what, hint)
+		t.Fatalf("%s is missing and CI=true: %s", tool, hint)
 	}
-	t.Skipf("%s is missing: %s", what, hint)
+	t.Skipf("%s is missing: %s", tool, hint)
 }
 
 // requirePython skips or fails t unless /usr/bin/python3 can import module.
@@ -143,7 +143,7 @@ func runJSONSchema(t testing.TB, doc []byte) {
 }
 
 // moduleRoot returns the nearest directory at or above the working
-// directory that holds go.mod. Tests run in their package directory, so
+// directory that contains go.mod. Tests run in their package directory, so
 // this is the root of the module under test.
 func moduleRoot() (string, error) {
 	start, err := os.Getwd()
