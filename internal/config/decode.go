@@ -171,7 +171,8 @@ func (d *decoder) displayNode(node *yaml.Node, path keyPath) string {
 func (d *decoder) decodeSecretFile(node *yaml.Node, field reflect.Value, path keyPath) {
 	node = resolveAlias(node)
 	if isNull(node) || node.Kind != yaml.ScalarNode {
-		d.fail(node.Line, path, "%s_file must be a file path", path.display)
+		filePath := keyPath{path.pattern + "_file", path.index + "_file", path.display + "_file"}
+		d.fail(node.Line, filePath, "missing file path: set it to the path of a file that contains the secret")
 		return
 	}
 	name := node.Value

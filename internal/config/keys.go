@@ -82,7 +82,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.max_age", Default: "2160h", Env: "SYNDIC_NATS_MAX_AGE",
-		Doc:      "How long item events stay in the stream (`2160h` is 90 days). Must not be shorter than `nats.duplicate_window`.",
+		Doc:      "How long item events stay in the stream (`2160h` is 90 days), at least `1m`. Must not be shorter than `nats.duplicate_window`.",
 		Validate: durationRange(time.Minute, 0),
 	},
 	{
@@ -118,19 +118,19 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.timeout", Default: "20s", Env: "SYNDIC_FETCH_TIMEOUT",
-		Doc:      "Maximum time of one fetch request, including reading the body.",
+		Doc:      "Maximum time of one fetch request, including reading the body, from `1s` to `10m`.",
 		Validate: durationRange(time.Second, 10*time.Minute),
 	},
 	{
 		Path: "fetch.max_body", Default: "15MiB", Env: "SYNDIC_FETCH_MAX_BODY",
-		Doc: "Maximum size of a feed body. A larger feed fails the fetch instead of being truncated. The fetcher holds each body in memory, which bounds the value.",
+		Doc: "Maximum size of a feed body, from `1KiB` to `1GiB`. A larger feed fails the fetch instead of being truncated.",
 		// Each fetch may hold a whole body in memory, so at the default
 		// concurrency of 8 a 1 GiB limit already allows 8 GiB.
 		Validate: sizeRange(KiB, GiB),
 	},
 	{
 		Path: "fetch.concurrency", Default: "8", Env: "SYNDIC_FETCH_CONCURRENCY",
-		Doc: "Maximum number of fetches in flight.",
+		Doc: "Maximum number of fetches in flight, from 1 to 256.",
 		// Each fetch can hold up to fetch.max_body in memory.
 		Validate: intRange(1, 256),
 	},
@@ -147,7 +147,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.max_redirects", Default: "5", Env: "SYNDIC_FETCH_MAX_REDIRECTS",
-		Doc: "Maximum HTTP redirects followed by one fetch.",
+		Doc: "Maximum HTTP redirects followed by one fetch, from 0 to 20.",
 		// Go's http.Client stops after 10 redirects by default. Chains
 		// longer than 20 are loops or misconfigured sites.
 		Validate: intRange(0, 20),
@@ -159,7 +159,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "feeds.window", Default: "20000", Env: "SYNDIC_FEEDS_WINDOW",
-		Doc: "Number of the latest item events read from the stream at start-up to rebuild the merged feed views.",
+		Doc: "Number of the latest item events read from the stream at start-up to rebuild the merged feed views, from 1 to 1000000.",
 		// The views hold every event read in memory.
 		Validate: intRange(1, 1_000_000),
 	},
@@ -169,12 +169,12 @@ var Keys = []Key{
 	},
 	{
 		Path:     "partners[].id",
-		Doc:      "Partner id: 1 to 32 characters from `a-z`, `0-9` and `-`, unique. It appears in NATS subjects and item ids, so changing it makes every item of the partner new.",
+		Doc:      "Required. Partner id: 1 to 32 characters from `a-z`, `0-9` and `-`, unique. It appears in NATS subjects and item ids, so changing it makes every item of the partner new.",
 		Validate: identifier,
 	},
 	{
 		Path:     "partners[].name",
-		Doc:      "Display name of the partner in the merged feeds.",
+		Doc:      "Required. Display name of the partner in the merged feeds.",
 		Validate: required("set the partner's display name"),
 	},
 	{
@@ -184,7 +184,7 @@ var Keys = []Key{
 	},
 	{
 		Path:     "partners[].language",
-		Doc:      "Language of the partner's items as a lowercase two-letter ISO 639-1 code (`en`, `pl`, `fr`, `lt`, `de`).",
+		Doc:      "Required. Language of the partner's items as a lowercase two-letter ISO 639-1 code (`en`, `pl`, `fr`, `lt`, `de`).",
 		Validate: languageCode,
 	},
 	{
@@ -194,7 +194,7 @@ var Keys = []Key{
 	},
 	{
 		Path:     "partners[].feeds",
-		Doc:      "Feeds of the partner, at least one.",
+		Doc:      "Required. Feeds of the partner, at least one.",
 		Validate: nonEmptyFeeds,
 	},
 	{
@@ -204,7 +204,7 @@ var Keys = []Key{
 	},
 	{
 		Path:     "partners[].feeds[].url",
-		Doc:      "Feed URL: `http://`, `https://`, or `file:` when `fetch.allow_file_urls` is true. A relative `file:` URL such as `file:feeds/news.xml` is resolved against the directory of the config file.",
+		Doc:      "Required. Feed URL: `http://`, `https://`, or `file:` when `fetch.allow_file_urls` is true. A relative `file:` URL such as `file:feeds/news.xml` is resolved against the directory of the config file.",
 		Validate: feedURL,
 	},
 	{
@@ -222,12 +222,12 @@ var Keys = []Key{
 	},
 	{
 		Path:     "channels[].id",
-		Doc:      "Channel id, with the characters of a partner id, unique. It is the path segment of the channel's URLs.",
+		Doc:      "Required. Channel id, with the characters of a partner id, unique. It is the path segment of the channel's URLs.",
 		Validate: identifier,
 	},
 	{
 		Path:     "channels[].title",
-		Doc:      "Title of the merged feed.",
+		Doc:      "Required. Title of the merged feed.",
 		Validate: required("set the channel's title"),
 	},
 	{
@@ -236,7 +236,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "channels[].max_items", Default: "100",
-		Doc:      "Maximum number of items in the merged feed, newest first.",
+		Doc:      "Maximum number of items in the merged feed, newest first, from 1 to 1000.",
 		Validate: intRange(1, 1000),
 	},
 	{

@@ -270,6 +270,11 @@ func TestLoadEnvOverridesYAMLSecretFile(t *testing.T) {
 	}
 }
 
+func TestLoadEmptySecretFileKey(t *testing.T) {
+	path := writeConfig(t, "redis:\n  url_file:\n")
+	assertContains(t, loadError(t, path), ":2: redis.url_file: missing file path")
+}
+
 func TestLoadFileSiblingOfPlainKey(t *testing.T) {
 	path := writeConfig(t, "log:\n  level_file: /etc/level\n")
 	text := loadError(t, path)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +173,30 @@ func TestValidateMasksSecretValues(t *testing.T) {
 func TestValidateNamesSourceLine(t *testing.T) {
 	path := writeConfig(t, minimalYAML+"    max_items: 5000\n")
 	assertContains(t, loadError(t, path), path+":12: channels[all].max_items: invalid value 5000: use a whole number from 1 to 1000")
+}
+
+func TestRequiredKeysRejectZero(t *testing.T) {
+	for _, key := range Keys {
+		if !strings.HasPrefix(key.Doc, "Required.") {
+			continue
+		}
+		t.Run(key.Path, func(t *testing.T) {
+			c := validConfig()
+			cleared := false
+			walkValue(reflect.ValueOf(c).Elem(), keyPath{}, func(f fieldRef) {
+				if f.path.pattern == key.Path && !cleared {
+					f.value.Set(reflect.Zero(f.value.Type()))
+					cleared = true
+				}
+			})
+			if !cleared {
+				t.Fatalf("validConfig has no value at %s", key.Path)
+			}
+			err := c.Validate()
+			if err == nil {
+				t.Fatalf("Validate accepted an empty %s", key.Path)
+			}
+			assertContains(t, err.Error(), strings.TrimPrefix(key.Path[strings.LastIndex(key.Path, "]")+1:], ".")+":")
+		})
+	}
 }
