@@ -32,8 +32,11 @@ const (
 //
 // After connecting, Connect checks the server version and that JetStream is
 // enabled. An old server yields an error wrapping ErrServerTooOld. On any
-// error the connection is closed.
+// error the connection is closed. A nil log discards the messages.
 func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	nc, err := nats.Connect(url, connectOptions(name, log)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting to nats: %w", err)
