@@ -35,8 +35,8 @@ func writeConfig(t *testing.T, text string) string {
 	return path
 }
 
-// writeSecret writes a secret file with a trailing newline, as editors and
-// secret stores do, and returns its path.
+// writeSecret writes a secret file that ends in a newline, as files written
+// by editors and echo do, and returns its path.
 func writeSecret(t *testing.T, value string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "secret")
