@@ -158,16 +158,17 @@ func (v *View) forget(ev pipeline.Event) {
 		// about which dates still fit in the window.
 		v.evictedUpTo = &k
 	}
-	v.pruneGone()
+	v.pruneTombstones()
 }
 
-// pruneGone drops tombstones behind the eviction mark once there are more
-// than twice the window of them; events behind the mark are ignored anyway.
-// Scanning only then keeps the cost per event constant on average.
+// pruneTombstones drops tombstones behind the eviction mark once there are
+// more than twice the window of them, because events behind the mark are
+// ignored anyway. Scanning only then keeps the cost per event constant on
+// average.
 //
 // NOTE: a pruned retracted id comes back if an older revision of it
 // arrives with a Published date newer than the eviction mark.
-func (v *View) pruneGone() {
+func (v *View) pruneTombstones() {
 	if v.evictedUpTo == nil || len(v.tombstones) <= 2*v.window {
 		return
 	}
