@@ -1,14 +1,18 @@
 package broker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,7 +115,7 @@ func TestConnectGivesUpWhenContextEnds(t *testing.T) {
 	}
 }
 
-func TestConnectWaitsForLateServer(t *testing.T) {
+func TestConnectRetriesUntilServerStarts(t *testing.T) {
 	ns := testenv.NATS(t)
 	ns.Server.Shutdown()
 	ns.Server.WaitForShutdown()
@@ -136,7 +140,9 @@ func TestConnectWaitsForLateServer(t *testing.T) {
 
 func TestConnectReconnectsAfterRestart(t *testing.T) {
 	ns := testenv.NATS(t)
-	nc, js, err := Connect(testContext(t), ns.URL, t.Name(), testLogger())
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, nil))
+	nc, js, err := Connect(testContext(t), ns.URL, t.Name(), log)
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
@@ -157,4 +163,34 @@ func TestConnectReconnectsAfterRestart(t *testing.T) {
 	if _, err := js.Publish(ctx, DefaultSubjectPrefix+".created", []byte("after restart")); err != nil {
 		t.Errorf("publishing after reconnect: %v", err)
 	}
+
+	// nats.go runs the handlers on its own goroutine, possibly after the
+	// status change above, so the log is polled.
+	for _, msg := range []string{`msg="nats disconnected"`, `msg="nats reconnected"`} {
+		for !strings.Contains(logs.String(), msg) {
+			if ctx.Err() != nil {
+				t.Fatalf("log has no %s line:\n%s", msg, logs.String())
+			}
+			time.Sleep(10 * time.Millisecond) // poll interval
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of nats.go
+// callbacks.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

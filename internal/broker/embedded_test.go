@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,4 +190,62 @@ func TestStartEmbeddedRequiresDataDir(t *testing.T) {
 	if err == nil {
 		t.Fatal("StartEmbedded without data directory succeeded, want an error")
 	}
+}
+
+func TestEmbeddedAppliesSyncAlways(t *testing.T) {
+	tests := []struct {
+		name string
+		sync bool
+	}{
+		{name: "default options sync every write", sync: DefaultEmbeddedOptions("").SyncAlways},
+		{name: "sync can be turned off", sync: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			e, err := StartEmbedded(testContext(t), EmbeddedOptions{DataDir: dataDir, SyncAlways: tt.sync})
+			if err != nil {
+				t.Fatalf("StartEmbedded: %v", err)
+			}
+			t.Cleanup(func() { _ = e.Shutdown(context.Background()) })
+
+			cfg := e.srv.JetStreamConfig()
+			if cfg == nil {
+				t.Fatal("JetStream is not enabled")
+			}
+			if cfg.SyncAlways != tt.sync {
+				t.Errorf("SyncAlways = %v, want %v", cfg.SyncAlways, tt.sync)
+			}
+			if want := filepath.Join(dataDir, storeDirName); !strings.HasPrefix(cfg.StoreDir, want) {
+				t.Errorf("store directory = %q, want under %q", cfg.StoreDir, want)
+			}
+		})
+	}
+}
+
+func TestDefaultOptionsSyncAlways(t *testing.T) {
+	if !DefaultEmbeddedOptions("/data").SyncAlways {
+		t.Error("DefaultEmbeddedOptions().SyncAlways = false, want true")
+	}
+}
+
+func TestEmbeddedShutdownHonoursContext(t *testing.T) {
+	dataDir := t.TempDir()
+	e, err := StartEmbedded(testContext(t), DefaultEmbeddedOptions(dataDir))
+	if err != nil {
+		t.Fatalf("StartEmbedded: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+
+	// With the context already cancelled, Shutdown may still finish first
+	// on a fast machine, so both outcomes are valid. Only the removal of
+	// the url file is certain.
+	if err := e.Shutdown(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("Shutdown = %v, want nil or context.Canceled", err)
+	}
+	if _, err := ReadURLFile(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadURLFile after shutdown = %v, want os.ErrNotExist", err)
+	}
+	e.srv.WaitForShutdown()
 }
