@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // File and directory names under EmbeddedOptions.DataDir.
@@ -78,12 +79,16 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 	}
 
 	password := rand.Text()
+	hash, err := hashPassword(password)
+	if err != nil {
+		return nil, err
+	}
 	opts := &server.Options{
 		ServerName: "syndic-embedded",
 		Host:       "127.0.0.1",
 		Port:       server.RANDOM_PORT,
 		Username:   embeddedUser,
-		Password:   password,
+		Password:   hash,
 		JetStream:  true,
 		StoreDir:   storeDir,
 		SyncAlways: o.SyncAlways,
@@ -117,6 +122,19 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// hashPassword returns the bcrypt hash that the server compares client
+// passwords against. The server then keeps no plaintext password and does
+// not warn about one. The minimum cost is enough because the password is
+// 130 random bits (rand.Text), which no brute force reaches, and a higher
+// cost would slow every client connect.
+func hashPassword(password string) (string, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		return "", fmt.Errorf("hashing embedded nats-server password: %w", err)
+	}
+	return string(hash), nil
 }
 
 func waitReady(ctx context.Context, srv *server.Server, fatal <-chan string) error {

@@ -249,3 +249,22 @@ func TestEmbeddedShutdownHonoursContext(t *testing.T) {
 	}
 	e.srv.WaitForShutdown()
 }
+
+func TestEmbeddedStartsWithoutWarnings(t *testing.T) {
+	logs := &syncBuffer{}
+	opts := DefaultEmbeddedOptions(t.TempDir())
+	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	e, err := StartEmbedded(testContext(t), opts)
+	if err != nil {
+		t.Fatalf("StartEmbedded: %v", err)
+	}
+	if err := e.Shutdown(testContext(t)); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+
+	// A plaintext password in the server options makes nats-server warn
+	// at every start, which is why StartEmbedded passes a bcrypt hash.
+	if got := logs.String(); got != "" {
+		t.Errorf("server logged warnings:\n%s", got)
+	}
+}
