@@ -38,7 +38,7 @@ func testMeta() Meta {
 			"northwind": {Name: "Northwind Gazette", URL: "https://northwind.example.com/"},
 			"radio-sud": {Name: "Radio Sud", URL: "https://radio-sud.example.net/"},
 		},
-		FeedURLs: map[string]string{"northwind-news": "https://northwind.example.com/news.rss"},
+		FeedURLs: map[string]string{"northwind/northwind-news": "https://northwind.example.com/news.rss"},
 	}
 }
 

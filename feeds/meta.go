@@ -38,7 +38,8 @@ type Meta struct {
 	Updated time.Time
 	// Partners maps partner ids to display names and home pages.
 	Partners map[string]PartnerInfo
-	// FeedURLs maps configured feed ids to their URLs, for <source>.
+	// FeedURLs maps "partner/feed" to the feed's configured URL, for
+	// <source>. Feed ids are unique only within one partner.
 	FeedURLs map[string]string
 }
 
@@ -89,7 +90,7 @@ func (m Meta) partnerName(id string) string {
 // feed URL, else the fetched URL when it is an absolute web URL (pushed items
 // carry "push"), else "".
 func (m Meta) feedURL(ev pipeline.Event) string {
-	if u := m.FeedURLs[ev.Feed]; u != "" {
+	if u := m.FeedURLs[ev.Partner+"/"+ev.Feed]; u != "" {
 		return u
 	}
 	if isWebURL(ev.FeedURL) {

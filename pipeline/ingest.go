@@ -107,7 +107,7 @@ func (g *Ingester) Ingest(ctx context.Context, it *Item) (Result, error) {
 	if found && entry.Hash == it.ContentHash {
 		return g.duplicate(ctx, seenKey, it)
 	}
-	return g.publish(ctx, it, entry, found)
+	return g.publish(ctx, it)
 }
 
 // duplicate refreshes the seen key, so an item the feed keeps listing is
@@ -125,7 +125,7 @@ func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item) (Res
 // publish reserves the item, publishes its event and records it. The
 // reservation is released on every error, so a failed publish is retried
 // by the next poll instead of blocking the item for ReserveTTL.
-func (g *Ingester) publish(ctx context.Context, it *Item, prev IndexEntry, found bool) (Result, error) {
+func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 	reserveKey := reserveKeyPrefix + it.ID
 	won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
 	if err != nil {
@@ -134,6 +134,18 @@ func (g *Ingester) publish(ctx context.Context, it *Item, prev IndexEntry, found
 	if !won {
 		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
 		return ResultRetry, fmt.Errorf("item %s: %w", it.ID, ErrReserved)
+	}
+	// Read the index again under the reservation: a writer that held it
+	// until a moment ago may have recorded this very revision after the
+	// first look.
+	prev, found, err := g.o.Index.Get(ctx, it.ID)
+	if err != nil {
+		g.release(ctx, reserveKey)
+		return ResultRetry, err
+	}
+	if found && prev.Hash == it.ContentHash {
+		g.release(ctx, reserveKey)
+		return g.duplicate(ctx, seenKeyPrefix+it.ID, it)
 	}
 	ev := g.event(it, prev, found)
 	seq, err := g.send(ctx, &ev)
