@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
+
+	"github.com/syndic-network/syndic/internal/app"
+	"github.com/syndic-network/syndic/internal/config"
+	"github.com/syndic-network/syndic/workers"
+)
+
+// shutdownGrace bounds how long a stopping process waits for HTTP requests
+// and polls in flight.
+const shutdownGrace = 10 * time.Second
+
+type cli struct {
+	env            []string
+	stdout, stderr io.Writer
+}
+
+func versionString() string { return app.Version }
+
+// flags parses the common --config flag plus extra flags.
+func (c *cli) flags(name string, args []string, extra func(*flag.FlagSet)) (*config.Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	path := fs.String("config", c.getenv("SYNDIC_CONFIG"), "configuration file (YAML)")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return config.Load(*path, c.env)
+}
+
+func (c *cli) getenv(key string) string {
+	for _, kv := range c.env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+func (c *cli) logger(cfg *config.Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(c.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(c.stderr, opts))
+}
+
+func (c *cli) fail(err error) int {
+	fmt.Fprintf(c.stderr, "syndic: %v\n", err)
+	return 1
+}
+
+func (c *cli) checkConfig(args []string) int {
+	cfg, err := c.flags("check-config", args, nil)
+	if err != nil {
+		return c.fail(err)
+	}
+	out, err := cfg.Masked()
+	if err != nil {
+		return c.fail(err)
+	}
+	_, _ = c.stdout.Write(out)
+	return 0
+}
+
+// parts selects what a long-running process does.
+type parts struct {
+	poll, serve bool
+	owner       bool
+}
+
+func (c *cli) runAll(ctx context.Context, args []string) int {
+	return c.longRunning(ctx, "run", args, parts{poll: true, serve: true, owner: true})
+}
+
+func (c *cli) ingest(ctx context.Context, args []string) int {
+	return c.longRunning(ctx, "ingest", args, parts{poll: true, owner: true})
+}
+
+func (c *cli) serve(ctx context.Context, args []string) int {
+	return c.longRunning(ctx, "serve", args, parts{serve: true, owner: true})
+}
+
+func (c *cli) longRunning(ctx context.Context, name string, args []string, p parts) int {
+	cfg, err := c.flags(name, args, nil)
+	if err != nil {
+		return c.fail(err)
+	}
+	log := c.logger(cfg)
+	a, err := app.Open(ctx, cfg, log, app.OpenOptions{Owner: p.owner})
+	if err != nil {
+		return c.fail(err)
+	}
+	defer a.Close(context.WithoutCancel(ctx))
+	log.Info("syndic started", "command", name, "version", app.Version,
+		"http_addr", cfg.HTTP.Addr, "admin_addr", cfg.HTTP.AdminAddr,
+		"feeds", len(a.Feeds()), "embedded_nats", cfg.NATS.URL == "", "embedded_cache", cfg.Redis.URL == "")
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return app.Serve(gctx, cfg.HTTP.AdminAddr, a.AdminHandler(), shutdownGrace) })
+	if p.serve {
+		views, err := a.StartViews(gctx)
+		if err != nil {
+			return c.fail(err)
+		}
+		defer views.Stop()
+		h, err := a.FeedHandler(gctx, views)
+		if err != nil {
+			return c.fail(err)
+		}
+		g.Go(func() error { return app.Serve(gctx, cfg.HTTP.Addr, h, shutdownGrace) })
+	}
+	if p.poll {
+		g.Go(func() error {
+			a.Poller.Run(gctx, a.Feeds())
+			return nil
+		})
+	}
+	err = g.Wait()
+	log.Info("syndic stopped", "command", name)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return c.fail(err)
+	}
+	return 0
+}
+
+// poll implements `syndic poll --once`: exit 0 when every feed was fine, 1
+// when some failed, 2 when none could be polled.
+func (c *cli) poll(ctx context.Context, args []string) int {
+	var once bool
+	cfg, err := c.flags("poll", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&once, "once", false, "poll every feed once and exit (required)")
+	})
+	if err != nil {
+		c.fail(err)
+		return 2
+	}
+	if !once {
+		fmt.Fprintln(c.stderr, "syndic poll: only --once is supported; use `syndic ingest` to poll continuously")
+		return 2
+	}
+	a, err := app.Open(ctx, cfg, c.logger(cfg), app.OpenOptions{})
+	if err != nil {
+		c.fail(err)
+		return 2
+	}
+	defer a.Close(context.WithoutCancel(ctx))
+	feeds := a.Feeds()
+	if len(feeds) == 0 {
+		fmt.Fprintln(c.stderr, "syndic poll: no feeds configured; add partners[].feeds to the configuration")
+		return 2
+	}
+	progress := c.progress(len(feeds))
+	reports := a.Poller.PollAll(ctx, feeds, progress)
+	return printSummary(c.stdout, reports)
+}
+
+// progress returns a callback that redraws a one-line progress bar when
+// stderr is a terminal, and nil otherwise.
+func (c *cli) progress(total int) func(workers.PollReport) {
+	f, ok := c.stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	done := 0
+	return func(workers.PollReport) {
+		done++
+		const width = 30
+		filled := done * width / total
+		fmt.Fprintf(f, "\r[%s%s] %d/%d feeds", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, total)
+		if done == total {
+			fmt.Fprintln(f)
+		}
+	}
+}
+
+func printSummary(w io.Writer, reports []workers.PollReport) int {
+	var ok, notModified, failed, created, updated, dup, rejected int
+	for _, r := range reports {
+		switch {
+		case r.Failed():
+			failed++
+			fmt.Fprintf(w, "FAILED %s (%s): %v\n", r.Feed.Key(), r.Feed.URL, r.Err)
+		case r.Outcome == workers.OutcomeNotModified:
+			notModified++
+		default:
+			ok++
+		}
+		created += r.New
+		updated += r.Updated
+		dup += r.Duplicate
+		rejected += r.Rejected
+	}
+	fmt.Fprintf(w, "feeds: %d ok, %d not modified, %d failed\n", ok, notModified, failed)
+	fmt.Fprintf(w, "items: %d new, %d updated, %d duplicate, %d rejected\n", created, updated, dup, rejected)
+	switch {
+	case failed == 0:
+		return 0
+	case failed == len(reports):
+		return 2
+	default:
+		return 1
+	}
+}

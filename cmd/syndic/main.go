@@ -1,0 +1,66 @@
+// Command syndic runs the Syndic content syndication pipeline: it polls
+// partner feeds, deduplicates and publishes their items on NATS JetStream,
+// and serves merged RSS, Atom and JSON feeds. `syndic run` does all of it in
+// one process with an embedded NATS server; `syndic ingest` and `syndic
+// serve` split the work across processes sharing a NATS cluster and Redis.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Environ(), os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `Usage: syndic COMMAND [--config FILE] [flags]
+
+Commands:
+  run            run everything in one process (embedded NATS unless nats.url is set)
+  ingest         poll partner feeds and publish their items
+  serve          serve merged feeds
+  poll --once    poll every feed once, print a summary and exit
+  check-config   validate the configuration and print it with secrets masked
+  version        print the version
+
+Every command reads --config FILE (default $SYNDIC_CONFIG) and SYNDIC_* variables.
+`
+
+// run dispatches to a command and returns the process exit code.
+func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	c := &cli{env: env, stdout: stdout, stderr: stderr}
+	switch cmd {
+	case "run":
+		return c.runAll(ctx, rest)
+	case "ingest":
+		return c.ingest(ctx, rest)
+	case "serve":
+		return c.serve(ctx, rest)
+	case "poll":
+		return c.poll(ctx, rest)
+	case "check-config":
+		return c.checkConfig(rest)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "syndic", versionString())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "syndic: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+}

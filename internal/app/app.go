@@ -1,0 +1,266 @@
+// Package app wires Syndic's parts into the processes the CLI starts: it
+// opens NATS (embedded or remote), the stream and KV buckets, the cache, the
+// pipeline, the pollers and the feed views, and closes them in order.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/syndic-network/syndic/internal/broker"
+	"github.com/syndic-network/syndic/internal/config"
+	"github.com/syndic-network/syndic/internal/store"
+	"github.com/syndic-network/syndic/pipeline"
+	"github.com/syndic-network/syndic/workers"
+)
+
+// Version is the Syndic release, set at build time with
+// -ldflags "-X github.com/syndic-network/syndic/internal/app.Version=…".
+var Version = "0.1.0-dev"
+
+// OpenOptions says how a process shares the data directory.
+type OpenOptions struct {
+	// Owner is true for the long-running `syndic run`: it must hold the
+	// data directory lock. Other commands connect to the running owner's
+	// embedded server when the lock is taken, and start their own under the
+	// lock when it is free.
+	Owner bool
+}
+
+// App is an opened Syndic: connections, stores and pipeline parts.
+type App struct {
+	Config   *config.Config
+	Log      *slog.Logger
+	Conn     *nats.Conn
+	JS       jetstream.JetStream
+	Stream   jetstream.Stream
+	Cache    pipeline.Cache
+	Index    *pipeline.Index
+	Meta     jetstream.KeyValue
+	Policies *pipeline.Policies
+	Ingester *pipeline.Ingester
+	Fetcher  *workers.Fetcher
+	Poller   *workers.Poller
+
+	lock     *broker.Lock
+	embedded *broker.Embedded
+	redis    *redis.Client
+}
+
+// Open connects to NATS and the cache named by cfg and builds the pipeline.
+// With an empty nats.url it uses the embedded server under data_dir.
+func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptions) (*App, error) {
+	a := &App{Config: cfg, Log: log}
+	if err := a.openNATS(ctx, o); err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	if err := a.openStores(ctx); err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
+	a.buildPipeline()
+	return a, nil
+}
+
+func (a *App) openNATS(ctx context.Context, o OpenOptions) error {
+	natsURL := a.Config.NATS.URL
+	if natsURL == "" {
+		u, err := a.embeddedURL(ctx, o)
+		if err != nil {
+			return err
+		}
+		natsURL = u
+	}
+	nc, js, err := broker.Connect(ctx, natsURL, "syndic", a.Log)
+	if err != nil {
+		return fmt.Errorf("connecting to NATS: %w", err)
+	}
+	a.Conn, a.JS = nc, js
+	return nil
+}
+
+// embeddedURL starts the embedded server under the data directory lock, or
+// returns the URL of the one a running `syndic run` owns.
+func (a *App) embeddedURL(ctx context.Context, o OpenOptions) (string, error) {
+	dir := a.Config.DataDir
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("creating data_dir %s: %w", dir, err)
+	}
+	lock, err := broker.LockDataDir(dir)
+	if errors.Is(err, broker.ErrLocked) {
+		if o.Owner {
+			return "", fmt.Errorf("data_dir %s is in use by another syndic run; stop it or set a different data_dir: %w", dir, err)
+		}
+		u, rerr := broker.ReadURLFile(dir)
+		if rerr != nil {
+			return "", fmt.Errorf("reaching the running syndic in %s: %w", dir, rerr)
+		}
+		return u, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("locking data_dir %s: %w", dir, err)
+	}
+	a.lock = lock
+	emb, err := broker.StartEmbedded(ctx, broker.EmbeddedOptions{
+		DataDir:    dir,
+		SyncAlways: a.Config.NATS.SyncAlways,
+		Logger:     a.Log,
+	})
+	if err != nil {
+		return "", fmt.Errorf("starting embedded NATS in %s: %w", filepath.Join(dir, "nats"), err)
+	}
+	a.embedded = emb
+	return emb.URL(), nil
+}
+
+func (a *App) openStores(ctx context.Context) error {
+	n := a.Config.NATS
+	stream, err := broker.EnsureStream(ctx, a.JS, broker.StreamOptions{
+		Stream:          n.Stream,
+		SubjectPrefix:   n.SubjectPrefix,
+		Replicas:        n.Replicas,
+		MaxAge:          n.MaxAge,
+		DuplicateWindow: n.DuplicateWindow,
+	})
+	if err != nil {
+		return err
+	}
+	a.Stream = stream
+	index, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_INDEX", n.Replicas, n.MaxAge, false)
+	if err != nil {
+		return err
+	}
+	a.Index = pipeline.NewIndex(index)
+	meta, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_META", n.Replicas, 0, false)
+	if err != nil {
+		return err
+	}
+	a.Meta = meta
+	a.Policies = pipeline.NewPolicies(meta)
+	return a.openCache(ctx)
+}
+
+func (a *App) openCache(ctx context.Context) error {
+	r := a.Config.Redis
+	if r.URL == "" {
+		kv, err := broker.EnsureKV(ctx, a.JS, a.Config.NATS.KVPrefix+"_CACHE", a.Config.NATS.Replicas, 0, true)
+		if err != nil {
+			return err
+		}
+		a.Cache = store.NewKV(kv)
+		return nil
+	}
+	opts, err := redis.ParseURL(r.URL)
+	if err != nil {
+		return fmt.Errorf("parsing redis.url: %w", err)
+	}
+	a.redis = redis.NewClient(opts)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.redis.Ping(pctx).Err(); err != nil {
+		return fmt.Errorf("connecting to Redis at %s: %w", redactURL(r.URL), err)
+	}
+	a.Cache = store.NewRedis(a.redis, r.Prefix)
+	return nil
+}
+
+func (a *App) buildPipeline() {
+	c := a.Config
+	a.Ingester = pipeline.NewIngester(pipeline.IngesterOptions{
+		Cache:         a.Cache,
+		Index:         a.Index,
+		Publisher:     a.JS,
+		SubjectPrefix: c.NATS.SubjectPrefix,
+		// A day beyond the stream's max age, so the cache outlives every
+		// event it vouches for.
+		SeenTTL: c.NATS.MaxAge + 24*time.Hour,
+		Logger:  a.Log,
+	})
+	a.Fetcher = workers.NewFetcher(workers.FetcherOptions{
+		Timeout:              c.Fetch.Timeout,
+		MaxBody:              int64(c.Fetch.MaxBody),
+		AllowPrivateNetworks: c.Fetch.AllowPrivateNetworks,
+		AllowFileURLs:        c.Fetch.AllowFileURLs,
+		UserAgent:            userAgent(c.Fetch.ContactURL),
+		MaxRedirects:         c.Fetch.MaxRedirects,
+		Logger:               a.Log,
+	})
+	a.Poller = workers.NewPoller(workers.PollerOptions{
+		Fetcher:     a.Fetcher,
+		Ingester:    a.Ingester,
+		State:       a.Cache,
+		Policies:    a.Policies,
+		MinInterval: c.Fetch.MinInterval,
+		MaxInterval: c.Fetch.MaxInterval,
+		Concurrency: c.Fetch.Concurrency,
+		Logger:      a.Log,
+	})
+}
+
+func userAgent(contact string) string {
+	ua := "Syndic/" + Version
+	if contact != "" {
+		ua += " (+" + contact + ")"
+	}
+	return ua
+}
+
+// Feeds returns every configured feed as the poller sees it.
+func (a *App) Feeds() []workers.Feed {
+	var out []workers.Feed
+	for _, p := range a.Config.Partners {
+		loc := p.Location()
+		for _, f := range p.Feeds {
+			out = append(out, workers.Feed{
+				Partner:             p.ID,
+				ID:                  f.ID,
+				URL:                 f.URL,
+				Interval:            f.Interval,
+				AllowPrivateNetwork: f.AllowPrivateNetwork,
+				Language:            p.Language,
+				Location:            loc,
+			})
+		}
+	}
+	return out
+}
+
+// Close drains the NATS connection, stops the embedded server and releases
+// the data directory lock, each bounded by ctx.
+func (a *App) Close(ctx context.Context) {
+	if a.Conn != nil {
+		if err := a.Conn.Drain(); err != nil {
+			a.Conn.Close()
+		}
+	}
+	if a.redis != nil {
+		_ = a.redis.Close()
+	}
+	if a.embedded != nil {
+		if err := a.embedded.Shutdown(ctx); err != nil {
+			a.Log.Warn("embedded NATS shutdown failed", "error", err)
+		}
+	}
+	if a.lock != nil {
+		a.lock.Unlock()
+	}
+}
+
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/syndic-network/syndic/feeds"
+	"github.com/syndic-network/syndic/internal/apierror"
+)
+
+const tagAuthorityKey = "tag_authority"
+
+// TagAuthority returns the authority of the tag: URIs used as entry ids,
+// such as "news.example.org,2026-12-04". It is fixed at first start and
+// stored in the meta bucket, so ids survive restarts and a move to another
+// domain.
+func (a *App) TagAuthority(ctx context.Context) (string, error) {
+	got, err := a.Meta.Get(ctx, tagAuthorityKey)
+	if err == nil {
+		return string(got.Value()), nil
+	}
+	if !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", fmt.Errorf("reading tag authority: %w", err)
+	}
+	host := "syndic.invalid"
+	if u, perr := url.Parse(a.Config.HTTP.BaseURL); perr == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	auth := host + "," + time.Now().UTC().Format("2006-01-02")
+	if _, err := a.Meta.Create(ctx, tagAuthorityKey, []byte(auth)); err != nil {
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			return a.TagAuthority(ctx)
+		}
+		return "", fmt.Errorf("storing tag authority: %w", err)
+	}
+	return auth, nil
+}
+
+// Channels converts the configured channels for the feeds package.
+func (a *App) Channels() []feeds.Channel {
+	var out []feeds.Channel
+	for _, c := range a.Config.Channels {
+		out = append(out, feeds.Channel{
+			ID: c.ID, Title: c.Title, Description: c.Description, MaxItems: c.MaxItems,
+			Filter: feeds.Filter{
+				Partners:   c.Filter.Partners,
+				Languages:  c.Filter.Languages,
+				Categories: c.Filter.Categories,
+			},
+		})
+	}
+	return out
+}
+
+// FeedHandler returns the public HTTP handler: merged feeds, the index
+// page and health probes.
+func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
+	auth, err := a.TagAuthority(ctx)
+	if err != nil {
+		return nil, err
+	}
+	partners := map[string]feeds.PartnerInfo{}
+	feedURLs := map[string]string{}
+	for _, p := range a.Config.Partners {
+		partners[p.ID] = feeds.PartnerInfo{Name: p.Name, URL: p.URL}
+		for _, f := range p.Feeds {
+			feedURLs[p.ID+"/"+f.ID] = f.URL
+		}
+	}
+	fh := feeds.NewHandler(feeds.HandlerOptions{
+		View:         v.View,
+		Channels:     a.Channels(),
+		BaseURL:      a.Config.HTTP.BaseURL,
+		TagAuthority: auth,
+		Partners:     partners,
+		FeedURLs:     feedURLs,
+		Logger:       a.Log,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/feeds/", fh)
+	mux.Handle("/feeds", fh)
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.readyz(v))
+	mux.HandleFunc("GET /{$}", a.indexPage)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, http.StatusNotFound, "not_found", "no such page: "+r.URL.Path, nil)
+	})
+	return mux, nil
+}
+
+// AdminHandler returns the operator handler: Prometheus metrics and health.
+func (a *App) AdminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.HandleFunc("GET /healthz", a.healthz)
+	return mux
+}
+
+func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (a *App) readyz(v *Views) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		switch {
+		case !a.Conn.IsConnected():
+			apierror.Write(w, http.StatusServiceUnavailable, "not_ready", "not connected to NATS", nil)
+		case v != nil && !v.Ready():
+			apierror.Write(w, http.StatusServiceUnavailable, "not_ready", "feed views are still reading the stream", nil)
+		default:
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = w.Write([]byte("ready\n"))
+		}
+	}
+}
+
+var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Syndic</title>
+{{range .}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="/feeds/{{.ID}}.atom">
+{{end}}</head><body><h1>Merged partner feeds</h1><ul>
+{{range .}}<li>{{.Title}}: <a href="/feeds/{{.ID}}.rss">RSS</a> · <a href="/feeds/{{.ID}}.atom">Atom</a> · <a href="/feeds/{{.ID}}.json">JSON Feed</a></li>
+{{end}}</ul></body></html>
+`))
+
+func (a *App) indexPage(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := indexTemplate.Execute(w, a.Config.Channels); err != nil {
+		a.Log.Warn("rendering index page failed", "error", err)
+	}
+}
+
+// Serve runs an HTTP server on addr until ctx ends, then shuts it down
+// within grace.
+func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving HTTP on %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down HTTP on %s: %w", addr, err)
+	}
+	return nil
+}
