@@ -222,7 +222,13 @@ func cleanImage(raw string, enclosures []Enclosure, base *url.URL) string {
 // URL, or "". Unlike CanonicalURL it keeps the query and fragment, which
 // media hosts may need.
 func cleanURL(raw string, base *url.URL) string {
-	v := resolveReference(base, stripIllegal(raw))
+	raw = stripIllegal(raw)
+	if strings.TrimSpace(raw) == "" {
+		// An empty reference resolves to the base itself, which would make
+		// the item link pose as its image.
+		return ""
+	}
+	v := resolveReference(base, raw)
 	if !isHTTPURL(v) {
 		return ""
 	}

@@ -360,3 +360,19 @@ func TestParseFeedAtomAndJSON(t *testing.T) {
 		t.Errorf("published = %s, want %s", js.Items[0].Published, want)
 	}
 }
+
+func TestParseFeedItemWithoutImageHasNone(t *testing.T) {
+	doc := `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://partner.example/</link>
+<item><title>No picture</title><link>https://partner.example/news/1</link><description>Plain text only.</description></item>
+</channel></rss>`
+	res, err := ParseFeed([]byte(doc), "application/rss+xml", Source{Partner: "p", Feed: "f", FeedURL: "https://partner.example/rss"}, time.Now())
+	if err != nil {
+		t.Fatalf("parsing feed: %v", err)
+	}
+	if len(res.Items) != 1 {
+		t.Fatalf("parsed %d items, want 1", len(res.Items))
+	}
+	if got := res.Items[0].Image; got != "" {
+		t.Errorf("image = %q, want none (the item link must not become the image)", got)
+	}
+}
