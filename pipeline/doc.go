@@ -2,4 +2,40 @@
 // item passes through: parsing and normalisation of fetched feeds, stable
 // identity and content hashing, deduplication against the seen cache and
 // the durable index, and publishing of item events on JetStream.
+//
+// # Delivery guarantee
+//
+// Every accepted item reaches the stream at least once, and readers see it
+// once. JetStream is the source of truth; the cache (Redis or the embedded
+// KV bucket) only speeds up the dedup check and can be flushed at any time.
+// Ingester.Ingest takes these steps for each item:
+//
+//  1. Look up the seen cache. The same content hash means duplicate.
+//  2. On a miss, look up the durable item index (JetStream KV). The same
+//     content hash means duplicate, so a flushed cache never lets an old
+//     item through again.
+//  3. Reserve the item with a short-lived create-only key (SET NX), then
+//     read the index again under the reservation. A reservation held by
+//     another writer means "retry later", never "duplicate".
+//  4. Publish the event with Nats-Msg-Id set to id and content hash, and
+//     wait for the PubAck. A duplicate acknowledgement counts as success.
+//  5. Write the index entry, then the seen cache, then release the
+//     reservation.
+//
+// The poller stores a feed's HTTP validators only after every item of the
+// fetch went through these steps or was rejected, so any failure makes the
+// next poll fetch the full document again.
+//
+// What a crash does at each step:
+//
+//   - Before step 4: nothing was published. The reservation expires after
+//     ReserveTTL and the next poll, sent without validators, ingests the
+//     item.
+//   - Between step 4 and step 5: the event is in the stream but not in the
+//     index. The next poll publishes it again with the same Nats-Msg-Id;
+//     inside the stream's duplicate window JetStream drops the copy. After
+//     the window the stream holds the same revision twice, and consumers,
+//     which keep the highest revision per id, show it once.
+//   - After step 5: the item is recorded; the next sighting is a
+//     duplicate.
 package pipeline
