@@ -22,6 +22,11 @@ type Config struct {
 	Feeds    Feeds     `yaml:"feeds"`
 	Partners []Partner `yaml:"partners"`
 	Channels []Channel `yaml:"channels"`
+	// SMTP, DigestsSecret and Digests configure the email digests; the
+	// types are in digests.go.
+	SMTP          SMTP     `yaml:"smtp"`
+	DigestsSecret string   `yaml:"digests_secret"`
+	Digests       []Digest `yaml:"digests"`
 }
 
 // Log is the logging section.

@@ -254,4 +254,102 @@ var Keys = []Key{
 		Doc:      "Categories the channel keeps, compared without regard to case. Empty keeps every category.",
 		Validate: eachString(required("remove the empty category")),
 	},
+	{
+		Path: "smtp.host", Default: "", Env: "SYNDIC_SMTP_HOST",
+		Doc: "Host name or IP address of the SMTP relay that sends digests. Required when `digests` is not empty.",
+	},
+	{
+		Path: "smtp.port", Default: "587", Env: "SYNDIC_SMTP_PORT",
+		Doc:      "TCP port of the SMTP relay: usually 587 with `starttls`, 465 with `tls` and 25 with `none`.",
+		Validate: intRange(1, 65535),
+	},
+	{
+		Path: "smtp.username", Default: "", Env: "SYNDIC_SMTP_USERNAME",
+		Doc: "User name for SMTP authentication (PLAIN, or CRAM-MD5 when the relay offers only that). Empty sends without authentication.",
+	},
+	{
+		Path: "smtp.password", Default: "", Env: "SYNDIC_SMTP_PASSWORD", Secret: true,
+		Doc: "Password for SMTP authentication.",
+	},
+	{
+		Path: "smtp.tls", Default: "starttls", Env: "SYNDIC_SMTP_TLS",
+		Doc:      "Transport security: `starttls` (upgrade a plain connection and fail when the relay does not offer it), `tls` (TLS from the first byte) or `none`. `none` is allowed only when `smtp.host` is `localhost` or a loopback or private IP address.",
+		Validate: oneOf("none", "starttls", "tls"),
+	},
+	{
+		Path: "smtp.timeout", Default: "30s", Env: "SYNDIC_SMTP_TIMEOUT",
+		Doc:      "Maximum time of one SMTP connection attempt and of each command, from `1s` to `5m`.",
+		Validate: durationRange(time.Second, 5*time.Minute),
+	},
+	{
+		Path: "smtp.rate_per_minute", Default: "60", Env: "SYNDIC_SMTP_RATE_PER_MINUTE",
+		Doc:      "Maximum number of digest messages sent per minute by one digest worker, from 1 to 100000. Relays and receiving providers throttle or block senders that burst.",
+		Validate: intRange(1, 100_000),
+	},
+	{
+		Path: "digests_secret", Default: "", Env: "SYNDIC_DIGESTS_SECRET", Secret: true,
+		Doc:      "Key that signs the confirmation, change and unsubscribe links of digests (HMAC-SHA256), at least 32 characters. Required when `digests` is not empty. Changing it invalidates every link already sent.",
+		Validate: digestsSecret,
+	},
+	{
+		Path: "digests", Env: "SYNDIC_DIGESTS",
+		Doc: "Email digests of channels. `SYNDIC_DIGESTS` replaces the whole list with a YAML or JSON list. `docs/digests.md` describes sign-up, sending and the delivery guarantee.",
+	},
+	{
+		Path:     "digests[].id",
+		Doc:      "Required. Digest id, with the characters of a partner id, unique. It is part of the sign-up URL and of every send-log key, so changing it starts the digest anew. A digest has one schedule: a daily and a weekly edition are two digests.",
+		Validate: identifier,
+	},
+	{
+		Path:     "digests[].channel",
+		Doc:      "Required. Id of the channel whose items the digest contains, after each subscriber's own filters.",
+		Validate: identifier,
+	},
+	{
+		Path: "digests[].schedule", Default: "daily 07:00",
+		Doc:      "When the digest is sent: `daily HH:MM` or `weekly DAY HH:MM` (DAY is `mon` to `sun`), in `digests[].timezone`.",
+		Validate: digestSchedule,
+	},
+	{
+		Path: "digests[].timezone", Default: "UTC",
+		Doc:      "IANA time zone of the schedule. Each subscriber sees dates in their own time zone.",
+		Validate: timezone,
+	},
+	{
+		Path: "digests[].subject.en",
+		Doc:  "English subject line. `{date}` is replaced with the date of the issue. Empty uses the built-in subject.",
+	},
+	{
+		Path: "digests[].subject.pl",
+		Doc:  "Polish subject line, as `digests[].subject.en`.",
+	},
+	{
+		Path: "digests[].subject.fr",
+		Doc:  "French subject line, as `digests[].subject.en`.",
+	},
+	{
+		Path: "digests[].subject.lt",
+		Doc:  "Lithuanian subject line, as `digests[].subject.en`.",
+	},
+	{
+		Path: "digests[].subject.de",
+		Doc:  "German subject line, as `digests[].subject.en`.",
+	},
+	{
+		Path: "digests[].max_items", Default: "20",
+		Doc: "Maximum number of items in one message, newest first, from 1 to 200.",
+		// 200 short entries stay well under the 100 KB at which Gmail clips
+		// a message.
+		Validate: intRange(1, 200),
+	},
+	{
+		Path:     "digests[].from",
+		Doc:      "Required. `From` address of the digest, such as `Partner News <news@example.org>`. The relay must accept it as a sender.",
+		Validate: emailAddress,
+	},
+	{
+		Path: "digests[].group_by", Default: "partner",
+		Doc:      "How items are grouped in the message: `partner` or `category` (the first category of each item).",
+		Validate: oneOf("partner", "category"),
+	},
 }

@@ -78,6 +78,7 @@ func crossCheck(c *Config, sources map[string]string) []error {
 	check.intervals(c)
 	check.partners(c)
 	check.channels(c)
+	check.digests(c)
 	return check.errs
 }
 

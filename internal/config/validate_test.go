@@ -26,6 +26,12 @@ func validConfig() *Config {
 		{ID: "all", Title: "All", MaxItems: 100},
 		{ID: "pl", Title: "PL", MaxItems: 50, Filter: ChannelFilter{Partners: []string{"wipk"}, Languages: []string{"pl"}}},
 	}
+	c.SMTP.Host = "smtp.example.org"
+	c.DigestsSecret = strings.Repeat("k", minSecretLen)
+	c.Digests = []Digest{{
+		ID: "daily", Channel: "all", Schedule: "daily 07:00", Timezone: "Europe/Warsaw",
+		MaxItems: 20, From: "News <news@example.org>", GroupBy: "partner",
+	}}
 	return c
 }
 

@@ -33,7 +33,7 @@ func (p keyPath) element(i int, label string) keyPath {
 
 // listsNamedByID lists the lists whose elements errors name by id. Feed ids
 // are optional and default to the position, so feeds are named by position.
-var listsNamedByID = map[string]bool{"partners": true, "channels": true}
+var listsNamedByID = map[string]bool{"partners": true, "channels": true, "digests": true}
 
 // elementLabels returns how errors name the elements of the list at
 // pattern, given their ids: by id when the list is named by id and the id is
