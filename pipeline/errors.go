@@ -22,4 +22,9 @@ var (
 	// ErrReserved means the item's key is reserved by another writer; retry
 	// later, it is not a duplicate.
 	ErrReserved = errors.New("item key reserved by another writer")
+
+	// ErrItemNotFound is returned by Retractor.State and Retractor.Retract
+	// when the item is unknown, aged out of the stream or belongs to
+	// another partner.
+	ErrItemNotFound = errors.New("item not found")
 )

@@ -200,7 +200,7 @@ func (g *Ingester) send(ctx context.Context, ev *Event) (uint64, error) {
 	}
 	msg := nats.NewMsg(g.o.SubjectPrefix + "." + ev.Partner)
 	msg.Data = data
-	msgID := ev.ID + "." + ev.ContentHash
+	msgID := eventMsgID(ev)
 	ack, err := g.o.Publisher.PublishMsg(ctx, msg, jetstream.WithMsgID(msgID))
 	if err != nil {
 		return 0, fmt.Errorf("publishing item %s: %w", ev.ID, err)
