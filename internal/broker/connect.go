@@ -69,6 +69,11 @@ func connectOptions(name string, log *slog.Logger) []nats.Option {
 		nats.RetryOnFailedConnect(true),
 		nats.CustomReconnectDelay(reconnectDelay),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
+			if err == nil {
+				// A nil error is a disconnect this process asked for
+				// (Close or Drain), not a problem to report.
+				return
+			}
 			log.Warn("nats disconnected", "error", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
@@ -81,7 +86,7 @@ func connectOptions(name string, log *slog.Logger) []nats.Option {
 			}
 		}),
 		nats.ClosedHandler(func(nc *nats.Conn) {
-			log.Info("nats connection closed")
+			log.Debug("nats connection closed")
 		}),
 		nats.ErrorHandler(func(nc *nats.Conn, sub *nats.Subscription, err error) {
 			subject := ""
