@@ -43,12 +43,45 @@ const purgeMarkerTTL = time.Minute
 // shortly after their deadline rather than at it.
 type KV struct {
 	kv jetstream.KeyValue
+	// js, when set, lets Set replace a value in one publish with a
+	// Nats-TTL header instead of the create-purge loop.
+	js jetstream.JetStream
+}
+
+// KVOption configures a KV cache.
+type KVOption func(*KV)
+
+// WithJetStream lets Set write with one publish to the bucket's subject,
+// carrying the TTL in the Nats-TTL header (nats-server 2.11 or newer). It
+// is atomic and about six times fewer round trips than the create-purge
+// loop, which matters because the pipeline refreshes a key on every
+// sighting of a known item.
+func WithJetStream(js jetstream.JetStream) KVOption {
+	return func(c *KV) { c.js = js }
 }
 
 // NewKV returns a cache on kv. Per-key TTLs need a bucket created with
 // LimitMarkerTTL; on other buckets every write with a ttl fails.
-func NewKV(kv jetstream.KeyValue) *KV {
-	return &KV{kv: kv}
+func NewKV(kv jetstream.KeyValue, opts ...KVOption) *KV {
+	c := &KV{kv: kv}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// publishSet replaces the value of k with one publish. The bucket keeps
+// one message per key, so the new message supersedes the old one.
+func (c *KV) publishSet(ctx context.Context, key, k, value string, ttl time.Duration) error {
+	var opts []jetstream.PublishOpt
+	if ttl > 0 {
+		opts = append(opts, jetstream.WithMsgTTL(roundUpToSecond(ttl)))
+	}
+	subject := "$KV." + c.kv.Bucket() + "." + k
+	if _, err := c.js.Publish(ctx, subject, []byte(value), opts...); err != nil {
+		return fmt.Errorf("setting cache key %q: %w", key, err)
+	}
+	return nil
 }
 
 // Get implements pipeline.Cache. Delete and purge markers, and keys the
@@ -81,6 +114,9 @@ func (c *KV) Get(ctx context.Context, key string) (string, bool, error) {
 // concurrent Set. Redis orders the two atomically instead.
 func (c *KV) Set(ctx context.Context, key, value string, ttl time.Duration) error {
 	k := kvKey(key)
+	if c.js != nil {
+		return c.publishSet(ctx, key, k, value, ttl)
+	}
 	var firstSeen uint64
 	for range maxSetAttempts {
 		_, err := c.kv.Create(ctx, k, []byte(value), createOpts(ttl)...)
@@ -151,11 +187,15 @@ func createOpts(ttl time.Duration) []jetstream.KVCreateOpt {
 	if ttl <= 0 {
 		return nil
 	}
+	return []jetstream.KVCreateOpt{jetstream.KeyTTL(roundUpToSecond(ttl))}
+}
+
+func roundUpToSecond(ttl time.Duration) time.Duration {
 	seconds := ttl.Truncate(time.Second)
 	if seconds < ttl {
 		seconds += time.Second
 	}
-	return []jetstream.KVCreateOpt{jetstream.KeyTTL(seconds)}
+	return seconds
 }
 
 // isKeyExists reports whether a create failed because the key exists.

@@ -46,6 +46,23 @@ func TestKVCache(t *testing.T) {
 	})
 }
 
+func TestKVCacheWithJetStream(t *testing.T) {
+	ns := testenv.NATS(t)
+	nc, js, err := broker.Connect(testContext(t), ns.URL, t.Name(), nil)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+
+	testCache(t, func(t *testing.T) pipeline.Cache {
+		kv, err := broker.EnsureKV(testContext(t), js, testenv.Name(t), 1, 0, true)
+		if err != nil {
+			t.Fatalf("EnsureKV: %v", err)
+		}
+		return NewKV(kv, WithJetStream(js))
+	})
+}
+
 func TestKVCacheSurvivesRestart(t *testing.T) {
 	ns := testenv.NATS(t)
 	ctx := testContext(t)
