@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
 // document is one rendered representation set. It is immutable once
@@ -24,14 +26,29 @@ type document struct {
 type cacheKey struct {
 	channel string
 	format  string
+	// query is feedQuery.key, empty for the channel's own document.
+	query string
 }
 
-// renderCache stores the last document per channel and format. Each entry
-// has its own lock, so a slow render of one channel does not delay requests
-// for another, and concurrent requests for a stale document render it once.
+// DefaultQueryCacheSize is the number of documents for ad-hoc queries that
+// a handler keeps when HandlerOptions.QueryCacheSize is below 1. A document of
+// 100 items takes roughly 100 to 300 KB with its gzip copy, so the default
+// bounds the query cache at an estimated 25 to 75 MB.
+const DefaultQueryCacheSize = 256
+
+// renderCache stores the last document per channel, format and query. Each
+// entry has its own lock, so a slow render of one channel does not delay
+// requests for another, and concurrent requests for a stale document
+// render it once.
+//
+// The channels' own documents live in a map, bounded by the configured
+// channels and formats. Documents for ad-hoc queries live in an LRU list
+// of fixed size, so any number of distinct query strings cannot exhaust
+// memory or evict the documents most readers fetch.
 type renderCache struct {
 	mu      sync.Mutex
 	entries map[cacheKey]*cacheEntry
+	queries *lru.Cache[cacheKey, *cacheEntry]
 }
 
 type cacheEntry struct {
@@ -40,9 +57,31 @@ type cacheEntry struct {
 	doc     *document
 }
 
+// newRenderCache returns an empty cache that keeps querySize query
+// documents, or DefaultQueryCacheSize when querySize is below 1.
+func newRenderCache(querySize int) *renderCache {
+	if querySize < 1 {
+		querySize = DefaultQueryCacheSize
+	}
+	// lru.New fails only for a size below 1, which is ruled out above.
+	queries, _ := lru.New[cacheKey, *cacheEntry](querySize)
+	return &renderCache{entries: make(map[cacheKey]*cacheEntry), queries: queries}
+}
+
+// entry returns the entry for k, creating it when missing. The lock makes
+// lookup and insert one step, so two requests never render into different
+// entries for the same key.
 func (c *renderCache) entry(k cacheKey) *cacheEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if k.query != "" {
+		e, ok := c.queries.Get(k)
+		if !ok {
+			e = &cacheEntry{}
+			c.queries.Add(k, e)
+		}
+		return e
+	}
 	e, ok := c.entries[k]
 	if !ok {
 		e = &cacheEntry{}
@@ -51,12 +90,17 @@ func (c *renderCache) entry(k cacheKey) *cacheEntry {
 	return e
 }
 
-// rendered returns the document for ch in format f, rendering it when the
-// View changed since the cached copy. The version is read before the
-// entries, so a change that lands during a render makes the next request
-// render again instead of serving a stale copy forever.
-func (h *handler) rendered(r *http.Request, ch Channel, f format) (*document, error) {
-	e := h.cache.entry(cacheKey{channel: ch.ID, format: f.ext})
+// queryLen returns the number of cached query documents.
+func (c *renderCache) queryLen() int {
+	return c.queries.Len()
+}
+
+// rendered returns the document for ch in format f narrowed by q,
+// rendering it when the View changed since the cached copy. The version is
+// read before the entries, so a change that lands during a render makes the
+// next request render again instead of serving a stale copy forever.
+func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (*document, error) {
+	e := h.cache.entry(cacheKey{channel: ch.ID, format: f.ext, query: q.key})
 	e.mu.Lock()
 	defer e.mu.Unlock()
 
@@ -66,8 +110,8 @@ func (h *handler) rendered(r *http.Request, ch Channel, f format) (*document, er
 	}
 	modified := h.opts.View.LastModified()
 	start := time.Now()
-	entries := h.opts.View.Entries(ch.Filter, ch.MaxItems)
-	body, err := f.render(h.meta(ch, f), entries)
+	entries := h.opts.View.Narrow(ch.Filter, ch.MaxItems, q.filter, q.limit)
+	body, err := f.render(h.meta(ch, f, q), entries)
 	if err != nil {
 		return nil, fmt.Errorf("rendering channel %q as %s: %w", ch.ID, f.ext, err)
 	}
@@ -77,13 +121,15 @@ func (h *handler) rendered(r *http.Request, ch Channel, f format) (*document, er
 	}
 	e.doc, e.version = doc, version
 	h.log.DebugContext(r.Context(), "rendered feed",
-		"channel", ch.ID, "format", f.ext, "entries", len(entries),
+		"channel", ch.ID, "format", f.ext, "query", q.key, "entries", len(entries),
 		"bytes", len(body), "duration_ms", time.Since(start).Milliseconds())
 	return doc, nil
 }
 
-func (h *handler) meta(ch Channel, f format) Meta {
-	return Meta{
+// meta returns the feed-level data of a document. A narrowed document is a
+// feed of its own, so its id and self link carry the normalised query.
+func (h *handler) meta(ch Channel, f format, q feedQuery) Meta {
+	m := Meta{
 		ID:           ch.ID,
 		Title:        ch.Title,
 		Description:  ch.Description,
@@ -94,6 +140,14 @@ func (h *handler) meta(ch Channel, f format) Meta {
 		Partners:     h.opts.Partners,
 		FeedURLs:     h.opts.FeedURLs,
 	}
+	if q.key != "" {
+		m.ID += "?" + q.key
+		m.SelfURL += "?" + q.key
+		if len(q.filter.Languages) == 1 {
+			m.Language = q.filter.Languages[0]
+		}
+	}
+	return m
 }
 
 // newDocument compresses body and derives strong ETags from its SHA-256.

@@ -7,7 +7,8 @@ import (
 )
 
 // Filter selects the entries of a channel. An empty list places no
-// restriction; a non-empty list keeps an entry when any value matches.
+// restriction; a non-empty list keeps an entry when any value matches, and
+// an entry must pass every non-empty list.
 type Filter struct {
 	// Partners are partner ids, compared exactly.
 	Partners []string
@@ -16,6 +17,16 @@ type Filter struct {
 	Languages []string
 	// Categories are compared without regard to case.
 	Categories []string
+	// Keywords keep an entry whose title, summary, categories or content
+	// text contain at least one of them as a whole word or phrase, without
+	// regard to case.
+	Keywords []string
+	// ExcludeKeywords drop an entry that contains any of them, matched like
+	// Keywords. Exclusion wins over every other list.
+	ExcludeKeywords []string
+	// Terms keep an entry only when it contains every one of them, matched
+	// like Keywords. Search queries use it.
+	Terms []string
 }
 
 // Channel is one merged feed served by the handler.
@@ -46,6 +57,45 @@ func (c Channel) language() string {
 
 // Match reports whether ev passes every non-empty list of f.
 func (f Filter) Match(ev pipeline.Event) bool {
+	m := f.compile()
+	return m.match(ev, m.searchTextOf(ev))
+}
+
+// matcher is a Filter with its words folded once, so that a View can test
+// every entry against it without folding the words again.
+type matcher struct {
+	f        Filter
+	keywords []string
+	exclude  []string
+	terms    []string
+}
+
+func (f Filter) compile() matcher {
+	return matcher{
+		f:        f,
+		keywords: foldAll(f.Keywords),
+		exclude:  foldAll(f.ExcludeKeywords),
+		terms:    foldAll(f.Terms),
+	}
+}
+
+// needsText reports whether match reads the search text, so callers can
+// skip building it.
+func (m matcher) needsText() bool {
+	return len(m.keywords)+len(m.exclude)+len(m.terms) > 0
+}
+
+func (m matcher) searchTextOf(ev pipeline.Event) string {
+	if !m.needsText() {
+		return ""
+	}
+	return searchText(ev)
+}
+
+// match reports whether ev passes. text is searchText(ev), and may be empty
+// when needsText is false.
+func (m matcher) match(ev pipeline.Event, text string) bool {
+	f := m.f
 	if len(f.Partners) > 0 && !containsExact(f.Partners, ev.Partner) {
 		return false
 	}
@@ -55,7 +105,13 @@ func (f Filter) Match(ev pipeline.Event) bool {
 	if len(f.Categories) > 0 && !sharesCategory(f.Categories, ev.Categories) {
 		return false
 	}
-	return true
+	if len(m.exclude) > 0 && containsAnyWord(text, m.exclude) {
+		return false
+	}
+	if len(m.keywords) > 0 && !containsAnyWord(text, m.keywords) {
+		return false
+	}
+	return containsEveryWord(text, m.terms)
 }
 
 func containsExact(list []string, v string) bool {

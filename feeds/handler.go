@@ -41,6 +41,9 @@ type HandlerOptions struct {
 	TagAuthority string
 	Partners     map[string]PartnerInfo
 	FeedURLs     map[string]string
+	// QueryCacheSize is the number of documents for ad-hoc queries kept
+	// in the render cache; below 1 means DefaultQueryCacheSize.
+	QueryCacheSize int
 	// Logger receives render timings at debug level and render failures
 	// at error level. Nil discards them.
 	Logger *slog.Logger
@@ -52,21 +55,23 @@ type handler struct {
 	channels map[string]Channel
 	mux      *http.ServeMux
 	log      *slog.Logger
-	cache    renderCache
+	cache    *renderCache
 }
 
 // NewHandler returns a handler that serves GET and HEAD for
 // /feeds/{channel}.rss, .atom and .json, and /feeds with a JSON list of the
-// channels and their URLs. Other methods get 405, unknown paths, channels
-// and formats get 404, both with the apierror body. Documents are rendered
-// once per channel, format and View.Version.
+// channels and their URLs. A feed request may narrow the channel with the
+// query parameters lang, partner, category, q and limit; invalid values get
+// 400. Other methods get 405, unknown paths, channels and formats get 404,
+// all with the apierror body. Documents are rendered once per channel,
+// format, normalised query and View.Version.
 func NewHandler(o HandlerOptions) http.Handler {
 	h := &handler{
 		opts:     o,
 		baseURL:  strings.TrimRight(o.BaseURL, "/"),
 		channels: make(map[string]Channel, len(o.Channels)),
 		log:      o.Logger,
-		cache:    renderCache{entries: make(map[cacheKey]*cacheEntry)},
+		cache:    newRenderCache(o.QueryCacheSize),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -111,7 +116,12 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, http.StatusNotFound, "format_not_found", "use .rss, .atom or .json", map[string]string{"format": ext})
 		return
 	}
-	doc, err := h.rendered(r, ch, f)
+	q, problems := parseFeedQuery(r.URL.Query(), ch.MaxItems)
+	if problems != nil {
+		apierror.Write(w, http.StatusBadRequest, "invalid_query", "invalid query parameters", problems)
+		return
+	}
+	doc, err := h.rendered(r, ch, f, q)
 	if err != nil {
 		h.log.Error("rendering feed failed", "channel", ch.ID, "format", f.ext, "error", err)
 		apierror.Write(w, http.StatusInternalServerError, "render_failed", "rendering the feed failed", nil)

@@ -43,6 +43,9 @@ type viewEntry struct {
 	// the copy ingested first wins URL de-duplication.
 	firstSeq uint64
 	index    int
+	// text is searchText(ev), built once per revision because keyword
+	// filters read it on every render.
+	text string
 }
 
 type tombstone struct {
@@ -116,6 +119,7 @@ func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
 		return
 	}
 	cur.ev = ev
+	cur.text = searchText(ev)
 	heap.Fix(&v.oldest, cur.index)
 	v.changed()
 }
@@ -136,7 +140,7 @@ func (v *View) evictsAtOnce(ev pipeline.Event) bool {
 func (v *View) insert(ev pipeline.Event) {
 	delete(v.tombstones, ev.ID)
 	v.seq++
-	e := &viewEntry{ev: ev, firstSeq: v.seq}
+	e := &viewEntry{ev: ev, firstSeq: v.seq, text: searchText(ev)}
 	v.items[ev.ID] = e
 	heap.Push(&v.oldest, e)
 	for len(v.items) > v.window {
@@ -190,37 +194,61 @@ func (v *View) changed() {
 // ingested first is listed. The events share slices with the View, so
 // callers must not modify them.
 func (v *View) Entries(f Filter, limit int) []pipeline.Event {
-	picked := v.matching(f)
+	return v.Narrow(f, limit, Filter{}, 0)
+}
+
+// Narrow returns the entries of a channel that also pass query, at most
+// limit of them (all when limit is 0 or less). The channel's entries are
+// the first window entries that Entries(channel, window) returns, so a
+// query only selects among the items the channel's own feed shows and
+// never reaches older ones.
+func (v *View) Narrow(channel Filter, window int, query Filter, limit int) []pipeline.Event {
+	picked := v.matching(channel.compile())
 	sort.Slice(picked, func(i, j int) bool {
 		return keyOf(picked[i].ev).before(keyOf(picked[j].ev))
 	})
-
-	firstByURL := make(map[string]uint64)
-	for _, e := range picked {
-		if s, ok := firstByURL[e.ev.URL]; e.ev.URL != "" && (!ok || e.firstSeq < s) {
-			firstByURL[e.ev.URL] = e.firstSeq
-		}
+	picked = firstPerURL(picked)
+	if window > 0 && len(picked) > window {
+		picked = picked[:window]
 	}
+	q := query.compile()
 	out := make([]pipeline.Event, 0, len(picked))
 	for _, e := range picked {
-		if e.ev.URL != "" && firstByURL[e.ev.URL] != e.firstSeq {
-			continue
-		}
 		if limit > 0 && len(out) == limit {
 			break
 		}
-		out = append(out, e.ev)
+		if q.match(e.ev, e.text) {
+			out = append(out, e.ev)
+		}
 	}
 	return out
 }
 
-// matching copies the entries that pass f, so sorting runs without the lock.
-func (v *View) matching(f Filter) []viewEntry {
+// firstPerURL keeps, of entries that share a non-empty canonical URL, the
+// one ingested first, and keeps the order of sorted.
+func firstPerURL(sorted []viewEntry) []viewEntry {
+	firstByURL := make(map[string]uint64)
+	for _, e := range sorted {
+		if s, ok := firstByURL[e.ev.URL]; e.ev.URL != "" && (!ok || e.firstSeq < s) {
+			firstByURL[e.ev.URL] = e.firstSeq
+		}
+	}
+	out := sorted[:0]
+	for _, e := range sorted {
+		if e.ev.URL == "" || firstByURL[e.ev.URL] == e.firstSeq {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// matching copies the entries that pass m, so sorting runs without the lock.
+func (v *View) matching(m matcher) []viewEntry {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := make([]viewEntry, 0, len(v.items))
 	for _, e := range v.items {
-		if f.Match(e.ev) {
+		if m.match(e.ev, e.text) {
 			out = append(out, *e)
 		}
 	}

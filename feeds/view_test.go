@@ -264,3 +264,79 @@ func TestViewConcurrentUse(t *testing.T) {
 		t.Errorf("view contains %d entries, want at most 50", n)
 	}
 }
+
+func TestViewKeywordFilters(t *testing.T) {
+	fair := event("fair", at(4))
+	fair.Title = "Trade fair in Poznań"
+	fair.Content = "<p>Exporters meet <b>buyers</b>.</p>"
+	export := event("export", at(3))
+	export.Title = "Export grants open"
+	export.Categories = []string{"Funding"}
+	sport := event("sport", at(2))
+	sport.Title = "Local football results"
+	sport.Summary = "Export of players abroad"
+
+	v := NewView(10)
+	for _, ev := range []pipeline.Event{fair, export, sport} {
+		v.Apply(ev)
+	}
+	tests := []struct {
+		name   string
+		filter Filter
+		want   []string
+	}{
+		{"keyword matches title", Filter{Keywords: []string{"export"}}, []string{"export", "sport"}},
+		{"keyword ignores case", Filter{Keywords: []string{"EXPORT"}}, []string{"export", "sport"}},
+		{"keyword matches content text", Filter{Keywords: []string{"buyers"}}, []string{"fair"}},
+		{"keyword skips content markup", Filter{Keywords: []string{"b"}}, nil},
+		{"keyword matches category", Filter{Keywords: []string{"funding"}}, []string{"export"}},
+		{"phrase keyword matches in a row", Filter{Keywords: []string{"trade  fair"}}, []string{"fair"}},
+		{"any keyword is enough", Filter{Keywords: []string{"buyers", "football"}}, []string{"fair", "sport"}},
+		{"exclusion drops a match", Filter{Keywords: []string{"export"}, ExcludeKeywords: []string{"football"}}, []string{"export"}},
+		{"exclusion alone drops", Filter{ExcludeKeywords: []string{"export"}}, []string{"fair"}},
+		{"terms need every word", Filter{Terms: []string{"export", "players"}}, []string{"sport"}},
+		{"keywords combine with partners", Filter{Keywords: []string{"export"}, Partners: []string{"radio-sud"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertIDs(t, v.Entries(tt.filter, 0), tt.want...)
+		})
+	}
+}
+
+func TestViewKeywordsFollowRevisions(t *testing.T) {
+	v := NewView(10)
+	first := event("a", at(1))
+	first.Title = "Export news"
+	v.Apply(first)
+	v.Apply(revision(first, 2, pipeline.KindUpdated, "Import news"))
+
+	assertIDs(t, v.Entries(Filter{Keywords: []string{"export"}}, 0))
+	assertIDs(t, v.Entries(Filter{Keywords: []string{"import"}}, 0), "a")
+}
+
+func TestViewNarrowStaysInWindow(t *testing.T) {
+	v := NewView(10)
+	for i, lang := range []string{"pl", "en", "pl", "en", "pl"} {
+		ev := event(string(rune('a'+i)), at(10-i))
+		ev.Language = lang
+		v.Apply(ev)
+	}
+	pl := Filter{Languages: []string{"pl"}}
+	tests := []struct {
+		name   string
+		window int
+		limit  int
+		want   []string
+	}{
+		{"query selects within the window", 3, 0, []string{"a", "c"}},
+		{"whole view without a window", 0, 0, []string{"a", "c", "e"}},
+		{"limit caps the matches", 0, 2, []string{"a", "c"}},
+		{"window of one keeps the newest", 1, 0, []string{"a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertIDs(t, v.Narrow(Filter{}, tt.window, pl, tt.limit), tt.want...)
+		})
+	}
+}

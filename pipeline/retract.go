@@ -18,10 +18,10 @@ func PushedItemID(partner, key string) string {
 	return ItemID(partner, guidKey(key))
 }
 
-// EventReader reads one stored item event by its stream sequence.
+// StreamReader reads one stored item event by its stream sequence.
 // jetstream.Stream implements it. GetMsg returns an error wrapping
 // jetstream.ErrMsgNotFound when the stream no longer holds the message.
-type EventReader interface {
+type StreamReader interface {
 	GetMsg(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error)
 }
 
@@ -41,12 +41,12 @@ func (s ItemState) Retracted() bool { return s.Event.Kind == KindRetracted }
 // safe for concurrent use.
 type Retractor struct {
 	g      *Ingester
-	events EventReader
+	events StreamReader
 }
 
 // NewRetractor returns a retractor that publishes through g and reads the
 // latest event of an item from events.
-func NewRetractor(g *Ingester, events EventReader) *Retractor {
+func NewRetractor(g *Ingester, events StreamReader) *Retractor {
 	return &Retractor{g: g, events: events}
 }
 

@@ -52,9 +52,11 @@ func (a *App) Channels() []feeds.Channel {
 		out = append(out, feeds.Channel{
 			ID: c.ID, Title: c.Title, Description: c.Description, MaxItems: c.MaxItems,
 			Filter: feeds.Filter{
-				Partners:   c.Filter.Partners,
-				Languages:  c.Filter.Languages,
-				Categories: c.Filter.Categories,
+				Partners:        c.Filter.Partners,
+				Languages:       c.Filter.Languages,
+				Categories:      c.Filter.Categories,
+				Keywords:        c.Filter.Keywords,
+				ExcludeKeywords: c.Filter.ExcludeKeywords,
 			},
 		})
 	}
@@ -77,13 +79,14 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 		}
 	}
 	fh := feeds.NewHandler(feeds.HandlerOptions{
-		View:         v.View,
-		Channels:     a.Channels(),
-		BaseURL:      a.Config.HTTP.BaseURL,
-		TagAuthority: auth,
-		Partners:     partners,
-		FeedURLs:     feedURLs,
-		Logger:       a.Log,
+		View:           v.View,
+		Channels:       a.Channels(),
+		BaseURL:        a.Config.HTTP.BaseURL,
+		TagAuthority:   auth,
+		Partners:       partners,
+		FeedURLs:       feedURLs,
+		QueryCacheSize: a.Config.Feeds.QueryCacheSize,
+		Logger:         a.Log,
 	})
 	mux := http.NewServeMux()
 	mux.Handle("/feeds/", fh)

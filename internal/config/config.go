@@ -76,7 +76,8 @@ type Fetch struct {
 
 // Feeds is the section of the merged feed views.
 type Feeds struct {
-	Window int `yaml:"window"`
+	Window         int `yaml:"window"`
+	QueryCacheSize int `yaml:"query_cache_size"`
 }
 
 // Partner is one organisation whose feeds Syndic polls.
@@ -109,9 +110,11 @@ type Channel struct {
 // ChannelFilter selects the items of a channel. An empty list places no
 // restriction. The feeds package applies the filter.
 type ChannelFilter struct {
-	Partners   []string `yaml:"partners"`
-	Languages  []string `yaml:"languages"`
-	Categories []string `yaml:"categories"`
+	Partners        []string `yaml:"partners"`
+	Languages       []string `yaml:"languages"`
+	Categories      []string `yaml:"categories"`
+	Keywords        []string `yaml:"keywords"`
+	ExcludeKeywords []string `yaml:"exclude_keywords"`
 }
 
 // Default returns the configuration built from the defaults in Keys alone,

@@ -164,6 +164,11 @@ var Keys = []Key{
 		Validate: intRange(1, 1_000_000),
 	},
 	{
+		Path: "feeds.query_cache_size", Default: "256", Env: "SYNDIC_FEEDS_QUERY_CACHE_SIZE",
+		Doc:      "Number of rendered documents for ad-hoc feed queries (`?lang=`, `?q=` and the like) kept in memory, least recently used dropped first, from 1 to 100000. The channels' own documents are kept apart and always cached.",
+		Validate: intRange(1, 100_000),
+	},
+	{
 		Path: "partners", Env: "SYNDIC_PARTNERS",
 		Doc: "Organisations whose feeds Syndic polls. `SYNDIC_PARTNERS` replaces the whole list with a YAML or JSON list.",
 	},
@@ -253,6 +258,16 @@ var Keys = []Key{
 		Path:     "channels[].filter.categories",
 		Doc:      "Categories the channel keeps, compared without regard to case. Empty keeps every category.",
 		Validate: eachString(required("remove the empty category")),
+	},
+	{
+		Path:     "channels[].filter.keywords",
+		Doc:      "Words or phrases, one of which an item's title, summary, categories or content text must contain as whole words, compared without regard to case. Empty keeps every item.",
+		Validate: eachString(keyword),
+	},
+	{
+		Path:     "channels[].filter.exclude_keywords",
+		Doc:      "Words or phrases that drop an item containing any of them, matched like `keywords`. Exclusion wins over every other filter.",
+		Validate: eachString(keyword),
 	},
 	{
 		Path: "smtp.host", Default: "", Env: "SYNDIC_SMTP_HOST",

@@ -4,7 +4,7 @@ import "errors"
 
 var (
 	// ErrInvalidToken is returned by Authenticate for a malformed, unknown
-	// or revoked token. Callers answer 401 and never say which it was.
+	// or revoked token. Callers respond with 401 and never tell which it was.
 	ErrInvalidToken = errors.New("invalid token")
 
 	// ErrTooManyTokens is returned by Issue when the partner already has

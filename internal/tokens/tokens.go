@@ -61,8 +61,8 @@ type cached struct {
 
 // Store checks tokens against the bucket. After Watch, it keeps every
 // partner's hashes in memory and follows changes to the bucket, so a
-// running process sees issued and revoked tokens without a restart. It is
-// safe for concurrent use.
+// running process accepts issued tokens and rejects revoked ones without
+// a restart. It is safe for concurrent use.
 type Store struct {
 	kv  jetstream.KeyValue
 	log *slog.Logger
@@ -195,19 +195,19 @@ func (s *Store) Issue(ctx context.Context, partner string) (string, Info, error)
 func (s *Store) Revoke(ctx context.Context, partner, id string) (int, error) {
 	removed := 0
 	err := s.update(ctx, partner, func(rec *record) error {
-		kept := rec.Tokens[:0]
+		remaining := rec.Tokens[:0]
 		removed = 0
 		for _, t := range rec.Tokens {
 			if id == "" || t.ID == id {
 				removed++
 				continue
 			}
-			kept = append(kept, t)
+			remaining = append(remaining, t)
 		}
 		if removed == 0 {
 			return fmt.Errorf("revoking token %q of partner %s: %w", id, partner, ErrTokenNotFound)
 		}
-		rec.Tokens = kept
+		rec.Tokens = remaining
 		return nil
 	})
 	return removed, err
@@ -248,8 +248,8 @@ func (s *Store) write(ctx context.Context, partner string, rec record, rev uint6
 	return nil
 }
 
-// isWrongSequence reports whether err is the server's answer to an Update
-// whose expected revision is no longer the latest.
+// isWrongSequence reports whether err is the server's rejection of an
+// Update whose expected revision is no longer the latest.
 func isWrongSequence(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
