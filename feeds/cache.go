@@ -95,12 +95,26 @@ func (c *renderCache) queryLen() int {
 	return c.queries.Len()
 }
 
-// rendered returns the document for ch in format f narrowed by q,
-// rendering it when the View changed since the cached copy. The version is
-// read before the entries, so a change that lands during a render makes the
-// next request render again instead of serving a stale copy forever.
+// rendered returns the document for ch in format f narrowed by q.
 func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (*document, error) {
-	e := h.cache.entry(cacheKey{channel: ch.ID, format: f.ext, query: q.key})
+	key := cacheKey{channel: ch.ID, format: f.ext, query: q.key}
+	return h.cached(r, key, func() ([]byte, int, error) {
+		entries := h.opts.View.Narrow(ch.Filter, ch.MaxItems, q.filter, q.limit)
+		body, err := f.render(h.meta(ch, f, q), entries)
+		if err != nil {
+			return nil, 0, fmt.Errorf("rendering channel %q as %s: %w", ch.ID, f.ext, err)
+		}
+		return body, len(entries), nil
+	})
+}
+
+// cached returns the document stored under key, calling build when the
+// View changed since it was stored. build returns the body and the number
+// of entries in it. The version is read before build reads the View, so a
+// change that lands during a build makes the next request build again
+// instead of serving a stale copy forever.
+func (h *handler) cached(r *http.Request, key cacheKey, build func() ([]byte, int, error)) (*document, error) {
+	e := h.cache.entry(key)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 
@@ -110,18 +124,17 @@ func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (
 	}
 	modified := h.opts.View.LastModified()
 	start := time.Now()
-	entries := h.opts.View.Narrow(ch.Filter, ch.MaxItems, q.filter, q.limit)
-	body, err := f.render(h.meta(ch, f, q), entries)
+	body, entries, err := build()
 	if err != nil {
-		return nil, fmt.Errorf("rendering channel %q as %s: %w", ch.ID, f.ext, err)
+		return nil, err
 	}
 	doc, err := newDocument(body, modified)
 	if err != nil {
-		return nil, fmt.Errorf("compressing channel %q as %s: %w", ch.ID, f.ext, err)
+		return nil, fmt.Errorf("compressing channel %q as %s: %w", key.channel, key.format, err)
 	}
 	e.doc, e.version = doc, version
-	h.log.DebugContext(r.Context(), "rendered feed",
-		"channel", ch.ID, "format", f.ext, "query", q.key, "entries", len(entries),
+	h.log.DebugContext(r.Context(), "rendered document",
+		"channel", key.channel, "format", key.format, "query", key.query, "entries", entries,
 		"bytes", len(body), "duration_ms", time.Since(start).Milliseconds())
 	return doc, nil
 }

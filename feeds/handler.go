@@ -41,6 +41,9 @@ type HandlerOptions struct {
 	TagAuthority string
 	Partners     map[string]PartnerInfo
 	FeedURLs     map[string]string
+	// SignUpURL is the digest sign-up form that the home page links to;
+	// empty leaves the link out.
+	SignUpURL string
 	// QueryCacheSize is the number of documents for ad-hoc queries kept
 	// in the render cache; below 1 means DefaultQueryCacheSize.
 	QueryCacheSize int
@@ -59,8 +62,9 @@ type handler struct {
 }
 
 // NewHandler returns a handler that serves GET and HEAD for
-// /feeds/{channel}.rss, .atom and .json, and /feeds with a JSON list of the
-// channels and their URLs. A feed request may narrow the channel with the
+// /feeds/{channel}.rss, .atom and .json, /feeds with a JSON list of the
+// channels and their URLs, /opml with every feed, and the HTML pages / and
+// /channels/{channel} in the reader's language. A feed or page request may narrow the channel with the
 // query parameters lang, partner, category, q and limit; invalid values get
 // 400. Other methods get 405, unknown paths, channels and formats get 404,
 // all with the apierror body. Documents are rendered once per channel,
@@ -82,6 +86,9 @@ func NewHandler(o HandlerOptions) http.Handler {
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("/feeds", h.serveIndex)
 	h.mux.HandleFunc("/feeds/{file}", h.serveFeed)
+	h.mux.HandleFunc("/{$}", h.serveHome)
+	h.mux.HandleFunc("/channels/{id}", h.serveChannel)
+	h.mux.HandleFunc("/opml", h.serveOPML)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, http.StatusNotFound, "not_found", "no resource at this path", map[string]string{"path": r.URL.Path})
 	})
@@ -151,7 +158,7 @@ func writeDocument(w http.ResponseWriter, r *http.Request, f format, doc *docume
 	h := w.Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", cacheControl)
-	h.Set("Vary", "Accept-Encoding")
+	h.Add("Vary", "Accept-Encoding")
 	if !doc.modified.IsZero() {
 		h.Set("Last-Modified", doc.modified.UTC().Format(http.TimeFormat))
 	}

@@ -16,30 +16,6 @@ func ItemID(partner, key string) string {
 	return hex.EncodeToString(sum[:])[:32]
 }
 
-// ContentHash returns the hex SHA-256 over the normalised fields a reader
-// sees: title, summary, content, URL, authors, categories, enclosures,
-// image and language. Dates are left out, so a feed that only touches
-// its dates does not produce an update.
-func ContentHash(it *Item) string {
-	h := sha256.New()
-	writeField(h, "title", it.Title)
-	writeField(h, "summary", it.Summary)
-	writeField(h, "content", it.Content)
-	writeField(h, "url", it.URL)
-	for _, a := range it.Authors {
-		writeField(h, "author", a.Name+"\x00"+a.Email+"\x00"+a.URL)
-	}
-	for _, c := range it.Categories {
-		writeField(h, "category", c)
-	}
-	for _, e := range it.Enclosures {
-		writeField(h, "enclosure", e.URL+"\x00"+e.Type+"\x00"+strconv.FormatInt(e.Length, 10))
-	}
-	writeField(h, "image", it.Image)
-	writeField(h, "language", it.Language)
-	return hex.EncodeToString(h.Sum(nil))
-}
-
 // writeField writes a length-prefixed name and value, so no two field
 // lists hash the same text.
 func writeField(h hash.Hash, name, value string) {
@@ -74,9 +50,11 @@ func itemKey(in identityInput, linkKeys bool) string {
 	return "h:" + hex.EncodeToString(h.Sum(nil))
 }
 
-// guidKey normalises a GUID. A URL-shaped GUID gets the https scheme and a
-// lower-case host, so a feed that flips between http and https keeps its
-// ids. Other GUIDs are opaque and stay as they are.
+// guidKey normalises a GUID. A URL-shaped GUID gets the https scheme, a
+// lower-case host and no tracking parameters, so a feed that flips between
+// http and https, or tags its GUIDs per campaign, keeps its ids. Its
+// fragment stays: some feeds tell items apart only by fragment. Other
+// GUIDs are opaque and stay as they are.
 func guidKey(guid string) string {
 	lower := strings.ToLower(guid)
 	if !strings.HasPrefix(lower, "http://") && !strings.HasPrefix(lower, "https://") {
@@ -92,5 +70,7 @@ func httpsKey(raw string) string {
 	}
 	u.Host = canonicalHost(strings.ToLower(u.Scheme), u.Host)
 	u.Scheme = "https"
+	u.RawQuery = stripTracking(u.RawQuery)
+	u.ForceQuery = false
 	return u.String()
 }

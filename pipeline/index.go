@@ -18,6 +18,13 @@ type IndexEntry struct {
 	Revision  int       `json:"r"`
 	FirstSeen time.Time `json:"f"`
 	Seq       uint64    `json:"s"`
+	// Rules is the RulesVersion that computed Hash; 0 in entries written
+	// before versions were stored, which used version 1.
+	Rules int `json:"v,omitempty"`
+	// Cluster and DuplicateOf keep the grouping decided when the item was
+	// created, so its updates carry the same grouping.
+	Cluster     string `json:"c,omitempty"`
+	DuplicateOf string `json:"d,omitempty"`
 }
 
 // Index is the durable item index in a JetStream KV bucket: item id to

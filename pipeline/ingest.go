@@ -60,6 +60,13 @@ type IngesterOptions struct {
 	Logger     *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// Events reads stored events, to compare an item with its last
+	// revision when the canonicalisation rules changed in between. Nil
+	// skips that comparison.
+	Events EventReader
+	// Clusters groups new items with copies and translations from other
+	// feeds. Nil leaves every item in a cluster of its own.
+	Clusters *Clusterer
 }
 
 // Ingester deduplicates normalised items and publishes the new and changed
@@ -104,7 +111,7 @@ func (g *Ingester) Ingest(ctx context.Context, it *Item) (Result, error) {
 	if err != nil {
 		return ResultRetry, err
 	}
-	if found && entry.Hash == it.ContentHash {
+	if found && g.unchanged(ctx, entry, it) {
 		return g.duplicate(ctx, seenKey, it)
 	}
 	return g.publish(ctx, it)
@@ -143,9 +150,14 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 		g.release(ctx, reserveKey)
 		return ResultRetry, err
 	}
-	if found && prev.Hash == it.ContentHash {
+	if found && g.unchanged(ctx, prev, it) {
 		g.release(ctx, reserveKey)
 		return g.duplicate(ctx, seenKeyPrefix+it.ID, it)
+	}
+	fp, err := g.cluster(ctx, it, prev, found)
+	if err != nil {
+		g.release(ctx, reserveKey)
+		return ResultRetry, err
 	}
 	ev := g.event(it, prev, found)
 	seq, err := g.send(ctx, &ev)
@@ -158,7 +170,10 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 	if !found {
 		firstSeen = ev.IngestedAt
 	}
-	entry := IndexEntry{Hash: it.ContentHash, Revision: ev.Revision, FirstSeen: firstSeen, Seq: seq}
+	entry := IndexEntry{
+		Hash: it.ContentHash, Revision: ev.Revision, FirstSeen: firstSeen, Seq: seq,
+		Rules: it.RulesVersion, Cluster: it.ClusterID, DuplicateOf: it.DuplicateOf,
+	}
 	if err := g.o.Index.Put(ctx, it.ID, entry); err != nil {
 		// The event is in the stream but not in the index. Keeping the
 		// reservation until it expires stops a concurrent writer from
@@ -168,6 +183,7 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 	if err := g.o.Cache.Set(ctx, seenKeyPrefix+it.ID, it.ContentHash, g.o.SeenTTL); err != nil {
 		g.o.Logger.Debug("seen cache write failed", "item_id", it.ID, "error", err)
 	}
+	g.recordCluster(ctx, it, fp)
 	g.release(ctx, reserveKey)
 	result := Result(ev.Kind)
 	itemsTotal.WithLabelValues(string(result)).Inc()

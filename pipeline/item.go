@@ -85,6 +85,25 @@ type Item struct {
 	// ContentHash is the hex SHA-256 over the normalised fields that readers
 	// see; a change in it under the same ID is an update.
 	ContentHash string `json:"content_hash"`
+	Backfill    bool   `json:"backfill,omitempty"` // old item from a feed's first poll: keep it out of digests and push notifications
+	// RulesVersion is the version of the canonicalisation rules that
+	// computed ID and ContentHash: see RulesVersion.
+	RulesVersion int `json:"rules_version,omitempty"`
+	// PublishedOriginal is the feed's published date when it lay in the
+	// future and Published was set to the first-seen time instead.
+	PublishedOriginal *time.Time `json:"published_original,omitempty"`
+	// Flags name the repairs and guesses normalisation made: see the Flag
+	// constants.
+	Flags []string `json:"flags,omitempty"`
+	// Alternates are canonical URLs of other versions of the item, such
+	// as translations named by Atom alternate or hreflang links.
+	Alternates []string `json:"alternates,omitempty"`
+	// ClusterID groups the copies and translations of one story: the ID
+	// of the first item of the story that Syndic saw. Set at ingest.
+	ClusterID string `json:"cluster_id,omitempty"`
+	// DuplicateOf is the ID of the earlier item in the same language that
+	// this item copies, empty for the first copy and for translations.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
 }
 
 // Event is the JSON message published on JetStream for each new or changed

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -88,6 +89,7 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 		it.URL = link
 		d.linkKey = linkIdentity(link, d.URL)
 	}
+	it.Alternates = cleanAlternates(d.Alternates, it.URL, linkBase)
 	contentBase := firstURL(d.base, parseAbsolute(it.URL), feedURL)
 	it.Content = sanitizeHTML(firstNonEmpty(d.Content, d.Summary), contentBase)
 	it.Summary = truncateText(htmlToText(firstNonEmpty(d.Summary, d.Content)), maxSummaryRunes)
@@ -99,6 +101,7 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	if it.Title == "" && it.URL == "" && it.Content == "" && it.Summary == "" {
 		return Item{}, fmt.Errorf("%w: no title, link or content", ErrInvalidItem)
 	}
+	it.RulesVersion = RulesVersion
 	it.ContentHash = ContentHash(&it)
 	return it, nil
 }
@@ -137,6 +140,20 @@ func pickDate(raw string, parsed *time.Time, loc *time.Location) (time.Time, boo
 		return time.Time{}, false
 	}
 	return t, true
+}
+
+// cleanAlternates returns the canonical form of every alternate link that
+// is an http(s) URL other than the item's own link, without repeats.
+func cleanAlternates(in []string, own string, base *url.URL) []string {
+	var out []string
+	for _, raw := range in {
+		u, err := CanonicalURL(stripIllegal(raw), base)
+		if err != nil || u == own || slices.Contains(out, u) {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out
 }
 
 func cleanAuthors(in []Author) []Author {

@@ -141,6 +141,7 @@ func draftFromGofeed(fi *gofeed.Item, xmlBase *url.URL) *itemDraft {
 	if d.URL == "" && len(fi.Links) > 0 {
 		d.URL = fi.Links[0]
 	}
+	d.Alternates = fi.Links
 	d.Summary = fi.Description
 	d.Content = fi.Content
 	d.Categories = fi.Categories

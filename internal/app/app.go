@@ -48,6 +48,7 @@ type App struct {
 	Index    *pipeline.Index
 	Meta     jetstream.KeyValue
 	Policies *pipeline.Policies
+	Clusters *pipeline.Clusterer
 	Ingester *pipeline.Ingester
 	Fetcher  *workers.Fetcher
 	Poller   *workers.Poller
@@ -148,6 +149,12 @@ func (a *App) openStores(ctx context.Context) error {
 	}
 	a.Meta = meta
 	a.Policies = pipeline.NewPolicies(meta)
+	// Fingerprints expire with the events they group.
+	fingerprints, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_FINGERPRINTS", n.Replicas, n.MaxAge, false)
+	if err != nil {
+		return err
+	}
+	a.Clusters = pipeline.NewClusterer(fingerprints)
 	return a.openCache(ctx)
 }
 
@@ -184,8 +191,10 @@ func (a *App) buildPipeline() {
 		SubjectPrefix: c.NATS.SubjectPrefix,
 		// A day beyond the stream's max age, so the cache outlives every
 		// event it vouches for.
-		SeenTTL: c.NATS.MaxAge + 24*time.Hour,
-		Logger:  a.Log,
+		SeenTTL:  c.NATS.MaxAge + 24*time.Hour,
+		Logger:   a.Log,
+		Events:   a.Stream,
+		Clusters: a.Clusters,
 	})
 	a.Fetcher = workers.NewFetcher(workers.FetcherOptions{
 		Timeout:              c.Fetch.Timeout,

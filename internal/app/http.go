@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"net"
 	"net/http"
 	"net/url"
@@ -86,6 +85,7 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 		Partners:       partners,
 		FeedURLs:       feedURLs,
 		QueryCacheSize: a.Config.Feeds.QueryCacheSize,
+		SignUpURL:      digestSignUpPath,
 		Logger:         a.Log,
 	})
 	mux := http.NewServeMux()
@@ -93,7 +93,9 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 	mux.Handle("/feeds", fh)
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz(v))
-	mux.HandleFunc("GET /{$}", a.indexPage)
+	mux.Handle("GET /{$}", fh)
+	mux.Handle("/channels/", fh)
+	mux.Handle("/opml", fh)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, http.StatusNotFound, "not_found", "no such page: "+r.URL.Path, nil)
 	})
@@ -124,21 +126,6 @@ func (a *App) readyz(v *Views) http.HandlerFunc {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = w.Write([]byte("ready\n"))
 		}
-	}
-}
-
-var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Syndic</title>
-{{range .}}<link rel="alternate" type="application/atom+xml" title="{{.Title}}" href="/feeds/{{.ID}}.atom">
-{{end}}</head><body><h1>Merged partner feeds</h1><ul>
-{{range .}}<li>{{.Title}}: <a href="/feeds/{{.ID}}.rss">RSS</a> · <a href="/feeds/{{.ID}}.atom">Atom</a> · <a href="/feeds/{{.ID}}.json">JSON Feed</a></li>
-{{end}}</ul></body></html>
-`))
-
-func (a *App) indexPage(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := indexTemplate.Execute(w, a.Config.Channels); err != nil {
-		a.Log.Warn("rendering index page failed", "error", err)
 	}
 }
 

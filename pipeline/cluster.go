@@ -1,0 +1,420 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Near-duplicate thresholds, tuned on the labelled pairs under
+// testdata/pairs (docs/dedup.md has the measurements).
+const (
+	// maxHamming is the largest SimHash distance between two copies.
+	// Band look-up finds every pair up to 3 bits apart and many beyond.
+	maxHamming = 12
+	// minJaccard is the smallest estimated shingle overlap of two copies.
+	minJaccard = 0.5
+	// minWords keeps very short texts, such as a bare title, out of the
+	// text comparison: a few words match too many other stories.
+	minWords = 12
+	// maxListLen caps the item ids kept under one band, URL or media key.
+	// The newest ids are kept; a key shared by more items than this
+	// (a site logo, a common phrase) carries no evidence anyway.
+	maxListLen = 64
+	// mediaWindow is how far apart in publication time two items may be
+	// for a shared image or enclosure to count as evidence of one story.
+	mediaWindow = 7 * 24 * time.Hour
+	// casRetries bounds the compare-and-set loop of a list update.
+	casRetries = 8
+)
+
+// Relation values say how an item relates to the cluster it joins.
+const (
+	relationNone = iota
+	relationTranslation
+	relationDuplicate
+)
+
+// Evidence strengths, highest first, decide between candidates.
+const (
+	evidenceMedia = 1 << iota
+	evidenceText
+	evidenceLink
+)
+
+// fingerprintStore is the part of a JetStream KV bucket the clusterer
+// uses. Get returns found=false for an absent key. Create and Update
+// return an error matching jetstream.ErrKeyExists when another writer got
+// there first.
+type fingerprintStore interface {
+	Get(ctx context.Context, key string) (value []byte, revision uint64, found bool, err error)
+	Create(ctx context.Context, key string, value []byte) error
+	Update(ctx context.Context, key string, value []byte, revision uint64) error
+	Put(ctx context.Context, key string, value []byte) error
+}
+
+// Clusterer decides, once per new item, which story it belongs to: the
+// same canonical link (or an alternate link naming it), near-identical
+// text by SimHash and a shingle sketch, or, across languages, a shared
+// image or enclosure. Every look-up is by key, never a scan: SimHash
+// bands, URL hashes and media hashes each name a short list of item ids.
+// It is safe for concurrent use; two copies ingested at the same moment
+// may both start a cluster.
+type Clusterer struct {
+	store fingerprintStore
+}
+
+// memberRecord is what the clusterer stores per item.
+type memberRecord struct {
+	ID          string      `json:"id"`
+	Cluster     string      `json:"c"`
+	DuplicateOf string      `json:"d,omitempty"`
+	Partner     string      `json:"p"`
+	Language    string      `json:"l,omitempty"`
+	URL         string      `json:"u,omitempty"`
+	Alternates  []string    `json:"a,omitempty"`
+	Media       []string    `json:"m,omitempty"`
+	Published   int64       `json:"t"`
+	Print       fingerprint `json:"f"`
+}
+
+// candidate is a stored item with the evidence that led to it.
+type candidate struct {
+	rec      memberRecord
+	evidence int
+}
+
+// Assign sets it.ClusterID and it.DuplicateOf and returns the item's
+// fingerprint for Record. An item that matches nothing starts its own
+// cluster. The error is a store failure; the caller retries the item.
+func (c *Clusterer) Assign(ctx context.Context, it *Item) (fingerprint, error) {
+	fp := itemFingerprint(it)
+	it.ClusterID, it.DuplicateOf = it.ID, ""
+	self := memberFor(it, fp)
+	cands, err := c.candidates(ctx, self)
+	if err != nil {
+		return fp, err
+	}
+	best, relation := pickCandidate(self, cands)
+	switch relation {
+	case relationDuplicate:
+		it.ClusterID = best.Cluster
+		it.DuplicateOf = firstNonEmpty(best.DuplicateOf, best.ID)
+	case relationTranslation:
+		it.ClusterID = best.Cluster
+	}
+	return fp, nil
+}
+
+// Record stores the item's keys so later items can find it. It runs after
+// the item's event is in the stream; an error leaves the item out of
+// later grouping but never loses it.
+func (c *Clusterer) Record(ctx context.Context, it *Item, fp fingerprint) error {
+	rec := memberFor(it, fp)
+	rec.Cluster, rec.DuplicateOf = it.ClusterID, it.DuplicateOf
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encoding fingerprint of item %s: %w", it.ID, err)
+	}
+	if err := c.store.Put(ctx, memberKey(it.ID), data); err != nil {
+		return fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
+	}
+	for _, key := range recordKeys(rec) {
+		if err := c.appendID(ctx, key, it.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func memberFor(it *Item, fp fingerprint) memberRecord {
+	return memberRecord{
+		ID: it.ID, Cluster: it.ID, Partner: it.Partner,
+		Language: primaryLanguage(it.Language), URL: it.URL,
+		Alternates: it.Alternates, Media: mediaURLs(it),
+		Published: it.Published.Unix(), Print: fp,
+	}
+}
+
+// recordKeys returns the list keys an item is filed under.
+func recordKeys(rec memberRecord) []string {
+	var keys []string
+	if rec.Print.Words >= minWords {
+		for k, band := range rec.Print.bands() {
+			keys = append(keys, bandKey(k, band))
+		}
+	}
+	for _, u := range linkURLs(rec) {
+		keys = append(keys, hashedKey("u.", u))
+	}
+	for _, m := range rec.Media {
+		keys = append(keys, hashedKey("m.", m))
+	}
+	return keys
+}
+
+func memberKey(id string) string { return "i." + id }
+
+func bandKey(k int, band uint16) string {
+	return "b." + strconv.Itoa(k) + "." + strconv.FormatUint(uint64(band), 16)
+}
+
+// hashedKey turns a URL into a valid KV key of fixed length.
+func hashedKey(prefix, value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return prefix + hex.EncodeToString(sum[:16])
+}
+
+func linkURLs(rec memberRecord) []string {
+	var out []string
+	if rec.URL != "" {
+		out = append(out, rec.URL)
+	}
+	return append(out, rec.Alternates...)
+}
+
+// mediaURLs returns the item image and enclosure URLs, canonicalised.
+func mediaURLs(it *Item) []string {
+	var out []string
+	if it.Image != "" {
+		out = append(out, hashURL(it.Image))
+	}
+	for _, e := range it.Enclosures {
+		out = append(out, hashURL(e.URL))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// candidates loads every stored item that shares a band, a link or a
+// medium with self, with the evidence each shares.
+func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, error) {
+	found := map[string]*candidate{}
+	add := func(key string, evidence int) error {
+		ids, _, err := c.list(ctx, key)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if id == self.ID {
+				continue
+			}
+			if found[id] == nil {
+				found[id] = &candidate{}
+			}
+			found[id].evidence |= evidence
+		}
+		return nil
+	}
+	if self.Print.Words >= minWords {
+		for k, band := range self.Print.bands() {
+			if err := add(bandKey(k, band), evidenceText); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, u := range linkURLs(self) {
+		if err := add(hashedKey("u.", u), evidenceLink); err != nil {
+			return nil, err
+		}
+	}
+	if err := c.loadCandidates(ctx, found); err != nil {
+		return nil, err
+	}
+	return found, c.addMedia(ctx, self, found)
+}
+
+// addMedia adds the items that share an image or enclosure with self. A
+// medium already shared by items of two different clusters is a stock
+// picture or a logo, not evidence, and is skipped.
+func (c *Clusterer) addMedia(ctx context.Context, self memberRecord, found map[string]*candidate) error {
+	for _, m := range self.Media {
+		ids, _, err := c.list(ctx, hashedKey("m.", m))
+		if err != nil {
+			return err
+		}
+		sharers := map[string]*candidate{}
+		clusters := map[string]bool{}
+		for _, id := range ids {
+			if id != self.ID {
+				sharers[id] = &candidate{evidence: evidenceMedia}
+			}
+		}
+		if err := c.loadCandidates(ctx, sharers); err != nil {
+			return err
+		}
+		for _, cand := range sharers {
+			clusters[cand.rec.Cluster] = true
+		}
+		if len(clusters) > 1 {
+			continue
+		}
+		for id, cand := range sharers {
+			if found[id] == nil {
+				found[id] = cand
+			}
+			found[id].evidence |= evidenceMedia
+		}
+	}
+	return nil
+}
+
+// loadCandidates reads the record of every candidate and drops those whose
+// record expired.
+func (c *Clusterer) loadCandidates(ctx context.Context, found map[string]*candidate) error {
+	for id, cand := range found {
+		rec, ok, err := c.member(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			delete(found, id)
+			continue
+		}
+		cand.rec = rec
+	}
+	return nil
+}
+
+func (c *Clusterer) member(ctx context.Context, id string) (memberRecord, bool, error) {
+	var rec memberRecord
+	data, _, ok, err := c.store.Get(ctx, memberKey(id))
+	if err != nil {
+		return rec, false, fmt.Errorf("reading fingerprint of item %s: %w", id, err)
+	}
+	if !ok {
+		return rec, false, nil
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return rec, false, fmt.Errorf("decoding fingerprint of item %s: %w", id, err)
+	}
+	return rec, true, nil
+}
+
+// list returns the ids stored under key and the key's revision, 0 when
+// absent.
+func (c *Clusterer) list(ctx context.Context, key string) ([]string, uint64, error) {
+	data, rev, ok, err := c.store.Get(ctx, key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading fingerprint key %s: %w", key, err)
+	}
+	if !ok {
+		return nil, 0, nil
+	}
+	var ids []string
+	if err := json.Unmarshal(data, &ids); err != nil {
+		return nil, 0, fmt.Errorf("decoding fingerprint key %s: %w", key, err)
+	}
+	return ids, rev, nil
+}
+
+// appendID adds id to the list under key with compare-and-set, keeping
+// the newest maxListLen ids.
+func (c *Clusterer) appendID(ctx context.Context, key, id string) error {
+	for range casRetries {
+		ids, rev, err := c.list(ctx, key)
+		if err != nil {
+			return err
+		}
+		if slices.Contains(ids, id) {
+			return nil
+		}
+		ids = append(ids, id)
+		ids = ids[max(0, len(ids)-maxListLen):]
+		data, err := json.Marshal(ids)
+		if err != nil {
+			return fmt.Errorf("encoding fingerprint key %s: %w", key, err)
+		}
+		if rev == 0 {
+			err = c.store.Create(ctx, key, data)
+		} else {
+			err = c.store.Update(ctx, key, data, rev)
+		}
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errStoreConflict) {
+			return fmt.Errorf("writing fingerprint key %s: %w", key, err)
+		}
+	}
+	return fmt.Errorf("writing fingerprint key %s: %w", key, errStoreConflict)
+}
+
+// pickCandidate returns the candidate self belongs with and how, or
+// relationNone. Stronger evidence wins, then the earlier item.
+func pickCandidate(self memberRecord, cands map[string]*candidate) (memberRecord, int) {
+	var best memberRecord
+	bestRelation, bestEvidence := relationNone, 0
+	for _, cand := range cands {
+		relation, evidence := relate(self, cand.rec, cand.evidence)
+		if relation == relationNone {
+			continue
+		}
+		better := evidence > bestEvidence ||
+			evidence == bestEvidence && cand.rec.Published < best.Published
+		if bestRelation == relationNone || better {
+			best, bestRelation, bestEvidence = cand.rec, relation, evidence
+		}
+	}
+	return best, bestRelation
+}
+
+// relate decides whether two items tell one story, given the keys they
+// share, and returns the relation with the evidence that decided it.
+func relate(a, b memberRecord, shared int) (int, int) {
+	sameLanguage := a.Language == "" || b.Language == "" || a.Language == b.Language
+	kind := relationTranslation
+	if sameLanguage {
+		kind = relationDuplicate
+	}
+	if shared&evidenceLink != 0 && linked(a, b) {
+		return kind, evidenceLink
+	}
+	if shared&evidenceText != 0 && similarText(a.Print, b.Print) {
+		return relationDuplicate, evidenceText
+	}
+	if shared&evidenceMedia != 0 && sameStoryMedia(a, b, sameLanguage) {
+		return relationTranslation, evidenceMedia
+	}
+	return relationNone, 0
+}
+
+// sameStoryMedia reports whether a shared medium makes two items
+// translations of one story: both languages known and different, close in
+// time, and no number in one that the other lacks.
+func sameStoryMedia(a, b memberRecord, sameLanguage bool) bool {
+	if sameLanguage || a.Language == "" || b.Language == "" {
+		return false
+	}
+	gap := time.Duration(a.Published-b.Published) * time.Second
+	if gap < -mediaWindow || gap > mediaWindow {
+		return false
+	}
+	return numbersCompatible(a.Print.Numbers, b.Print.Numbers)
+}
+
+// linked reports whether the items share a canonical link or one names
+// the other as an alternate.
+func linked(a, b memberRecord) bool {
+	if a.URL != "" && a.URL == b.URL {
+		return true
+	}
+	return a.URL != "" && slices.Contains(b.Alternates, a.URL) ||
+		b.URL != "" && slices.Contains(a.Alternates, b.URL)
+}
+
+func similarText(a, b fingerprint) bool {
+	if a.Words < minWords || b.Words < minWords {
+		return false
+	}
+	if hammingDistance(a.SimHash, b.SimHash) > maxHamming {
+		return false
+	}
+	return jaccard(a.Sketch, b.Sketch) >= minJaccard && numbersCompatible(a.Numbers, b.Numbers)
+}

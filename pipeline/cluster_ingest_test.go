@@ -1,0 +1,130 @@
+package pipeline_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/syndic-network/syndic/internal/broker"
+	"github.com/syndic-network/syndic/internal/testenv"
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// clusterIngester returns an ingester on env with a fingerprint bucket and
+// the stream as its event reader.
+func clusterIngester(t *testing.T, env *ingestEnv) *pipeline.Ingester {
+	t.Helper()
+	kv, err := broker.EnsureKV(context.Background(), env.js, testenv.Name(t)+"_FINGERPRINTS", 1, time.Hour, false)
+	if err != nil {
+		t.Fatalf("creating fingerprint bucket: %v", err)
+	}
+	return pipeline.NewIngester(pipeline.IngesterOptions{
+		Cache: env.newRC(), Index: env.index, Publisher: env.js, SubjectPrefix: env.prefix,
+		SeenTTL: time.Hour, ReserveTTL: 10 * time.Second,
+		Events: env.stream, Clusters: pipeline.NewClusterer(kv),
+	})
+}
+
+// storyItem normalises a pushed item of partner with the given fields.
+func storyItem(t *testing.T, partner, lang, link, title, body, image string) *pipeline.Item {
+	t.Helper()
+	it := &pipeline.Item{
+		URL: link, Title: title, Content: "<p>" + body + "</p>", Language: lang, Image: image,
+		Published: time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC),
+	}
+	src := pipeline.Source{Partner: partner, Feed: "news", FeedURL: "https://" + partner + ".example/rss"}
+	if err := pipeline.NormaliseItem(it, src, time.Date(2026, 5, 5, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatalf("normalising item of %s: %v", partner, err)
+	}
+	return it
+}
+
+const fairText = "The regional chamber of commerce opens registration for the export fair in Vilnius " +
+	"on 12 June. Forty companies from the food and furniture sectors will meet buyers from " +
+	"Scandinavia, and the chamber covers half of the stand fee for its members."
+
+func TestIngestGroupsCopiesAndTranslations(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	g := clusterIngester(t, env)
+	img := "https://cdn.chamber.example/fair.jpg"
+	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, img)
+	sameLink := storyItem(t, "agency", "en", "https://chamber.example/news/fair?utm_source=agency", "Fair: register now", "Short note about the fair.", "")
+	copied := storyItem(t, "cluster", "en", "https://cluster.example/fair", "Export fair in Vilnius",
+		fairText+" Source: regional chamber.", "")
+	translated := storyItem(t, "izba", "pl", "https://izba.example/targi", "Targi eksportowe w Wilnie",
+		"Regionalna izba handlowa otwiera rejestrację na targi eksportowe w Wilnie 12 czerwca.", img)
+	other := storyItem(t, "other", "en", "https://other.example/rates", "Rates held steady",
+		"The central bank kept its main rate unchanged for the third month in a row, citing slower inflation in services.", "")
+	for _, it := range []*pipeline.Item{origin, sameLink, copied, translated, other} {
+		mustIngest(t, g, it, pipeline.ResultCreated)
+	}
+	update := *origin
+	update.Content = "<p>" + fairText + " Registration closes on 1 June.</p>"
+	update.ContentHash = pipeline.ContentHash(&update)
+	mustIngest(t, g, &update, pipeline.ResultUpdated)
+
+	events := env.events(t)
+	if len(events) != 6 {
+		t.Fatalf("events = %d, want 6", len(events))
+	}
+	tests := []struct {
+		name        string
+		ev          pipeline.Event
+		cluster     string
+		duplicateOf string
+	}{
+		{"first copy starts the cluster", events[0], origin.ID, ""},
+		{"same canonical link is a duplicate", events[1], origin.ID, origin.ID},
+		{"near-identical text is a duplicate", events[2], origin.ID, origin.ID},
+		{"shared image across languages is a translation", events[3], origin.ID, ""},
+		{"other story starts its own cluster", events[4], other.ID, ""},
+		{"update keeps its grouping", events[5], origin.ID, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.ev.ClusterID != tt.cluster {
+				t.Errorf("cluster_id = %q, want %q", tt.ev.ClusterID, tt.cluster)
+			}
+			if tt.ev.DuplicateOf != tt.duplicateOf {
+				t.Errorf("duplicate_of = %q, want %q", tt.ev.DuplicateOf, tt.duplicateOf)
+			}
+		})
+	}
+}
+
+func TestIngestRulesChangeIsNotUpdate(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	g := clusterIngester(t, env)
+	ctx := context.Background()
+
+	// An entry written by rules version 1, which hashed the cleaned
+	// fields as they were.
+	hashed := storyItem(t, "p", "en", "https://p.example/a", "Fair", fairText, "")
+	old := pipeline.IndexEntry{Hash: pipeline.ContentHashV1(hashed), Revision: 1, FirstSeen: time.Now()}
+	if err := env.index.Put(ctx, hashed.ID, old); err != nil {
+		t.Fatalf("writing old index entry: %v", err)
+	}
+	mustIngest(t, g, hashed, pipeline.ResultDuplicate)
+
+	// An event stored by rules that kept a parameter today's rules strip:
+	// only the stored event can show that the item did not change.
+	stored := storyItem(t, "p", "en", "https://p.example/b", "Rates", fairText, "")
+	stored.URL = "https://p.example/b?mc_eid=77"
+	mustIngest(t, g, stored, pipeline.ResultCreated)
+	entry, _, err := env.index.Get(ctx, stored.ID)
+	if err != nil {
+		t.Fatalf("reading index entry: %v", err)
+	}
+	entry.Hash, entry.Rules = pipeline.ContentHashV1(stored), 1
+	if err := env.index.Put(ctx, stored.ID, entry); err != nil {
+		t.Fatalf("rewriting index entry: %v", err)
+	}
+	fresh := storyItem(t, "p", "en", "https://p.example/b?mc_eid=77", "Rates", fairText, "")
+	mustIngest(t, g, fresh, pipeline.ResultDuplicate)
+
+	changed := storyItem(t, "p", "en", "https://p.example/a", "Fair", fairText+" New dates follow.", "")
+	mustIngest(t, g, changed, pipeline.ResultUpdated)
+	if n := len(env.events(t)); n != 2 {
+		t.Errorf("events = %d, want 2: one created, one real update", n)
+	}
+}

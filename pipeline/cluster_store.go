@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// errStoreConflict means a compare-and-set write lost to another writer.
+var errStoreConflict = errors.New("fingerprint key changed by another writer")
+
+// NewClusterer returns a clusterer that keeps its keys in kv, a JetStream
+// KV bucket named <kv_prefix>_FINGERPRINTS whose max age equals the
+// stream's, so fingerprints expire together with the events they group.
+func NewClusterer(kv jetstream.KeyValue) *Clusterer {
+	return &Clusterer{store: kvFingerprints{kv: kv}}
+}
+
+// kvFingerprints is the fingerprintStore on a JetStream KV bucket.
+type kvFingerprints struct {
+	kv jetstream.KeyValue
+}
+
+func (s kvFingerprints) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
+	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, 0, false, nil
+	}
+	if err != nil {
+		return nil, 0, false, err
+	}
+	return e.Value(), e.Revision(), true, nil
+}
+
+func (s kvFingerprints) Create(ctx context.Context, key string, value []byte) error {
+	_, err := s.kv.Create(ctx, key, value)
+	return conflictOr(err)
+}
+
+func (s kvFingerprints) Update(ctx context.Context, key string, value []byte, revision uint64) error {
+	_, err := s.kv.Update(ctx, key, value, revision)
+	return conflictOr(err)
+}
+
+func (s kvFingerprints) Put(ctx context.Context, key string, value []byte) error {
+	_, err := s.kv.Put(ctx, key, value)
+	return err
+}
+
+// conflictOr maps the KV's lost compare-and-set to errStoreConflict.
+func conflictOr(err error) error {
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return fmt.Errorf("%w: %w", errStoreConflict, err)
+	}
+	return err
+}
+
+// cluster sets the grouping of it before its event is published. An
+// update keeps the grouping its item got when created; a new item asks the
+// clusterer. It returns the fingerprint to record after the publish, nil
+// when there is nothing to record.
+func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found bool) (*fingerprint, error) {
+	if found {
+		it.ClusterID = firstNonEmpty(prev.Cluster, it.ID)
+		it.DuplicateOf = prev.DuplicateOf
+		return nil, nil
+	}
+	if g.o.Clusters == nil {
+		it.ClusterID, it.DuplicateOf = it.ID, ""
+		return nil, nil
+	}
+	fp, err := g.o.Clusters.Assign(ctx, it)
+	if err != nil {
+		return nil, fmt.Errorf("grouping item %s: %w", it.ID, err)
+	}
+	return &fp, nil
+}
+
+// recordCluster files a new item's fingerprint. A failure is logged, not
+// returned: the event is already in the stream, and the only loss is that
+// later copies of the item start clusters of their own.
+func (g *Ingester) recordCluster(ctx context.Context, it *Item, fp *fingerprint) {
+	if fp == nil {
+		return
+	}
+	if err := g.o.Clusters.Record(ctx, it, *fp); err != nil {
+		g.o.Logger.Warn("recording item fingerprint failed", "item_id", it.ID, "error", err)
+	}
+}

@@ -1,0 +1,195 @@
+package pipeline
+
+import (
+	"hash/fnv"
+	"math/bits"
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// Fingerprint parameters. docs/dedup.md gives the reasons and the
+// labelled set they were tuned on.
+const (
+	// shingleWords is the number of words in a shingle. Three words keep
+	// word order without letting one edited word change too many shingles.
+	shingleWords = 3
+	// sketchSize is the number of smallest shingle hashes kept as a
+	// bottom-k sketch for the Jaccard estimate: 32 values give a standard
+	// error of about 0.09 at a similarity of 0.5, and less near 1.
+	sketchSize = 32
+	// simhashBands split the 64-bit SimHash into 4 bands of 16 bits. Two
+	// fingerprints that differ in at most 3 bits share at least one band.
+	simhashBands = 4
+	bandBits     = 64 / simhashBands
+)
+
+// fingerprint is what near-duplicate detection keeps of an item's text.
+type fingerprint struct {
+	SimHash uint64   `json:"s"`
+	Sketch  []uint64 `json:"k,omitempty"`
+	// Numbers are the distinct tokens of the text that contain a digit:
+	// dates, amounts and counts, which tell a template release or an
+	// update from a copy.
+	Numbers []string `json:"n,omitempty"`
+	// Words is the number of words in the text.
+	Words int `json:"w"`
+}
+
+// itemFingerprint fingerprints the title and the visible text of an
+// item's content, or its summary when it has no content.
+func itemFingerprint(it *Item) fingerprint {
+	body := it.Summary
+	if it.Content != "" {
+		body, _ = contentTextAndTargets(it.Content)
+	}
+	return fingerprintText(stripCommentCounter(it.Title) + " \n " + body)
+}
+
+// fingerprintText computes the fingerprint of a text.
+func fingerprintText(text string) fingerprint {
+	words := textWords(text)
+	fp := fingerprint{Words: len(words), Numbers: numberTokens(words)}
+	fp.SimHash = simhash(wordHashes(words))
+	fp.Sketch = bottomK(shingleHashes(words), sketchSize)
+	return fp
+}
+
+// textWords splits text into lower-case words of letters and digits.
+func textWords(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(hashText(text)), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+func numberTokens(words []string) []string {
+	var out []string
+	for _, w := range words {
+		if strings.ContainsFunc(w, unicode.IsDigit) {
+			out = append(out, w)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// shingleHashes returns the 64-bit hash of every run of shingleWords
+// words, or of every word when the text is shorter.
+func shingleHashes(words []string) []uint64 {
+	n := shingleWords
+	if len(words) < n {
+		n = 1
+	}
+	var out []uint64
+	for k := 0; k+n <= len(words); k++ {
+		out = append(out, hashShingle(words[k:k+n]))
+	}
+	return out
+}
+
+// wordHashes returns the hash of every word. SimHash runs over words
+// rather than shingles: an edit changes one word feature but up to three
+// shingles, and the SimHash only has to find candidates, which the
+// shingle sketch then checks.
+func wordHashes(words []string) []uint64 {
+	out := make([]uint64, len(words))
+	for k := range words {
+		out[k] = hashShingle(words[k : k+1])
+	}
+	return out
+}
+
+// hashShingle is FNV-1a followed by a SplitMix64 finaliser, which spreads
+// FNV's weak high bits; both are fixed, so fingerprints stored by one
+// process match those of another.
+func hashShingle(words []string) uint64 {
+	h := fnv.New64a()
+	for _, w := range words {
+		h.Write([]byte(w))
+		h.Write([]byte{0})
+	}
+	x := h.Sum64()
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// simhash returns the 64-bit SimHash of a multiset of shingle hashes:
+// bit b is set when more shingles have it set than not.
+func simhash(shingles []uint64) uint64 {
+	var votes [64]int
+	for _, s := range shingles {
+		for b := range 64 {
+			if s&(1<<b) != 0 {
+				votes[b]++
+			} else {
+				votes[b]--
+			}
+		}
+	}
+	var out uint64
+	for b, v := range votes {
+		if v > 0 {
+			out |= 1 << b
+		}
+	}
+	return out
+}
+
+// bottomK returns the k smallest distinct values of hashes, sorted.
+func bottomK(hashes []uint64, k int) []uint64 {
+	sorted := slices.Clone(hashes)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	return sorted[:min(k, len(sorted))]
+}
+
+// jaccard estimates the Jaccard similarity of the shingle sets behind two
+// bottom-k sketches: the share of the k smallest values of their union
+// that both sketches hold.
+func jaccard(a, b []uint64) float64 {
+	union := bottomK(append(slices.Clone(a), b...), sketchSize)
+	if len(union) == 0 {
+		return 0
+	}
+	both := 0
+	for _, v := range union {
+		_, inA := slices.BinarySearch(a, v)
+		_, inB := slices.BinarySearch(b, v)
+		if inA && inB {
+			both++
+		}
+	}
+	return float64(both) / float64(len(union))
+}
+
+func hammingDistance(a, b uint64) int {
+	return bits.OnesCount64(a ^ b)
+}
+
+// bands returns the SimHash split into simhashBands values.
+func (fp fingerprint) bands() [simhashBands]uint16 {
+	var out [simhashBands]uint16
+	for k := range out {
+		out[k] = uint16(fp.SimHash >> (k * bandBits))
+	}
+	return out
+}
+
+// numbersCompatible reports whether every number of the text with fewer
+// numbers also appears in the other. A copy may drop a paragraph, but a
+// text whose date or amount differs is another release or an update.
+func numbersCompatible(a, b []string) bool {
+	if len(a) > len(b) {
+		a, b = b, a
+	}
+	for _, n := range a {
+		if _, ok := slices.BinarySearch(b, n); !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,188 @@
+package pipeline
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	nethtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/text/unicode/norm"
+)
+
+// RulesVersion is the version of the canonicalisation rules that decide
+// an item's identity and content hash. Raise it whenever a change to
+// CanonicalURL, the identity keys or the hashed text could change the
+// hash of an unchanged item, and keep the old version's hash function in
+// hashRules: docs/dedup.md explains how the ingester compares items across
+// versions.
+//
+// Version 1 hashed the cleaned fields as they are. Version 2 hashes
+// normalised text (see contentHashV2) and strips tracking parameters from
+// URL-shaped GUIDs.
+const RulesVersion = 2
+
+// hashRules maps each rules version to the content hash it computes. An
+// index entry written under an older version is compared by hashing the
+// new item under that version as well.
+var hashRules = map[int]func(*Item) string{
+	1: contentHashV1,
+	2: contentHashV2,
+}
+
+// ContentHash returns the content hash of it under the current rules.
+func ContentHash(it *Item) string {
+	return contentHashV2(it)
+}
+
+// contentHashV2 returns the hex SHA-256 over the normalised text a reader
+// sees: the title without a comment counter, the summary, the visible
+// text and the link and image targets of the content, the URL, authors,
+// categories, enclosures, image and language. Text is NFC-normalised with
+// whitespace and invisible characters collapsed, URLs are canonical and
+// categories sorted, so whitespace, tracking parameters, comment counters
+// and reordered tags do not change it. Dates are left out, so a bumped
+// <updated> alone is not an update. It is idempotent over its own output:
+// hashing an item stored under older rules applies today's rules to it.
+func contentHashV2(it *Item) string {
+	h := sha256.New()
+	writeField(h, "rules", "2")
+	writeField(h, "title", hashText(stripCommentCounter(it.Title)))
+	writeField(h, "summary", hashText(it.Summary))
+	text, targets := contentTextAndTargets(it.Content)
+	writeField(h, "content", text)
+	for _, u := range targets {
+		writeField(h, "target", u)
+	}
+	writeField(h, "url", hashURL(it.URL))
+	for _, a := range it.Authors {
+		writeField(h, "author", hashText(a.Name)+"\x00"+strings.ToLower(a.Email))
+	}
+	for _, c := range sortedFolded(it.Categories) {
+		writeField(h, "category", c)
+	}
+	for _, e := range it.Enclosures {
+		writeField(h, "enclosure", hashURL(e.URL)+"\x00"+e.Type+"\x00"+strconv.FormatInt(e.Length, 10))
+	}
+	writeField(h, "image", hashURL(it.Image))
+	writeField(h, "language", strings.ToLower(it.Language))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// contentHashV1 is the content hash of rules version 1, kept so index
+// entries written under it can still be compared.
+func contentHashV1(it *Item) string {
+	h := sha256.New()
+	writeField(h, "title", it.Title)
+	writeField(h, "summary", it.Summary)
+	writeField(h, "content", it.Content)
+	writeField(h, "url", it.URL)
+	for _, a := range it.Authors {
+		writeField(h, "author", a.Name+"\x00"+a.Email+"\x00"+a.URL)
+	}
+	for _, c := range it.Categories {
+		writeField(h, "category", c)
+	}
+	for _, e := range it.Enclosures {
+		writeField(h, "enclosure", e.URL+"\x00"+e.Type+"\x00"+strconv.FormatInt(e.Length, 10))
+	}
+	writeField(h, "image", it.Image)
+	writeField(h, "language", it.Language)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// invisibleRunes are characters that change the bytes of a text but not
+// what a reader sees: zero-width spaces and joiners, the word joiner,
+// the byte-order mark and the soft hyphen.
+var invisibleRunes = strings.NewReplacer(
+	"\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "", "\u00ad", "",
+)
+
+// hashText returns s in NFC with invisible characters removed and
+// whitespace collapsed.
+func hashText(s string) string {
+	return collapseSpace(invisibleRunes.Replace(norm.NFC.String(s)))
+}
+
+// commentCounter matches a trailing comment count that some feeds put
+// into titles, in English, Polish, French, German, Lithuanian and Dutch:
+// "(3 comments)", "[12 Kommentare]", "– 5 komentarzy", "Comments (3)".
+var commentCounter = regexp.MustCompile(`(?i)\s*[(\[|–—-]?\s*(?:` +
+	`\d+\s+(?:comments?|replies|reply|responses?|komentarz(?:e|y)?|odpowied(?:ź|zi)|commentaires?|réponses?|` +
+	`kommentare?|antworten|komentar(?:ai|as|ų)|atsakym(?:ai|as|ų)|reacties?|opmerkingen)` +
+	`|(?:comments|kommentare|komentarze|commentaires|komentarai|reacties)\s*[(\[]\s*\d+\s*[)\]]` +
+	`)\s*[)\]]?\s*$`)
+
+// stripCommentCounter removes a trailing comment counter from a title.
+func stripCommentCounter(title string) string {
+	if stripped := commentCounter.ReplaceAllString(title, ""); stripped != "" {
+		return stripped
+	}
+	return title
+}
+
+// hashURL returns raw canonicalised under the current rules, or raw
+// itself when it is not an http(s) URL.
+func hashURL(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	if u, err := CanonicalURL(raw, nil); err == nil {
+		return u
+	}
+	return raw
+}
+
+func sortedFolded(values []string) []string {
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		out = append(out, strings.ToLower(hashText(v)))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// contentTextAndTargets returns the visible text of sanitised content,
+// normalised as hashText does, and the canonical URLs of its links and
+// images in document order.
+func contentTextAndTargets(content string) (string, []string) {
+	if content == "" {
+		return "", nil
+	}
+	var b strings.Builder
+	var targets []string
+	z := nethtml.NewTokenizer(strings.NewReader(content))
+	for {
+		switch z.Next() {
+		case nethtml.ErrorToken:
+			return hashText(b.String()), targets
+		case nethtml.TextToken:
+			b.Write(z.Text())
+		case nethtml.StartTagToken, nethtml.SelfClosingTagToken:
+			targets = appendTargets(z, targets)
+			b.WriteByte(' ')
+		case nethtml.EndTagToken:
+			b.WriteByte(' ')
+		}
+	}
+}
+
+func appendTargets(z *nethtml.Tokenizer, targets []string) []string {
+	name, hasAttr := z.TagName()
+	a := atom.Lookup(name)
+	if !hasAttr || a != atom.A && a != atom.Img {
+		return targets
+	}
+	for {
+		key, val, more := z.TagAttr()
+		if k := string(key); k == "href" || k == "src" {
+			targets = append(targets, hashURL(string(val)))
+		}
+		if !more {
+			return targets
+		}
+	}
+}
