@@ -68,7 +68,7 @@ type pageItem struct {
 	PublishedISO string
 }
 
-// pageData is what the page templates receive.
+// pageData is the input of the page templates.
 type pageData struct {
 	Text       pageText
 	Title      string
