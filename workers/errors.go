@@ -36,3 +36,16 @@ var ErrUnsupportedScheme = errors.New("unsupported URL scheme")
 // corrupt gzip, deflate or brotli stream), so the caller can tell it apart
 // from a feed that does not parse.
 var ErrContentDecoding = errors.New("content decoding failed")
+
+// ErrFeedGone is returned in PollReport.Err, with OutcomeGone, when a feed
+// returned 410 on an earlier poll. The poller does not fetch it again until
+// Poller.Reset (`syndic feeds reset`) clears the state.
+var ErrFeedGone = errors.New("feed is gone")
+
+// ErrUnknownFeed is returned by Poller.Reset for a feed with no stored
+// state, which usually means a misspelt "partner/feed" name.
+var ErrUnknownFeed = errors.New("no state stored for feed")
+
+// ErrHostBusy is returned by HostLimiter.TryAcquire when every slot of a
+// host is taken.
+var ErrHostBusy = errors.New("host has no free fetch slot")

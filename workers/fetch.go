@@ -124,6 +124,10 @@ type FetchResult struct {
 	// RetryAfter is the delay from a Retry-After header (seconds or an HTTP
 	// date) for OutcomeRetryLater, or 0 when the server sent none.
 	RetryAfter time.Duration
+	// Freshness is the lifetime the server gave a 2xx or 304 response with
+	// Cache-Control max-age or Expires (see freshnessLifetime), or 0 when
+	// it gave none. The scheduler does not poll again before it ends.
+	Freshness time.Duration
 	// Err explains every outcome other than NotModified and NewContent.
 	Err error
 }
@@ -284,8 +288,10 @@ func (f *Fetcher) handleResponse(resp *http.Response, sent Validators) FetchResu
 			return bodyFailure(res, err)
 		}
 		res.Body = body
+		res.Freshness = freshnessLifetime(resp.Header, time.Now())
 	case OutcomeNotModified:
 		res.Validators = keepValidators(res.Validators, sent)
+		res.Freshness = freshnessLifetime(resp.Header, time.Now())
 	case OutcomeRetryLater:
 		res.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		res.Err = statusError(resp)

@@ -2,28 +2,13 @@ package workers
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
+	"math/rand/v2"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
-
 	"github.com/syndic-network/syndic/pipeline"
-)
-
-var (
-	pollsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
-		Name: "syndic_polls_total",
-		Help: "Feed polls by outcome (not_modified, new_content, retry_later, permanent, gone, parse_error).",
-	}, []string{"outcome"})
-	pollSeconds = promauto.NewHistogram(prometheus.HistogramOpts{
-		Name:    "syndic_poll_duration_seconds",
-		Help:    "Time from the start of a fetch to the last item published.",
-		Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
-	})
 )
 
 // Feed is one partner feed to poll.
@@ -43,18 +28,14 @@ type Feed struct {
 // Key returns "partner/feed", the feed's name in logs and state keys.
 func (f Feed) Key() string { return f.Partner + "/" + f.ID }
 
-// fetchState is what the poller remembers about a feed between polls. It
-// is rebuildable: losing it costs one unconditional fetch.
-type fetchState struct {
-	Validators Validators `json:"validators"`
-	NextPoll   time.Time  `json:"next_poll"`
-	Failures   int        `json:"failures,omitempty"`
-}
-
 // PollReport is the result of one poll of one feed.
 type PollReport struct {
-	Feed      Feed
-	Outcome   Outcome
+	Feed    Feed
+	Outcome Outcome
+	// Class is the outcome class stored in the feed's health: the Outcome
+	// name, "parse_error" for a document that did not parse, or
+	// "items_left" when some items were left for the next poll.
+	Class     string
 	New       int
 	Updated   int
 	Duplicate int
@@ -62,8 +43,16 @@ type PollReport struct {
 	// or not published because of a store or stream failure).
 	Retry    int
 	Rejected int
+	// Backfill counts the items of this poll marked as backfill.
+	Backfill int
+	// Recoveries names the repairs the document needed (see
+	// pipeline.ParseResult.Recoveries).
+	Recoveries []string
+	// NextPoll is when the feed is due again, zero for a gone feed.
+	NextPoll time.Time
 	// Err is set when the feed could not be fetched or parsed, or when some
-	// item was left for retry.
+	// item was left for retry. It wraps ErrFeedGone for a feed that is not
+	// fetched because it returned 410 earlier.
 	Err error
 }
 
@@ -77,22 +66,39 @@ func (r PollReport) Failed() bool {
 type PollerOptions struct {
 	Fetcher  *Fetcher
 	Ingester *pipeline.Ingester
-	// State stores validators and next-poll times under "fetch:" keys.
+	// State stores the fetch state of each feed under "fetch:" keys and the
+	// per-host fetch slots under "fetch:slot:" keys.
 	State    pipeline.Cache
 	Policies *pipeline.Policies
 	// MinInterval and MaxInterval bound every schedule, including backoff
 	// after failures.
 	MinInterval time.Duration
 	MaxInterval time.Duration
-	// Concurrency is the number of feeds polled at once.
+	// Concurrency is the number of feeds polled at once (default 8).
 	Concurrency int
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// PerHost is the number of fetches in flight to one host name across
+	// every process sharing State (default 2).
+	PerHost int
+	// AdoptRedirectAfter is the number of consecutive polls that must
+	// return the same 301 or 308 before its target is polled instead of
+	// the configured URL (default 2).
+	AdoptRedirectAfter int
+	// BackfillMaxAge marks items older than this as backfill on a feed's
+	// first complete poll. Zero marks none.
+	BackfillMaxAge time.Duration
+	Logger         *slog.Logger
+	Now            func() time.Time
+	// Jitter returns a random duration in [0, d) for the back-off after
+	// failures (default math/rand/v2).
+	Jitter func(d time.Duration) time.Duration
 }
 
 // Poller fetches feeds, parses them and hands their items to the ingester.
+// It is safe for concurrent use.
 type Poller struct {
-	o PollerOptions
+	o     PollerOptions
+	sched schedule
+	hosts *hostLimiter
 }
 
 // NewPoller returns a poller with o.
@@ -109,86 +115,160 @@ func NewPoller(o PollerOptions) *Poller {
 	if o.MaxInterval <= 0 {
 		o.MaxInterval = 24 * time.Hour
 	}
-	return &Poller{o: o}
-}
-
-// stateTTL keeps a feed's fetch state a little longer than the longest
-// schedule, so a feed polled at the maximum interval never loses it.
-func (p *Poller) stateTTL() time.Duration { return 2 * p.o.MaxInterval }
-
-func stateKey(f Feed) string { return "fetch:" + f.Key() }
-
-func (p *Poller) loadState(ctx context.Context, f Feed) fetchState {
-	var st fetchState
-	raw, ok, err := p.o.State.Get(ctx, stateKey(f))
-	if err != nil || !ok {
-		return st
+	if o.MinInterval <= 0 || o.MinInterval > o.MaxInterval {
+		o.MinInterval = min(15*time.Minute, o.MaxInterval)
 	}
-	if err := json.Unmarshal([]byte(raw), &st); err != nil {
-		p.o.Logger.Warn("discarding unreadable fetch state", "feed_id", f.Key(), "error", err)
-		return fetchState{}
+	if o.AdoptRedirectAfter <= 0 {
+		o.AdoptRedirectAfter = 2
 	}
-	return st
-}
-
-func (p *Poller) saveState(ctx context.Context, f Feed, st fetchState) {
-	data, err := json.Marshal(st)
-	if err != nil {
-		return
+	if o.Jitter == nil {
+		o.Jitter = func(d time.Duration) time.Duration { return rand.N(d) }
 	}
-	if err := p.o.State.Set(ctx, stateKey(f), string(data), p.stateTTL()); err != nil {
-		p.o.Logger.Warn("storing fetch state failed", "feed_id", f.Key(), "error", err)
+	var timeout time.Duration
+	if o.Fetcher != nil {
+		timeout = o.Fetcher.opts.Timeout
+	}
+	return &Poller{
+		o:     o,
+		sched: schedule{min: o.MinInterval, max: o.MaxInterval, jitter: o.Jitter},
+		hosts: newHostLimiter(o.State, o.PerHost, timeout),
 	}
 }
 
 // Poll fetches f once, ingests its items and stores its next fetch state.
+// It waits for a free fetch slot of the feed's host first. A feed that
+// returned 410 earlier is not fetched: the report wraps ErrFeedGone.
+//
 // The HTTP validators of the response are stored only when every item was
 // published, found duplicate or rejected, so a failed publish makes the
 // next poll fetch the whole document again.
 func (p *Poller) Poll(ctx context.Context, f Feed) PollReport {
-	start := p.o.Now()
-	log := p.o.Logger.With("partner", f.Partner, "feed_id", f.Key(), "feed_url", f.URL)
 	st := p.loadState(ctx, f)
+	if st.Gone {
+		return p.goneReport(f)
+	}
+	release, err := p.hosts.acquire(ctx, hostOf(pollURL(f, st)))
+	if err != nil && ctx.Err() != nil {
+		return PollReport{Feed: f, Outcome: OutcomeRetryLater, Class: OutcomeRetryLater.String(), Err: err}
+	}
+	return p.pollWithSlot(ctx, f, st, p.slotRelease(f, release, err))
+}
+
+// tryPoll is Poll without waiting: it returns false, having done nothing,
+// when the feed's host has no free fetch slot.
+func (p *Poller) tryPoll(ctx context.Context, f Feed) (PollReport, bool) {
+	st := p.loadState(ctx, f)
+	if st.Gone {
+		return p.goneReport(f), true
+	}
+	release, err := p.hosts.tryAcquire(ctx, hostOf(pollURL(f, st)))
+	if errors.Is(err, ErrHostBusy) {
+		hostBusyTotal.Inc()
+		return PollReport{}, false
+	}
+	return p.pollWithSlot(ctx, f, st, p.slotRelease(f, release, err)), true
+}
+
+// slotRelease logs a failed slot reservation and returns a no-op release:
+// when the cache is unreachable the fetch goes ahead without the per-host
+// limit, because skipping it would stop all polling.
+func (p *Poller) slotRelease(f Feed, release func(), err error) func() {
+	if err == nil {
+		return release
+	}
+	p.o.Logger.Warn("fetching without a host slot", "feed_id", f.Key(), "error", err)
+	return func() {}
+}
+
+func (p *Poller) goneReport(f Feed) PollReport {
+	return PollReport{
+		Feed: f, Outcome: OutcomeGone, Class: OutcomeGone.String(),
+		NextPoll: p.o.Now().Add(p.o.MinInterval),
+		Err:      fmt.Errorf("polling feed %s: %w; run `syndic feeds reset %s` once it is back", f.Key(), ErrFeedGone, f.Key()),
+	}
+}
+
+func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, release func()) PollReport {
+	start := p.o.Now()
+	target := pollURL(f, st)
+	log := p.o.Logger.With("partner", f.Partner, "feed_id", f.Key(), "feed_url", target)
 	res := p.o.Fetcher.Fetch(ctx, FetchRequest{
-		URL:                 f.URL,
+		URL:                 target,
 		Validators:          st.Validators,
 		AllowPrivateNetwork: f.AllowPrivateNetwork,
 	})
+	release()
+	fetchSeconds.WithLabelValues(res.Outcome.String()).Observe(p.o.Now().Sub(start).Seconds())
+	fetchBytes.Add(float64(len(res.Body)))
+
+	in := scheduleInput{res: res}
 	rep := PollReport{Feed: f, Outcome: res.Outcome, Err: res.Err}
 	switch res.Outcome {
 	case OutcomeNotModified:
 	case OutcomeNewContent:
-		rep = p.ingest(ctx, f, res, log)
+		rep, in.items = p.ingest(ctx, f, st, res, log)
+		in.ttl = channelTTL(res.Body)
 	default:
 		log.Warn("feed fetch failed", "outcome", res.Outcome.String(), "status", res.StatusCode, "error", res.Err)
 	}
-	outcome := rep.Outcome.String()
-	if rep.Outcome == OutcomeNewContent && rep.Err != nil && rep.Retry == 0 {
-		outcome = "parse_error"
-	}
-	pollsTotal.WithLabelValues(outcome).Inc()
+	rep.Class = pollClass(rep)
+	in.class = rep.Class
+	pollsTotal.WithLabelValues(rep.Class).Inc()
+	countItems(rep)
+
+	next := p.nextState(f, st, in, rep, start, log)
+	rep.NextPoll = next.NextPoll
+	p.saveState(ctx, f, next)
 	pollSeconds.Observe(p.o.Now().Sub(start).Seconds())
-	p.saveState(ctx, f, p.nextState(f, st, res, rep))
 	return rep
 }
 
-func (p *Poller) ingest(ctx context.Context, f Feed, res FetchResult, log *slog.Logger) PollReport {
+// pollClass returns the outcome class of a finished poll.
+func pollClass(rep PollReport) string {
+	switch {
+	case rep.Outcome != OutcomeNewContent || rep.Err == nil:
+		return rep.Outcome.String()
+	case rep.Retry > 0:
+		return classItemsLeft
+	default:
+		return classParseError
+	}
+}
+
+// ingest parses a fetched document and hands its items to the ingester.
+// It returns the report and the parsed items, which the scheduler reads
+// for the feed's publishing interval.
+func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchResult, log *slog.Logger) (PollReport, []pipeline.Item) {
 	rep := PollReport{Feed: f, Outcome: OutcomeNewContent}
 	linkKeys, err := p.o.Policies.LinkKeys(ctx, f.Partner, f.ID)
 	if err != nil {
 		rep.Err = err
 		rep.Retry = 1
-		return rep
+		return rep, nil
 	}
 	src := pipeline.Source{
-		Partner: f.Partner, Feed: f.ID, FeedURL: f.URL,
+		Partner: f.Partner, Feed: f.ID, FeedURL: pollURL(f, st),
 		Language: f.Language, Location: f.Location, LinkKeys: linkKeys,
 	}
 	parsed, err := pipeline.ParseFeed(res.Body, res.ContentType, src, p.o.Now())
 	if err != nil {
-		rep.Err = fmt.Errorf("parsing feed %s: %w", f.URL, err)
+		rep.Err = fmt.Errorf("parsing feed %s: %w", src.FeedURL, err)
 		log.Warn("feed unreadable", "error", err, "hint", "check that the URL returns an RSS, Atom or JSON feed")
-		return rep
+		return rep, nil
+	}
+	p.noteParse(ctx, f, parsed, linkKeys, log, &rep)
+	if !st.Seeded {
+		rep.Backfill = markBackfill(parsed.Items, p.o.Now(), p.o.BackfillMaxAge)
+	}
+	p.publish(ctx, f, parsed.Items, log, &rep)
+	return rep, parsed.Items
+}
+
+// noteParse records the repairs, the identity policy and the rejected
+// items of a parsed document.
+func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseResult, linkKeys bool, log *slog.Logger, rep *PollReport) {
+	for _, kind := range parsed.Recoveries {
+		recoveriesTotal.WithLabelValues(kind).Inc()
 	}
 	if len(parsed.Recoveries) > 0 {
 		log.Debug("feed repaired", "recoveries", parsed.Recoveries)
@@ -202,9 +282,13 @@ func (p *Poller) ingest(ctx context.Context, f Feed, res FetchResult, log *slog.
 		rep.Rejected++
 		log.Warn("item rejected", "item_guid", rj.GUID, "item_index", rj.Index, "error", rj.Err)
 	}
+	rep.Recoveries = parsed.Recoveries
+}
+
+func (p *Poller) publish(ctx context.Context, f Feed, items []pipeline.Item, log *slog.Logger, rep *PollReport) {
 	var retryErr error
-	for i := range parsed.Items {
-		result, err := p.o.Ingester.Ingest(ctx, &parsed.Items[i])
+	for i := range items {
+		result, err := p.o.Ingester.Ingest(ctx, &items[i])
 		switch {
 		case err != nil:
 			rep.Retry++
@@ -218,159 +302,25 @@ func (p *Poller) ingest(ctx context.Context, f Feed, res FetchResult, log *slog.
 		}
 	}
 	if retryErr != nil {
-		rep.Err = fmt.Errorf("%d items of feed %s left for the next poll: %w", rep.Retry, f.URL, retryErr)
+		rep.Err = fmt.Errorf("%d items of feed %s left for the next poll: %w", rep.Retry, f.Key(), retryErr)
 		log.Warn("items left for the next poll", "count", rep.Retry, "error", retryErr)
 	}
-	return rep
 }
 
-// nextState computes the state to store after a poll. Validators change
-// only after a complete ingest; failures back off exponentially up to the
-// maximum interval, and Retry-After is honoured when the server sent one.
-func (p *Poller) nextState(f Feed, prev fetchState, res FetchResult, rep PollReport) fetchState {
-	now := p.o.Now()
-	next := prev
-	interval := p.clamp(f.Interval)
-	switch {
-	case rep.Outcome == OutcomeNotModified:
-		next.Failures = 0
-	case rep.Outcome == OutcomeNewContent && rep.Err == nil:
-		next.Validators = res.Validators
-		next.Failures = 0
-	case rep.Outcome == OutcomeNewContent && rep.Retry > 0:
-		// Items are waiting: poll again soon, without validators.
-		next.Validators = Validators{}
-		interval = p.clamp(p.o.MinInterval)
-	default:
-		next.Failures++
-		interval = p.backoff(interval, next.Failures)
-		if res.RetryAfter > interval {
-			interval = min(res.RetryAfter, p.o.MaxInterval)
-		}
-		if rep.Outcome == OutcomePermanent || rep.Outcome == OutcomeGone {
-			interval = p.o.MaxInterval
+// markBackfill sets Backfill on every item published before now-maxAge
+// and returns how many it marked. Items dated by first sight are never
+// old, so they are not marked.
+func markBackfill(items []pipeline.Item, now time.Time, maxAge time.Duration) int {
+	if maxAge <= 0 {
+		return 0
+	}
+	cutoff := now.Add(-maxAge)
+	n := 0
+	for i := range items {
+		if items[i].DateSource == pipeline.DateFromFeed && items[i].Published.Before(cutoff) {
+			items[i].Backfill = true
+			n++
 		}
 	}
-	next.NextPoll = now.Add(interval)
-	return next
-}
-
-func (p *Poller) backoff(base time.Duration, failures int) time.Duration {
-	d := base
-	for i := 1; i < failures && d < p.o.MaxInterval; i++ {
-		d *= 2
-	}
-	return p.clamp(d)
-}
-
-func (p *Poller) clamp(d time.Duration) time.Duration {
-	if d < p.o.MinInterval {
-		d = p.o.MinInterval
-	}
-	if d > p.o.MaxInterval {
-		d = p.o.MaxInterval
-	}
-	if d <= 0 {
-		d = 15 * time.Minute
-	}
-	return d
-}
-
-// PollAll polls every feed once with bounded concurrency and returns the
-// reports in the order of feeds. progress, when not nil, is called after
-// each poll from the polling goroutine.
-func (p *Poller) PollAll(ctx context.Context, feeds []Feed, progress func(PollReport)) []PollReport {
-	reports := make([]PollReport, len(feeds))
-	sem := make(chan struct{}, p.o.Concurrency)
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i, f := range feeds {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			r := p.Poll(ctx, f)
-			reports[i] = r
-			if progress != nil {
-				mu.Lock()
-				progress(r)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	return reports
-}
-
-// Run polls each feed when it is due until ctx is cancelled, then waits for
-// the polls in flight. A feed's first poll happens at its stored next-poll
-// time, or at once when none is stored.
-func (p *Poller) Run(ctx context.Context, feeds []Feed) {
-	due := make([]time.Time, len(feeds))
-	for i, f := range feeds {
-		due[i] = p.loadState(ctx, f).NextPoll
-	}
-	busy := make([]bool, len(feeds))
-	done := make(chan int, len(feeds))
-	sem := make(chan struct{}, p.o.Concurrency)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case i := <-done:
-			busy[i] = false
-			due[i] = p.loadState(ctx, feeds[i]).NextPoll
-			if due[i].IsZero() {
-				due[i] = p.o.Now().Add(p.clamp(feeds[i].Interval))
-			}
-		case <-timer.C:
-		}
-		wait := p.dispatch(ctx, feeds, due, busy, sem, done, &wg)
-		resetTimer(timer, wait)
-	}
-}
-
-// dispatch starts a poll for every due feed that is not in flight while a
-// concurrency slot is free, and returns how long until the next feed is
-// due.
-func (p *Poller) dispatch(ctx context.Context, feeds []Feed, due []time.Time, busy []bool,
-	sem chan struct{}, done chan int, wg *sync.WaitGroup,
-) time.Duration {
-	now := p.o.Now()
-	wait := p.o.MaxInterval
-	for i, f := range feeds {
-		if busy[i] {
-			continue
-		}
-		if until := due[i].Sub(now); until > 0 {
-			wait = min(wait, until)
-			continue
-		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			// Every slot is busy: look again when one frees.
-			return wait
-		}
-		busy[i] = true
-		wg.Go(func() {
-			defer func() { <-sem }()
-			p.Poll(ctx, f)
-			done <- i
-		})
-	}
-	return wait
-}
-
-func resetTimer(t *time.Timer, d time.Duration) {
-	if !t.Stop() {
-		select {
-		case <-t.C:
-		default:
-		}
-	}
-	t.Reset(d)
+	return n
 }

@@ -72,6 +72,9 @@ type Fetch struct {
 	MaxInterval          time.Duration `yaml:"max_interval"`
 	MaxRedirects         int           `yaml:"max_redirects"`
 	ContactURL           string        `yaml:"contact_url"`
+	AdoptRedirectAfter   int           `yaml:"adopt_redirect_after"`
+	PerHost              int           `yaml:"per_host"`
+	BackfillMaxAge       time.Duration `yaml:"backfill_max_age"`
 }
 
 // Feeds is the section of the merged feed views.

@@ -158,6 +158,25 @@ var Keys = []Key{
 		Validate: contactURL,
 	},
 	{
+		Path: "fetch.adopt_redirect_after", Default: "2", Env: "SYNDIC_FETCH_ADOPT_REDIRECT_AFTER",
+		Doc: "Number of consecutive polls that must see the same 301 or 308 redirect before the scheduler polls its target instead of the configured URL, from 1 to 100. Item ids do not depend on the URL.",
+		// One poll could be a misconfigured deploy that is rolled back; two
+		// in a row are a deliberate move.
+		Validate: intRange(1, 100),
+	},
+	{
+		Path: "fetch.per_host", Default: "2", Env: "SYNDIC_FETCH_PER_HOST",
+		Doc: "Maximum fetches in flight to one host name, from 1 to 64, counted across every ingest process that shares the cache (Redis or the embedded bucket).",
+		// Two parallel requests is the politeness limit most crawlers use
+		// for a host they do not operate.
+		Validate: intRange(1, 64),
+	},
+	{
+		Path: "fetch.backfill_max_age", Default: "168h", Env: "SYNDIC_FETCH_BACKFILL_MAX_AGE",
+		Doc: "On the first poll of a feed, items published longer ago than this are marked `backfill`, so digests and push notifications skip them. `0s` marks none.",
+		Validate: durationRange(0, 0),
+	},
+	{
 		Path: "feeds.window", Default: "20000", Env: "SYNDIC_FEEDS_WINDOW",
 		Doc: "Number of the latest item events read from the stream at start-up to rebuild the merged feed views, from 1 to 1000000.",
 		// The views hold every event read in memory.

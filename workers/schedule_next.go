@@ -1,0 +1,88 @@
+package workers
+
+import (
+	"log/slog"
+	"time"
+)
+
+// nextState returns the state to store after a poll that started at
+// start. Validators change only after a complete ingest, a 410 stops
+// polling, a permanent failure flags the feed, and a 301 or 308 seen on
+// enough consecutive successful polls is adopted as the URL to poll.
+func (p *Poller) nextState(f Feed, prev fetchState, in scheduleInput, rep PollReport, start time.Time, log *slog.Logger) fetchState {
+	now := p.o.Now()
+	next := prev
+	next.LastAttempt = start
+	next.LastStatus = in.res.StatusCode
+	if next.Class != in.class {
+		next.Class, next.Since = in.class, now
+	}
+	p.applyOutcome(&next, in, rep, now)
+	p.trackMove(&next, in, log)
+	if next.Gone {
+		next.NextPoll, next.Interval = time.Time{}, 0
+		return next
+	}
+	next.Interval = p.sched.interval(&next, p.sched.clamp(f.Interval), in)
+	next.NextPoll = now.Add(next.Interval)
+	return next
+}
+
+func (p *Poller) applyOutcome(next *fetchState, in scheduleInput, rep PollReport, now time.Time) {
+	switch in.class {
+	case OutcomeNotModified.String():
+		next.Validators = in.res.Validators
+		p.succeeded(next, now)
+	case OutcomeNewContent.String():
+		next.Validators = in.res.Validators
+		next.Seeded = true
+		next.ItemsSeen += rep.New
+		next.Recoveries = rep.Recoveries
+		if est := publishInterval(in.items, now); est > 0 {
+			next.PublishInterval = est
+		}
+		p.succeeded(next, now)
+	case classItemsLeft:
+		// Items are waiting: poll again soon, without validators. This is
+		// a store or stream failure, not the feed's, so it is no failure
+		// of the feed either.
+		next.Validators = Validators{}
+		next.LastError = plainError(in.class, in.res, rep.Err)
+	default:
+		next.Failures++
+		next.LastError = plainError(in.class, in.res, rep.Err)
+		next.Flagged = in.class == OutcomePermanent.String() || in.class == classParseError
+		next.Gone = in.class == OutcomeGone.String()
+	}
+}
+
+func (p *Poller) succeeded(next *fetchState, now time.Time) {
+	next.Failures = 0
+	next.Flagged = false
+	next.LastSuccess = now
+}
+
+// trackMove counts consecutive polls that returned the same permanent
+// redirect and adopts its target after AdoptRedirectAfter of them. The
+// fetcher reports a move only when the whole chain, every hop dialled
+// through the SSRF guard, ended in a response, and never for a move from
+// https to http, so an adopted URL is one the guard allowed.
+func (p *Poller) trackMove(next *fetchState, in scheduleInput, log *slog.Logger) {
+	ok := in.class == OutcomeNotModified.String() || in.class == OutcomeNewContent.String()
+	switch {
+	case in.res.MovedTo == "" || !ok:
+		next.MovedTo, next.MovedSeen = "", 0
+		return
+	case in.res.MovedTo == next.MovedTo:
+		next.MovedSeen++
+	default:
+		next.MovedTo, next.MovedSeen = in.res.MovedTo, 1
+	}
+	if next.MovedSeen >= p.o.AdoptRedirectAfter {
+		log.Warn("feed moved permanently, polling the new URL",
+			"moved_to", next.MovedTo, "polls", next.MovedSeen,
+			"hint", "update the feed URL in the configuration")
+		next.Adopted = next.MovedTo
+		next.MovedTo, next.MovedSeen = "", 0
+	}
+}

@@ -1,0 +1,164 @@
+package workers
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// hostBusyRetry is the delay before a feed deferred for a busy host is
+// tried again. It is short because a fetch slot frees within one fetch.
+const hostBusyRetry = 250 * time.Millisecond
+
+// PollAll polls every feed once with bounded concurrency and returns the
+// reports in the order of feeds. A feed whose host has no free fetch slot
+// goes back to the end of the queue, so a slow host never holds workers
+// that feeds of other hosts could use. progress, when not nil, is called
+// after each poll, never concurrently.
+func (p *Poller) PollAll(ctx context.Context, feeds []Feed, progress func(PollReport)) []PollReport {
+	reports := make([]PollReport, len(feeds))
+	if len(feeds) == 0 {
+		return reports
+	}
+	// The queue holds every index at most once, so a requeue never blocks.
+	queue := make(chan int, len(feeds))
+	for i := range feeds {
+		queue <- i
+	}
+	var left atomic.Int64
+	left.Store(int64(len(feeds)))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(p.o.Concurrency, len(feeds)) {
+		wg.Go(func() {
+			for i := range queue {
+				r, ok := p.tryPoll(ctx, feeds[i])
+				if !ok {
+					queue <- i
+					waitBriefly(ctx, firstSlotWait)
+					continue
+				}
+				reports[i] = r
+				if progress != nil {
+					mu.Lock()
+					progress(r)
+					mu.Unlock()
+				}
+				if left.Add(-1) == 0 {
+					close(queue)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return reports
+}
+
+// waitBriefly waits for d or until ctx ends.
+func waitBriefly(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// pollDone is sent by a poll goroutine of Run when it ends.
+type pollDone struct {
+	index int
+	next  time.Time
+}
+
+// runState is the bookkeeping of Run.
+type runState struct {
+	feeds []Feed
+	due   []time.Time
+	busy  []bool
+	done  chan pollDone
+	sem   chan struct{}
+	wg    sync.WaitGroup
+}
+
+// Run polls each feed when it is due until ctx is cancelled, then waits for
+// the polls in flight. A feed's first poll happens at its stored next-poll
+// time, or at once when none is stored. A gone feed is checked again every
+// MinInterval, so `syndic feeds reset` takes effect without a restart.
+func (p *Poller) Run(ctx context.Context, feeds []Feed) {
+	rs := &runState{
+		feeds: feeds,
+		due:   make([]time.Time, len(feeds)),
+		busy:  make([]bool, len(feeds)),
+		done:  make(chan pollDone, len(feeds)),
+		sem:   make(chan struct{}, p.o.Concurrency),
+	}
+	now := p.o.Now()
+	for i, f := range feeds {
+		st := p.loadState(ctx, f)
+		rs.due[i] = st.NextPoll
+		if st.Gone {
+			rs.due[i] = now.Add(p.o.MinInterval)
+		}
+	}
+	defer rs.wg.Wait()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case d := <-rs.done:
+			rs.busy[d.index] = false
+			rs.due[d.index] = d.next
+		case <-timer.C:
+		}
+		timer.Reset(p.dispatch(ctx, rs))
+	}
+}
+
+// dispatch starts a poll for every due feed that is not in flight while a
+// concurrency slot is free, and returns how long until the next feed is
+// due.
+func (p *Poller) dispatch(ctx context.Context, rs *runState) time.Duration {
+	now := p.o.Now()
+	wait := p.o.MaxInterval
+	for i, f := range rs.feeds {
+		if rs.busy[i] {
+			continue
+		}
+		if until := rs.due[i].Sub(now); until > 0 {
+			wait = min(wait, until)
+			continue
+		}
+		select {
+		case rs.sem <- struct{}{}:
+		default:
+			// Every slot is busy: look again when one frees.
+			return wait
+		}
+		if !rs.due[i].IsZero() {
+			schedulerLag.Observe(now.Sub(rs.due[i]).Seconds())
+		}
+		rs.busy[i] = true
+		rs.wg.Go(func() {
+			defer func() { <-rs.sem }()
+			rs.done <- pollDone{index: i, next: p.runOne(ctx, f)}
+		})
+	}
+	return wait
+}
+
+// runOne polls f for Run and returns when it is due next: soon when its
+// host had no free slot, and never before now.
+func (p *Poller) runOne(ctx context.Context, f Feed) time.Time {
+	r, ok := p.tryPoll(ctx, f)
+	now := p.o.Now()
+	if !ok {
+		return now.Add(hostBusyRetry)
+	}
+	if r.NextPoll.IsZero() {
+		return now.Add(p.o.MinInterval)
+	}
+	return r.NextPoll
+}

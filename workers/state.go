@@ -1,0 +1,146 @@
+package workers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// fetchState is what the poller remembers about a feed between polls:
+// scheduling data and the feed's health. It lives in the pipeline cache
+// (Redis when configured) so it survives restarts and is shared by every
+// ingest process. It is rebuildable: losing it costs one unconditional
+// fetch, and no duplicates because the index still contains every item.
+type fetchState struct {
+	Validators Validators `json:"validators"`
+	NextPoll   time.Time  `json:"next_poll"`
+	// Failures counts consecutive polls that did not succeed.
+	Failures int `json:"failures,omitempty"`
+	// Source is the configured URL this state was written for. When the
+	// configuration names another URL, the redirect data is dropped.
+	Source string `json:"source,omitempty"`
+	// MovedTo is the latest 301 or 308 target and MovedSeen the number of
+	// consecutive polls that returned it.
+	MovedTo   string `json:"moved_to,omitempty"`
+	MovedSeen int    `json:"moved_seen,omitempty"`
+	// Adopted is the URL polled in place of Source after the move was seen
+	// on enough consecutive polls.
+	Adopted string `json:"adopted,omitempty"`
+	// Gone stops polling after a 410 until an operator resets the feed.
+	Gone bool `json:"gone,omitempty"`
+	// Flagged marks a permanent failure that needs an operator or partner.
+	Flagged bool `json:"flagged,omitempty"`
+	// Seeded is set after the first complete ingest. Until then, old items
+	// are marked as backfill.
+	Seeded bool `json:"seeded,omitempty"`
+
+	// Class is the outcome class of the latest poll (an Outcome name,
+	// "parse_error" or "items_left") and Since when it first took it.
+	Class       string    `json:"class,omitempty"`
+	Since       time.Time `json:"since,omitzero"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// LastError is the latest failure in plain words, kept after recovery
+	// so an operator can see what happened.
+	LastError  string   `json:"last_error,omitempty"`
+	LastStatus int      `json:"last_status,omitempty"`
+	Recoveries []string `json:"recoveries,omitempty"`
+	// ItemsSeen counts the items this feed has published as new.
+	ItemsSeen int `json:"items_seen,omitempty"`
+	// PublishInterval is the latest estimate of how often the feed
+	// publishes, and Interval the wait chosen after the latest poll.
+	PublishInterval time.Duration `json:"publish_interval,omitempty"`
+	Interval        time.Duration `json:"interval,omitempty"`
+}
+
+func stateKey(f Feed) string { return "fetch:" + f.Key() }
+
+// stateTTL keeps a feed's fetch state a little longer than the longest
+// schedule, so a feed polled at the maximum interval never loses it. A
+// gone feed's state never expires, because losing it would resume polling.
+func (p *Poller) stateTTL(st fetchState) time.Duration {
+	if st.Gone {
+		return 0
+	}
+	return 2 * p.o.MaxInterval
+}
+
+// readState returns the stored state of f, the zero state when none is
+// stored, or a store error. An unreadable value counts as absent.
+func (p *Poller) readState(ctx context.Context, f Feed) (fetchState, error) {
+	var st fetchState
+	raw, ok, err := p.o.State.Get(ctx, stateKey(f))
+	if err != nil {
+		return st, fmt.Errorf("reading fetch state of %s: %w", f.Key(), err)
+	}
+	if !ok {
+		return st, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		p.o.Logger.Warn("discarding unreadable fetch state", "feed_id", f.Key(), "error", err)
+		return fetchState{}, nil
+	}
+	if st.Source != "" && st.Source != f.URL {
+		// The operator changed the URL: an earlier move no longer applies.
+		st.MovedTo, st.MovedSeen, st.Adopted = "", 0, ""
+	}
+	return st, nil
+}
+
+// loadState is readState for the poll path, where a store failure is
+// logged and costs one unconditional fetch.
+func (p *Poller) loadState(ctx context.Context, f Feed) fetchState {
+	st, err := p.readState(ctx, f)
+	if err != nil {
+		p.o.Logger.Warn("fetch state unavailable, polling unconditionally", "feed_id", f.Key(), "error", err)
+	}
+	return st
+}
+
+func (p *Poller) saveState(ctx context.Context, f Feed, st fetchState) {
+	st.Source = f.URL
+	data, err := json.Marshal(st)
+	if err != nil {
+		return
+	}
+	if err := p.o.State.Set(ctx, stateKey(f), string(data), p.stateTTL(st)); err != nil {
+		p.o.Logger.Warn("storing fetch state failed", "feed_id", f.Key(), "error", err)
+	}
+}
+
+// pollURL returns the URL to fetch: the adopted redirect target when there
+// is one, else the configured URL.
+func pollURL(f Feed, st fetchState) string {
+	if st.Adopted != "" {
+		return st.Adopted
+	}
+	return f.URL
+}
+
+// Reset clears a feed's failure state so that it is polled at once: a
+// gone or flagged feed resumes, the back-off and any adopted redirect are
+// dropped. Validators, the backfill marker and the item count are kept,
+// so the next poll is still conditional and does not mark new items as
+// backfill. It returns ErrUnknownFeed when no state is stored for f.
+func (p *Poller) Reset(ctx context.Context, f Feed) error {
+	st, err := p.readState(ctx, f)
+	if err != nil {
+		return err
+	}
+	if st.Class == "" && st.NextPoll.IsZero() {
+		return fmt.Errorf("resetting feed %s: %w", f.Key(), ErrUnknownFeed)
+	}
+	st.Gone, st.Flagged, st.Failures = false, false, 0
+	st.MovedTo, st.MovedSeen, st.Adopted = "", 0, ""
+	st.Class, st.Since = "reset", p.o.Now()
+	st.NextPoll = time.Time{}
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encoding fetch state of %s: %w", f.Key(), err)
+	}
+	if err := p.o.State.Set(ctx, stateKey(f), string(data), p.stateTTL(st)); err != nil {
+		return fmt.Errorf("resetting feed %s: %w", f.Key(), err)
+	}
+	return nil
+}
