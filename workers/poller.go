@@ -91,6 +91,9 @@ type PollerOptions struct {
 	// Jitter returns a random duration in [0, d) for the back-off after
 	// failures (default math/rand/v2).
 	Jitter func(d time.Duration) time.Duration
+	// Claim, when set, is asked by Run before each poll whether this
+	// process may poll the feed now; see claim.go. Nil polls every feed.
+	Claim ClaimFunc
 }
 
 // Poller fetches feeds, parses them and hands their items to the ingester.

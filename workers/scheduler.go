@@ -152,6 +152,13 @@ func (p *Poller) dispatch(ctx context.Context, rs *runState) time.Duration {
 // runOne polls f for Run and returns when it is due next: soon when its
 // host had no free slot, and never before now.
 func (p *Poller) runOne(ctx context.Context, f Feed) time.Time {
+	if p.o.Claim != nil {
+		done, claimed := p.o.Claim(ctx, f)
+		if !claimed {
+			return p.unclaimedNext(ctx, f)
+		}
+		defer done()
+	}
 	r, ok := p.tryPoll(ctx, f)
 	now := p.o.Now()
 	if !ok {

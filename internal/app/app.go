@@ -52,6 +52,8 @@ type App struct {
 	Ingester *pipeline.Ingester
 	Fetcher  *workers.Fetcher
 	Poller   *workers.Poller
+	// Leases decides which ingest process polls which feed.
+	Leases *Leases
 
 	lock     *broker.Lock
 	embedded *broker.Embedded
@@ -155,6 +157,9 @@ func (a *App) openStores(ctx context.Context) error {
 		return err
 	}
 	a.Clusters = pipeline.NewClusterer(fingerprints)
+	if err := a.openLeases(ctx); err != nil {
+		return err
+	}
 	return a.openCache(ctx)
 }
 
@@ -213,6 +218,7 @@ func (a *App) buildPipeline() {
 		MinInterval: c.Fetch.MinInterval,
 		MaxInterval: c.Fetch.MaxInterval,
 		Concurrency: c.Fetch.Concurrency,
+		Claim:       a.Leases.Claim,
 		Logger:      a.Log,
 	})
 }

@@ -75,6 +75,7 @@ type Fetch struct {
 	AdoptRedirectAfter   int           `yaml:"adopt_redirect_after"`
 	PerHost              int           `yaml:"per_host"`
 	BackfillMaxAge       time.Duration `yaml:"backfill_max_age"`
+	LeaseTTL             time.Duration `yaml:"lease_ttl"`
 }
 
 // Feeds is the section of the merged feed views.

@@ -173,8 +173,16 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.backfill_max_age", Default: "168h", Env: "SYNDIC_FETCH_BACKFILL_MAX_AGE",
-		Doc: "On the first poll of a feed, items published longer ago than this are marked `backfill`, so digests and push notifications skip them. `0s` marks none.",
+		Doc:      "On the first poll of a feed, items published longer ago than this are marked `backfill`, so digests and push notifications skip them. `0s` marks none.",
 		Validate: durationRange(0, 0),
+	},
+	{
+		Path: "fetch.lease_ttl", Default: "15s", Env: "SYNDIC_FETCH_LEASE_TTL",
+		Doc: "Lifetime of a feed lease in the `<nats.kv_prefix>_LEASES` bucket, from `3s` to `10m`. Only the ingest process holding a feed's lease polls it, and renews the lease every third of this. When that process dies, its feeds move to another one after at most this long. Every process sharing the bucket must use the same value.",
+		// Below three seconds a renewal every third of the TTL competes
+		// with NATS failover times; above ten minutes a crash stops a
+		// feed's polls for longer than most feed intervals.
+		Validate: durationRange(3*time.Second, 10*time.Minute),
 	},
 	{
 		Path: "feeds.window", Default: "20000", Env: "SYNDIC_FEEDS_WINDOW",
