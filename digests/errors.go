@@ -1,0 +1,29 @@
+package digests
+
+import "errors"
+
+var (
+	// ErrInvalidToken is returned for a link token that is malformed, was
+	// signed with another key or names another action.
+	ErrInvalidToken = errors.New("invalid link token")
+	// ErrExpiredToken is returned for a well-signed link token past its
+	// expiry.
+	ErrExpiredToken = errors.New("expired link token")
+	// ErrNotFound is returned when no subscriber is stored under a key.
+	ErrNotFound = errors.New("subscriber not found")
+	// ErrSuppressed is returned when an import or send meets an address
+	// that unsubscribed, was deleted or bounced.
+	ErrSuppressed = errors.New("address is suppressed")
+	// ErrInvalidSubscriber is returned for a sign-up or import with a bad
+	// address, locale, time zone or filter; the wrapped text names the
+	// field.
+	ErrInvalidSubscriber = errors.New("invalid subscriber")
+	// ErrRateLimited is returned when a client or an address made too many
+	// sign-up requests in the current window.
+	ErrRateLimited = errors.New("too many sign-up requests")
+	// ErrUnknownDigest is returned for a digest id that is not configured.
+	ErrUnknownDigest = errors.New("unknown digest")
+	// ErrClaimed is returned when another worker holds a live claim on a
+	// subscriber's period, or the period was already sent.
+	ErrClaimed = errors.New("period already claimed or sent")
+)
