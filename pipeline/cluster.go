@@ -15,11 +15,13 @@ import (
 // Near-duplicate thresholds, tuned on the labelled pairs under
 // testdata/pairs (docs/dedup.md has the measurements).
 const (
-	// maxHamming is the largest SimHash distance between two copies.
-	// Band look-up finds every pair up to 3 bits apart and many beyond.
-	maxHamming = 12
 	// minJaccard is the smallest estimated shingle overlap of two copies.
 	minJaccard = 0.5
+	// sketchKeys is how many of the smallest shingle hashes an item is
+	// filed under. Two texts with shingle similarity J share their
+	// smallest hash with probability J, so four keys find nearly every
+	// copy that the SimHash bands miss in short texts.
+	sketchKeys = 4
 	// minWords keeps very short texts, such as a bare title, out of the
 	// text comparison: a few words match too many other stories.
 	minWords = 12
@@ -34,7 +36,7 @@ const (
 	casRetries = 8
 )
 
-// Relation values say how an item relates to the cluster it joins.
+// Relation values name how an item relates to the cluster it joins.
 const (
 	relationNone = iota
 	relationTranslation
@@ -50,8 +52,8 @@ const (
 
 // fingerprintStore is the part of a JetStream KV bucket the clusterer
 // uses. Get returns found=false for an absent key. Create and Update
-// return an error matching jetstream.ErrKeyExists when another writer got
-// there first.
+// return an error wrapping errStoreConflict when another writer got there
+// first.
 type fingerprintStore interface {
 	Get(ctx context.Context, key string) (value []byte, revision uint64, found bool, err error)
 	Create(ctx context.Context, key string, value []byte) error
@@ -70,7 +72,7 @@ type Clusterer struct {
 	store fingerprintStore
 }
 
-// memberRecord is what the clusterer stores per item.
+// memberRecord is the record the clusterer stores per item.
 type memberRecord struct {
 	ID          string      `json:"id"`
 	Cluster     string      `json:"c"`
@@ -113,8 +115,8 @@ func (c *Clusterer) Assign(ctx context.Context, it *Item) (fingerprint, error) {
 }
 
 // Record stores the item's keys so later items can find it. It runs after
-// the item's event is in the stream; an error leaves the item out of
-// later grouping but never loses it.
+// the item's event is in the stream, so an error only leaves the item
+// out of later grouping.
 func (c *Clusterer) Record(ctx context.Context, it *Item, fp fingerprint) error {
 	rec := memberFor(it, fp)
 	rec.Cluster, rec.DuplicateOf = it.ClusterID, it.DuplicateOf
@@ -145,11 +147,7 @@ func memberFor(it *Item, fp fingerprint) memberRecord {
 // recordKeys returns the list keys an item is filed under.
 func recordKeys(rec memberRecord) []string {
 	var keys []string
-	if rec.Print.Words >= minWords {
-		for k, band := range rec.Print.bands() {
-			keys = append(keys, bandKey(k, band))
-		}
-	}
+	keys = append(keys, textKeys(rec.Print)...)
 	for _, u := range linkURLs(rec) {
 		keys = append(keys, hashedKey("u.", u))
 	}
@@ -160,6 +158,22 @@ func recordKeys(rec memberRecord) []string {
 }
 
 func memberKey(id string) string { return "i." + id }
+
+// textKeys returns the keys of a text fingerprint: its SimHash bands and
+// its smallest shingle hashes. Texts under minWords words get none.
+func textKeys(fp fingerprint) []string {
+	if fp.Words < minWords {
+		return nil
+	}
+	var keys []string
+	for k, band := range fp.bands() {
+		keys = append(keys, bandKey(k, band))
+	}
+	for _, v := range fp.Sketch[:min(sketchKeys, len(fp.Sketch))] {
+		keys = append(keys, "s."+strconv.FormatUint(v, 16))
+	}
+	return keys
+}
 
 func bandKey(k int, band uint16) string {
 	return "b." + strconv.Itoa(k) + "." + strconv.FormatUint(uint64(band), 16)
@@ -212,11 +226,9 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 		}
 		return nil
 	}
-	if self.Print.Words >= minWords {
-		for k, band := range self.Print.bands() {
-			if err := add(bandKey(k, band), evidenceText); err != nil {
-				return nil, err
-			}
+	for _, key := range textKeys(self.Print) {
+		if err := add(key, evidenceText); err != nil {
+			return nil, err
 		}
 	}
 	for _, u := range linkURLs(self) {
@@ -387,9 +399,16 @@ func relate(a, b memberRecord, shared int) (int, int) {
 
 // sameStoryMedia reports whether a shared medium makes two items
 // translations of one story: both languages known and different, close in
-// time, and no number in one that the other lacks.
+// time, and with the numbers of one a sub-multiset of the other's, at
+// least half as many. Translations keep their dates and amounts, while a
+// follow-up under the same picture repeats one figure at most. A text
+// without any number gives the check nothing to refute, so it never counts.
 func sameStoryMedia(a, b memberRecord, sameLanguage bool) bool {
 	if sameLanguage || a.Language == "" || b.Language == "" {
+		return false
+	}
+	na, nb := len(a.Print.Numbers), len(b.Print.Numbers)
+	if na == 0 || nb == 0 || 2*min(na, nb) < max(na, nb) {
 		return false
 	}
 	gap := time.Duration(a.Published-b.Published) * time.Second
@@ -409,11 +428,11 @@ func linked(a, b memberRecord) bool {
 		b.URL != "" && slices.Contains(a.Alternates, b.URL)
 }
 
+// similarText reports whether two texts are copies of each other. The
+// SimHash only finds candidates: on texts of a few dozen words one edit
+// moves it by several bits, so the shingle sketch decides.
 func similarText(a, b fingerprint) bool {
 	if a.Words < minWords || b.Words < minWords {
-		return false
-	}
-	if hammingDistance(a.SimHash, b.SimHash) > maxHamming {
 		return false
 	}
 	return jaccard(a.Sketch, b.Sketch) >= minJaccard && numbersCompatible(a.Numbers, b.Numbers)

@@ -58,8 +58,8 @@ func conflictOr(err error) error {
 }
 
 // cluster sets the grouping of it before its event is published. An
-// update keeps the grouping its item got when created; a new item asks the
-// clusterer. It returns the fingerprint to record after the publish, nil
+// update keeps the grouping its item got when created, and a new item
+// gets its grouping from the clusterer. It returns the fingerprint to record after the publish, nil
 // when there is nothing to record.
 func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found bool) (*fingerprint, error) {
 	if found {

@@ -24,13 +24,14 @@ const (
 	bandBits     = 64 / simhashBands
 )
 
-// fingerprint is what near-duplicate detection keeps of an item's text.
+// fingerprint is the summary of an item's text that near-duplicate
+// detection stores.
 type fingerprint struct {
 	SimHash uint64   `json:"s"`
 	Sketch  []uint64 `json:"k,omitempty"`
-	// Numbers are the distinct tokens of the text that contain a digit:
-	// dates, amounts and counts, which tell a template release or an
-	// update from a copy.
+	// Numbers are the tokens of the text that contain a digit, sorted
+	// with repeats: dates, amounts and counts, which tell a template
+	// release or an update from a copy.
 	Numbers []string `json:"n,omitempty"`
 	// Words is the number of words in the text.
 	Words int `json:"w"`
@@ -70,7 +71,7 @@ func numberTokens(words []string) []string {
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out)
+	return out
 }
 
 // shingleHashes returns the 64-bit hash of every run of shingleWords
@@ -100,8 +101,8 @@ func wordHashes(words []string) []uint64 {
 }
 
 // hashShingle is FNV-1a followed by a SplitMix64 finaliser, which spreads
-// FNV's weak high bits; both are fixed, so fingerprints stored by one
-// process match those of another.
+// FNV's weak high bits. Both are fixed functions, so fingerprints stored by
+// one process match those of another.
 func hashShingle(words []string) uint64 {
 	h := fnv.New64a()
 	for _, w := range words {
@@ -179,17 +180,24 @@ func (fp fingerprint) bands() [simhashBands]uint16 {
 	return out
 }
 
-// numbersCompatible reports whether every number of the text with fewer
-// numbers also appears in the other. A copy may drop a paragraph, but a
-// text whose date or amount differs is another release or an update.
+// numbersCompatible reports whether the numbers of the text with fewer
+// numbers are a sub-multiset of the other's, both sorted. A copy may drop
+// a paragraph, but a text whose date or amount differs is another release
+// or an update. Counting repeats catches an update that moves a date onto
+// a number the text already had.
 func numbersCompatible(a, b []string) bool {
 	if len(a) > len(b) {
 		a, b = b, a
 	}
+	j := 0
 	for _, n := range a {
-		if _, ok := slices.BinarySearch(b, n); !ok {
+		for j < len(b) && b[j] < n {
+			j++
+		}
+		if j == len(b) || b[j] != n {
 			return false
 		}
+		j++
 	}
 	return true
 }

@@ -9,7 +9,7 @@ import (
 
 // EventReader reads a stored event by its stream sequence. jetstream.Stream
 // implements it. An error means the event is gone (pruned by max age) or
-// the stream could not be reached; the caller then treats the item as
+// the stream could not be reached, and the caller then treats the item as
 // changed.
 type EventReader interface {
 	GetMsg(ctx context.Context, seq uint64, opts ...jetstream.GetMsgOpt) (*jetstream.RawStreamMsg, error)

@@ -1,0 +1,199 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// memFingerprints is an in-memory fingerprintStore with the same
+// compare-and-set contract as the KV bucket, for evaluating the decision
+// rules on hundreds of pairs without a server.
+type memFingerprints struct {
+	mu   sync.Mutex
+	vals map[string][]byte
+	revs map[string]uint64
+	next uint64
+}
+
+func newMemFingerprints() *memFingerprints {
+	return &memFingerprints{vals: map[string][]byte{}, revs: map[string]uint64{}}
+}
+
+func (m *memFingerprints) Get(_ context.Context, key string) ([]byte, uint64, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := m.vals[key]
+	return v, m.revs[key], ok, nil
+}
+
+func (m *memFingerprints) Create(ctx context.Context, key string, value []byte) error {
+	return m.Update(ctx, key, value, 0)
+}
+
+func (m *memFingerprints) Update(_ context.Context, key string, value []byte, revision uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.revs[key] != revision {
+		return errStoreConflict
+	}
+	m.next++
+	m.vals[key], m.revs[key] = value, m.next
+	return nil
+}
+
+func (m *memFingerprints) Put(_ context.Context, key string, value []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.next++
+	m.vals[key], m.revs[key] = value, m.next
+	return nil
+}
+
+type labelledItem struct {
+	Partner    string    `json:"partner"`
+	Language   string    `json:"language"`
+	URL        string    `json:"url"`
+	Title      string    `json:"title"`
+	Body       string    `json:"body"`
+	Image      string    `json:"image"`
+	Alternates []string  `json:"alternates"`
+	Published  time.Time `json:"published"`
+}
+
+type labelledPair struct {
+	ID       string       `json:"id"`
+	Category string       `json:"category"`
+	Label    string       `json:"label"`
+	A        labelledItem `json:"a"`
+	B        labelledItem `json:"b"`
+}
+
+func loadPairs(t testing.TB) []labelledPair {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "pairs", "pairs.json"))
+	if err != nil {
+		t.Fatalf("reading labelled pairs: %v", err)
+	}
+	var pairs []labelledPair
+	if err := json.Unmarshal(data, &pairs); err != nil {
+		t.Fatalf("decoding labelled pairs: %v", err)
+	}
+	return pairs
+}
+
+// normalisedPairItem builds the item a feed of the pair's partner would
+// give the pipeline.
+func normalisedPairItem(t testing.TB, in labelledItem) *Item {
+	t.Helper()
+	var content strings.Builder
+	for _, para := range strings.Split(in.Body, "\n\n") {
+		content.WriteString("<p>" + para + "</p>")
+	}
+	it := &Item{
+		URL: in.URL, Title: in.Title, Content: content.String(), Language: in.Language,
+		Image: in.Image, Alternates: in.Alternates, Published: in.Published,
+	}
+	src := Source{Partner: in.Partner, Feed: "news", FeedURL: "https://" + in.Partner + ".example/feed"}
+	if err := NormaliseItem(it, src, in.Published.Add(time.Hour)); err != nil {
+		t.Fatalf("normalising %s: %v", in.URL, err)
+	}
+	return it
+}
+
+// groupedTogether ingests a then b into an empty clusterer and reports
+// whether b joined a's cluster.
+func groupedTogether(t testing.TB, p labelledPair) bool {
+	t.Helper()
+	ctx := context.Background()
+	c := &Clusterer{store: newMemFingerprints()}
+	a, b := normalisedPairItem(t, p.A), normalisedPairItem(t, p.B)
+	fp, err := c.Assign(ctx, a)
+	if err != nil {
+		t.Fatalf("assigning %s: %v", p.ID, err)
+	}
+	if err := c.Record(ctx, a, fp); err != nil {
+		t.Fatalf("recording %s: %v", p.ID, err)
+	}
+	if _, err := c.Assign(ctx, b); err != nil {
+		t.Fatalf("assigning %s: %v", p.ID, err)
+	}
+	return b.ClusterID == a.ClusterID
+}
+
+type confusion struct{ tp, fp, fn, tn int }
+
+func (c *confusion) add(same, grouped bool) {
+	switch {
+	case same && grouped:
+		c.tp++
+	case same:
+		c.fn++
+	case grouped:
+		c.fp++
+	default:
+		c.tn++
+	}
+}
+
+func (c confusion) precision() float64 { return ratio(c.tp, c.tp+c.fp) }
+func (c confusion) recall() float64    { return ratio(c.tp, c.tp+c.fn) }
+
+func ratio(n, d int) float64 {
+	if d == 0 {
+		return 1
+	}
+	return float64(n) / float64(d)
+}
+
+func TestClusterLabelledPairs(t *testing.T) {
+	pairs := loadPairs(t)
+	if len(pairs) < 400 {
+		t.Fatalf("labelled pairs = %d, want at least 400", len(pairs))
+	}
+	var total confusion
+	byCategory := map[string]*confusion{}
+	for _, p := range pairs {
+		grouped := groupedTogether(t, p)
+		same := p.Label == "same"
+		total.add(same, grouped)
+		if byCategory[p.Category] == nil {
+			byCategory[p.Category] = &confusion{}
+		}
+		byCategory[p.Category].add(same, grouped)
+		if grouped != same {
+			t.Logf("pair %s (%s, %s/%s): labelled %s, grouped %v", p.ID, p.Category, p.A.Language, p.B.Language, p.Label, grouped)
+		}
+	}
+	t.Log(reportConfusion(total, byCategory))
+	if got := total.precision(); got < 0.99 {
+		t.Errorf("precision = %.3f, want at least 0.99", got)
+	}
+	if got := total.recall(); got < 0.9 {
+		t.Errorf("recall = %.3f, want at least 0.9", got)
+	}
+}
+
+func reportConfusion(total confusion, byCategory map[string]*confusion) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| category | pairs | grouped | not grouped |\n| --- | --- | --- | --- |\n")
+	names := make([]string, 0, len(byCategory))
+	for name := range byCategory {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		c := byCategory[name]
+		fmt.Fprintf(&b, "| %s | %d | %d | %d |\n", name, c.tp+c.fp+c.fn+c.tn, c.tp+c.fp, c.fn+c.tn)
+	}
+	fmt.Fprintf(&b, "tp=%d fp=%d fn=%d tn=%d precision=%.3f recall=%.3f",
+		total.tp, total.fp, total.fn, total.tn, total.precision(), total.recall())
+	return b.String()
+}
