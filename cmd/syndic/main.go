@@ -28,7 +28,13 @@ Commands:
   ingest         poll partner feeds and publish their items
   serve          serve merged feeds
   poll --once    poll every feed once, print a summary and exit
+  feeds status|reset PARTNER/FEED
+                 show feed health, failing feeds first, or resume a gone or flagged feed
   check-config   validate the configuration and print it with secrets masked
+  partners token issue|revoke|list PARTNER
+                 manage a partner's intake API tokens
+  items retract ID
+                 remove an item from merged feeds, archives and digests
   version        print the version
 
 Every command reads --config FILE (default $SYNDIC_CONFIG) and SYNDIC_* variables.
@@ -51,6 +57,12 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return c.serve(ctx, rest)
 	case "poll":
 		return c.poll(ctx, rest)
+	case "feeds":
+		return c.feeds(ctx, rest)
+	case "partners":
+		return c.partners(ctx, rest)
+	case "items":
+		return c.items(ctx, rest)
 	case "check-config":
 		return c.checkConfig(rest)
 	case "version", "--version":

@@ -220,6 +220,10 @@ func (a *App) buildPipeline() {
 		Concurrency: c.Fetch.Concurrency,
 		Claim:       a.Leases.Claim,
 		Logger:      a.Log,
+
+		PerHost:            c.Fetch.PerHost,
+		AdoptRedirectAfter: c.Fetch.AdoptRedirectAfter,
+		BackfillMaxAge:     c.Fetch.BackfillMaxAge,
 	})
 }
 

@@ -96,6 +96,9 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 	mux.Handle("GET /{$}", fh)
 	mux.Handle("/channels/", fh)
 	mux.Handle("/opml", fh)
+	if err := a.mountPush(ctx, mux); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, http.StatusNotFound, "not_found", "no such page: "+r.URL.Path, nil)
 	})
@@ -107,6 +110,7 @@ func (a *App) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /api/v1/feeds", a.feedHealth)
 	return mux
 }
 

@@ -20,6 +20,7 @@ type Config struct {
 	Redis    Redis     `yaml:"redis"`
 	Fetch    Fetch     `yaml:"fetch"`
 	Feeds    Feeds     `yaml:"feeds"`
+	Push     Push      `yaml:"push"`
 	Partners []Partner `yaml:"partners"`
 	Channels []Channel `yaml:"channels"`
 	// SMTP, DigestsSecret and Digests configure the email digests; the

@@ -92,7 +92,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.kv_prefix", Default: "SYNDIC", Env: "SYNDIC_NATS_KV_PREFIX",
-		Doc:      "Prefix of the key-value bucket names: `<prefix>_INDEX`, `<prefix>_CACHE` and `<prefix>_META`.",
+		Doc:      "Prefix of the key-value bucket names: `<prefix>_INDEX`, `<prefix>_CACHE`, `<prefix>_META` and `<prefix>_TOKENS`.",
 		Validate: natsName,
 	},
 	{
@@ -194,6 +194,29 @@ var Keys = []Key{
 		Path: "feeds.query_cache_size", Default: "256", Env: "SYNDIC_FEEDS_QUERY_CACHE_SIZE",
 		Doc:      "Number of rendered documents for ad-hoc feed queries (`?lang=`, `?q=` and the like) kept in memory, least recently used dropped first, from 1 to 100000. The channels' own documents are kept apart and always cached.",
 		Validate: intRange(1, 100_000),
+	},
+	{
+		Path: "push.enabled", Default: "true", Env: "SYNDIC_PUSH_ENABLED",
+		Doc: "Serve the partner intake API under `/api/v1/items` on the public server. Partners still need a token from `syndic partners token issue`.",
+	},
+	{
+		Path: "push.max_body", Default: "1MiB", Env: "SYNDIC_PUSH_MAX_BODY",
+		Doc: "Maximum size of one intake request body, from `1KiB` to `64MiB`. A larger body is rejected with 413, never truncated.",
+		// The handler holds the whole body and its decoded items in
+		// memory while it publishes them.
+		Validate: sizeRange(KiB, 64*MiB),
+	},
+	{
+		Path: "push.max_items", Default: "100", Env: "SYNDIC_PUSH_MAX_ITEMS",
+		Doc: "Maximum number of items in one intake request, from 1 to 1000. A larger batch is rejected with 413.",
+		// Each item is published and acknowledged before the response,
+		// so the batch size bounds how long a request runs.
+		Validate: intRange(1, 1000),
+	},
+	{
+		Path: "push.rate", Default: "600", Env: "SYNDIC_PUSH_RATE",
+		Doc:      "Items one partner may push per minute, counted in fixed one-minute windows, from 1 to 1000000. Over it the API answers 429 with `Retry-After`.",
+		Validate: intRange(1, 1_000_000),
 	},
 	{
 		Path: "partners", Env: "SYNDIC_PARTNERS",

@@ -254,3 +254,6 @@ func isWrongSequence(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
 }
+
+// Bucket returns the KV bucket the store reads.
+func (s *Store) Bucket() jetstream.KeyValue { return s.kv }

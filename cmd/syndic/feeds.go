@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/syndic-network/syndic/internal/app"
+	"github.com/syndic-network/syndic/workers"
+)
+
+const feedsUsage = `Usage:
+  syndic feeds status [--json] --config FILE
+  syndic feeds reset PARTNER/FEED --config FILE
+
+status prints the health of every configured feed, failing feeds first, as
+a table or as the JSON of GET /api/v1/feeds. reset clears a feed's failure
+state: a feed that returned 410 Gone, or that was flagged after a permanent
+failure, is polled again at the next scheduler pass.
+`
+
+// feeds implements `syndic feeds status|reset`. It exits 2 on a usage
+// error and 1 when the operation failed.
+func (c *cli) feeds(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, feedsUsage)
+		return 2
+	}
+	switch args[0] {
+	case "status":
+		return c.feedsStatus(ctx, args[1:])
+	case "reset":
+		if len(args) < 2 || strings.HasPrefix(args[1], "-") {
+			fmt.Fprint(c.stderr, feedsUsage)
+			return 2
+		}
+		return c.feedsReset(ctx, args[1], args[2:])
+	}
+	fmt.Fprintf(c.stderr, "syndic feeds: unknown action %q\n\n%s", args[0], feedsUsage)
+	return 2
+}
+
+func (c *cli) feedsStatus(ctx context.Context, args []string) int {
+	var asJSON bool
+	cfg, err := c.flags("feeds status", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	})
+	if err != nil {
+		c.fail(err)
+		return 2
+	}
+	a, err := app.Open(ctx, cfg, c.logger(cfg), app.OpenOptions{})
+	if err != nil {
+		return c.fail(err)
+	}
+	defer a.Close(context.WithoutCancel(ctx))
+	rows, err := a.Poller.Health(ctx, a.Feeds())
+	if err != nil {
+		return c.fail(err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rows); err != nil {
+			return c.fail(err)
+		}
+		return 0
+	}
+	writeHealthTable(c.stdout, rows, time.Now())
+	return 0
+}
+
+func (c *cli) feedsReset(ctx context.Context, key string, args []string) int {
+	cfg, err := c.flags("feeds reset", args, nil)
+	if err != nil {
+		c.fail(err)
+		return 2
+	}
+	a, err := app.Open(ctx, cfg, c.logger(cfg), app.OpenOptions{})
+	if err != nil {
+		return c.fail(err)
+	}
+	defer a.Close(context.WithoutCancel(ctx))
+	for _, f := range a.Feeds() {
+		if f.Key() == key {
+			if err := a.Poller.Reset(ctx, f); err != nil {
+				return c.fail(err)
+			}
+			fmt.Fprintf(c.stdout, "feed %s reset; it is polled at the next scheduler pass\n", key)
+			return 0
+		}
+	}
+	fmt.Fprintf(c.stderr, "syndic: feed %q is not in the configuration; name it as PARTNER/FEED, as `syndic feeds status` prints it\n", key)
+	return 2
+}
+
+// writeHealthTable prints health rows as an aligned table. Times are shown
+// relative to now, and long errors are cut to keep one line per feed.
+func writeHealthTable(w io.Writer, rows []workers.FeedHealth, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATUS\tFEED\tOUTCOME\tSINCE\tFAILURES\tLAST SUCCESS\tNEXT\tITEMS\tERROR")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%s\n",
+			r.Status, r.Feed, dash(r.Outcome), ago(r.Since, now), r.ConsecutiveFailures,
+			ago(r.LastSuccess, now), until(r.NextAttempt, now), r.ItemsSeen, dash(shorten(r.LastError, 80)))
+	}
+	_ = tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ago formats t as a duration before now, such as "5m ago".
+func ago(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return roughDuration(now.Sub(t)) + " ago"
+}
+
+// until formats t as a duration after now, or "due" when it has passed.
+func until(t, now time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	if !t.After(now) {
+		return "due"
+	}
+	return "in " + roughDuration(t.Sub(now))
+}
+
+// roughDuration rounds d to its largest unit: seconds, minutes, hours or
+// days.
+func roughDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(int(d/time.Second)) + "s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + "m"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + "h"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + "d"
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/syndic-network/syndic/internal/apierror"
+	"github.com/syndic-network/syndic/workers"
+)
+
+// feedHealthList is the body of GET /api/v1/feeds.
+type feedHealthList struct {
+	// Failing counts the feeds that need attention (gone, flagged or
+	// failing); they come first in Feeds.
+	Failing int                  `json:"failing"`
+	Total   int                  `json:"total"`
+	Feeds   []workers.FeedHealth `json:"feeds"`
+}
+
+// feedHealth serves GET /api/v1/feeds on the admin address: the health of
+// every configured feed from the shared fetch state, failing feeds first.
+func (a *App) feedHealth(w http.ResponseWriter, r *http.Request) {
+	rows, err := a.Poller.Health(r.Context(), a.Feeds())
+	if err != nil {
+		a.Log.Warn("reading feed health failed", "error", err)
+		apierror.Write(w, http.StatusServiceUnavailable, "state_unavailable",
+			"the fetch state store cannot be read; check the Redis or NATS connection", nil)
+		return
+	}
+	body := feedHealthList{Total: len(rows), Feeds: rows}
+	for _, row := range rows {
+		if row.Failing() {
+			body.Failing++
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(body); err != nil {
+		a.Log.Debug("writing feed health failed", "error", err)
+	}
+}

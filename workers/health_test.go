@@ -1,0 +1,165 @@
+package workers_test
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/syndic-network/syndic/workers"
+)
+
+// windows1250RSS returns an RSS document with a Polish title, encoded in
+// windows-1250.
+func windows1250RSS(t *testing.T, published time.Time) string {
+	t.Helper()
+	doc := strings.Replace(datedRSS("", published), "Story 0", "Zażółć gęślą jaźń", 1)
+	enc, err := charmap.Windows1250.NewEncoder().String(doc)
+	if err != nil {
+		t.Fatalf("encoding windows-1250: %v", err)
+	}
+	return enc
+}
+
+func TestHealthRowsByFailure(t *testing.T) {
+	env := newSchedEnv(t, envOptions{})
+	partner := newPartnerScript(t, "127.0.0.1")
+	partner.route("/gone", response{status: http.StatusGone})
+	partner.route("/busy", response{status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "900"}})
+	partner.route("/mislabelled", response{
+		header: map[string]string{"Content-Type": "application/rss+xml; charset=utf-8"},
+		body:   windows1250RSS(t, env.clock.Now()),
+	})
+	partner.route("/fine", feedOK(datedRSS("", env.clock.Now())))
+	// Another partner, because the same story from one partner is a
+	// duplicate whatever feed carries it.
+	mislabelledFeed := testFeed("mislabelled", partner.url("/mislabelled"))
+	mislabelledFeed.Partner = "kurier"
+	feeds := []workers.Feed{
+		testFeed("fine", partner.url("/fine")),
+		mislabelledFeed,
+		testFeed("busy", partner.url("/busy")),
+		testFeed("gone", partner.url("/gone")),
+		testFeed("never", partner.url("/never")),
+	}
+	ctx := context.Background()
+	for _, f := range feeds[:4] {
+		env.poller.Poll(ctx, f)
+	}
+	rows, err := env.poller.Health(ctx, feeds)
+	if err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+
+	var order []string
+	for _, r := range rows {
+		order = append(order, r.Feed)
+	}
+	wantOrder := []string{"wipk/gone", "wipk/busy", "wipk/never", "kurier/mislabelled", "wipk/fine"}
+	if !slices.Equal(order, wantOrder) {
+		t.Errorf("row order = %v, want failing feeds first: %v", order, wantOrder)
+	}
+	now := env.clock.Now()
+
+	gone := healthOf(t, rows, "wipk/gone")
+	if gone.Status != workers.StatusGone {
+		t.Errorf("410 status = %q, want gone", gone.Status)
+	}
+	if gone.Outcome != "gone" {
+		t.Errorf("410 outcome = %q, want gone", gone.Outcome)
+	}
+	if gone.HTTPStatus != http.StatusGone {
+		t.Errorf("410 http status = %d, want 410", gone.HTTPStatus)
+	}
+	if !strings.Contains(gone.LastError, "410 Gone") || !strings.Contains(gone.LastError, "syndic feeds reset") {
+		t.Errorf("410 last error = %q, want the status and how to resume", gone.LastError)
+	}
+	if !gone.NextAttempt.IsZero() {
+		t.Errorf("410 next attempt = %v, want none", gone.NextAttempt)
+	}
+	if gone.ConsecutiveFailures != 1 {
+		t.Errorf("410 failures = %d, want 1", gone.ConsecutiveFailures)
+	}
+	if !gone.Since.Equal(now) || !gone.LastAttempt.Equal(now) {
+		t.Errorf("410 since = %v, last attempt = %v; want both %v", gone.Since, gone.LastAttempt, now)
+	}
+	if !gone.LastSuccess.IsZero() {
+		t.Errorf("410 last success = %v, want none", gone.LastSuccess)
+	}
+
+	busy := healthOf(t, rows, "wipk/busy")
+	if busy.Status != workers.StatusFailing {
+		t.Errorf("429 status = %q, want failing", busy.Status)
+	}
+	if busy.Outcome != "retry_later" {
+		t.Errorf("429 outcome = %q, want retry_later", busy.Outcome)
+	}
+	if !strings.Contains(busy.LastError, "rate limiting") || !strings.Contains(busy.LastError, "15m0s") {
+		t.Errorf("429 last error = %q, want rate limiting and the 15m retry delay", busy.LastError)
+	}
+	if got := busy.NextAttempt.Sub(now); got != 15*time.Minute {
+		t.Errorf("429 next attempt in %v, want the 15m of Retry-After", got)
+	}
+	if busy.PollIntervalSeconds != 900 {
+		t.Errorf("429 poll interval = %ds, want 900", busy.PollIntervalSeconds)
+	}
+
+	mislabelled := healthOf(t, rows, "kurier/mislabelled")
+	if mislabelled.Status != workers.StatusOK {
+		t.Errorf("mislabelled charset status = %q, want ok after recovery", mislabelled.Status)
+	}
+	if !slices.Contains(mislabelled.Recoveries, "declared charset contradicts bytes") {
+		t.Errorf("mislabelled charset recoveries = %v, want the charset repair listed", mislabelled.Recoveries)
+	}
+	if mislabelled.ItemsSeen != 1 {
+		t.Errorf("mislabelled charset items seen = %d, want 1", mislabelled.ItemsSeen)
+	}
+	if !mislabelled.LastSuccess.Equal(now) {
+		t.Errorf("mislabelled charset last success = %v, want %v", mislabelled.LastSuccess, now)
+	}
+
+	never := healthOf(t, rows, "wipk/never")
+	if never.Status != workers.StatusPending || never.Outcome != "" {
+		t.Errorf("unpolled feed status = %q, outcome %q; want pending and none", never.Status, never.Outcome)
+	}
+}
+
+func TestPlainErrorWording(t *testing.T) {
+	env := newSchedEnv(t, envOptions{guardPrivate: true})
+	partner := newPartnerScript(t, "127.0.0.1")
+	partner.route("/secret", response{status: http.StatusUnauthorized})
+	partner.route("/missing", response{status: http.StatusNotFound})
+	partner.route("/broken", response{status: http.StatusInternalServerError})
+	partner.route("/page", response{header: map[string]string{"Content-Type": "text/html"}, body: "<!doctype html><html><body>hi</body></html>"})
+	tests := []struct {
+		name    string
+		url     string
+		private bool
+		want    string
+	}{
+		{"401 names access", partner.url("/secret"), true, "refuses access to the feed (HTTP 401 Unauthorized)"},
+		{"404 names the url", partner.url("/missing"), true, "feed URL was not found (HTTP 404 Not Found)"},
+		{"500 names the server", partner.url("/broken"), true, "the server failed (HTTP 500 Internal Server Error)"},
+		{"html page is not a feed", partner.url("/page"), true, "not an RSS, Atom or JSON feed"},
+		{"loopback is rejected", partner.url("/missing"), false, "private or internal address"},
+		{"refused connection is named", "http://127.0.0.1:1/feed", true, "connection to the server failed"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := testFeed("f", tc.url)
+			f.AllowPrivateNetwork = tc.private
+			env.poller.Poll(context.Background(), f)
+			rows, err := env.poller.Health(context.Background(), []workers.Feed{f})
+			if err != nil {
+				t.Fatalf("Health: %v", err)
+			}
+			if !strings.Contains(rows[0].LastError, tc.want) {
+				t.Errorf("last error = %q, want it to contain %q", rows[0].LastError, tc.want)
+			}
+		})
+	}
+}
