@@ -17,6 +17,7 @@ const maxRequestBody = 64 << 10
 // Register mounts the routes of the service on mux:
 //
 //	POST /api/v1/digests/{digest}/subscribers  JSON sign-up
+//	GET /digests                               list of the digests
 //	GET, POST /digests/{digest}/subscribe      HTML sign-up form
 //	GET, POST /digests/confirm?token=          double opt-in
 //	GET, POST /digests/manage?token=           preferences
@@ -26,6 +27,7 @@ const maxRequestBody = 64 << 10
 // scanners follow links with GET and must not confirm or unsubscribe.
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/digests/{digest}/subscribers", s.apiSignUp)
+	mux.HandleFunc("GET /digests", s.indexPage)
 	mux.HandleFunc("GET /digests/{digest}/subscribe", s.formPage)
 	mux.HandleFunc("POST /digests/{digest}/subscribe", s.formSignUp)
 	mux.HandleFunc("GET /digests/confirm", s.tokenPage("Confirm your subscription", "Confirm"))
@@ -89,6 +91,7 @@ func (s *Service) writeAPIError(w http.ResponseWriter, err error) {
 
 type pageData struct {
 	Title, Message, Action, Token, Button string
+	Links                                 []pageLink
 	ShowEmail                             bool
 	Form                                  *Subscriber
 	Locales                               []string
@@ -103,6 +106,16 @@ func (s *Service) writePage(w http.ResponseWriter, status int, p pageData) {
 	if err := htmlTemplates.ExecuteTemplate(w, "page.html.tmpl", p); err != nil {
 		s.o.Logger.Warn("rendering digest page failed", "error", err)
 	}
+}
+
+type pageLink struct{ URL, Text string }
+
+func (s *Service) indexPage(w http.ResponseWriter, _ *http.Request) {
+	p := pageData{Title: "Email digests", Message: "Choose a digest to subscribe to."}
+	for _, d := range s.o.Digests {
+		p.Links = append(p.Links, pageLink{URL: "/digests/" + d.ID + "/subscribe", Text: d.ID + " (" + d.Channel + ")"})
+	}
+	s.writePage(w, http.StatusOK, p)
 }
 
 func (s *Service) formPage(w http.ResponseWriter, r *http.Request) {

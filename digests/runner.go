@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	gomail "github.com/wneessen/go-mail"
 	"golang.org/x/time/rate"
 
 	"github.com/syndic-network/syndic/pipeline"
@@ -273,4 +274,27 @@ func (r *Runner) update(ctx context.Context, log *slog.Logger, s *Subscriber, ch
 		log.Debug("updating subscriber conflicted", "subscriber", s.Key(), "error", err)
 	}
 	log.Warn("updating subscriber failed", "subscriber", s.Key())
+}
+
+// Preview renders the digest that the subscriber with email would get
+// for the period due at due, without claiming or sending it. It returns
+// ErrNotFound for an unknown subscriber, and a message with no items
+// when nothing is new.
+func (r *Runner) Preview(ctx context.Context, email string, due time.Time) (*gomail.Msg, error) {
+	d := r.o.Digest
+	s, _, err := r.o.Store.Find(ctx, d.ID, email)
+	if err != nil {
+		return nil, err
+	}
+	since := later(s.CoveredUntil, due.Add(-maxWindow))
+	window, err := r.o.Collector.Collect(ctx, since, due)
+	if err != nil {
+		return nil, fmt.Errorf("collecting items for digest %s: %w", d.ID, err)
+	}
+	period := d.Schedule.Period(due)
+	msg, err := r.compose(s, window.Select(since, r.keep(s)), due, MessageID(d.ID, period, s.Email, d.From))
+	if err != nil {
+		return nil, err
+	}
+	return msg.build()
 }

@@ -89,11 +89,12 @@ func (c *cli) checkConfig(args []string) int {
 // parts selects what a long-running process does.
 type parts struct {
 	poll, serve bool
+	digest      bool
 	owner       bool
 }
 
 func (c *cli) runAll(ctx context.Context, args []string) int {
-	return c.longRunning(ctx, "run", args, parts{poll: true, serve: true, owner: true})
+	return c.longRunning(ctx, "run", args, parts{poll: true, serve: true, digest: true, owner: true})
 }
 
 func (c *cli) ingest(ctx context.Context, args []string) int {
@@ -131,6 +132,9 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 			return c.fail(err)
 		}
 		g.Go(func() error { return app.Serve(gctx, cfg.HTTP.Addr, h, shutdownGrace) })
+	}
+	if p.digest {
+		g.Go(func() error { return a.RunDigests(gctx) })
 	}
 	if p.poll {
 		g.Go(func() error {

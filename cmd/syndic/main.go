@@ -30,6 +30,13 @@ Commands:
   poll --once    poll every feed once, print a summary and exit
   feeds status|reset PARTNER/FEED
                  show feed health, failing feeds first, or resume a gone or flagged feed
+  digest         send the email digests on their schedule
+  digest preview --digest ID --subscriber EMAIL [--out PATH]
+                 write one subscriber's next digest to PATH.eml and PATH.html
+  digest send --digest ID --now
+                 send the period that is due now; a second run in the period sends nothing
+  subscribers export|import|delete --digest ID
+                 export as CSV, import CSV (--file), or delete one address (--email)
   check-config   validate the configuration and print it with secrets masked
   partners token issue|revoke|list PARTNER
                  manage a partner's intake API tokens
@@ -63,6 +70,10 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return c.partners(ctx, rest)
 	case "items":
 		return c.items(ctx, rest)
+	case "digest":
+		return c.digest(ctx, rest)
+	case "subscribers":
+		return c.subscribers(ctx, rest)
 	case "check-config":
 		return c.checkConfig(rest)
 	case "version", "--version":

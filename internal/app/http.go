@@ -86,7 +86,6 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 		FeedURLs:       feedURLs,
 		QueryCacheSize: a.Config.Feeds.QueryCacheSize,
 		SignUpURL:      digestSignUpPath,
-		Archive:        a.archiveSource(),
 		Logger:         a.Log,
 	})
 	mux := http.NewServeMux()
@@ -97,6 +96,9 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 	mux.Handle("GET /{$}", fh)
 	mux.Handle("/channels/", fh)
 	mux.Handle("/opml", fh)
+	if err := a.mountDigests(ctx, mux); err != nil {
+		return nil, err
+	}
 	if err := a.mountPush(ctx, mux); err != nil {
 		return nil, err
 	}
