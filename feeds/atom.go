@@ -16,6 +16,7 @@ import (
 type atomFeed struct {
 	XMLName   xml.Name           `xml:"feed"`
 	Xmlns     string             `xml:"xmlns,attr"`
+	HistoryNS string             `xml:"xmlns:fh,attr,omitempty"`
 	Lang      string             `xml:"xml:lang,attr,omitempty"`
 	ID        string             `xml:"id"`
 	Title     string             `xml:"title"`
@@ -23,6 +24,7 @@ type atomFeed struct {
 	Updated   string             `xml:"updated"`
 	Generator string             `xml:"generator"`
 	Links     []gorilla.AtomLink `xml:"link"`
+	Archive   *fhArchive         `xml:"fh:archive"`
 	Entries   []atomEntry        `xml:"entry"`
 }
 
@@ -69,6 +71,8 @@ func RenderAtom(m Meta, entries []pipeline.Event) ([]byte, error) {
 		Updated:   rfc3339Date(updated),
 		Generator: generator,
 		Links:     atomFeedLinks(m),
+		HistoryNS: m.History.namespace(),
+		Archive:   m.History.marker(),
 		Entries:   make([]atomEntry, 0, len(entries)),
 	}
 	for _, ev := range entries {
@@ -84,6 +88,9 @@ func atomFeedLinks(m Meta) []gorilla.AtomLink {
 	}
 	if m.SiteURL != "" {
 		links = append(links, gorilla.AtomLink{Href: cleanText(m.SiteURL), Rel: "alternate", Type: "text/html"})
+	}
+	for _, l := range m.History.links() {
+		links = append(links, gorilla.AtomLink{Href: cleanText(l[1]), Rel: l[0], Type: "application/atom+xml"})
 	}
 	return links
 }

@@ -21,6 +21,8 @@ type document struct {
 	etag     string
 	gzETag   string
 	modified time.Time
+	// cacheControl is the Cache-Control value sent with the document.
+	cacheControl string
 }
 
 type cacheKey struct {
@@ -98,44 +100,66 @@ func (c *renderCache) queryLen() int {
 // rendered returns the document for ch in format f narrowed by q.
 func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (*document, error) {
 	key := cacheKey{channel: ch.ID, format: f.ext, query: q.key}
-	return h.cached(r, key, func() ([]byte, int, error) {
+	return h.cachedDocument(r, key, false, func() (built, error) {
 		entries := h.opts.View.Narrow(ch.Filter, ch.MaxItems, q.filter, q.limit)
-		body, err := f.render(h.meta(ch, f, q), entries)
-		if err != nil {
-			return nil, 0, fmt.Errorf("rendering channel %q as %s: %w", ch.ID, f.ext, err)
+		m := h.meta(ch, f, q)
+		if q.key == "" {
+			// Archives hold the whole channel, so a narrowed document
+			// has none of its own.
+			m.History = h.currentHistory(r.Context(), ch, f)
 		}
-		return body, len(entries), nil
+		body, err := f.render(m, entries)
+		if err != nil {
+			return built{}, fmt.Errorf("rendering channel %q as %s: %w", ch.ID, f.ext, err)
+		}
+		return built{body: body, entries: len(entries)}, nil
 	})
 }
 
-// cached returns the document stored under key, calling build when the
-// View changed since it was stored. build returns the body and the number
-// of entries in it. The version is read before build reads the View, so a
-// change that lands during a build makes the next request build again
-// instead of serving a stale copy forever.
-func (h *handler) cached(r *http.Request, key cacheKey, build func() ([]byte, int, error)) (*document, error) {
+// built is the output of a document build.
+type built struct {
+	body    []byte
+	entries int
+	// modified is the Last-Modified time; zero means the View's.
+	modified time.Time
+	// cacheControl replaces the default Cache-Control when not empty.
+	cacheControl string
+}
+
+// cachedDocument returns the document stored under key, calling build when
+// there is none or, unless immutable, when the View changed since it was
+// stored. The version is read before build reads the View, so a change
+// that lands during a build makes the next request build again instead of
+// serving a stale copy forever.
+func (h *handler) cachedDocument(r *http.Request, key cacheKey, immutable bool, build func() (built, error)) (*document, error) {
 	e := h.cache.entry(key)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 
 	version := h.opts.View.Version()
-	if e.doc != nil && e.version == version {
+	if e.doc != nil && (immutable || e.version == version) {
 		return e.doc, nil
 	}
 	modified := h.opts.View.LastModified()
 	start := time.Now()
-	body, entries, err := build()
+	b, err := build()
 	if err != nil {
 		return nil, err
 	}
-	doc, err := newDocument(body, modified)
+	if !b.modified.IsZero() {
+		modified = b.modified
+	}
+	doc, err := newDocument(b.body, modified)
 	if err != nil {
 		return nil, fmt.Errorf("compressing channel %q as %s: %w", key.channel, key.format, err)
 	}
+	if b.cacheControl != "" {
+		doc.cacheControl = b.cacheControl
+	}
 	e.doc, e.version = doc, version
 	h.log.DebugContext(r.Context(), "rendered document",
-		"channel", key.channel, "format", key.format, "query", key.query, "entries", entries,
-		"bytes", len(body), "duration_ms", time.Since(start).Milliseconds())
+		"channel", key.channel, "format", key.format, "query", key.query, "entries", b.entries,
+		"bytes", len(b.body), "duration_ms", time.Since(start).Milliseconds())
 	return doc, nil
 }
 
@@ -178,10 +202,11 @@ func newDocument(body []byte, modified time.Time) (*document, error) {
 	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:16])
 	return &document{
-		body:     body,
-		gzBody:   gz.Bytes(),
-		etag:     `"` + tag + `"`,
-		gzETag:   `"` + tag + `-gzip"`,
-		modified: modified,
+		body:         body,
+		gzBody:       gz.Bytes(),
+		etag:         `"` + tag + `"`,
+		gzETag:       `"` + tag + `-gzip"`,
+		modified:     modified,
+		cacheControl: cacheControl,
 	}, nil
 }

@@ -44,6 +44,12 @@ type HandlerOptions struct {
 	// SignUpURL is the digest sign-up form that the home page links to;
 	// empty leaves the link out.
 	SignUpURL string
+	// Archive reads older events for RFC 5005 archive pages; nil serves
+	// no archives.
+	Archive ArchiveSource
+	// ArchivePageSize is the number of stream messages per archive page;
+	// below 1 means DefaultArchivePageSize.
+	ArchivePageSize int
 	// QueryCacheSize is the number of documents for ad-hoc queries kept
 	// in the render cache; below 1 means DefaultQueryCacheSize.
 	QueryCacheSize int
@@ -63,8 +69,10 @@ type handler struct {
 
 // NewHandler returns a handler that serves GET and HEAD for
 // /feeds/{channel}.rss, .atom and .json, /feeds with a JSON list of the
-// channels and their URLs, /opml with every feed, and the HTML pages / and
-// /channels/{channel} in the reader's language. A feed or page request may narrow the channel with the
+// channels and their URLs, /feeds/{channel}/archive/{page}.rss, .atom and
+// .json with RFC 5005 archive pages when Archive is set, /opml with every
+// feed, and the HTML pages / and /channels/{channel} in the reader's
+// language. A feed or page request may narrow the channel with the
 // query parameters lang, partner, category, q and limit; invalid values get
 // 400. Other methods get 405, unknown paths, channels and formats get 404,
 // all with the apierror body. Documents are rendered once per channel,
@@ -86,6 +94,7 @@ func NewHandler(o HandlerOptions) http.Handler {
 	h.mux = http.NewServeMux()
 	h.mux.HandleFunc("/feeds", h.serveIndex)
 	h.mux.HandleFunc("/feeds/{file}", h.serveFeed)
+	h.mux.HandleFunc("/feeds/{id}/archive/{file}", h.serveArchive)
 	h.mux.HandleFunc("/{$}", h.serveHome)
 	h.mux.HandleFunc("/channels/{id}", h.serveChannel)
 	h.mux.HandleFunc("/opml", h.serveOPML)
@@ -157,7 +166,7 @@ func writeDocument(w http.ResponseWriter, r *http.Request, f format, doc *docume
 	}
 	h := w.Header()
 	h.Set("ETag", etag)
-	h.Set("Cache-Control", cacheControl)
+	h.Set("Cache-Control", doc.cacheControl)
 	h.Add("Vary", "Accept-Encoding")
 	if !doc.modified.IsZero() {
 		h.Set("Last-Modified", doc.modified.UTC().Format(http.TimeFormat))

@@ -20,6 +20,7 @@ type jsonFeed struct {
 	Title       string     `json:"title"`
 	HomePageURL string     `json:"home_page_url,omitempty"`
 	FeedURL     string     `json:"feed_url,omitempty"`
+	NextURL     string     `json:"next_url,omitempty"`
 	Description string     `json:"description,omitempty"`
 	Language    string     `json:"language,omitempty"`
 	Items       []jsonItem `json:"items"`
@@ -70,6 +71,9 @@ func RenderJSON(m Meta, entries []pipeline.Event) ([]byte, error) {
 		Title:       cleanText(m.Title),
 		HomePageURL: cleanText(m.SiteURL),
 		FeedURL:     cleanText(m.SelfURL),
+		// JSON Feed 1.1 pages towards older items with next_url, which is
+		// where the previous archive page is.
+		NextURL:     cleanText(m.History.Prev),
 		Description: cleanText(m.Description),
 		Language:    languageTag(m.Language),
 		Items:       make([]jsonItem, 0, len(entries)),

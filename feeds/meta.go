@@ -41,6 +41,56 @@ type Meta struct {
 	// FeedURLs maps "partner/feed" to the feed's configured URL, for
 	// <source>. Feed ids are unique only within one partner.
 	FeedURLs map[string]string
+	// History holds the RFC 5005 archive links, empty for a document
+	// without archives.
+	History History
+}
+
+// History is the place of a document among the archived feeds of RFC 5005
+// (Feed Paging and Archiving, section 4). Empty URLs are left out.
+type History struct {
+	// Archive marks the document as an archive page (fh:archive), whose
+	// entries never change.
+	Archive bool
+	// Current is the subscription document an archive page belongs to.
+	Current string
+	// Prev is the next older archive page.
+	Prev string
+	// Next is the next newer archive page, empty on the newest one.
+	Next string
+}
+
+// nsHistory is the XML namespace of RFC 5005.
+const nsHistory = "http://purl.org/syndication/history/1.0"
+
+// fhArchive is the empty <fh:archive/> element.
+type fhArchive struct{}
+
+// links returns the history links as rel and href pairs, in a fixed order.
+func (h History) links() [][2]string {
+	var out [][2]string
+	for _, l := range [][2]string{{"current", h.Current}, {"prev-archive", h.Prev}, {"next-archive", h.Next}} {
+		if l[1] != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// namespace returns nsHistory when the document needs the fh: prefix.
+func (h History) namespace() string {
+	if h.Archive {
+		return nsHistory
+	}
+	return ""
+}
+
+// marker returns the fh:archive element of an archive page, else nil.
+func (h History) marker() *fhArchive {
+	if h.Archive {
+		return &fhArchive{}
+	}
+	return nil
 }
 
 // EntryID returns the tag URI "tag:" + authority + ":" + itemID. Characters

@@ -32,20 +32,23 @@ type rssDocument struct {
 	ContentNS string     `xml:"xmlns:content,attr"`
 	DCNS      string     `xml:"xmlns:dc,attr"`
 	AtomNS    string     `xml:"xmlns:atom,attr"`
+	HistoryNS string     `xml:"xmlns:fh,attr,omitempty"`
 	Channel   rssChannel `xml:"channel"`
 }
 
-// rssChannel replaces gorilla.RssFeed, which has no atom:link rel="self"
-// and no way to carry the typed items below.
+// rssChannel replaces gorilla.RssFeed, which has no atom:link elements
+// (the self link and the RFC 5005 archive links) and no way to carry the
+// typed items below.
 type rssChannel struct {
-	Title         string       `xml:"title"`
-	Link          string       `xml:"link"`
-	Description   string       `xml:"description"`
-	Language      string       `xml:"language,omitempty"`
-	LastBuildDate string       `xml:"lastBuildDate,omitempty"`
-	Generator     string       `xml:"generator"`
-	Self          *rssAtomLink `xml:"atom:link"`
-	Items         []rssItem    `xml:"item"`
+	Title         string        `xml:"title"`
+	Link          string        `xml:"link"`
+	Description   string        `xml:"description"`
+	Language      string        `xml:"language,omitempty"`
+	LastBuildDate string        `xml:"lastBuildDate,omitempty"`
+	Generator     string        `xml:"generator"`
+	AtomLinks     []rssAtomLink `xml:"atom:link"`
+	Archive       *fhArchive    `xml:"fh:archive"`
+	Items         []rssItem     `xml:"item"`
 }
 
 // rssItem replaces gorilla.RssItem, which allows a single category, writes
@@ -65,7 +68,7 @@ type rssItem struct {
 	Source      *rssSource            `xml:"source"`
 }
 
-// rssAtomLink is the Atom self link of an RSS channel. gorilla.AtomLink
+// rssAtomLink is an Atom link of an RSS channel. gorilla.AtomLink
 // cannot serve because its XMLName fixes the element name to "link".
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
@@ -85,6 +88,7 @@ func RenderRSS(m Meta, entries []pipeline.Event) ([]byte, error) {
 		ContentNS: nsContent,
 		DCNS:      nsDC,
 		AtomNS:    nsAtom,
+		HistoryNS: m.History.namespace(),
 		Channel:   newRSSChannel(m, entries),
 	}
 	return marshalXML(doc, "rss")
@@ -101,8 +105,12 @@ func newRSSChannel(m Meta, entries []pipeline.Event) rssChannel {
 		Items:         make([]rssItem, 0, len(entries)),
 	}
 	if m.SelfURL != "" {
-		ch.Self = &rssAtomLink{Href: cleanText(m.SelfURL), Rel: "self", Type: "application/rss+xml"}
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanText(m.SelfURL), Rel: "self", Type: "application/rss+xml"})
 	}
+	for _, l := range m.History.links() {
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanText(l[1]), Rel: l[0], Type: "application/rss+xml"})
+	}
+	ch.Archive = m.History.marker()
 	for _, ev := range entries {
 		ch.Items = append(ch.Items, newRSSItem(m, ev))
 	}

@@ -129,7 +129,7 @@ func (h *handler) basePage(text pageText, title string) pageData {
 func (h *handler) serveHome(w http.ResponseWriter, r *http.Request) {
 	text := textFor(r.Header.Get("Accept-Language"))
 	key := cacheKey{format: "home." + text.Lang}
-	doc, err := h.cached(r, key, func() ([]byte, int, error) {
+	doc, err := h.cachedDocument(r, key, false, func() (built, error) {
 		data := h.basePage(text, text.SiteTitle)
 		for _, ch := range h.opts.Channels {
 			s := h.summary(ch, "")
@@ -137,7 +137,7 @@ func (h *handler) serveHome(w http.ResponseWriter, r *http.Request) {
 			data.Alternates = append(data.Alternates, s.Formats...)
 		}
 		body, err := executePage("home.html", data)
-		return body, len(data.Channels), err
+		return built{body: body, entries: len(data.Channels)}, err
 	})
 	h.writePage(w, r, text, doc, err)
 }
@@ -159,13 +159,13 @@ func (h *handler) serveChannel(w http.ResponseWriter, r *http.Request) {
 	}
 	text := textFor(r.Header.Get("Accept-Language"))
 	key := cacheKey{channel: ch.ID, format: "html." + text.Lang, query: q.key}
-	doc, err := h.cached(r, key, func() ([]byte, int, error) {
+	doc, err := h.cachedDocument(r, key, false, func() (built, error) {
 		return h.renderChannelPage(ch, q, text)
 	})
 	h.writePage(w, r, text, doc, err)
 }
 
-func (h *handler) renderChannelPage(ch Channel, q feedQuery, text pageText) ([]byte, int, error) {
+func (h *handler) renderChannelPage(ch Channel, q feedQuery, text pageText) (built, error) {
 	limit := q.limit
 	if limit == 0 {
 		limit = pageItems
@@ -179,7 +179,7 @@ func (h *handler) renderChannelPage(ch Channel, q feedQuery, text pageText) ([]b
 		data.Items = append(data.Items, h.pageItem(ev))
 	}
 	body, err := executePage("channel.html", data)
-	return body, len(entries), err
+	return built{body: body, entries: len(entries)}, err
 }
 
 func (h *handler) pageItem(ev pipeline.Event) pageItem {

@@ -86,6 +86,7 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 		FeedURLs:       feedURLs,
 		QueryCacheSize: a.Config.Feeds.QueryCacheSize,
 		SignUpURL:      digestSignUpPath,
+		Archive:        a.archiveSource(),
 		Logger:         a.Log,
 	})
 	mux := http.NewServeMux()
