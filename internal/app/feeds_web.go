@@ -1,7 +1,11 @@
 package app
 
-// digestSignUpPath is the digest sign-up form that the home page links to.
-//
-// NOTE: the link is a placeholder until the digest server mounts its form
-// at this path. Until then the link returns 404.
-const digestSignUpPath = "/digests"
+// signUpURL returns the digest index page that the home page links to, or
+// "" when no digest is configured, because mountDigests then mounts no
+// digest routes.
+func (a *App) signUpURL() string {
+	if len(a.Config.Digests) == 0 {
+		return ""
+	}
+	return "/digests"
+}

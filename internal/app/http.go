@@ -85,7 +85,7 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 		Partners:       partners,
 		FeedURLs:       feedURLs,
 		QueryCacheSize: a.Config.Feeds.QueryCacheSize,
-		SignUpURL:      digestSignUpPath,
+		SignUpURL:      a.signUpURL(),
 		Archive:        a.archiveSource(),
 		Logger:         a.Log,
 	})
