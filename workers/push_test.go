@@ -25,7 +25,7 @@ import (
 // pushEnv is an intake handler on a real NATS server with one stream,
 // index, token bucket and cache per test.
 type pushEnv struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	stream  jetstream.Stream
 	cache   pipeline.Cache
@@ -41,7 +41,7 @@ type pushConfig struct {
 	rate     int
 }
 
-func newPushEnv(t *testing.T, cacheKind string, cfg pushConfig) *pushEnv {
+func newPushEnv(t testing.TB, cacheKind string, cfg pushConfig) *pushEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -91,7 +91,7 @@ func defaultPushConfig() pushConfig {
 	return pushConfig{maxBody: 1 << 20, maxItems: 100, rate: 600}
 }
 
-func pushBucket(t *testing.T, js jetstream.JetStream, name string, keyTTL bool) jetstream.KeyValue {
+func pushBucket(t testing.TB, js jetstream.JetStream, name string, keyTTL bool) jetstream.KeyValue {
 	t.Helper()
 	kv, err := broker.EnsureKV(context.Background(), js, name, 1, 0, keyTTL)
 	if err != nil {
@@ -100,7 +100,7 @@ func pushBucket(t *testing.T, js jetstream.JetStream, name string, keyTTL bool) 
 	return kv
 }
 
-func pushCache(t *testing.T, js jetstream.JetStream, name, kind string) pipeline.Cache {
+func pushCache(t testing.TB, js jetstream.JetStream, name, kind string) pipeline.Cache {
 	t.Helper()
 	if kind == "redis" {
 		url, prefix := testenv.Redis(t)
