@@ -167,15 +167,15 @@ func toRenderItem(locale string, it pipeline.Item, loc *time.Location, withConte
 		Summary:   it.Summary,
 		Image:     it.Image,
 	}
+	// Both parts show the same text: the content when it fits, as HTML
+	// and as its plain text, else the summary.
 	switch {
 	case withContent && it.Content != "":
 		body, links := emailHTML(it.Content)
 		out.Body, out.Links = htmltemplate.HTML(body), links
+		out.Summary = textFromHTML(it.Content)
 	case it.Summary != "":
 		out.Body = htmltemplate.HTML("<p style=\"margin:0;\">" + htmltemplate.HTMLEscapeString(it.Summary) + "</p>")
-	}
-	if out.Summary == "" && it.Content != "" {
-		out.Summary = textFromHTML(it.Content)
 	}
 	return out
 }
