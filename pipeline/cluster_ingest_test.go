@@ -2,6 +2,9 @@ package pipeline_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +129,67 @@ func TestIngestRulesChangeIsNotUpdate(t *testing.T) {
 	mustIngest(t, g, changed, pipeline.ResultUpdated)
 	if n := len(env.events(t)); n != 2 {
 		t.Errorf("events = %d, want 2: one created, one real update", n)
+	}
+}
+
+// ingestFixture parses a fixture as feed of partner "p" and ingests every
+// item, returning how many were created and updated.
+func ingestFixture(t *testing.T, g *pipeline.Ingester, name, feed string, now time.Time) (created, updated int) {
+	t.Helper()
+	body, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatalf("reading fixture: %v", err)
+	}
+	src := pipeline.Source{Partner: "p", Feed: feed, FeedURL: "https://p.example/" + feed}
+	res, err := pipeline.ParseFeed(body, "", src, now)
+	if err != nil {
+		t.Fatalf("parsing %s: %v", name, err)
+	}
+	for i := range res.Items {
+		result, err := g.Ingest(context.Background(), &res.Items[i])
+		if err != nil {
+			t.Fatalf("ingesting %s item %d: %v", name, i, err)
+		}
+		switch result {
+		case pipeline.ResultCreated:
+			created++
+		case pipeline.ResultUpdated:
+			updated++
+		}
+	}
+	return created, updated
+}
+
+func TestPollTwiceCreatesNothingNew(t *testing.T) {
+	tests := []struct {
+		name     string
+		fixtures []string
+		created  int
+	}{
+		{"items without guid", []string{"missing-guid.xml"}, 3},
+		{"one guid for every item", []string{"repeated-guid.xml"}, 3},
+		{"tracking parameters in link", []string{"tracking-link.xml"}, 1},
+		{"same article in two feeds", []string{"same-article-home.xml", "same-article-section.xml"}, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newIngestEnv(t, "embedded")
+			g := clusterIngester(t, env)
+			first := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+			created := 0
+			for _, f := range tt.fixtures {
+				n, _ := ingestFixture(t, g, f, strings.TrimSuffix(f, ".xml"), first)
+				created += n
+			}
+			if created != tt.created {
+				t.Errorf("first poll created %d items, want %d", created, tt.created)
+			}
+			for _, f := range tt.fixtures {
+				n, u := ingestFixture(t, g, f, strings.TrimSuffix(f, ".xml"), first.Add(time.Hour))
+				if n != 0 || u != 0 {
+					t.Errorf("second poll of %s: %d created, %d updated, want none", f, n, u)
+				}
+			}
+		})
 	}
 }

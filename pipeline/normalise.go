@@ -11,10 +11,10 @@ import (
 )
 
 // maxFutureSkew is how far ahead of the fetch time a feed date may lie
-// before it is treated as unreliable. A day covers publishers whose clock
-// or zone is wrong by a few hours; dates beyond it are usually scheduled
-// posts or typing errors and would pin the item to the top of every list.
-const maxFutureSkew = 24 * time.Hour
+// before it is treated as unreliable. Ten minutes covers clocks that run a
+// little fast. Dates further ahead are scheduled posts, typing errors or
+// wrong zones, and would pin the item to the top of every list.
+const maxFutureSkew = 10 * time.Minute
 
 // earliestDate is the first date accepted from a feed. Earlier values are
 // zero dates or epoch defaults written by broken generators.
@@ -97,7 +97,13 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	it.Categories = cleanCategories(d.Categories)
 	it.Enclosures = cleanEnclosures(d.Enclosures, contentBase)
 	it.Image = cleanImage(d.Image, it.Enclosures, contentBase)
-	it.Published, it.DateSource, it.Updated = resolveDates(d, src.Location, now)
+	dates := resolveDates(d, src.Location, now)
+	it.Published, it.DateSource, it.Updated = dates.published, dates.source, dates.updated
+	it.PublishedOriginal = dates.original
+	it.Flags = dates.flags
+	if enclosureTypeInferred(d.Enclosures, it.Enclosures) {
+		it.Flags = addFlag(it.Flags, FlagEnclosureTypeInferred)
+	}
 	if it.Title == "" && it.URL == "" && it.Content == "" && it.Summary == "" {
 		return Item{}, fmt.Errorf("%w: no title, link or content", ErrInvalidItem)
 	}
@@ -106,40 +112,71 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	return it, nil
 }
 
+// resolvedDates are an item's dates after the date rules.
+type resolvedDates struct {
+	published time.Time
+	source    string
+	updated   *time.Time
+	original  *time.Time // the feed's published date when it lay in the future
+	flags     []string
+}
+
 // resolveDates returns the published date, its source and the updated
-// date, all in UTC. A missing, unparseable or far-future published date
-// becomes now with DateFirstSeen. Updated is set only when it is later
-// than published and not in the future.
-func resolveDates(d *itemDraft, loc *time.Location, now time.Time) (time.Time, string, *time.Time) {
+// date, all in UTC, with the flags that explain them. A missing or
+// unparseable published date becomes now with DateFirstSeen. A date more
+// than maxFutureSkew after now also becomes now, and the feed's value is
+// kept as the original. Updated is set only when it is later than
+// published and not in the future.
+func resolveDates(d *itemDraft, loc *time.Location, now time.Time) resolvedDates {
 	now = now.UTC()
 	limit := now.Add(maxFutureSkew)
-	pub, ok := pickDate(d.published, d.publishedParsed, loc)
-	upd, updOK := pickDate(d.updated, d.updatedParsed, loc)
+	var r resolvedDates
+	pub, pubZone, ok := pickDate(d.published, d.publishedParsed, loc)
+	upd, updZone, updOK := pickDate(d.updated, d.updatedParsed, loc)
 	if !ok && updOK {
-		pub, ok = upd, true
+		pub, pubZone, ok = upd, updZone, true
 	}
-	source := DateFromFeed
-	if !ok || pub.After(limit) {
-		pub, source = now, DateFirstSeen
+	r.published, r.source = pub, DateFromFeed
+	switch {
+	case !ok:
+		r.published, r.source = now, DateFirstSeen
+		r.flags = addFlag(r.flags, FlagDateMissing)
+	case pub.After(limit):
+		original := pub
+		r.published, r.source, r.original = now, DateFirstSeen, &original
+		r.flags = addFlag(r.flags, FlagDateInFuture)
 	}
-	if updOK && upd.After(pub) && !upd.After(limit) {
-		return pub, source, &upd
+	if ok {
+		r.flags = zoneFlags(r.flags, pubZone)
 	}
-	return pub, source, nil
+	if updOK && upd.After(r.published) && !upd.After(limit) {
+		r.updated = &upd
+	}
+	return r
+}
+
+func zoneFlags(flags []string, zone zoneState) []string {
+	switch zone {
+	case zoneAssumed:
+		return addFlag(flags, FlagDateZoneAssumed)
+	case zoneUnknown:
+		return addFlag(flags, FlagDateZoneUnknown)
+	}
+	return flags
 }
 
 // pickDate prefers our reading of the raw date, which applies the
-// partner's zone to dates without one, over gofeed's, which reads them as
-// UTC.
-func pickDate(raw string, parsed *time.Time, loc *time.Location) (time.Time, bool) {
-	t, _, ok := parseDate(raw, loc)
+// partner's zone to dates without one and flags unknown zones, over
+// gofeed's, which reads both as UTC.
+func pickDate(raw string, parsed *time.Time, loc *time.Location) (time.Time, zoneState, bool) {
+	t, zone, ok := parseDateZone(raw, loc)
 	if !ok && parsed != nil {
-		t, ok = parsed.UTC(), true
+		t, zone, ok = parsed.UTC(), zoneGiven, true
 	}
 	if !ok || t.Before(earliestDate) {
-		return time.Time{}, false
+		return time.Time{}, zoneGiven, false
 	}
-	return t, true
+	return t, zone, true
 }
 
 // cleanAlternates returns the canonical form of every alternate link that
@@ -189,25 +226,53 @@ func cleanCategories(in []string) []string {
 }
 
 // cleanEnclosures makes enclosure URLs absolute, drops those that are not
-// http(s) or repeat an earlier URL, and fills in a missing type from the
-// file extension.
+// http(s), merges repeats of one URL (canonical form, so host case and
+// tracking parameters do not matter) by keeping the first type and length
+// given, and fills in a missing type from the file extension.
 func cleanEnclosures(in []Enclosure, base *url.URL) []Enclosure {
 	var out []Enclosure
-	seen := map[string]bool{}
+	index := map[string]int{}
 	for _, e := range in {
 		e.URL = cleanURL(e.URL, base)
-		if e.URL == "" || seen[e.URL] {
+		if e.URL == "" {
 			continue
 		}
-		seen[e.URL] = true
 		e.Type = strings.ToLower(collapseSpace(e.Type))
-		if e.Type == "" {
-			e.Type = inferMediaType(e.URL)
-		}
 		e.Length = max(e.Length, 0)
+		key := hashURL(e.URL)
+		if k, seen := index[key]; seen {
+			out[k].Type = firstNonEmpty(out[k].Type, e.Type)
+			if out[k].Length == 0 {
+				out[k].Length = e.Length
+			}
+			continue
+		}
+		index[key] = len(out)
 		out = append(out, e)
 	}
+	for k := range out {
+		if out[k].Type == "" {
+			out[k].Type = inferMediaType(out[k].URL)
+		}
+	}
 	return out
+}
+
+// enclosureTypeInferred reports whether some cleaned enclosure got its
+// type from inferMediaType because no raw copy of it had one.
+func enclosureTypeInferred(raw, cleaned []Enclosure) bool {
+	given := map[string]bool{}
+	for _, e := range raw {
+		if strings.TrimSpace(e.Type) != "" {
+			given[hashURL(strings.TrimSpace(e.URL))] = true
+		}
+	}
+	for _, e := range cleaned {
+		if !given[hashURL(e.URL)] {
+			return true
+		}
+	}
+	return false
 }
 
 func inferMediaType(rawURL string) string {

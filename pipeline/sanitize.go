@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"net/url"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -95,7 +96,7 @@ func rewriteElement(n *html.Node, base *url.URL) bool {
 	}
 	if n.DataAtom == atom.Img {
 		promoteLazySource(n)
-		if isTrackingPixel(n) {
+		if isTrackingPixel(n) || isPlaceholder(attr(n, "src")) {
 			return false
 		}
 	}
@@ -147,6 +148,27 @@ func isTrackingPixel(n *html.Node) bool {
 	w, okW := pixelSize(attr(n, "width"))
 	h, okH := pixelSize(attr(n, "height"))
 	return okW && okH && w <= 1 && h <= 1
+}
+
+// placeholderName matches the file names lazy-loading plugins and themes
+// give the stand-in image shown before the real one loads.
+var placeholderName = regexp.MustCompile(
+	`(?i)^(?:blank|spacer|placeholder|transparent|lazy|loading|grey|gray|pixel|empty|1x1)(?:[-_.][a-z0-9]*)*\.(?:gif|png|svg|webp)$`)
+
+// isPlaceholder reports whether an image source is a stand-in: an inline
+// data: URI or a file named like a lazy-loading placeholder. Sources are
+// promoted from data-src before this check, so only images without a real
+// source are dropped.
+func isPlaceholder(src string) bool {
+	src = strings.TrimSpace(src)
+	if strings.HasPrefix(strings.ToLower(src), "data:") {
+		return true
+	}
+	u, err := url.Parse(src)
+	if err != nil {
+		return false
+	}
+	return placeholderName.MatchString(path.Base(u.Path))
 }
 
 func pixelSize(v string) (int, bool) {

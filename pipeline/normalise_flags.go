@@ -1,0 +1,33 @@
+package pipeline
+
+import "slices"
+
+// Flags set in Item.Flags. Each names a guess or repair that a consumer
+// may want to show or count.
+const (
+	// FlagDateInFuture means the feed's published date lay more than
+	// maxFutureSkew after the fetch: Published is the first-seen time and
+	// PublishedOriginal keeps the feed's value.
+	FlagDateInFuture = "date_in_future"
+	// FlagDateZoneAssumed means the date had no zone and was read in the
+	// partner's time zone, or in UTC when the partner has none.
+	FlagDateZoneAssumed = "date_zone_assumed"
+	// FlagDateZoneUnknown means the date named a zone Syndic does not know
+	// or that is ambiguous (IST, for example); its wall time was read as in
+	// FlagDateZoneAssumed.
+	FlagDateZoneUnknown = "date_zone_unknown"
+	// FlagDateMissing means the feed gave no usable date: Published is the
+	// first-seen time.
+	FlagDateMissing = "date_missing"
+	// FlagEnclosureTypeInferred means an enclosure had no media type and
+	// one was inferred from its file extension.
+	FlagEnclosureTypeInferred = "enclosure_type_inferred"
+)
+
+// addFlag adds flag to flags once.
+func addFlag(flags []string, flag string) []string {
+	if slices.Contains(flags, flag) {
+		return flags
+	}
+	return append(flags, flag)
+}
