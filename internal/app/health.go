@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"net/http"
 
 	"github.com/syndic-network/syndic/internal/apierror"
@@ -27,17 +26,5 @@ func (a *App) feedHealth(w http.ResponseWriter, r *http.Request) {
 			"the fetch state store cannot be read; check the Redis or NATS connection", nil)
 		return
 	}
-	body := feedHealthList{Total: len(rows), Feeds: rows}
-	for _, row := range rows {
-		if row.Failing() {
-			body.Failing++
-		}
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(body); err != nil {
-		a.Log.Debug("writing feed health failed", "error", err)
-	}
+	writeHealthList(w, a, rows)
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/syndic-network/syndic/internal/config"
 	"github.com/syndic-network/syndic/internal/store"
 	"github.com/syndic-network/syndic/internal/testenv"
+	"github.com/syndic-network/syndic/internal/tokens"
 	"github.com/syndic-network/syndic/workers"
 )
 
@@ -85,5 +87,74 @@ func TestFeedHealthEndpoint(t *testing.T) {
 	}
 	if body.Feeds[1].Status != workers.StatusPending {
 		t.Errorf("second row status = %q, want pending", body.Feeds[1].Status)
+	}
+}
+
+func TestPartnerHealthEndpoint(t *testing.T) {
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusGone)
+	}))
+	t.Cleanup(gone.Close)
+	a := healthApp(t, []config.Partner{
+		{ID: "wipk", Feeds: []config.PartnerFeed{{ID: "old", URL: gone.URL, Interval: 15 * time.Minute}}},
+		{ID: "kurier", Feeds: []config.PartnerFeed{{ID: "news", URL: gone.URL + "/kurier", Interval: 15 * time.Minute}}},
+	})
+	ctx := context.Background()
+	for _, f := range a.Feeds() {
+		a.Poller.Poll(ctx, f)
+	}
+	js, err := jetstream.New(testenv.Conn(t, testenv.NATS(t).URL))
+	if err != nil {
+		t.Fatalf("creating JetStream context: %v", err)
+	}
+	kv, err := broker.EnsureKV(ctx, js, testenv.Name(t)+"_TOKENS", 1, 0, false)
+	if err != nil {
+		t.Fatalf("creating token bucket: %v", err)
+	}
+	store := tokens.New(kv, a.Log)
+	token, _, err := store.Issue(ctx, "wipk")
+	if err != nil {
+		t.Fatalf("issuing token: %v", err)
+	}
+	h := a.partnerHealth(store)
+
+	tests := []struct {
+		name       string
+		auth       string
+		wantStatus int
+		wantFeeds  []string
+	}{
+		{"own feeds with a valid token", "Bearer " + token, http.StatusOK, []string{"wipk/old"}},
+		{"missing token is unauthorized", "", http.StatusUnauthorized, nil},
+		{"unknown token is unauthorized", "Bearer wipk.not-a-real-token", http.StatusUnauthorized, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/api/v1/partners/me/health", nil)
+			if tc.auth != "" {
+				req.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.wantStatus {
+				t.Fatalf("status = %d, want %d; body %s", rec.Code, tc.wantStatus, rec.Body)
+			}
+			if tc.wantStatus != http.StatusOK {
+				return
+			}
+			var body struct {
+				Feeds []workers.FeedHealth `json:"feeds"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("decoding body: %v", err)
+			}
+			var got []string
+			for _, row := range body.Feeds {
+				got = append(got, row.Feed)
+			}
+			if !slices.Equal(got, tc.wantFeeds) {
+				t.Errorf("feeds = %v, want only the partner's own %v", got, tc.wantFeeds)
+			}
+		})
 	}
 }

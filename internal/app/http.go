@@ -103,6 +103,9 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 	if err := a.mountPush(ctx, mux); err != nil {
 		return nil, err
 	}
+	if err := a.mountPartnerHealth(ctx, mux); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, http.StatusNotFound, "not_found", "no such page: "+r.URL.Path, nil)
 	})
