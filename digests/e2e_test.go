@@ -466,3 +466,49 @@ func TestEmptyDigestIsSkipped(t *testing.T) {
 		t.Errorf("report = %+v, want one empty and none sent", rep)
 	}
 }
+
+func TestSendNowTwiceSendsOnce(t *testing.T) {
+	e := newDigestEnv(t)
+	ctx := testContext(t)
+	e.addConfirmed(t, "reader@example.net", time.Now().Add(-time.Hour))
+	e.publish(t, event(pipeline.KindCreated, 1, item("a", "wipk", "News")))
+	r := e.runner(t, "operator")
+	first, err := r.SendNow(ctx, time.Now())
+	if err != nil || first.Sent != 1 {
+		t.Fatalf("first SendNow = %+v, %v, want one sent", first, err)
+	}
+	second, err := r.SendNow(ctx, time.Now())
+	if err != nil || second.Sent != 0 {
+		t.Errorf("second SendNow = %+v, %v, want nothing sent", second, err)
+	}
+	scheduled, err := r.Run(ctx, testDigest().Schedule.Next(time.Now()))
+	if err != nil || scheduled.Sent != 0 {
+		t.Errorf("scheduled run of the same period = %+v, %v, want nothing sent", scheduled, err)
+	}
+	if n := len(e.Sink.all()); n != 1 {
+		t.Errorf("received %d messages, want 1", n)
+	}
+}
+
+func TestPreviewSendsNothing(t *testing.T) {
+	e := newDigestEnv(t)
+	e.addConfirmed(t, "reader@example.net", time.Now().Add(-time.Hour))
+	e.publish(t, event(pipeline.KindCreated, 1, item("a", "wipk", "Preview news")))
+	m, err := e.runner(t, "operator").Preview(testContext(t), "reader@example.net", time.Now())
+	if err != nil {
+		t.Fatalf("Preview returned error: %v", err)
+	}
+	var buf strings.Builder
+	if _, err := m.WriteTo(&buf); err != nil {
+		t.Fatalf("writing preview: %v", err)
+	}
+	if msg := parseMessage(t, []byte(buf.String())); !strings.Contains(msg.Parts["text/plain"].Body, "Preview news") {
+		t.Errorf("preview lacks the item:\n%s", msg.Parts["text/plain"].Body)
+	}
+	if n := len(e.Sink.all()); n != 0 {
+		t.Errorf("preview sent %d messages", n)
+	}
+	if _, err := e.SendLog.Get(testContext(t), LogKey("daily", testDigest().Schedule.Period(testDigest().Schedule.Next(time.Now())), "reader@example.net")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("preview wrote a send-log entry: %v", err)
+	}
+}

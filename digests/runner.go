@@ -73,24 +73,42 @@ type Report struct {
 	Sent, Empty, Skipped, Failed, Deferred int
 }
 
-// Run sends the digest of the period due at due to every confirmed
-// subscriber whose last digest is older. Subscribers whose period another
-// worker claimed or sent are skipped. A permanent rejection marks the
-// address undeliverable and the run goes on. Run returns an error only
-// when it cannot list subscribers or read the stream, or ctx ends.
+// Run sends the digest of the period whose send time is due to every
+// confirmed subscriber whose last digest is older, with the items up to
+// due. Subscribers whose period another worker claimed or sent are
+// skipped. A permanent rejection marks the address undeliverable and the
+// run goes on. Run returns an error only when it cannot list subscribers
+// or read the stream, or ctx ends.
 func (r *Runner) Run(ctx context.Context, due time.Time) (Report, error) {
+	return r.run(ctx, issue{send: due, until: due})
+}
+
+// SendNow sends the next period's digest early, with the items up to now.
+// The scheduled run of that period then finds it sent and sends nothing,
+// and the following period starts at now.
+func (r *Runner) SendNow(ctx context.Context, now time.Time) (Report, error) {
+	return r.run(ctx, issue{send: r.o.Digest.Schedule.Next(now), until: now})
+}
+
+// issue names one period: its send time, which gives the period id and
+// the date in the subject, and the end of the items it covers.
+type issue struct {
+	send, until time.Time
+}
+
+func (r *Runner) run(ctx context.Context, is issue) (Report, error) {
 	var rep Report
 	d := r.o.Digest
-	log := r.o.Logger.With("digest", d.ID, "period", d.Schedule.Period(due))
+	log := r.o.Logger.With("digest", d.ID, "period", d.Schedule.Period(is.send))
 	subs, err := r.o.Store.List(ctx, d.ID)
 	if err != nil {
 		return rep, err
 	}
-	since, ok := windowStart(subs, due)
+	since, ok := windowStart(subs, is.until)
 	if !ok {
 		return rep, nil
 	}
-	window, err := r.o.Collector.Collect(ctx, since, due)
+	window, err := r.o.Collector.Collect(ctx, since, is.until)
 	if err != nil {
 		return rep, fmt.Errorf("collecting items for digest %s: %w", d.ID, err)
 	}
@@ -98,7 +116,7 @@ func (r *Runner) Run(ctx context.Context, due time.Time) (Report, error) {
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
-		r.runOne(ctx, log, window, s, due, &rep)
+		r.runOne(ctx, log, window, s, is, &rep)
 	}
 	log.Info("digest run finished", "sent", rep.Sent, "empty", rep.Empty, "skipped", rep.Skipped,
 		"failed", rep.Failed, "deferred", rep.Deferred)
@@ -133,24 +151,24 @@ func later(a, b time.Time) time.Time {
 	return b
 }
 
-func (r *Runner) runOne(ctx context.Context, log *slog.Logger, w *Window, s *Subscriber, due time.Time, rep *Report) {
-	if !isDue(s, due) {
+func (r *Runner) runOne(ctx context.Context, log *slog.Logger, w *Window, s *Subscriber, is issue, rep *Report) {
+	if !isDue(s, is.until) {
 		rep.Skipped++
 		return
 	}
-	items := w.Select(later(s.CoveredUntil, due.Add(-maxWindow)), r.keep(s))
+	items := w.Select(later(s.CoveredUntil, is.until.Add(-maxWindow)), r.keep(s))
 	if len(items) == 0 {
 		rep.Empty++
 		return
 	}
 	d := r.o.Digest
-	period := d.Schedule.Period(due)
+	period := d.Schedule.Period(is.send)
 	key := LogKey(d.ID, period, s.Email)
 	msgID := MessageID(d.ID, period, s.Email, d.From)
 	claim, err := r.o.SendLog.Claim(ctx, key, r.o.Owner, msgID, r.o.Lease, r.o.Now())
 	if errors.Is(err, ErrClaimed) {
 		rep.Skipped++
-		r.advance(ctx, log, s, due)
+		r.advance(ctx, log, s, is.until)
 		return
 	}
 	if err != nil {
@@ -158,7 +176,7 @@ func (r *Runner) runOne(ctx context.Context, log *slog.Logger, w *Window, s *Sub
 		rep.Deferred++
 		return
 	}
-	r.deliver(ctx, log, claim, s, items, due, rep)
+	r.deliver(ctx, log, claim, s, items, is, rep)
 }
 
 // keep returns the filter of the channel and of the subscriber.
@@ -169,8 +187,8 @@ func (r *Runner) keep(s *Subscriber) func(pipeline.Event) bool {
 	}
 }
 
-func (r *Runner) deliver(ctx context.Context, log *slog.Logger, claim *Claim, s *Subscriber, items []pipeline.Item, due time.Time, rep *Report) {
-	msg, err := r.compose(s, items, due, claim.Entry.MessageID)
+func (r *Runner) deliver(ctx context.Context, log *slog.Logger, claim *Claim, s *Subscriber, items []pipeline.Item, is issue, rep *Report) {
+	msg, err := r.compose(s, items, is.send, claim.Entry.MessageID)
 	if err != nil {
 		log.Error("rendering digest failed", "subscriber", s.Key(), "error", err)
 		r.finish(ctx, log, claim, StateReleased)
@@ -181,7 +199,7 @@ func (r *Runner) deliver(ctx context.Context, log *slog.Logger, claim *Claim, s 
 	switch {
 	case err == nil:
 		r.finish(ctx, log, claim, StateSent)
-		r.advance(ctx, log, s, due)
+		r.advance(ctx, log, s, is.until)
 		rep.Sent++
 	case errors.Is(err, ErrPermanent):
 		log.Warn("relay rejected subscriber permanently", "subscriber", s.Key(), "error", err)
@@ -276,23 +294,24 @@ func (r *Runner) update(ctx context.Context, log *slog.Logger, s *Subscriber, ch
 	log.Warn("updating subscriber failed", "subscriber", s.Key())
 }
 
-// Preview renders the digest that the subscriber with email would get
-// for the period due at due, without claiming or sending it. It returns
-// ErrNotFound for an unknown subscriber, and a message with no items
-// when nothing is new.
-func (r *Runner) Preview(ctx context.Context, email string, due time.Time) (*gomail.Msg, error) {
+// Preview renders the digest that the subscriber with email would get if
+// the next period were sent at now, without claiming or sending it. It
+// returns ErrNotFound for an unknown subscriber, and a message with no
+// items when nothing is new.
+func (r *Runner) Preview(ctx context.Context, email string, now time.Time) (*gomail.Msg, error) {
 	d := r.o.Digest
 	s, _, err := r.o.Store.Find(ctx, d.ID, email)
 	if err != nil {
 		return nil, err
 	}
-	since := later(s.CoveredUntil, due.Add(-maxWindow))
-	window, err := r.o.Collector.Collect(ctx, since, due)
+	send := d.Schedule.Next(now)
+	since := later(s.CoveredUntil, now.Add(-maxWindow))
+	window, err := r.o.Collector.Collect(ctx, since, now)
 	if err != nil {
 		return nil, fmt.Errorf("collecting items for digest %s: %w", d.ID, err)
 	}
-	period := d.Schedule.Period(due)
-	msg, err := r.compose(s, window.Select(since, r.keep(s)), due, MessageID(d.ID, period, s.Email, d.From))
+	period := d.Schedule.Period(send)
+	msg, err := r.compose(s, window.Select(since, r.keep(s)), send, MessageID(d.ID, period, s.Email, d.From))
 	if err != nil {
 		return nil, err
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/syndic-network/syndic/internal/app"
 )
 
-// digest implements `syndic digest`: with no subcommand it sends every
-// digest on its schedule; `preview` writes one subscriber's message to
-// files; `send --now` sends the period that is due now.
+// digest implements `syndic digest`. With no subcommand it sends every
+// digest on its schedule. `preview` writes one subscriber's message to
+// files, and `send --now` sends the next period early.
 func (c *cli) digest(ctx context.Context, args []string) int {
 	if len(args) > 0 {
 		switch args[0] {
@@ -88,30 +88,30 @@ func (c *cli) digestPreview(ctx context.Context, args []string) int {
 
 func (c *cli) digestSend(ctx context.Context, args []string) int {
 	var id string
-	var now bool
+	var sendNow bool
 	a, d, err := c.openDigests(ctx, "send", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&id, "digest", "", "digest id (required)")
-		fs.BoolVar(&now, "now", false, "send the period that is due now, without waiting for the schedule (required)")
+		fs.BoolVar(&sendNow, "now", false, "send the next period now with the items so far, instead of at its send time (required)")
 	})
 	if err != nil {
 		return c.fail(err)
 	}
 	defer a.Close(context.WithoutCancel(ctx))
 	defer d.Close()
-	if !now {
+	if !sendNow {
 		return c.fail(errors.New("digest send: pass --now; the `syndic digest` process sends on the schedule"))
 	}
 	dg, err := d.Find(id)
 	if err != nil {
 		return c.fail(err)
 	}
-	due := dg.Schedule.Due(time.Now())
-	rep, err := d.Runner(dg).Run(ctx, due)
+	now := time.Now()
+	rep, err := d.Runner(dg).SendNow(ctx, now)
 	if err != nil {
 		return c.fail(err)
 	}
 	fmt.Fprintf(c.stdout, "digest %s, period %s: %d sent, %d empty, %d already sent or claimed, %d rejected, %d deferred\n",
-		id, dg.Schedule.Period(due), rep.Sent, rep.Empty, rep.Skipped, rep.Failed, rep.Deferred)
+		id, dg.Schedule.Period(dg.Schedule.Next(now)), rep.Sent, rep.Empty, rep.Skipped, rep.Failed, rep.Deferred)
 	if rep.Deferred > 0 {
 		return 1
 	}

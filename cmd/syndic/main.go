@@ -34,7 +34,7 @@ Commands:
   digest preview --digest ID --subscriber EMAIL [--out PATH]
                  write one subscriber's next digest to PATH.eml and PATH.html
   digest send --digest ID --now
-                 send the period that is due now; a second run in the period sends nothing
+                 send the next period now; a second run in that period sends nothing
   subscribers export|import|delete --digest ID
                  export as CSV, import CSV (--file), or delete one address (--email)
   check-config   validate the configuration and print it with secrets masked

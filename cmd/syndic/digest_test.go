@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+)
+
+// mailSink is an in-process SMTP server (emersion/go-smtp) that counts the
+// recipients of accepted messages.
+type mailSink struct {
+	mu  sync.Mutex
+	rcp []string
+}
+
+func (m *mailSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{sink: m}, nil }
+
+type mailSession struct {
+	sink *mailSink
+	to   []string
+}
+
+func (s *mailSession) Reset()                                    { s.to = nil }
+func (s *mailSession) Logout() error                             { return nil }
+func (s *mailSession) Mail(string, *smtp.MailOptions) error      { return nil }
+func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = append(s.to, to); return nil }
+func (s *mailSession) Data(r io.Reader) error {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return err
+	}
+	s.sink.mu.Lock()
+	defer s.sink.mu.Unlock()
+	s.sink.rcp = append(s.sink.rcp, s.to...)
+	return nil
+}
+
+func (m *mailSink) recipients() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string(nil), m.rcp...)
+}
+
+func startMailSink(t *testing.T) (*mailSink, int) {
+	t.Helper()
+	sink := &mailSink{}
+	srv := smtp.NewServer(sink)
+	srv.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listening for SMTP: %v", err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return sink, ln.Addr().(*net.TCPAddr).Port
+}
+
+func TestDigestCommands(t *testing.T) {
+	feed := newPartnerFeed(t, "1", "2")
+	in := newInstance(t, feed.srv.URL)
+	sink, port := startMailSink(t)
+	extra := fmt.Sprintf(`smtp: {host: 127.0.0.1, port: %d, tls: none}
+digests_secret: %s
+digests:
+  - {id: daily, channel: all, schedule: "daily 07:00", timezone: Europe/Warsaw, from: "News <news@example.org>"}
+`, port, strings.Repeat("s", 32))
+	f, err := os.OpenFile(in.config, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatalf("opening config: %v", err)
+	}
+	if _, err := f.WriteString(extra); err != nil {
+		t.Fatalf("appending digest config: %v", err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatalf("closing config: %v", err)
+	}
+	dir := filepath.Dir(in.config)
+	csvPath := filepath.Join(dir, "subscribers.csv")
+	csv := "digest,email,locale,time_zone,languages,partners,categories,status,created_at,confirmed_at\n" +
+		"daily,reader@example.net,pl,Europe/Warsaw,,,,confirmed,,2026-01-01T00:00:00Z\n"
+	if err := os.WriteFile(csvPath, []byte(csv), 0o600); err != nil {
+		t.Fatalf("writing CSV: %v", err)
+	}
+	ctx := context.Background()
+	if code, out := in.command(ctx, "subscribers", "import", "--digest", "daily", "--file", csvPath); code != 0 || !strings.Contains(out, "1 added") {
+		t.Fatalf("subscribers import = %d, %q", code, out)
+	}
+	in.pollOnce(0, "items: 2 new")
+
+	code, out := in.command(ctx, "digest", "send", "--digest", "daily", "--now")
+	if code != 0 || !strings.Contains(out, "1 sent") {
+		t.Fatalf("first digest send = %d, %q, want one sent", code, out)
+	}
+	code, out = in.command(ctx, "digest", "send", "--digest", "daily", "--now")
+	if code != 0 || !strings.Contains(out, "0 sent") {
+		t.Errorf("second digest send = %d, %q, want nothing sent", code, out)
+	}
+	if got := sink.recipients(); len(got) != 1 || got[0] != "reader@example.net" {
+		t.Errorf("relay received %q, want one message to reader@example.net", got)
+	}
+
+	preview := filepath.Join(dir, "preview")
+	if code, out := in.command(ctx, "digest", "preview", "--digest", "daily", "--subscriber", "reader@example.net", "--out", preview); code != 0 {
+		t.Fatalf("digest preview = %d, %q", code, out)
+	}
+	for _, ext := range []string{".eml", ".html"} {
+		if st, err := os.Stat(preview + ext); err != nil || st.Size() == 0 {
+			t.Errorf("preview file %s%s: %v", preview, ext, err)
+		}
+	}
+
+	if code, out := in.command(ctx, "subscribers", "export", "--digest", "daily"); code != 0 || !strings.Contains(out, "reader@example.net") {
+		t.Errorf("subscribers export = %d, %q", code, out)
+	}
+	if code, _ := in.command(ctx, "subscribers", "delete", "--digest", "daily", "--email", "reader@example.net"); code != 0 {
+		t.Errorf("subscribers delete exit code = %d", code)
+	}
+	if code, out := in.command(ctx, "subscribers", "export", "--digest", "daily"); code != 0 || strings.Contains(out, "reader@example.net") {
+		t.Errorf("export after delete = %d, %q, want the address gone", code, out)
+	}
+}
