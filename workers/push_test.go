@@ -365,6 +365,7 @@ func TestPushHostileBodies(t *testing.T) {
 		{"invalid utf-8", "application/json", []byte("{\"id\":\"u\",\"title\":\"\xff\xfe\"}"), http.StatusBadRequest, "invalid_utf8"},
 		{"broken json", "application/json", []byte(`{"id":`), http.StatusBadRequest, "invalid_json"},
 		{"empty body", "application/json", nil, http.StatusBadRequest, "invalid_json"},
+		{"deeply nested xml", "application/rss+xml", []byte("<rss><channel><item><title>t</title><description>" + strings.Repeat("<a>", 5000) + "</description></item></channel></rss>"), http.StatusBadRequest, "too_deep"},
 		{"html as a feed", "text/xml", []byte("<html><body>hi</body></html>"), http.StatusBadRequest, "invalid_feed"},
 		{"unknown type", "text/plain", []byte(itemOne), http.StatusUnsupportedMediaType, "unsupported_media_type"},
 		{"missing type", "", []byte(itemOne), http.StatusUnsupportedMediaType, "unsupported_media_type"},
