@@ -49,3 +49,7 @@ var ErrUnknownFeed = errors.New("no state stored for feed")
 // ErrHostBusy is returned by HostLimiter.TryAcquire when every slot of a
 // host is taken.
 var ErrHostBusy = errors.New("host has no free fetch slot")
+
+// ErrNoFeedFound is returned by Fetcher.Discover when a URL serves an HTML
+// page without a <link rel="alternate"> to a feed.
+var ErrNoFeedFound = errors.New("no feed link found on the page")

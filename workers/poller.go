@@ -50,6 +50,9 @@ type PollReport struct {
 	Recoveries []string
 	// NextPoll is when the feed is due again, zero for a gone feed.
 	NextPoll time.Time
+	// Discovered is the feed URL that the HTML page served at the feed URL
+	// links to. The state now polls it, so the next poll reads the feed.
+	Discovered string
 	// Err is set when the feed could not be fetched or parsed, or when some
 	// item was left for retry. It wraps ErrFeedGone for a feed that is not
 	// fetched because it returned 410 earlier.
@@ -140,12 +143,22 @@ func NewPoller(o PollerOptions) *Poller {
 
 // Poll fetches f once, ingests its items and stores its next fetch state.
 // It waits for a free fetch slot of the feed's host first. A feed that
-// returned 410 earlier is not fetched: the report wraps ErrFeedGone.
+// returned 410 earlier is not fetched: the report wraps ErrFeedGone. When
+// the feed URL serves an HTML page that links to its feed, the feed is
+// adopted and polled at once.
 //
 // The HTTP validators of the response are stored only when every item was
 // published, found duplicate or rejected, so a failed publish makes the
 // next poll fetch the whole document again.
 func (p *Poller) Poll(ctx context.Context, f Feed) PollReport {
+	rep := p.pollOnce(ctx, f)
+	if rep.Discovered != "" {
+		rep = p.pollOnce(ctx, f)
+	}
+	return rep
+}
+
+func (p *Poller) pollOnce(ctx context.Context, f Feed) PollReport {
 	st := p.loadState(ctx, f)
 	if st.Gone {
 		return p.goneReport(f)
@@ -169,7 +182,11 @@ func (p *Poller) tryPoll(ctx context.Context, f Feed) (PollReport, bool) {
 		hostBusyTotal.Inc()
 		return PollReport{}, false
 	}
-	return p.pollWithSlot(ctx, f, st, p.slotRelease(f, release, err)), true
+	rep := p.pollWithSlot(ctx, f, st, p.slotRelease(f, release, err))
+	if rep.Discovered != "" {
+		rep = p.pollOnce(ctx, f)
+	}
+	return rep, true
 }
 
 // slotRelease logs a failed slot reservation and returns a no-op release:
@@ -220,6 +237,10 @@ func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, releas
 	countItems(rep)
 
 	next := p.nextState(f, st, in, rep, start, log)
+	if link := discoveredFeed(rep, res, target); link != "" {
+		next = p.adoptDiscovered(next, link, log)
+		rep.Discovered = link
+	}
 	rep.NextPoll = next.NextPoll
 	p.saveState(ctx, f, next)
 	pollSeconds.Observe(p.o.Now().Sub(start).Seconds())

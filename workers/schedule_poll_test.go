@@ -254,3 +254,55 @@ func TestPollMarksBackfillOnFirstPoll(t *testing.T) {
 		}
 	}
 }
+
+func TestPollDiscoversFeedOnPage(t *testing.T) {
+	env := newSchedEnv(t, envOptions{})
+	partner := newPartnerScript(t, "127.0.0.1")
+	partner.route("/", response{
+		header: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		body:   `<!doctype html><html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head><body>News</body></html>`,
+	})
+	partner.route("/rss", feedOK(datedRSS("", env.clock.Now())))
+	feed := testFeed("home", partner.url("/"))
+	ctx := context.Background()
+
+	first := env.poller.Poll(ctx, feed)
+	if first.Err != nil || first.New != 1 {
+		t.Fatalf("poll of the home page = %d new, err %v; want the linked feed's item", first.New, first.Err)
+	}
+	second := env.poller.Poll(ctx, feed)
+	if n := partner.hitCount("/"); n != 1 {
+		t.Errorf("home page saw %d requests, want 1: later polls go to the feed", n)
+	}
+	if second.Duplicate != 1 {
+		t.Errorf("second poll = %d duplicate, want 1", second.Duplicate)
+	}
+	rows, err := env.poller.Health(ctx, []workers.Feed{feed})
+	if err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+	if rows[0].AdoptedURL != partner.url("/rss") {
+		t.Errorf("adopted = %q, want %q", rows[0].AdoptedURL, partner.url("/rss"))
+	}
+	if rows[0].Status != workers.StatusOK {
+		t.Errorf("status = %q, want ok", rows[0].Status)
+	}
+}
+
+func TestPollPageWithoutFeedIsFlagged(t *testing.T) {
+	env := newSchedEnv(t, envOptions{})
+	partner := newPartnerScript(t, "127.0.0.1")
+	// The page links to itself, which must not make the poller loop.
+	partner.route("/", response{
+		header: map[string]string{"Content-Type": "text/html"},
+		body:   `<html><head><link rel="alternate" type="application/rss+xml" href="/"></head></html>`,
+	})
+	feed := testFeed("loop", partner.url("/"))
+	rep := env.poller.Poll(context.Background(), feed)
+	if rep.Class != "parse_error" {
+		t.Errorf("class = %q, want parse_error", rep.Class)
+	}
+	if n := partner.hitCount("/"); n != 1 {
+		t.Errorf("page saw %d requests, want 1", n)
+	}
+}
