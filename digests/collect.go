@@ -15,14 +15,6 @@ import (
 	"github.com/syndic-network/syndic/pipeline"
 )
 
-// streamEvent is an item event as stored in the stream. Backfill marks
-// items that a feed's first poll found already old; digests leave them
-// out.
-type streamEvent struct {
-	pipeline.Event
-	Backfill bool `json:"backfill,omitempty"`
-}
-
 // Window is the result of reading the item stream over a time range:
 // per item id, when it was created and its latest event.
 type Window struct {
@@ -33,7 +25,7 @@ type windowItem struct {
 	// created is the stream time of the item's created event, or zero when
 	// the event lies before the range read.
 	created time.Time
-	latest  streamEvent
+	latest  pipeline.Event
 }
 
 // Collector reads item events from the stream by time, never from an
@@ -115,7 +107,7 @@ func (c *Collector) read(ctx context.Context, cons jetstream.Consumer, w *Window
 // pipeline validated them when it published, so they come from another
 // writer on the subjects.
 func (w *Window) add(data []byte, at time.Time) {
-	var ev streamEvent
+	var ev pipeline.Event
 	if err := json.Unmarshal(data, &ev); err != nil || ev.ID == "" {
 		return
 	}
@@ -133,7 +125,8 @@ func (w *Window) add(data []byte, at time.Time) {
 }
 
 // Select returns the items created after since whose latest event is not
-// a retraction or a backfill and that every filter keeps, newest first.
+// a retraction and that every filter keeps, newest first. Backfill items,
+// which a feed's first poll found already old, are left out.
 func (w *Window) Select(since time.Time, keep func(pipeline.Event) bool) []pipeline.Item {
 	var out []pipeline.Item
 	for _, wi := range w.items {
@@ -141,7 +134,7 @@ func (w *Window) Select(since time.Time, keep func(pipeline.Event) bool) []pipel
 		switch {
 		case wi.created.IsZero() || !wi.created.After(since):
 		case ev.Kind == pipeline.KindRetracted || ev.Backfill:
-		case keep != nil && !keep(ev.Event):
+		case keep != nil && !keep(ev):
 		default:
 			out = append(out, ev.Item)
 		}

@@ -153,10 +153,9 @@ func TestSignUpConfirmSendUnsubscribe(t *testing.T) {
 	e.publish(t, event(pipeline.KindCreated, 1, item("c", "cci", "Withdrawn story")))
 	e.publish(t, event(pipeline.KindRetracted, 2, item("c", "cci", "Withdrawn story")))
 	e.publish(t, event(pipeline.KindCreated, 1, item("d", "other", "Outside the channel")))
-	e.publishRaw(t, "cci", struct {
-		pipeline.Event
-		Backfill bool `json:"backfill"`
-	}{event(pipeline.KindCreated, 1, item("e", "cci", "Backfilled archive story")), true})
+	backfill := item("e", "cci", "Backfilled archive story")
+	backfill.Backfill = true
+	e.publish(t, event(pipeline.KindCreated, 1, backfill))
 
 	due := time.Now()
 	rep, err := e.runner(t, "worker-1").Run(ctx, due)

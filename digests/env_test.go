@@ -271,17 +271,6 @@ func (e *natsEnv) publish(t *testing.T, ev pipeline.Event) {
 	}
 }
 
-func (e *natsEnv) publishRaw(t *testing.T, partner string, v any) {
-	t.Helper()
-	data, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("encoding event: %v", err)
-	}
-	if _, err := e.JS.Publish(testContext(t), testPrefix+"."+partner, data); err != nil {
-		t.Fatalf("publishing event: %v", err)
-	}
-}
-
 func event(kind pipeline.Kind, rev int, it pipeline.Item) pipeline.Event {
 	return pipeline.Event{Version: pipeline.EventVersion, Kind: kind, Revision: rev, Item: it, IngestedAt: time.Now().UTC()}
 }
