@@ -185,8 +185,10 @@ func (h *handler) renderArchive(ctx context.Context, ch Channel, f format, pages
 			modified = ev.IngestedAt
 		}
 	}
-	entries := v.Entries(ch.Filter, 0)
+	stories := v.Stories(ch.Filter, 0, Filter{}, 0)
+	entries := items(stories)
 	m := h.meta(ch, f, feedQuery{})
+	m.Copies = copiesMap(stories)
 	m.SelfURL = h.archiveURL(ch, f, k)
 	m.History = h.history(ch, f, pages, k)
 	m.Updated = modified

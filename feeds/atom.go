@@ -115,6 +115,9 @@ func newAtomEntry(m Meta, ev pipeline.Event, feedUpdated time.Time) atomEntry {
 		e.Summary = &gorilla.AtomSummary{Content: s, Type: "text"}
 	}
 	e.Content = atomContent(ev, e.Title)
+	for _, u := range m.viaURLs(ev) {
+		e.Links = append(e.Links, gorilla.AtomLink{Href: u, Rel: "via", Type: "text/html"})
+	}
 	return e
 }
 

@@ -101,8 +101,10 @@ func (c *renderCache) queryLen() int {
 func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (*document, error) {
 	key := cacheKey{channel: ch.ID, format: f.ext, query: q.key}
 	return h.cachedDocument(r, key, false, func() (built, error) {
-		entries := h.opts.View.Narrow(ch.Filter, ch.MaxItems, q.filter, q.limit)
+		stories := h.opts.View.Stories(ch.Filter, ch.MaxItems, q.filter, q.limit)
+		entries := items(stories)
 		m := h.meta(ch, f, q)
+		m.Copies = copiesMap(stories)
 		if q.key == "" {
 			// Archives hold the whole channel, so a narrowed document
 			// has none of its own.

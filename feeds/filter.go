@@ -79,6 +79,12 @@ func (f Filter) compile() matcher {
 	}
 }
 
+// isEmpty reports whether m keeps every entry.
+func (m matcher) isEmpty() bool {
+	f := m.f
+	return len(f.Partners)+len(f.Languages)+len(f.Categories) == 0 && !m.needsText()
+}
+
 // needsText reports whether match reads the search text, so callers can
 // skip building it.
 func (m matcher) needsText() bool {

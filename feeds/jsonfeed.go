@@ -60,6 +60,17 @@ type jsonAttachment struct {
 type jsonExtension struct {
 	Partner string `json:"partner"`
 	Feed    string `json:"feed"`
+	// Copies are the other copies of the story, the JSON counterpart of
+	// Atom's rel="via" links.
+	Copies []jsonCopy `json:"copies,omitempty"`
+}
+
+// jsonCopy is one other copy of an item's story.
+type jsonCopy struct {
+	ID      string `json:"id"`
+	Partner string `json:"partner"`
+	Feed    string `json:"feed"`
+	URL     string `json:"url,omitempty"`
 }
 
 // RenderJSON writes entries as a JSON Feed 1.1 document in the given order.
@@ -119,6 +130,14 @@ func newJSONItem(m Meta, ev pipeline.Event) jsonItem {
 		it.DateModified = rfc3339Date(*ev.Updated)
 	}
 	it.Authors = jsonAuthors(ev.Authors)
+	for _, c := range m.Copies[ev.ID] {
+		it.Syndic.Copies = append(it.Syndic.Copies, jsonCopy{
+			ID:      EntryID(m.TagAuthority, c.ID),
+			Partner: cleanText(c.Partner),
+			Feed:    cleanText(c.Feed),
+			URL:     pageURL(c.URL),
+		})
+	}
 	return it
 }
 

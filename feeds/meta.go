@@ -44,6 +44,39 @@ type Meta struct {
 	// History holds the RFC 5005 archive links, empty for a document
 	// without archives.
 	History History
+	// Copies maps an entry's item id to the other copies of its story
+	// (see Story), which the renderers list as rel="via" links.
+	Copies map[string][]pipeline.Event
+}
+
+// viaURLs returns the web URLs of the other copies of ev's story, without
+// repeats and without ev's own URL.
+func (m Meta) viaURLs(ev pipeline.Event) []string {
+	var out []string
+	seen := map[string]bool{ev.URL: true}
+	for _, c := range m.Copies[ev.ID] {
+		if u := cleanText(c.URL); isWebURL(u) && !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// copiesMap returns the Copies of Meta for stories, nil when no story has
+// copies.
+func copiesMap(stories []Story) map[string][]pipeline.Event {
+	var out map[string][]pipeline.Event
+	for _, s := range stories {
+		if len(s.Copies) == 0 {
+			continue
+		}
+		if out == nil {
+			out = make(map[string][]pipeline.Event)
+		}
+		out[s.Item.ID] = s.Copies
+	}
+	return out
 }
 
 // History is the place of a document among the archived feeds of RFC 5005

@@ -66,6 +66,9 @@ type rssItem struct {
 	GUID        *gorilla.RssGuid      `xml:"guid"`
 	PubDate     string                `xml:"pubDate,omitempty"`
 	Source      *rssSource            `xml:"source"`
+	// Via links the other copies of the story, as Atom does, because RSS
+	// 2.0 has no element for them.
+	Via []rssAtomLink `xml:"atom:link"`
 }
 
 // rssAtomLink is an Atom link of an RSS channel. gorilla.AtomLink
@@ -139,6 +142,9 @@ func newRSSItem(m Meta, ev pipeline.Event) rssItem {
 	it.Enclosure = rssEnclosure(ev.Enclosures)
 	if u := m.sourceURL(ev); u != "" {
 		it.Source = &rssSource{URL: cleanText(u), Name: cleanText(m.partnerName(ev.Partner))}
+	}
+	for _, u := range m.viaURLs(ev) {
+		it.Via = append(it.Via, rssAtomLink{Href: u, Rel: "via", Type: "text/html"})
 	}
 	return it
 }

@@ -191,37 +191,71 @@ func (v *View) changed() {
 // Entries returns up to limit entries that pass f, newest first by
 // Published with ties broken by ascending ID; a limit of 0 or less returns
 // all. Of entries that share a non-empty canonical URL, only the one
-// ingested first is listed. The events share slices with the View, so
+// ingested first is listed, and of the copies of one story only the one
+// that Stories shows. The events share slices with the View, so
 // callers must not modify them.
 func (v *View) Entries(f Filter, limit int) []pipeline.Event {
 	return v.Narrow(f, limit, Filter{}, 0)
 }
 
 // Narrow returns the entries of a channel that also pass query, at most
-// limit of them (all when limit is 0 or less). The channel's entries are
-// the first window entries that Entries(channel, window) returns, so a
-// query only selects among the items the channel's own feed shows and
-// never reaches older ones.
+// limit of them (all when limit is 0 or less), one per story as Stories
+// groups them. The channel's entries are the first window stories of
+// Entries(channel, window), so a query only selects among the items the
+// channel's own feed shows and never reaches older ones.
 func (v *View) Narrow(channel Filter, window int, query Filter, limit int) []pipeline.Event {
+	return items(v.Stories(channel, window, query, limit))
+}
+
+// Stories is Narrow with the copies of each story. Copies of one story in
+// one language (the same ClusterID and Language) form one entry, shown by
+// the cluster's origin. Grouping follows the filters: the channel's window
+// counts stories, and a query selects among every copy in that window
+// before grouping again, so a story stays when only a copy matches.
+func (v *View) Stories(channel Filter, window int, query Filter, limit int) []Story {
 	picked := v.matching(channel.compile())
 	sort.Slice(picked, func(i, j int) bool {
 		return keyOf(picked[i].ev).before(keyOf(picked[j].ev))
 	})
 	picked = firstPerURL(picked)
-	if window > 0 && len(picked) > window {
-		picked = picked[:window]
+	stories := groupStories(picked)
+	if window > 0 && len(stories) > window {
+		picked = withinStories(picked, stories[:window])
+		stories = stories[:window]
 	}
 	q := query.compile()
-	out := make([]pipeline.Event, 0, len(picked))
+	if q.isEmpty() {
+		return capStories(stories, limit)
+	}
+	matched := picked[:0:0]
 	for _, e := range picked {
-		if limit > 0 && len(out) == limit {
-			break
-		}
 		if q.match(e.ev, e.text) {
-			out = append(out, e.ev)
+			matched = append(matched, e)
+		}
+	}
+	return capStories(groupStories(matched), limit)
+}
+
+// withinStories keeps the entries that belong to one of stories.
+func withinStories(entries []viewEntry, stories []Story) []viewEntry {
+	keep := make(map[string]bool, len(stories))
+	for _, s := range stories {
+		keep[groupKey(s.Item)] = true
+	}
+	out := make([]viewEntry, 0, len(entries))
+	for _, e := range entries {
+		if keep[groupKey(e.ev)] {
+			out = append(out, e)
 		}
 	}
 	return out
+}
+
+func capStories(stories []Story, limit int) []Story {
+	if limit > 0 && len(stories) > limit {
+		return stories[:limit]
+	}
+	return stories
 }
 
 // firstPerURL keeps, of entries that share a non-empty canonical URL, the

@@ -11,7 +11,6 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/syndic-network/syndic/internal/apierror"
-	"github.com/syndic-network/syndic/pipeline"
 )
 
 // pageItems is the number of items a channel page lists without a limit
@@ -66,6 +65,14 @@ type pageItem struct {
 	PartnerURL   string
 	Published    string
 	PublishedISO string
+	// AlsoFrom are the other copies of the story, by partner.
+	AlsoFrom []copyLink
+}
+
+// copyLink is another partner's copy of a story on a channel page.
+type copyLink struct {
+	Partner string
+	URL     string
 }
 
 // pageData is the input of the page templates.
@@ -170,19 +177,20 @@ func (h *handler) renderChannelPage(ch Channel, q feedQuery, text pageText) (bui
 	if limit == 0 {
 		limit = pageItems
 	}
-	entries := h.opts.View.Narrow(ch.Filter, ch.MaxItems, q.filter, limit)
+	stories := h.opts.View.Stories(ch.Filter, ch.MaxItems, q.filter, limit)
 	data := h.basePage(text, ch.Title)
 	data.Channel = h.summary(ch, q.key)
 	data.Alternates = data.Channel.Formats
 	data.Filtered = q.key != ""
-	for _, ev := range entries {
-		data.Items = append(data.Items, h.pageItem(ev))
+	for _, s := range stories {
+		data.Items = append(data.Items, h.pageItem(s))
 	}
 	body, err := executePage("channel.html", data)
-	return built{body: body, entries: len(entries)}, err
+	return built{body: body, entries: len(stories)}, err
 }
 
-func (h *handler) pageItem(ev pipeline.Event) pageItem {
+func (h *handler) pageItem(s Story) pageItem {
+	ev := s.Item
 	meta := Meta{Partners: h.opts.Partners}
 	it := pageItem{
 		Title:      cleanText(ev.Title),
@@ -196,6 +204,9 @@ func (h *handler) pageItem(ev pipeline.Event) pageItem {
 	}
 	if it.Title == "" {
 		it.Title = it.URL
+	}
+	for _, c := range s.Copies {
+		it.AlsoFrom = append(it.AlsoFrom, copyLink{Partner: cleanText(meta.partnerName(c.Partner)), URL: pageURL(c.URL)})
 	}
 	if !ev.Published.IsZero() {
 		it.Published = ev.Published.UTC().Format("2006-01-02 15:04 UTC")

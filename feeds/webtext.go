@@ -23,6 +23,7 @@ type pageText struct {
 	ReadOriginal  string
 	AllChannels   string
 	ItemsInFilter string
+	AlsoFrom      string
 }
 
 // pageTexts are the supported page languages. The first entry is the
@@ -44,6 +45,7 @@ var pageTexts = []pageText{
 		ReadOriginal:  "Read on the partner's site",
 		AllChannels:   "All channels",
 		ItemsInFilter: "Items matching your filter",
+		AlsoFrom:      "Also published by",
 	},
 	{
 		Lang:          "pl",
@@ -61,6 +63,7 @@ var pageTexts = []pageText{
 		ReadOriginal:  "Czytaj na stronie partnera",
 		AllChannels:   "Wszystkie kanały",
 		ItemsInFilter: "Wiadomości zgodne z filtrem",
+		AlsoFrom:      "Opublikowali także",
 	},
 	{
 		Lang:          "fr",
@@ -78,6 +81,7 @@ var pageTexts = []pageText{
 		ReadOriginal:  "Lire sur le site du partenaire",
 		AllChannels:   "Tous les canaux",
 		ItemsInFilter: "Articles correspondant à votre filtre",
+		AlsoFrom:      "Également publié par",
 	},
 	{
 		Lang:          "lt",
@@ -95,6 +99,7 @@ var pageTexts = []pageText{
 		ReadOriginal:  "Skaityti partnerio svetainėje",
 		AllChannels:   "Visi kanalai",
 		ItemsInFilter: "Filtrą atitinkantys įrašai",
+		AlsoFrom:      "Taip pat paskelbė",
 	},
 	{
 		Lang:          "de",
@@ -112,6 +117,7 @@ var pageTexts = []pageText{
 		ReadOriginal:  "Auf der Seite des Partners lesen",
 		AllChannels:   "Alle Kanäle",
 		ItemsInFilter: "Beiträge, die Ihrem Filter entsprechen",
+		AlsoFrom:      "Auch veröffentlicht von",
 	},
 }
 

@@ -1,0 +1,93 @@
+package feeds
+
+import (
+	"strings"
+
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// Story is one entry of a merged feed: the item shown and the other copies
+// of the same story in the same language that it stands for.
+type Story struct {
+	Item pipeline.Event
+	// Copies are the other items of the item's cluster and language that
+	// passed the same filters, oldest ingested first. Readers see them as
+	// rel="via" links.
+	Copies []pipeline.Event
+}
+
+// groupKey returns the key that puts copies of one story together: the
+// cluster id and the language, so translations stay separate entries. An
+// item without a cluster is a group of its own.
+func groupKey(ev pipeline.Event) string {
+	if ev.ClusterID == "" {
+		return "id\x00" + ev.ID
+	}
+	return "cluster\x00" + ev.ClusterID + "\x00" + strings.ToLower(ev.Language)
+}
+
+// groupStories folds sorted entries into stories, keeping the display order
+// of each story's shown item. The shown item is the cluster's origin (no
+// DuplicateOf) when it is among the entries, else the copy ingested first.
+// Grouping runs on entries that already passed the filters, so a story is
+// never hidden because its shown copy was filtered out.
+func groupStories(sorted []viewEntry) []Story {
+	shown := make(map[string]viewEntry, len(sorted))
+	for _, e := range sorted {
+		k := groupKey(e.ev)
+		cur, ok := shown[k]
+		if !ok || prefersShown(e, cur) {
+			shown[k] = e
+		}
+	}
+	index := make(map[string]int, len(shown))
+	out := make([]Story, 0, len(shown))
+	for _, e := range sorted {
+		k := groupKey(e.ev)
+		if shown[k].ev.ID == e.ev.ID {
+			index[k] = len(out)
+			out = append(out, Story{Item: e.ev})
+		}
+	}
+	copies := make(map[string][]viewEntry)
+	for _, e := range sorted {
+		k := groupKey(e.ev)
+		if shown[k].ev.ID != e.ev.ID {
+			copies[k] = append(copies[k], e)
+		}
+	}
+	for k, list := range copies {
+		sortByIngest(list)
+		s := &out[index[k]]
+		for _, e := range list {
+			s.Copies = append(s.Copies, e.ev)
+		}
+	}
+	return out
+}
+
+// prefersShown reports whether a should be shown in place of b.
+func prefersShown(a, b viewEntry) bool {
+	aOrigin, bOrigin := a.ev.DuplicateOf == "", b.ev.DuplicateOf == ""
+	if aOrigin != bOrigin {
+		return aOrigin
+	}
+	return a.firstSeq < b.firstSeq
+}
+
+func sortByIngest(list []viewEntry) {
+	for i := 1; i < len(list); i++ {
+		for j := i; j > 0 && list[j].firstSeq < list[j-1].firstSeq; j-- {
+			list[j], list[j-1] = list[j-1], list[j]
+		}
+	}
+}
+
+// items returns the shown item of each story.
+func items(stories []Story) []pipeline.Event {
+	out := make([]pipeline.Event, len(stories))
+	for i, s := range stories {
+		out[i] = s.Item
+	}
+	return out
+}
