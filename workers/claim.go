@@ -13,8 +13,8 @@ import (
 // It must be safe for concurrent use.
 type ClaimFunc func(ctx context.Context, f Feed) (done func(), ok bool)
 
-// claimRetry is how soon a feed that could not be claimed, and whose
-// stored next poll has passed, is tried again. The owner is then polling
+// claimRetry is the wait before Run tries again to claim a feed whose
+// stored next poll has passed. The owner is then polling
 // it or has died, and two seconds keeps the claim requests of many feeds
 // cheap while a dead owner's feeds move within the lease TTL plus this.
 const claimRetry = 2 * time.Second

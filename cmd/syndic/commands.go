@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
@@ -18,10 +17,6 @@ import (
 	"github.com/syndic-network/syndic/internal/config"
 	"github.com/syndic-network/syndic/workers"
 )
-
-// shutdownGrace bounds how long a stopping process waits for HTTP requests
-// and polls in flight.
-const shutdownGrace = 10 * time.Second
 
 type cli struct {
 	env            []string
@@ -62,10 +57,17 @@ func (c *cli) logger(cfg *config.Config) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Log.Format == "json" {
+	if cfg.Log.Format == "json" || (cfg.Log.Format == "auto" && !c.stderrIsTerminal()) {
 		return slog.New(slog.NewJSONHandler(c.stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(c.stderr, opts))
+}
+
+// stderrIsTerminal reports whether stderr is a terminal, where people read
+// the logs, rather than a pipe or file that a log collector reads.
+func (c *cli) stderrIsTerminal() bool {
+	f, ok := c.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func (c *cli) fail(err error) int {
@@ -120,25 +122,27 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 		"http_addr", cfg.HTTP.Addr, "admin_addr", cfg.HTTP.AdminAddr,
 		"feeds", len(a.Feeds()), "embedded_nats", cfg.NATS.URL == "", "embedded_cache", cfg.Redis.URL == "")
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return app.Serve(gctx, cfg.HTTP.AdminAddr, a.AdminHandler(), shutdownGrace) })
+	reloader := app.NewReloader(a, func() (*config.Config, error) { return c.flags(name, args, nil) })
+	g.Go(func() error { reloader.Run(gctx); return nil })
+	g.Go(func() error { return app.Serve(gctx, cfg.HTTP.AdminAddr, a.AdminHandler(), cfg.ShutdownGrace) })
 	if p.serve {
 		views, err := a.StartViews(gctx)
 		if err != nil {
 			return c.fail(err)
 		}
 		defer views.Stop()
-		h, err := a.FeedHandler(gctx, views)
+		h, err := reloader.FeedHandler(gctx, views)
 		if err != nil {
 			return c.fail(err)
 		}
-		g.Go(func() error { return app.Serve(gctx, cfg.HTTP.Addr, h, shutdownGrace) })
+		g.Go(func() error { return app.Serve(gctx, cfg.HTTP.Addr, h, cfg.ShutdownGrace) })
 	}
 	if p.digest {
 		g.Go(func() error { return a.RunDigests(gctx) })
 	}
 	if p.poll {
 		g.Go(func() error {
-			a.Poller.Run(gctx, a.Feeds())
+			a.RunPollers(gctx, cfg.ShutdownGrace, reloader.PollerReloads(), reloader.Feeds)
 			return nil
 		})
 	}

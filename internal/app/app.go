@@ -55,6 +55,7 @@ type App struct {
 	// Leases decides which ingest process polls which feed.
 	Leases *Leases
 
+	probe    *probe
 	lock     *broker.Lock
 	embedded *broker.Embedded
 	redis    *redis.Client
@@ -63,7 +64,7 @@ type App struct {
 // Open connects to NATS and the cache named by cfg and builds the pipeline.
 // With an empty nats.url it uses the embedded server under data_dir.
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptions) (*App, error) {
-	a := &App{Config: cfg, Log: log}
+	a := &App{Config: cfg, Log: log, probe: &probe{}}
 	if err := a.openNATS(ctx, o); err != nil {
 		a.Close(ctx)
 		return nil, err

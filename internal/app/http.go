@@ -117,6 +117,7 @@ func (a *App) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /readyz", a.adminReadyz)
 	mux.HandleFunc("GET /api/v1/feeds", a.feedHealth)
 	return mux
 }

@@ -262,7 +262,13 @@ func (l *Leases) Release(ctx context.Context) {
 	held := l.held
 	l.held = map[string]uint64{}
 	l.mu.Unlock()
-	for key, rev := range held {
+	l.deleteLeases(ctx, held)
+}
+
+// deleteLeases deletes each lease at its revision, leaving alone a lease
+// that changed hands meanwhile.
+func (l *Leases) deleteLeases(ctx context.Context, leases map[string]uint64) {
+	for key, rev := range leases {
 		dctx, cancel := context.WithTimeout(ctx, leaseOpTimeout)
 		err := l.kv.Delete(dctx, key, jetstream.LastRevision(rev))
 		cancel()
@@ -272,6 +278,25 @@ func (l *Leases) Release(ctx context.Context) {
 		}
 		leaseChangesTotal.WithLabelValues("released").Inc()
 	}
+}
+
+// Retain releases the held leases of feeds that are not in feeds, such
+// as feeds removed from the configuration by a reload.
+func (l *Leases) Retain(ctx context.Context, feeds []workers.Feed) {
+	keep := make(map[string]bool, len(feeds))
+	for _, f := range feeds {
+		keep[leaseKey(f)] = true
+	}
+	l.mu.Lock()
+	drop := map[string]uint64{}
+	for key, rev := range l.held {
+		if !keep[key] {
+			drop[key] = rev
+			delete(l.held, key)
+		}
+	}
+	l.mu.Unlock()
+	l.deleteLeases(ctx, drop)
 }
 
 // openLeases ensures the leases bucket and creates this process's leases.

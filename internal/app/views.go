@@ -66,6 +66,7 @@ func (a *App) StartViews(ctx context.Context) (*Views, error) {
 		return nil, fmt.Errorf("consuming %s: %w", a.Config.NATS.Stream, err)
 	}
 	v.cc = cc
+	a.probe.views.Store(v)
 	return v, nil
 }
 

@@ -13,16 +13,19 @@ import (
 // are the keys of the configuration file, and Keys has one row for each
 // field.
 type Config struct {
-	DataDir  string    `yaml:"data_dir"`
-	Log      Log       `yaml:"log"`
-	HTTP     HTTP      `yaml:"http"`
-	NATS     NATS      `yaml:"nats"`
-	Redis    Redis     `yaml:"redis"`
-	Fetch    Fetch     `yaml:"fetch"`
-	Feeds    Feeds     `yaml:"feeds"`
-	Push     Push      `yaml:"push"`
-	Partners []Partner `yaml:"partners"`
-	Channels []Channel `yaml:"channels"`
+	DataDir string `yaml:"data_dir"`
+	Log     Log    `yaml:"log"`
+	// ShutdownGrace bounds how long a stopping process finishes the
+	// requests and polls in flight.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	HTTP          HTTP          `yaml:"http"`
+	NATS          NATS          `yaml:"nats"`
+	Redis         Redis         `yaml:"redis"`
+	Fetch         Fetch         `yaml:"fetch"`
+	Feeds         Feeds         `yaml:"feeds"`
+	Push          Push          `yaml:"push"`
+	Partners      []Partner     `yaml:"partners"`
+	Channels      []Channel     `yaml:"channels"`
 	// SMTP, DigestsSecret and Digests configure the email digests; the
 	// types are in digests.go.
 	SMTP          SMTP     `yaml:"smtp"`

@@ -41,9 +41,14 @@ var Keys = []Key{
 		Validate: oneOf("debug", "info", "warn", "error"),
 	},
 	{
-		Path: "log.format", Default: "text", Env: "SYNDIC_LOG_FORMAT",
-		Doc:      "Log record format: `text` (key=value pairs) or `json` (one object per line).",
-		Validate: oneOf("text", "json"),
+		Path: "log.format", Default: "auto", Env: "SYNDIC_LOG_FORMAT",
+		Doc:      "Log record format: `text` (key=value pairs), `json` (one object per line), or `auto`: `json` when standard error is not a terminal, as under systemd, Docker or Kubernetes, and `text` otherwise.",
+		Validate: oneOf("text", "json", "auto"),
+	},
+	{
+		Path: "shutdown_grace", Default: "10s", Env: "SYNDIC_SHUTDOWN_GRACE",
+		Doc:      "After SIGTERM or SIGINT, how long a process finishes the HTTP requests and feed polls in flight before it exits anyway, from `1s` to `10m`. Keep it below the orchestrator's kill timeout (30 s in Kubernetes by default).",
+		Validate: durationRange(time.Second, 10*time.Minute),
 	},
 	{
 		Path: "http.addr", Default: "127.0.0.1:8080", Env: "SYNDIC_HTTP_ADDR",

@@ -86,7 +86,7 @@ func TestLoadDefaults(t *testing.T) {
 	}{
 		{"data_dir", cfg.DataDir, "./data"},
 		{"log.level", cfg.Log.Level, "info"},
-		{"log.format", cfg.Log.Format, "text"},
+		{"log.format", cfg.Log.Format, "auto"},
 		{"http.addr", cfg.HTTP.Addr, "127.0.0.1:8080"},
 		{"http.base_url", cfg.HTTP.BaseURL, "http://127.0.0.1:8080"},
 		{"http.admin_addr", cfg.HTTP.AdminAddr, "127.0.0.1:8081"},
@@ -137,8 +137,8 @@ nats:
 	if cfg.Log.Level != "debug" {
 		t.Errorf("log.level = %q, want debug", cfg.Log.Level)
 	}
-	if cfg.Log.Format != "text" {
-		t.Errorf("log.format = %q, want the default text", cfg.Log.Format)
+	if cfg.Log.Format != "auto" {
+		t.Errorf("log.format = %q, want the default auto", cfg.Log.Format)
 	}
 	if cfg.Fetch.MaxBody != 2*MiB {
 		t.Errorf("fetch.max_body = %v, want 2MiB", cfg.Fetch.MaxBody)

@@ -79,6 +79,7 @@ func crossCheck(c *Config, sources map[string]string) []error {
 	check.partners(c)
 	check.channels(c)
 	check.digests(c)
+	check.retention(c)
 	return check.errs
 }
 

@@ -1,0 +1,167 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/syndic-network/syndic/internal/config"
+	"github.com/syndic-network/syndic/workers"
+)
+
+// Reloader applies a changed configuration file on SIGHUP without a
+// restart. Only partners (with their feeds) and channels take effect: the
+// pollers restart with the new feed list and the public handler is
+// rebuilt. Changes to other keys are logged and wait for a restart. A
+// file that does not load or validate keeps the previous configuration.
+//
+// Reloader is safe for concurrent use.
+type Reloader struct {
+	app  *App
+	load func() (*config.Config, error)
+
+	// mu serialises reloads.
+	mu      sync.Mutex
+	current atomic.Pointer[config.Config]
+	// pollers receives a value after each successful reload.
+	pollers chan struct{}
+
+	// handler is the current public handler, nil until FeedHandler is
+	// called, and views what it is built on.
+	handler atomic.Pointer[http.Handler]
+	views   *Views
+	// stopHandler ends the background work of the current handler.
+	stopHandler context.CancelFunc
+}
+
+// NewReloader returns a reloader for a that reads the configuration with
+// load, usually config.Load on the file the process started with.
+func NewReloader(a *App, load func() (*config.Config, error)) *Reloader {
+	r := &Reloader{app: a, load: load, pollers: make(chan struct{}, 1)}
+	r.current.Store(a.Config)
+	return r
+}
+
+// Config returns the configuration in effect.
+func (r *Reloader) Config() *config.Config { return r.current.Load() }
+
+// Feeds returns the feeds of the configuration in effect.
+func (r *Reloader) Feeds() []workers.Feed { return r.app.withConfig(r.Config()).Feeds() }
+
+// PollerReloads returns the channel that RunPollers watches for reloads.
+func (r *Reloader) PollerReloads() <-chan struct{} { return r.pollers }
+
+// FeedHandler builds the public handler on v and returns a handler that
+// always serves the one built from the configuration in effect.
+func (r *Reloader) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.views = v
+	if err := r.rebuildHandler(ctx, r.Config()); err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		(*r.handler.Load()).ServeHTTP(w, req)
+	}), nil
+}
+
+// rebuildHandler builds a handler for cfg and swaps it in. The caller
+// holds mu.
+func (r *Reloader) rebuildHandler(ctx context.Context, cfg *config.Config) error {
+	hctx, cancel := context.WithCancel(ctx)
+	h, err := r.app.withConfig(cfg).FeedHandler(hctx, r.views)
+	if err != nil {
+		cancel()
+		return err
+	}
+	r.handler.Store(&h)
+	if r.stopHandler != nil {
+		r.stopHandler()
+	}
+	r.stopHandler = cancel
+	return nil
+}
+
+// Reload reads the configuration again and applies its partners, feeds
+// and channels. On any error the previous configuration stays in effect.
+func (r *Reloader) Reload(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	next, err := r.load()
+	if err != nil {
+		return fmt.Errorf("reloading configuration: %w", err)
+	}
+	prev := r.Config()
+	applied := reloadable(prev, next)
+	if !sameExceptReloadable(prev, next) {
+		r.app.Log.Warn("configuration changes outside partners and channels need a restart; applying partners and channels only")
+	}
+	if r.handler.Load() != nil {
+		if err := r.rebuildHandler(ctx, applied); err != nil {
+			return fmt.Errorf("reloading configuration: building the feed handler: %w", err)
+		}
+	}
+	r.current.Store(applied)
+	select {
+	case r.pollers <- struct{}{}:
+	default:
+		// A reload is already waiting; it will read the new feeds.
+	}
+	r.app.Log.Info("configuration reloaded", "partners", len(applied.Partners),
+		"feeds", len(r.app.withConfig(applied).Feeds()), "channels", len(applied.Channels))
+	return nil
+}
+
+// Run reloads on every SIGHUP until ctx ends. A failed reload is logged
+// at error level, because the file on disk no longer matches what runs.
+func (r *Reloader) Run(ctx context.Context) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	r.reloadOn(ctx, hup)
+}
+
+// reloadOn reloads on every value of hup until ctx ends.
+func (r *Reloader) reloadOn(ctx context.Context, hup <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		if err := r.Reload(ctx); err != nil {
+			r.app.Log.Error("configuration reload failed; keeping the previous configuration", "error", err)
+		}
+	}
+}
+
+// reloadable returns prev with the partners and channels of next.
+func reloadable(prev, next *config.Config) *config.Config {
+	applied := *prev
+	applied.Partners = next.Partners
+	applied.Channels = next.Channels
+	return &applied
+}
+
+// sameExceptReloadable reports whether a and b differ only in partners
+// and channels.
+func sameExceptReloadable(a, b *config.Config) bool {
+	x, y := *a, *b
+	x.Partners, x.Channels, y.Partners, y.Channels = nil, nil, nil, nil
+	return reflect.DeepEqual(x, y)
+}
+
+// withConfig returns a shallow copy of a that reads cfg, so a reload can
+// build new handlers and feed lists while requests still read the old
+// configuration. The copy shares every connection and store with a.
+func (a *App) withConfig(cfg *config.Config) *App {
+	c := *a
+	c.Config = cfg
+	return &c
+}
