@@ -3,6 +3,7 @@ module github.com/syndic-network/syndic
 go 1.26.8
 
 require (
+	github.com/abadojack/whatlanggo v1.0.1
 	github.com/andybalholm/brotli v1.3.0
 	github.com/emersion/go-smtp v0.26.0
 	github.com/gorilla/feeds v1.2.0

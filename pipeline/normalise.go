@@ -62,9 +62,6 @@ func NormaliseItem(it *Item, src Source, now time.Time) error {
 		d.published = p.Format(time.RFC3339)
 	}
 	d.updatedParsed = it.Updated
-	if d.Language == "" {
-		d.Language = src.Language
-	}
 	clean, err := cleanItem(&d, src, feedBase(src.FeedURL), now)
 	if err != nil {
 		return err
@@ -75,14 +72,13 @@ func NormaliseItem(it *Item, src Source, now time.Time) error {
 }
 
 // cleanItem applies every field rule to a draft and returns the item
-// without ID. Language must already hold the item, feed or partner
-// language.
+// without ID. Language must already hold the item's or the feed's declared
+// language, if any; the partner's comes from src.
 func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item, error) {
 	it := Item{
 		Partner: src.Partner, Feed: src.Feed, FeedURL: src.FeedURL,
-		GUID:     stripIllegal(strings.TrimSpace(d.GUID)),
-		Title:    plainTitle(d.Title),
-		Language: normaliseLanguage(d.Language),
+		GUID:  stripIllegal(strings.TrimSpace(d.GUID)),
+		Title: plainTitle(d.Title),
 	}
 	linkBase := firstURL(d.base, feedURL)
 	if link, err := CanonicalURL(stripIllegal(d.URL), linkBase); err == nil {
@@ -93,6 +89,7 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	contentBase := firstURL(d.base, parseAbsolute(it.URL), feedURL)
 	it.Content = sanitizeHTML(firstNonEmpty(d.Content, d.Summary), contentBase)
 	it.Summary = truncateText(htmlToText(firstNonEmpty(d.Summary, d.Content)), maxSummaryRunes)
+	it.Language = resolveLanguage(d.Language, it.Title+". "+it.Summary, src.Language)
 	it.Authors = cleanAuthors(d.Authors)
 	it.Categories = cleanCategories(d.Categories)
 	it.Enclosures = cleanEnclosures(d.Enclosures, contentBase)

@@ -15,7 +15,7 @@ import (
 // and drops items whose key repeats an earlier one.
 func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time) {
 	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))
-	language := firstNonEmpty(res.Language, src.Language)
+	language := res.Language
 	var drafts []*itemDraft
 	var indexes []int
 	for k, fi := range feed.Items {
