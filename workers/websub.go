@@ -40,7 +40,7 @@ var (
 	ErrCallbackNotPublic = errors.New("websub callback base URL is not public https")
 
 	// ErrHubRejected is returned by Subscribe and Unsubscribe when the hub
-	// answers the request with a status other than 2xx.
+	// responds with a status other than 2xx.
 	ErrHubRejected = errors.New("websub hub rejected the request")
 )
 
@@ -64,7 +64,7 @@ type Subscription struct {
 	Language string `json:"language,omitempty"`
 	Timezone string `json:"timezone,omitempty"`
 	// CallbackToken is the last path segment of the callback URL, 128
-	// random bits, so that nobody else can guess where to deliver.
+	// random bits, so that only the hub knows where to deliver.
 	CallbackToken string    `json:"callback_token"`
 	Secret        string    `json:"secret"`
 	State         string    `json:"state"`
@@ -168,8 +168,8 @@ func (w *WebSub) CallbackURL(s *Subscription) string {
 	return w.o.BaseURL + "/websub/" + s.Partner + "/" + s.Feed + "/" + s.CallbackToken
 }
 
-// Subscribe asks hub for content updates of topic, the URL of f's feed
-// document. A subscription that exists for the same hub and topic keeps
+// Subscribe requests content updates of topic, the URL of f's feed
+// document, from hub. A subscription that exists for the same hub and topic keeps
 // its callback and secret, so Subscribe also renews. The hub confirms
 // later through the callback; until then the subscription is pending.
 func (w *WebSub) Subscribe(ctx context.Context, f Feed, hub, topic string) error {
@@ -192,7 +192,7 @@ func (w *WebSub) Subscribe(ctx context.Context, f Feed, hub, topic string) error
 	return w.hubRequest(ctx, sub, "subscribe")
 }
 
-// Unsubscribe asks the hub to stop deliveries for f. The subscription is
+// Unsubscribe requests the hub to stop deliveries for f. The subscription is
 // removed once the hub verifies the request.
 func (w *WebSub) Unsubscribe(ctx context.Context, f Feed) error {
 	sub, rev, err := w.load(ctx, f.Partner, f.ID)
@@ -233,8 +233,8 @@ func randomHex(n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// hubRequest sends a subscribe or unsubscribe request. Hubs answer 202
-// Accepted and verify asynchronously; any 2xx counts as accepted.
+// hubRequest sends a subscribe or unsubscribe request. Hubs respond with
+// 202 Accepted and verify later, so any 2xx counts as accepted.
 func (w *WebSub) hubRequest(ctx context.Context, sub *Subscription, mode string) error {
 	form := url.Values{
 		"hub.mode":     {mode},
