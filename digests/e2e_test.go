@@ -426,6 +426,13 @@ func TestLiveClaimIsSkipped(t *testing.T) {
 	if rep.Sent != 0 || rep.Skipped != 1 {
 		t.Errorf("report = %+v, want one skipped and none sent", rep)
 	}
+	after, _, err := e.Store.Find(ctx, "daily", sub.Email)
+	if err != nil {
+		t.Fatalf("Find returned error: %v", err)
+	}
+	if !after.CoveredUntil.Equal(sub.CoveredUntil) {
+		t.Errorf("covered-until moved to %s under another worker's live claim; a crash of that worker would lose the period", after.CoveredUntil)
+	}
 }
 
 func TestCatchUpSendsOneDigest(t *testing.T) {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"log"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndic-network/syndic/internal/broker"
@@ -37,9 +40,10 @@ type smtpSink struct {
 	Addr string
 	Port int
 
-	mu       sync.Mutex
-	messages []received
-	reject   func(rcpt string) error
+	mu        sync.Mutex
+	messages  []received
+	reject    func(rcpt string) error
+	afterData func(total int)
 }
 
 func newSMTPSink(t *testing.T) *smtpSink {
@@ -47,6 +51,8 @@ func newSMTPSink(t *testing.T) *smtpSink {
 	sink := &smtpSink{}
 	srv := smtp.NewServer(sink)
 	srv.Domain = "localhost"
+	// Workers killed by the crash test reset their connections.
+	srv.ErrorLog = log.New(io.Discard, "", 0)
 	srv.AllowInsecureAuth = true
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
@@ -67,6 +73,14 @@ func (s *smtpSink) setReject(f func(rcpt string) error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reject = f
+}
+
+// setAfterData sets a function called with the number of stored
+// messages after each message is stored, before the reply to DATA.
+func (s *smtpSink) setAfterData(f func(total int)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterData = f
 }
 
 func (s *smtpSink) all() []received {
@@ -124,7 +138,11 @@ func (ss *sinkSession) Data(r io.Reader) error {
 	ss.msg.Data = data
 	ss.sink.mu.Lock()
 	ss.sink.messages = append(ss.sink.messages, ss.msg)
+	total, after := len(ss.sink.messages), ss.sink.afterData
 	ss.sink.mu.Unlock()
+	if after != nil {
+		after(total)
+	}
 	return nil
 }
 
@@ -210,6 +228,7 @@ func (p *parsedMessage) addPart(t *testing.T, part *multipart.Part) {
 // natsEnv is a JetStream server with the item stream and the digest
 // buckets.
 type natsEnv struct {
+	natsURL   string
 	JS        jetstream.JetStream
 	Stream    jetstream.Stream
 	Store     *Store
@@ -222,34 +241,52 @@ const testPrefix = "syndic.items"
 
 func newNATSEnv(t *testing.T) *natsEnv {
 	t.Helper()
-	ctx := testContext(t)
 	ns := testenv.NATS(t)
 	js, err := jetstream.New(testenv.Conn(t, ns.URL))
 	if err != nil {
 		t.Fatalf("creating JetStream context: %v", err)
 	}
+	e, err := openCrashEnv(testContext(t), js)
+	if err != nil {
+		t.Fatalf("opening stream and buckets: %v", err)
+	}
+	e.natsURL = ns.URL
+	return e
+}
+
+// openCrashEnv creates or opens the item stream and the digest buckets,
+// for the tests and for the crash-test worker process.
+func openCrashEnv(ctx context.Context, js jetstream.JetStream) (*natsEnv, error) {
 	stream, err := broker.EnsureStream(ctx, js, broker.StreamOptions{
 		Stream: "SYNDIC_ITEMS", SubjectPrefix: testPrefix, Replicas: 1, MaxAge: 24 * time.Hour, DuplicateWindow: time.Minute,
 	})
 	if err != nil {
-		t.Fatalf("creating stream: %v", err)
+		return nil, err
 	}
 	subs, err := broker.EnsureKV(ctx, js, "SYNDIC_SUBSCRIBERS", 1, 0, true)
 	if err != nil {
-		t.Fatalf("creating subscriber bucket: %v", err)
+		return nil, err
 	}
 	sendLog, err := broker.EnsureKV(ctx, js, "SYNDIC_SENDLOG", 1, 0, false)
 	if err != nil {
-		t.Fatalf("creating send-log bucket: %v", err)
+		return nil, err
 	}
 	cache, err := broker.EnsureKV(ctx, js, "SYNDIC_CACHE", 1, 0, true)
 	if err != nil {
-		t.Fatalf("creating cache bucket: %v", err)
+		return nil, err
 	}
 	return &natsEnv{
 		JS: js, Stream: stream, Store: NewStore(subs), SendLog: NewSendLog(sendLog), Cache: store.NewKV(cache),
 		Collector: &Collector{Stream: stream, SubjectPrefix: testPrefix, FetchWait: time.Second},
+	}, nil
+}
+
+func testenvConnect(url string) (*nats.Conn, error) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", url, err)
 	}
+	return nc, nil
 }
 
 func testContext(t *testing.T) context.Context {

@@ -24,6 +24,9 @@ var (
 	// ErrUnknownDigest is returned for a digest id that is not configured.
 	ErrUnknownDigest = errors.New("unknown digest")
 	// ErrClaimed is returned when another worker holds a live claim on a
-	// subscriber's period, or the period was already sent.
-	ErrClaimed = errors.New("period already claimed or sent")
+	// subscriber's period, or took the period over first.
+	ErrClaimed = errors.New("period claimed by another worker")
+	// ErrPeriodDone is returned when a subscriber's period was already
+	// sent, or the relay rejected the address for it.
+	ErrPeriodDone = errors.New("period already sent")
 )

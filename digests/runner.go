@@ -43,6 +43,10 @@ type RunnerOptions struct {
 	Logger  *slog.Logger
 	// Now returns the current time; nil uses time.Now.
 	Now func() time.Time
+	// AfterClaim, when set, is called after each claim is written and
+	// before the message is sent. Crash tests use it to stop the worker
+	// at that step.
+	AfterClaim func(key string)
 }
 
 // Runner sends the digests of one digest id for one period.
@@ -166,15 +170,25 @@ func (r *Runner) runOne(ctx context.Context, log *slog.Logger, w *Window, s *Sub
 	key := LogKey(d.ID, period, s.Email)
 	msgID := MessageID(d.ID, period, s.Email, d.From)
 	claim, err := r.o.SendLog.Claim(ctx, key, r.o.Owner, msgID, r.o.Lease, r.o.Now())
-	if errors.Is(err, ErrClaimed) {
+	switch {
+	case errors.Is(err, ErrPeriodDone):
+		// Another run sent it and may have crashed before advancing.
 		rep.Skipped++
 		r.advance(ctx, log, s, is.until)
+		return
+	case errors.Is(err, ErrClaimed):
+		// The covered-until time stays, so that a later run sends the
+		// period if the claim's owner dies.
+		rep.Skipped++
 		return
 	}
 	if err != nil {
 		log.Warn("claiming digest period failed", "subscriber", s.Key(), "error", err)
 		rep.Deferred++
 		return
+	}
+	if r.o.AfterClaim != nil {
+		r.o.AfterClaim(key)
 	}
 	r.deliver(ctx, log, claim, s, items, is, rep)
 }

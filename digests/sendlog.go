@@ -58,8 +58,8 @@ func LogKey(digest, period, email string) string {
 
 // Claim takes the period at key for owner until now+lease. It creates the
 // entry, or takes over a released entry or an expired claim. It returns
-// an error wrapping ErrClaimed when the period was sent, failed for good,
-// or is claimed by a live lease.
+// an error wrapping ErrPeriodDone when the period was sent or failed for
+// good, and ErrClaimed when another worker holds a live lease on it.
 func (l *SendLog) Claim(ctx context.Context, key, owner, messageID string, lease time.Duration, now time.Time) (*Claim, error) {
 	entry := LogEntry{State: StateClaimed, Owner: owner, LeaseUntil: now.Add(lease), MessageID: messageID, Attempts: 1, At: now}
 	rev, err := l.kv.Create(ctx, key, mustJSON(entry))
@@ -75,7 +75,7 @@ func (l *SendLog) Claim(ctx context.Context, key, owner, messageID string, lease
 	}
 	switch {
 	case old.State == StateSent || old.State == StateFailed:
-		return nil, fmt.Errorf("%w: %s is %s", ErrClaimed, key, old.State)
+		return nil, fmt.Errorf("%w: %s is %s", ErrPeriodDone, key, old.State)
 	case old.State == StateClaimed && now.Before(old.LeaseUntil):
 		return nil, fmt.Errorf("%w: %s is claimed by %s until %s", ErrClaimed, key, old.Owner, old.LeaseUntil.Format(time.RFC3339))
 	}
