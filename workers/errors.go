@@ -53,3 +53,7 @@ var ErrHostBusy = errors.New("host has no free fetch slot")
 // ErrNoFeedFound is returned by Fetcher.Discover when a URL serves an HTML
 // page without a <link rel="alternate"> to a feed.
 var ErrNoFeedFound = errors.New("no feed link found on the page")
+
+// ErrInvalidOPML is returned by ParseOPML for a document that is not OPML
+// or lists no feed.
+var ErrInvalidOPML = errors.New("invalid OPML")

@@ -40,6 +40,8 @@ Commands:
   check-config   validate the configuration and print it with secrets masked
   partners token issue|revoke|list PARTNER
                  manage a partner's intake API tokens
+  partners import-opml FILE
+                 print a partners: block for the feeds of an OPML subscription list
   items retract ID
                  remove an item from merged feeds, archives and digests
   version        print the version

@@ -12,6 +12,7 @@ import (
 )
 
 const partnersUsage = `Usage:
+  syndic partners import-opml FILE [--partner ID] --config FILE
   syndic partners token issue PARTNER --config FILE
   syndic partners token revoke PARTNER [--id TOKEN_ID] --config FILE
   syndic partners token list PARTNER --config FILE
@@ -25,6 +26,9 @@ that it can switch to a new one before the old one is revoked. revoke without
 // partners implements `syndic partners token issue|revoke|list PARTNER`.
 // It exits 2 on a usage error and 1 when the operation failed.
 func (c *cli) partners(ctx context.Context, args []string) int {
+	if len(args) > 0 && args[0] == "import-opml" {
+		return c.importOPML(ctx, args[1:])
+	}
 	if len(args) < 3 || args[0] != "token" {
 		fmt.Fprint(c.stderr, partnersUsage)
 		return 2
