@@ -112,6 +112,10 @@ type LinkKeyPolicies interface {
 // WebSub subscribes feeds at their hubs, verifies the hubs' intent checks,
 // takes in signed content deliveries and renews leases. It is safe for
 // concurrent use.
+//
+// NOTE: no process creates a WebSub yet. The poller does not pass the hubs
+// it parses to Subscribe, nor consult PollInterval or call SafetyPolled, so
+// every feed is still polled on its normal schedule.
 type WebSub struct {
 	o WebSubOptions
 }
