@@ -46,7 +46,7 @@ type smtpSink struct {
 	afterData func(total int)
 }
 
-func newSMTPSink(t *testing.T) *smtpSink {
+func newSMTPSink(t testing.TB) *smtpSink {
 	t.Helper()
 	sink := &smtpSink{}
 	srv := smtp.NewServer(sink)
@@ -299,13 +299,20 @@ func testContext(t *testing.T) context.Context {
 // publish stores an item event as the pipeline would.
 func (e *natsEnv) publish(t *testing.T, ev pipeline.Event) {
 	t.Helper()
+	if err := publishEvent(testContext(t), e.JS, ev); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func publishEvent(ctx context.Context, js jetstream.JetStream, ev pipeline.Event) error {
 	data, err := json.Marshal(ev)
 	if err != nil {
-		t.Fatalf("encoding event: %v", err)
+		return fmt.Errorf("encoding event: %w", err)
 	}
-	if _, err := e.JS.Publish(testContext(t), testPrefix+"."+ev.Partner, data); err != nil {
-		t.Fatalf("publishing event: %v", err)
+	if _, err := js.Publish(ctx, testPrefix+"."+ev.Partner, data); err != nil {
+		return fmt.Errorf("publishing event: %w", err)
 	}
+	return nil
 }
 
 func event(kind pipeline.Kind, rev int, it pipeline.Item) pipeline.Event {
