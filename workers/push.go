@@ -160,6 +160,16 @@ func (h *PushHandler) post(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	if !anyAccepted(results) {
+		fields := map[string]string{}
+		for i, res := range results {
+			for k, v := range res.Fields {
+				fields["items["+strconv.Itoa(i)+"]."+k] = v
+			}
+		}
+		apierror.Write(w, http.StatusUnprocessableEntity, "no_valid_items", "no item in the request could be published", fields)
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": results})
 }
 
@@ -282,6 +292,12 @@ func (h *PushHandler) ingest(ctx context.Context, w http.ResponseWriter, log *sl
 			continue
 		}
 		res, err := h.o.Ingester.Ingest(ctx, e.Item)
+		if res == statusRejected {
+			// The pipeline rejects an item that it can never publish, such
+			// as one too large for a NATS message, so a retry cannot help.
+			results[i].Fields = map[string]string{"item": pipelineReason(err)}
+			continue
+		}
 		if errors.Is(err, pipeline.ErrReserved) {
 			unavailable(w, "item_reserved", "item "+e.Key+" is being written by another request; retry later", reservedRetryAfter)
 			return nil, false
@@ -295,6 +311,22 @@ func (h *PushHandler) ingest(ctx context.Context, w http.ResponseWriter, log *sl
 		results[i] = ItemResult{ID: e.Key, ItemID: e.Item.ID, Status: string(res)}
 	}
 	return results, true
+}
+
+func anyAccepted(results []ItemResult) bool {
+	for _, r := range results {
+		if r.Status != statusRejected {
+			return true
+		}
+	}
+	return false
+}
+
+func pipelineReason(err error) string {
+	if err == nil {
+		return "rejected by the pipeline"
+	}
+	return err.Error()
 }
 
 // hexItemID matches Syndic's own item ids, which GET and DELETE also
