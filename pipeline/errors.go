@@ -28,3 +28,8 @@ var (
 	// another partner.
 	ErrItemNotFound = errors.New("item not found")
 )
+
+// ErrItemTooLarge means an item's event cannot fit in one NATS message
+// even with its content shortened. Retrying gives the same result, so the
+// item is rejected.
+var ErrItemTooLarge = errors.New("item too large")

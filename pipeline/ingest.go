@@ -2,7 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -23,6 +23,9 @@ const (
 	ResultUpdated   Result = "updated"
 	ResultDuplicate Result = "duplicate"
 	ResultRetry     Result = "retry"
+	// ResultRejected means the item can never be published as it is (it
+	// is too large for one message); retrying gives the same answer.
+	ResultRejected Result = "rejected"
 )
 
 // Cache key prefixes. The seen key stores the content hash last published
@@ -46,6 +49,9 @@ type Publisher interface {
 // IngesterOptions configures an Ingester. SubjectPrefix is followed by
 // ".<partner>" on each event.
 type IngesterOptions struct {
+	// MaxPayload is the largest message the NATS server accepts, in bytes;
+	// longer item content is cut to fit. Zero turns the check off.
+	MaxPayload    int
 	Cache         Cache
 	Index         *Index
 	Publisher     Publisher
@@ -142,6 +148,7 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
 		return ResultRetry, fmt.Errorf("item %s: %w", it.ID, ErrReserved)
 	}
+	crashPoint()
 	// Read the index again under the reservation: a writer that held it
 	// until a moment ago may have recorded this very revision after the
 	// first look.
@@ -161,6 +168,11 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 	}
 	ev := g.event(it, prev, found)
 	seq, err := g.send(ctx, &ev)
+	if errors.Is(err, ErrItemTooLarge) {
+		g.release(ctx, reserveKey)
+		itemsTotal.WithLabelValues(string(ResultRejected)).Inc()
+		return ResultRejected, err
+	}
 	if err != nil {
 		g.release(ctx, reserveKey)
 		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
@@ -210,9 +222,9 @@ func (g *Ingester) event(it *Item, prev IndexEntry, found bool) Event {
 // of the same revision inside the stream's duplicate window and still
 // returns the sequence of the stored copy.
 func (g *Ingester) send(ctx context.Context, ev *Event) (uint64, error) {
-	data, err := json.Marshal(ev)
+	data, err := fitEvent(ev, g.o.MaxPayload)
 	if err != nil {
-		return 0, fmt.Errorf("encoding event of item %s: %w", ev.ID, err)
+		return 0, err
 	}
 	msg := nats.NewMsg(g.o.SubjectPrefix + "." + ev.Partner)
 	msg.Data = data

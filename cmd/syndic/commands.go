@@ -39,6 +39,11 @@ func (c *cli) flags(name string, args []string, extra func(*flag.FlagSet)) (*con
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if *path == "" && c.getenv("SYNDIC_PARTNERS") == "" {
+		// Without a file or partners from the environment, Syndic would
+		// start with nothing to poll and nothing to serve.
+		return nil, errors.New("no configuration: use --config FILE, set SYNDIC_CONFIG, or set SYNDIC_PARTNERS")
+	}
 	return config.Load(*path, c.env)
 }
 

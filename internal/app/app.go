@@ -171,7 +171,7 @@ func (a *App) openCache(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		a.Cache = store.NewKV(kv)
+		a.Cache = store.NewKV(kv, store.WithJetStream(a.JS))
 		return nil
 	}
 	opts, err := redis.ParseURL(r.URL)
@@ -197,10 +197,12 @@ func (a *App) buildPipeline() {
 		SubjectPrefix: c.NATS.SubjectPrefix,
 		// A day beyond the stream's max age, so the cache outlives every
 		// event it vouches for.
-		SeenTTL:  c.NATS.MaxAge + 24*time.Hour,
-		Logger:   a.Log,
-		Events:   a.Stream,
-		Clusters: a.Clusters,
+		MaxPayload: int(a.Conn.MaxPayload()),
+		SeenTTL:    c.NATS.MaxAge + 24*time.Hour,
+		ReserveTTL: c.Redis.ReserveTTL,
+		Logger:     a.Log,
+		Events:     a.Stream,
+		Clusters:   a.Clusters,
 	})
 	a.Fetcher = workers.NewFetcher(workers.FetcherOptions{
 		Timeout:              c.Fetch.Timeout,

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -74,7 +75,11 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 	for _, p := range a.Config.Partners {
 		partners[p.ID] = feeds.PartnerInfo{Name: p.Name, URL: p.URL}
 		for _, f := range p.Feeds {
-			feedURLs[p.ID+"/"+f.ID] = f.URL
+			// Only web URLs are shown to readers: a file: URL would expose a
+			// path on the server.
+			if strings.HasPrefix(f.URL, "http://") || strings.HasPrefix(f.URL, "https://") {
+				feedURLs[p.ID+"/"+f.ID] = f.URL
+			}
 		}
 	}
 	fh := feeds.NewHandler(feeds.HandlerOptions{

@@ -61,8 +61,9 @@ type NATS struct {
 
 // Redis is the section of the optional Redis cache.
 type Redis struct {
-	URL    string `yaml:"url"`
-	Prefix string `yaml:"prefix"`
+	URL        string        `yaml:"url"`
+	Prefix     string        `yaml:"prefix"`
+	ReserveTTL time.Duration `yaml:"reserve_ttl"`
 }
 
 // Fetch is the section of the feed fetcher and its scheduler.

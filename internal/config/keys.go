@@ -114,6 +114,11 @@ var Keys = []Key{
 		Doc: "Prefix of every Redis key, so that several deployments can share one database.",
 	},
 	{
+		Path: "redis.reserve_ttl", Default: "30s", Env: "SYNDIC_REDIS_RESERVE_TTL",
+		Doc:      "How long a writer holds an item between the dedup check and the index write, in the Redis or the embedded cache. A writer that crashes blocks the item for this long; the default covers a publish acknowledgement and an index write with retries.",
+		Validate: durationRange(time.Second, 10*time.Minute),
+	},
+	{
 		Path: "fetch.allow_private_networks", Default: "false", Env: "SYNDIC_FETCH_ALLOW_PRIVATE_NETWORKS",
 		Doc: "Allow every feed to connect to loopback, private and link-local addresses. Leave it off unless every feed URL is trusted, and prefer `partners[].feeds[].allow_private_network` for single feeds.",
 	},
@@ -161,6 +166,25 @@ var Keys = []Key{
 		Path: "fetch.contact_url", Default: "", Env: "SYNDIC_FETCH_CONTACT_URL",
 		Doc:      "Page or `mailto:` address put in the `User-Agent` header, so that feed owners can reach the operator.",
 		Validate: contactURL,
+	},
+	{
+		Path: "fetch.adopt_redirect_after", Default: "2", Env: "SYNDIC_FETCH_ADOPT_REDIRECT_AFTER",
+		Doc: "Number of consecutive polls that must see the same 301 or 308 redirect before the scheduler polls its target instead of the configured URL, from 1 to 100. Item ids do not depend on the URL.",
+		// One poll could be a misconfigured deploy that is rolled back; two
+		// in a row are a deliberate move.
+		Validate: intRange(1, 100),
+	},
+	{
+		Path: "fetch.per_host", Default: "2", Env: "SYNDIC_FETCH_PER_HOST",
+		Doc: "Maximum fetches in flight to one host name, from 1 to 64, counted across every ingest process that shares the cache (Redis or the embedded bucket).",
+		// Two parallel requests is the politeness limit most crawlers use
+		// for a host they do not operate.
+		Validate: intRange(1, 64),
+	},
+	{
+		Path: "fetch.backfill_max_age", Default: "168h", Env: "SYNDIC_FETCH_BACKFILL_MAX_AGE",
+		Doc: "On the first poll of a feed, items published longer ago than this are marked `backfill`, so digests and push notifications skip them. `0s` marks none.",
+		Validate: durationRange(0, 0),
 	},
 	{
 		Path: "fetch.adopt_redirect_after", Default: "2", Env: "SYNDIC_FETCH_ADOPT_REDIRECT_AFTER",
