@@ -34,6 +34,11 @@ const (
 	mediaWindow = 7 * 24 * time.Hour
 	// casRetries bounds the compare-and-set loop of a list update.
 	casRetries = 8
+	// maxCandidatesPerKey is how many of the newest ids under one key are
+	// read as candidates. Each candidate costs one KV read, and a key
+	// shared by dozens of items is mostly shared by template texts, so
+	// the oldest of them add little but latency.
+	maxCandidatesPerKey = 16
 )
 
 // Relation values name how an item relates to the cluster it joins.
@@ -215,7 +220,7 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
+		for _, id := range ids[max(0, len(ids)-maxCandidatesPerKey):] {
 			if id == self.ID {
 				continue
 			}
