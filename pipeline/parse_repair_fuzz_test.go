@@ -1,0 +1,63 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// wellFormed reports whether text is a well-formed XML document to the
+// strict encoding/xml tokenizer.
+func wellFormed(text []byte) bool {
+	dec := xml.NewDecoder(bytes.NewReader(text))
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	for {
+		_, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+// FuzzRepairXML checks the XML repair pass on UTF-8 text, as ParseFeed
+// calls it after charset decoding: its output holds only characters XML
+// 1.0 allows, a second pass changes nothing, and well-formed input stays
+// well-formed.
+func FuzzRepairXML(f *testing.F) {
+	for _, seed := range []string{
+		`<rss><channel><title>Fish & Chips</title></channel></rss>`,
+		"\uFEFF  <?xml version=\"1.0\"?><rss><channel><title>a\x01b</title></channel></rss>",
+		`<rss><channel><item><title>&nbsp;&eacute;&amp;&#8212;&#1;</title></item></channel></rss>`,
+		`<feed><entry><content type="html"><![CDATA[<p>a & b]]></content></entry></feed>`,
+		`<rss><!-- a & b --><?pi x & y?><channel><link href="http://[bad"/></channel></rss>`,
+		`<rss><channel><item><title>cut`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		if !utf8.Valid(text) {
+			return
+		}
+		once, _ := repairXML(text)
+		if !utf8.Valid(once) {
+			t.Fatalf("repairXML output is not UTF-8: %q", once)
+		}
+		if i := strings.IndexFunc(string(once), notXMLChar); i >= 0 {
+			t.Fatalf("repairXML output keeps a character XML forbids at %d: %q", i, once)
+		}
+		twice, notes := repairXML(once)
+		if !bytes.Equal(once, twice) {
+			t.Fatalf("second repairXML pass changed the text (%v):\n%q\n%q", notes, once, twice)
+		}
+		if wellFormed(text) && !wellFormed(once) {
+			t.Fatalf("repairXML broke a well-formed document:\n%q\n%q", text, once)
+		}
+	})
+}
