@@ -53,7 +53,7 @@ func BenchmarkSendToSink(b *testing.B) {
 		}
 		r := NewRunner(RunnerOptions{
 			Digest: testDigest(), Store: e.Store, SendLog: e.SendLog, Collector: e.Collector, Mailer: m,
-			Links: Links{BaseURL: "https://news.example.org", Signer: NewSigner("0123456789abcdef0123456789abcdef")},
+			Links:    Links{BaseURL: "https://news.example.org", Signer: NewSigner("0123456789abcdef0123456789abcdef")},
 			Partners: testPartners, Owner: "bench", Lease: time.Minute, RatePerMinute: 100_000_000,
 		})
 		b.StartTimer()

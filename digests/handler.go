@@ -17,6 +17,7 @@ const maxRequestBody = 64 << 10
 // Register mounts the routes of the service on mux:
 //
 //	POST /api/v1/digests/{digest}/subscribers  JSON sign-up
+//	POST /api/v1/digests/bounces               bounce and complaint webhook
 //	GET /digests                               list of the digests
 //	GET, POST /digests/{digest}/subscribe      HTML sign-up form
 //	GET, POST /digests/confirm?token=          double opt-in
@@ -27,6 +28,7 @@ const maxRequestBody = 64 << 10
 // scanners follow links with GET and must not confirm or unsubscribe.
 func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/digests/{digest}/subscribers", s.apiSignUp)
+	mux.HandleFunc("POST /api/v1/digests/bounces", s.bounces)
 	mux.HandleFunc("GET /digests", s.indexPage)
 	mux.HandleFunc("GET /digests/{digest}/subscribe", s.formPage)
 	mux.HandleFunc("POST /digests/{digest}/subscribe", s.formSignUp)

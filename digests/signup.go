@@ -27,8 +27,11 @@ type ServiceOptions struct {
 	Cache pipeline.Cache
 	// Partners maps partner ids to display names, for the form.
 	Partners map[string]string
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// BounceToken is the bearer token of the bounce webhook. Empty
+	// disables the webhook.
+	BounceToken string
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 // Service handles sign-up, confirmation, preference changes and

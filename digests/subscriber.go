@@ -153,6 +153,7 @@ const (
 	ReasonUnsubscribed = "unsubscribed"
 	ReasonDeleted      = "deleted"
 	ReasonBounced      = "bounced"
+	ReasonComplained   = "complained"
 )
 
 // Store keeps subscribers and suppressions in a JetStream KV bucket. It is

@@ -97,7 +97,7 @@ func (a *App) partnerNames() map[string]string {
 func (d *Digests) Service() *digests.Service {
 	return digests.NewService(digests.ServiceOptions{
 		Digests: d.List, Store: d.Store, Links: d.Links, Mailer: d.Mailer, Cache: d.app.Cache,
-		Partners: d.app.partnerNames(), Logger: d.app.Log,
+		Partners: d.app.partnerNames(), BounceToken: d.app.Config.DigestsBounceToken, Logger: d.app.Log,
 	})
 }
 

@@ -26,11 +26,12 @@ type Config struct {
 	Push          Push          `yaml:"push"`
 	Partners      []Partner     `yaml:"partners"`
 	Channels      []Channel     `yaml:"channels"`
-	// SMTP, DigestsSecret and Digests configure the email digests; the
-	// types are in digests.go.
-	SMTP          SMTP     `yaml:"smtp"`
-	DigestsSecret string   `yaml:"digests_secret"`
-	Digests       []Digest `yaml:"digests"`
+	// SMTP, DigestsSecret, DigestsBounceToken and Digests configure the
+	// email digests; the types are in digests.go.
+	SMTP               SMTP     `yaml:"smtp"`
+	DigestsSecret      string   `yaml:"digests_secret"`
+	DigestsBounceToken string   `yaml:"digests_bounce_token"`
+	Digests            []Digest `yaml:"digests"`
 }
 
 // Log is the logging section.

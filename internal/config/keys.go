@@ -386,6 +386,11 @@ var Keys = []Key{
 		Validate: digestsSecret,
 	},
 	{
+		Path: "digests_bounce_token", Default: "", Env: "SYNDIC_DIGESTS_BOUNCE_TOKEN", Secret: true,
+		Doc:      "Bearer token of the bounce webhook `POST /api/v1/digests/bounces`, at least 32 characters. Empty disables the webhook. Hard bounces and complaints posted there suppress the address in every digest.",
+		Validate: digestsSecret,
+	},
+	{
 		Path: "digests", Env: "SYNDIC_DIGESTS",
 		Doc: "Email digests of channels. `SYNDIC_DIGESTS` replaces the whole list with a YAML or JSON list. `docs/digests.md` describes sign-up, sending and the delivery guarantee.",
 	},
