@@ -228,6 +228,10 @@ func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, releas
 	case OutcomeNewContent:
 		rep, in.items = p.ingest(ctx, f, st, res, log)
 		in.ttl = channelTTL(res.Body)
+	case OutcomeGone:
+		// Logged once: later polls do not fetch until the feed is reset.
+		log.Error("feed gone, polling stopped", "status", res.StatusCode, "error", res.Err,
+			"hint", "run `syndic feeds reset "+f.Key()+"` when the partner restores it")
 	default:
 		log.Warn("feed fetch failed", "outcome", res.Outcome.String(), "status", res.StatusCode, "error", res.Err)
 	}
@@ -314,9 +318,6 @@ func (p *Poller) publish(ctx context.Context, f Feed, items []pipeline.Item, log
 	for i := range items {
 		result, err := p.o.Ingester.Ingest(ctx, &items[i])
 		switch {
-		case result == pipeline.ResultRejected:
-			rep.Rejected++
-			log.Warn("item rejected", "item_id", items[i].ID, "error", err)
 		case err != nil:
 			rep.Retry++
 			retryErr = err
