@@ -318,6 +318,9 @@ func (p *Poller) publish(ctx context.Context, f Feed, items []pipeline.Item, log
 	for i := range items {
 		result, err := p.o.Ingester.Ingest(ctx, &items[i])
 		switch {
+		case result == pipeline.ResultRejected:
+			rep.Rejected++
+			log.Warn("item rejected", "item_id", items[i].ID, "error", err)
 		case err != nil:
 			rep.Retry++
 			retryErr = err
