@@ -193,3 +193,30 @@ func TestPollTwiceCreatesNothingNew(t *testing.T) {
 		})
 	}
 }
+
+func TestUpdateKeepsFirstSeenDate(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	g := clusterIngester(t, env)
+	src := pipeline.Source{Partner: "p", Feed: "news", FeedURL: "https://p.example/rss"}
+	first := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	for k, body := range []string{"First text.", "Edited text."} {
+		it := &pipeline.Item{GUID: "undated-1", Title: "Undated", Content: "<p>" + body + "</p>"}
+		if err := pipeline.NormaliseItem(it, src, first.Add(time.Duration(k)*24*time.Hour)); err != nil {
+			t.Fatalf("normalising revision %d: %v", k+1, err)
+		}
+		if _, err := g.Ingest(context.Background(), it); err != nil {
+			t.Fatalf("ingesting revision %d: %v", k+1, err)
+		}
+	}
+	events := env.events(t)
+	if len(events) != 2 {
+		t.Fatalf("events = %d, want 2", len(events))
+	}
+	// The index records first-seen as the ingest time of the first event.
+	if !events[1].Published.Equal(events[0].IngestedAt) {
+		t.Errorf("update published = %s, want the first-seen %s", events[1].Published, events[0].IngestedAt)
+	}
+	if events[1].Kind != pipeline.KindUpdated {
+		t.Errorf("second event kind = %s, want %s", events[1].Kind, pipeline.KindUpdated)
+	}
+}

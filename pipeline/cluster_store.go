@@ -59,12 +59,19 @@ func conflictOr(err error) error {
 
 // cluster sets the grouping of it before its event is published. An
 // update keeps the grouping its item got when created, and a new item
-// gets its grouping from the clusterer. It returns the fingerprint to record after the publish, nil
-// when there is nothing to record.
+// gets its grouping from the clusterer. It returns the fingerprint to
+// record after the publish, nil when there is nothing to record.
+//
+// An update whose feed gave no usable date also keeps its first-seen
+// time: the parser can only stamp the current poll's time, which would
+// move the item to the top of every list on each edit.
 func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found bool) (*fingerprint, error) {
 	if found {
 		it.ClusterID = firstNonEmpty(prev.Cluster, it.ID)
 		it.DuplicateOf = prev.DuplicateOf
+		if it.DateSource == DateFirstSeen && !prev.FirstSeen.IsZero() {
+			it.Published = prev.FirstSeen.UTC()
+		}
 		return nil, nil
 	}
 	if g.o.Clusters == nil {
