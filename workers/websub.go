@@ -64,7 +64,7 @@ type Subscription struct {
 	Language string `json:"language,omitempty"`
 	Timezone string `json:"timezone,omitempty"`
 	// CallbackToken is the last path segment of the callback URL, 128
-	// random bits, so that only the hub knows where to deliver.
+	// random bits, so that no one but the hub can find the callback.
 	CallbackToken string    `json:"callback_token"`
 	Secret        string    `json:"secret"`
 	State         string    `json:"state"`
@@ -84,7 +84,8 @@ type WebSubOptions struct {
 	// BaseURL is http.base_url. Callbacks live under <BaseURL>/websub/.
 	BaseURL string
 	// AllowInsecureCallback accepts a BaseURL that is not a public https
-	// URL. Only tests against a loopback hub set it.
+	// URL, and plain http hubs in Discover. Only tests against a loopback
+	// hub set it.
 	AllowInsecureCallback bool
 	// AllowPrivateHubs lets hub requests reach loopback and private
 	// addresses. Only tests set it.
@@ -113,9 +114,9 @@ type LinkKeyPolicies interface {
 // takes in signed content deliveries and renews leases. It is safe for
 // concurrent use.
 //
-// NOTE: no process creates a WebSub yet. The poller does not pass the hubs
-// it parses to Subscribe, nor consult PollInterval or call SafetyPolled, so
-// every feed is still polled on its normal schedule.
+// NOTE: the poller does not consult PollInterval or call SafetyPolled yet,
+// so a subscribed feed is still polled on its normal schedule and hub
+// deliveries only make its items arrive sooner.
 type WebSub struct {
 	o WebSubOptions
 }
@@ -370,21 +371,5 @@ func (w *WebSub) needsRenewal(sub *Subscription, margin time.Duration) bool {
 		return true
 	default:
 		return false
-	}
-}
-
-// Run calls Renew every interval until ctx ends.
-func (w *WebSub) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := w.Renew(ctx); err != nil {
-				w.o.Logger.Warn("websub renewal round failed", "error", err)
-			}
-		}
 	}
 }

@@ -149,6 +149,16 @@ func sign(secret, body string) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
+// otherToken returns callback with the last hex digit of its token
+// changed.
+func otherToken(callback string) string {
+	last := callback[len(callback)-1]
+	if last == '0' {
+		return callback[:len(callback)-1] + "1"
+	}
+	return callback[:len(callback)-1] + "0"
+}
+
 func verifyURL(callback string, q url.Values) string {
 	return callback + "?" + q.Encode()
 }
@@ -183,7 +193,7 @@ func TestWebSubRoundTrip(t *testing.T) {
 		t.Errorf("verification for another topic = %d, want 404", status)
 	}
 	q.Set("hub.topic", feed.URL)
-	if status, _ := get(t, verifyURL(callback[:len(callback)-1]+"0", q)); status != http.StatusNotFound {
+	if status, _ := get(t, verifyURL(otherToken(callback), q)); status != http.StatusNotFound {
 		t.Errorf("verification with a wrong token = %d, want 404", status)
 	}
 	status, body := get(t, verifyURL(callback, q))

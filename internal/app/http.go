@@ -108,6 +108,9 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 	if err := a.mountPush(ctx, mux); err != nil {
 		return nil, err
 	}
+	if err := a.mountWebSub(ctx, mux); err != nil {
+		return nil, err
+	}
 	if err := a.mountPartnerHealth(ctx, mux); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/syndic-network/syndic/internal/broker"
+	"github.com/syndic-network/syndic/workers"
+)
+
+// WebSub timing. Hubs grant leases of days, so hourly renewal rounds find
+// every lease well before it ends. Discovery fetches each feed once more
+// per round, so it runs daily: hubs rarely change.
+const (
+	websubRenewEvery    = time.Hour
+	websubDiscoverEvery = 24 * time.Hour
+)
+
+// mountWebSub mounts the WebSub callbacks under /websub/ and subscribes
+// the configured feeds at the hubs they advertise, until ctx ends. It does
+// nothing unless http.base_url is a public https URL, because a hub could
+// not reach the callbacks otherwise.
+func (a *App) mountWebSub(ctx context.Context, mux *http.ServeMux) error {
+	n := a.Config.NATS
+	kv, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_WEBSUB", n.Replicas, 0, false)
+	if err != nil {
+		return err
+	}
+	ws, err := workers.NewWebSub(workers.WebSubOptions{
+		KV:       kv,
+		BaseURL:  a.Config.HTTP.BaseURL,
+		Ingester: a.Ingester,
+		Policies: a.Policies,
+		MaxBody:  int64(a.Config.Push.MaxBody),
+		Logger:   a.Log,
+	})
+	if errors.Is(err, workers.ErrCallbackNotPublic) {
+		a.Log.Debug("websub subscriptions off: http.base_url is not a public https URL")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	mux.Handle("/websub/", ws.Handler())
+	go a.runWebSub(ctx, ws)
+	return nil
+}
+
+// runWebSub discovers hubs at once and then daily, and renews leases
+// hourly.
+func (a *App) runWebSub(ctx context.Context, ws *workers.WebSub) {
+	ws.Discover(ctx, a.Fetcher, a.Feeds())
+	discover := time.NewTicker(websubDiscoverEvery)
+	defer discover.Stop()
+	renew := time.NewTicker(websubRenewEvery)
+	defer renew.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-discover.C:
+			ws.Discover(ctx, a.Fetcher, a.Feeds())
+		case <-renew.C:
+			if err := ws.Renew(ctx); err != nil {
+				a.Log.Warn("websub renewal round failed", "error", err)
+			}
+		}
+	}
+}
