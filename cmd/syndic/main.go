@@ -38,6 +38,10 @@ Commands:
   subscribers export|import|delete --digest ID
                  export as CSV, import CSV (--file), or delete one address (--email)
   check-config   validate the configuration and print it with secrets masked
+  backup DIR     write the item stream and the KV buckets to a new directory
+  restore DIR    load a backup into a deployment whose stream is empty
+  replay --since 24h --channel ID | --consumer NAME
+                 print a channel rebuilt from the period, or move a durable consumer back to its start
   partners token issue|revoke|list PARTNER
                  manage a partner's intake API tokens
   partners import-opml FILE
@@ -78,6 +82,12 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return c.subscribers(ctx, rest)
 	case "check-config":
 		return c.checkConfig(rest)
+	case "backup":
+		return c.backup(ctx, rest)
+	case "restore":
+		return c.restore(ctx, rest)
+	case "replay":
+		return c.replay(ctx, rest)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "syndic", versionString())
 		return 0
