@@ -59,7 +59,7 @@ type envOptions struct {
 	poller       func(*workers.PollerOptions)
 }
 
-func newSchedEnv(t *testing.T, eo envOptions) *schedEnv {
+func newSchedEnv(t testing.TB, eo envOptions) *schedEnv {
 	t.Helper()
 	ctx := context.Background()
 	js, err := jetstream.New(testenv.Conn(t, testenv.NATS(t).URL))
@@ -146,7 +146,7 @@ type partnerScript struct {
 
 // newPartnerScript starts a script server listening on ip (a 127.0.0.0/8
 // address), so that tests can give partners distinct hosts.
-func newPartnerScript(t *testing.T, ip string) *partnerScript {
+func newPartnerScript(t testing.TB, ip string) *partnerScript {
 	t.Helper()
 	p := &partnerScript{routes: map[string]response{}, hits: map[string]int{}}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(p.serve))

@@ -2,6 +2,7 @@ package workers
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -221,5 +222,18 @@ func TestMarkBackfill(t *testing.T) {
 	}
 	if n := markBackfill(datedItems(now, 30*24*time.Hour), now, 0); n != 0 {
 		t.Errorf("markBackfill with no max age marked %d items, want 0", n)
+	}
+}
+
+func TestInterleaveByHost(t *testing.T) {
+	feed := func(u string) Feed { return Feed{URL: u} }
+	feeds := []Feed{
+		feed("https://a.example/1"), feed("https://a.example/2"), feed("https://a.example/3"),
+		feed("https://b.example/1"), feed("https://B.example/2"), feed("file:///x.xml"),
+	}
+	got := interleaveByHost(feeds)
+	want := []int{0, 3, 5, 1, 4, 2}
+	if !slices.Equal(got, want) {
+		t.Errorf("interleaveByHost = %v, want %v", got, want)
 	}
 }

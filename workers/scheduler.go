@@ -23,7 +23,7 @@ func (p *Poller) PollAll(ctx context.Context, feeds []Feed, progress func(PollRe
 	}
 	// The queue holds every index at most once, so a requeue never blocks.
 	queue := make(chan int, len(feeds))
-	for i := range feeds {
+	for _, i := range interleaveByHost(feeds) {
 		queue <- i
 	}
 	var left atomic.Int64
@@ -53,6 +53,32 @@ func (p *Poller) PollAll(ctx context.Context, feeds []Feed, progress func(PollRe
 	}
 	wg.Wait()
 	return reports
+}
+
+// interleaveByHost returns the indices of feeds ordered round-robin over
+// their hosts: the first feed of every host, then the second, and so on.
+// Workers taking feeds in this order rarely meet a host whose fetch slots
+// are all taken, whereas a list grouped by host would make most of them
+// wait on one host at a time.
+func interleaveByHost(feeds []Feed) []int {
+	var hosts []string
+	byHost := map[string][]int{}
+	for i, f := range feeds {
+		h := hostOf(f.URL)
+		if _, seen := byHost[h]; !seen {
+			hosts = append(hosts, h)
+		}
+		byHost[h] = append(byHost[h], i)
+	}
+	out := make([]int, 0, len(feeds))
+	for round := 0; len(out) < len(feeds); round++ {
+		for _, h := range hosts {
+			if round < len(byHost[h]) {
+				out = append(out, byHost[h][round])
+			}
+		}
+	}
+	return out
 }
 
 // waitBriefly waits for d or until ctx ends.
