@@ -29,7 +29,7 @@ const (
 // detected language of text when detection is confident, else the
 // declared tag (xml:lang, dc:language or the channel language), else the
 // partner's configured language, else "und". Any language whatlanggo
-// knows can come out (Russian, Czech, Urdu and others), not only the
+// supports can come out (Russian, Czech, Urdu and others), not only the
 // partner languages.
 func resolveLanguage(declared, text, partner string) string {
 	if tag, ok := detectLanguage(text); ok {

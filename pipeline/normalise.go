@@ -94,19 +94,25 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	it.Categories = cleanCategories(d.Categories)
 	it.Enclosures = cleanEnclosures(d.Enclosures, contentBase)
 	it.Image = cleanImage(d.Image, it.Enclosures, contentBase)
-	dates := resolveDates(d, src.Location, now)
-	it.Published, it.DateSource, it.Updated = dates.published, dates.source, dates.updated
-	it.PublishedOriginal = dates.original
-	it.Flags = dates.flags
+	applyDates(&it, d, src.Location, now)
 	if enclosureTypeInferred(d.Enclosures, it.Enclosures) {
 		it.Flags = addFlag(it.Flags, FlagEnclosureTypeInferred)
 	}
+
 	if it.Title == "" && it.URL == "" && it.Content == "" && it.Summary == "" {
 		return Item{}, fmt.Errorf("%w: no title, link or content", ErrInvalidItem)
 	}
 	it.RulesVersion = RulesVersion
 	it.ContentHash = ContentHash(&it)
 	return it, nil
+}
+
+// applyDates sets the dates of it and their flags from the draft.
+func applyDates(it *Item, d *itemDraft, loc *time.Location, now time.Time) {
+	dates := resolveDates(d, loc, now)
+	it.Published, it.DateSource, it.Updated = dates.published, dates.source, dates.updated
+	it.PublishedOriginal = dates.original
+	it.Flags = dates.flags
 }
 
 // resolvedDates are an item's dates after the date rules.
@@ -222,10 +228,10 @@ func cleanCategories(in []string) []string {
 	return out
 }
 
-// cleanEnclosures makes enclosure URLs absolute, drops those that are not
-// http(s), merges repeats of one URL (canonical form, so host case and
-// tracking parameters do not matter) by keeping the first type and length
-// given, and fills in a missing type from the file extension.
+// cleanEnclosures makes enclosure URLs absolute and drops those that are
+// not http(s). It merges repeats of one canonical URL, so host case and
+// tracking parameters do not matter, keeping the first type and length
+// given. A type still missing is inferred from the file extension.
 func cleanEnclosures(in []Enclosure, base *url.URL) []Enclosure {
 	var out []Enclosure
 	index := map[string]int{}

@@ -12,8 +12,8 @@ const (
 	// FlagDateZoneAssumed means the date had no zone and was read in the
 	// partner's time zone, or in UTC when the partner has none.
 	FlagDateZoneAssumed = "date_zone_assumed"
-	// FlagDateZoneUnknown means the date named a zone Syndic does not know
-	// or that is ambiguous (IST, for example); its wall time was read as in
+	// FlagDateZoneUnknown means the date named a zone that is unknown or
+	// ambiguous (IST, for example). Its wall time was read as for
 	// FlagDateZoneAssumed.
 	FlagDateZoneUnknown = "date_zone_unknown"
 	// FlagDateMissing means the feed gave no usable date: Published is the

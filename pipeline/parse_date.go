@@ -128,7 +128,7 @@ var (
 	shortOffset   = regexp.MustCompile(`(\s[+-])(\d{3})$`)
 )
 
-// zoneState says how a parsed date got its zone.
+// zoneState is the way a parsed date got its zone.
 type zoneState int
 
 const (
