@@ -15,11 +15,11 @@ import (
 	"github.com/syndic-network/syndic/pipeline"
 )
 
-// BenchmarkPush sends one new item per request, one request at a time, and
-// reports accepted items per second, the p50 and p99 time from request to
-// response, and the p50 and p99 time from request until a feeds.View fed
-// by an ordered consumer holds the item, as the merged feeds' view does.
-// The response comes after the PubAck, so the item is in the stream then.
+// BenchmarkPush sends one new item per request, one request at a time. It
+// reports accepted items per second and the p50 and p99 time from request
+// to response, which comes after the PubAck. It also reports the p50 and
+// p99 time from request until a feeds.View fed by an ordered consumer
+// holds the item, as the merged feeds' view does.
 func BenchmarkPush(b *testing.B) {
 	for _, kind := range pushCacheKinds {
 		b.Run(kind, func(b *testing.B) {
