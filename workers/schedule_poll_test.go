@@ -306,3 +306,28 @@ func TestPollPageWithoutFeedIsFlagged(t *testing.T) {
 		t.Errorf("page saw %d requests, want 1", n)
 	}
 }
+
+func TestPollLostStateRefetchesWithoutDuplicates(t *testing.T) {
+	env := newSchedEnv(t, envOptions{})
+	partner := newPartnerScript(t, "127.0.0.1")
+	partner.route("/feed", response{
+		header: map[string]string{"Content-Type": "application/rss+xml", "ETag": `"v1"`},
+		body:   datedRSS("", env.clock.Now(), env.clock.Now().Add(-time.Hour)),
+	})
+	feed := testFeed("lost", partner.url("/feed"))
+	ctx := context.Background()
+	if first := env.poller.Poll(ctx, feed); first.New != 2 {
+		t.Fatalf("first poll = %d new, err %v; want 2", first.New, first.Err)
+	}
+	if err := env.cache.Delete(ctx, "fetch:"+feed.Key()); err != nil {
+		t.Fatalf("deleting fetch state: %v", err)
+	}
+	second := env.poller.Poll(ctx, feed)
+	if second.Outcome != workers.OutcomeNewContent || second.Duplicate != 2 || second.New != 0 {
+		t.Errorf("poll without state = %v, %d new, %d duplicate; want a full fetch of 2 duplicates",
+			second.Outcome, second.New, second.Duplicate)
+	}
+	if n := len(env.events(t)); n != 2 {
+		t.Errorf("stream has %d events, want 2", n)
+	}
+}
