@@ -13,8 +13,8 @@ import (
 const itemsUsage = `Usage:
   syndic items retract ID [--partner PARTNER] --config FILE
 
-retract publishes a retracted event that removes the item from merged feeds,
-archives and pending digests. ID is Syndic's 32-hex item id, as in the item
+retract publishes a retracted event that removes the item from the merged
+feeds and from digests not yet sent. ID is Syndic's 32-hex item id, as in the item
 events and the merged feeds, or with --partner the partner's own id of a
 pushed item.
 `

@@ -47,7 +47,7 @@ Commands:
   partners import-opml FILE
                  print a partners: block for the feeds of an OPML subscription list
   items retract ID
-                 remove an item from merged feeds, archives and digests
+                 remove an item from the merged feeds and unsent digests
   version        print the version
 
 Every command reads --config FILE (default $SYNDIC_CONFIG) and SYNDIC_* variables.
