@@ -101,11 +101,11 @@ func (s *Service) checkRate(ctx context.Context, client, email string, now time.
 	return nil
 }
 
-func rateError(err error, what string) error {
+func rateError(err error, scope string) error {
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("%w from this %s", ErrRateLimited, what)
+	return fmt.Errorf("%w from this %s", ErrRateLimited, scope)
 }
 
 func (s *Service) sendConfirmation(ctx context.Context, d Digest, sub *Subscriber, now time.Time) error {
