@@ -38,6 +38,14 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("following redirect to %q: %w: limit is %d",
 			req.URL.Redacted(), ErrTooManyRedirects, f.opts.MaxRedirects)
 	}
+	if !strings.EqualFold(req.URL.Hostname(), via[0].URL.Hostname()) {
+		// A per-feed private-network allow covers the configured host
+		// only: a redirect elsewhere goes back through the normal guard,
+		// or one trusted intranet feed could point Syndic at any internal
+		// host. Copying the request struct is how CheckRedirect can swap
+		// the context of the request it is about to send.
+		*req = *req.WithContext(withPrivateNetwork(req.Context(), false))
+	}
 	if len(via) == 1 && isPermanentRedirect(req.Response) && !isDowngrade(via[0], req) {
 		if t, ok := req.Context().Value(redirectTraceKey{}).(*redirectTrace); ok {
 			t.movedTo = req.URL.String()

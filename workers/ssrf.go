@@ -17,11 +17,15 @@ const (
 )
 
 // metadataAddresses are the cloud instance metadata endpoints: the common
-// 169.254.169.254 and the IPv6 endpoint of AWS. They serve credentials, so
-// they stay rejected even when private networks are allowed.
+// 169.254.169.254, the IPv6 endpoint of AWS, the AWS ECS task credentials
+// endpoint 169.254.170.2 and Alibaba Cloud's 100.100.100.200. They serve
+// credentials, so they stay rejected even when private networks are
+// allowed.
 var metadataAddresses = []netip.Addr{
 	netip.MustParseAddr("169.254.169.254"),
 	netip.MustParseAddr("fd00:ec2::254"),
+	netip.MustParseAddr("169.254.170.2"),
+	netip.MustParseAddr("100.100.100.200"),
 }
 
 // internalPrefixes are the ranges a feed URL must not reach unless private

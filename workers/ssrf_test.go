@@ -44,6 +44,8 @@ func TestCheckAddress(t *testing.T) {
 		{"aws metadata", "169.254.169.254", true, true},
 		{"ipv4-mapped metadata", "::ffff:169.254.169.254", true, true},
 		{"aws ipv6 metadata", "fd00:ec2::254", true, true},
+		{"ecs task credentials", "169.254.170.2", true, true},
+		{"alibaba metadata", "100.100.100.200", true, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,61 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// newServerOn starts a test server on a given loopback address, so a
+// test can stand for two different hosts on one machine.
+func newServerOn(t *testing.T, ip string, h http.Handler) *httptest.Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Skipf("cannot listen on %s: %v", ip, err)
+	}
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestFetchPerFeedAllowStopsAtOtherHosts(t *testing.T) {
+	internal := newServerOn(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("<rss/>"))
+	}))
+	feed := newServerOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, internal.URL+"/secret", http.StatusFound)
+	}))
+	f := NewFetcher(FetcherOptions{Timeout: 5 * time.Second, MaxBody: 1 << 20})
+
+	res := f.Fetch(context.Background(), FetchRequest{URL: feed.URL + "/feed", AllowPrivateNetwork: true})
+	if !errors.Is(res.Err, ErrPrivateAddress) {
+		t.Errorf("redirect from an allowed feed to another internal host: err = %v, want ErrPrivateAddress", res.Err)
+	}
+	if res.Outcome == OutcomeNewContent {
+		t.Error("redirect to another internal host delivered content")
+	}
+}
+
+func TestFetchPerFeedAllowFollowsSameHost(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/new", http.StatusFound)
+	})
+	mux.HandleFunc("/new", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("<rss/>"))
+	})
+	feed := newServerOn(t, "127.0.0.1", mux)
+	f := NewFetcher(FetcherOptions{Timeout: 5 * time.Second, MaxBody: 1 << 20})
+
+	res := f.Fetch(context.Background(), FetchRequest{URL: feed.URL + "/old", AllowPrivateNetwork: true})
+	if res.Outcome != OutcomeNewContent {
+		t.Errorf("redirect within the allowed host: outcome %v, err %v; want new content", res.Outcome, res.Err)
+	}
+}
