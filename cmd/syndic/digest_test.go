@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,10 +63,10 @@ func startMailSink(t *testing.T) (*mailSink, int) {
 	return sink, ln.Addr().(*net.TCPAddr).Port
 }
 
-func TestDigestCommands(t *testing.T) {
-	feed := newPartnerFeed(t, "1", "2")
-	in := newInstance(t, feed.srv.URL)
-	sink, port := startMailSink(t)
+// addDigestConfig appends a relay on port and one daily digest to the
+// instance's configuration.
+func addDigestConfig(t *testing.T, in *instance, port int) {
+	t.Helper()
 	extra := fmt.Sprintf(`smtp: {host: 127.0.0.1, port: %d, tls: none}
 digests_secret: %s
 digests:
@@ -81,6 +82,42 @@ digests:
 	if err := f.Close(); err != nil {
 		t.Fatalf("closing config: %v", err)
 	}
+}
+
+func TestRunServesDigestSignUp(t *testing.T) {
+	feed := newPartnerFeed(t, "1")
+	in := newInstance(t, feed.srv.URL)
+	sink, port := startMailSink(t)
+	addDigestConfig(t, in, port)
+	stop := in.serve()
+	defer stop()
+	resp, err := http.Post("http://"+in.addr+"/api/v1/digests/daily/subscribers", "application/json",
+		strings.NewReader(`{"email": "ann@example.org", "locale": "pl"}`))
+	if err != nil {
+		t.Fatalf("POST sign-up: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("sign-up status = %d, want 202", resp.StatusCode)
+	}
+	if got := sink.recipients(); len(got) != 1 || got[0] != "ann@example.org" {
+		t.Errorf("relay received %q, want the confirmation to ann@example.org", got)
+	}
+	page, err := http.Get("http://" + in.addr + "/digests")
+	if err != nil {
+		t.Fatalf("GET /digests: %v", err)
+	}
+	_ = page.Body.Close()
+	if page.StatusCode != http.StatusOK {
+		t.Errorf("GET /digests status = %d, want 200", page.StatusCode)
+	}
+}
+
+func TestDigestCommands(t *testing.T) {
+	feed := newPartnerFeed(t, "1", "2")
+	in := newInstance(t, feed.srv.URL)
+	sink, port := startMailSink(t)
+	addDigestConfig(t, in, port)
 	dir := filepath.Dir(in.config)
 	csvPath := filepath.Join(dir, "subscribers.csv")
 	csv := "digest,email,locale,time_zone,languages,partners,categories,status,created_at,confirmed_at\n" +
