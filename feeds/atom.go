@@ -89,6 +89,9 @@ func atomFeedLinks(m Meta) []gorilla.AtomLink {
 	if m.SiteURL != "" {
 		links = append(links, gorilla.AtomLink{Href: cleanText(m.SiteURL), Rel: "alternate", Type: "text/html"})
 	}
+	if m.HubURL != "" {
+		links = append(links, gorilla.AtomLink{Href: cleanText(m.HubURL), Rel: "hub"})
+	}
 	for _, l := range m.History.links() {
 		links = append(links, gorilla.AtomLink{Href: cleanText(l[1]), Rel: l[0], Type: "application/atom+xml"})
 	}

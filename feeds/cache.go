@@ -109,6 +109,8 @@ func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (
 			// Archives hold the whole channel, so a narrowed document
 			// has none of its own.
 			m.History = h.currentHistory(r.Context(), ch, f)
+			// Only the channel's own feeds are WebSub topics.
+			m.HubURL = h.opts.HubURL
 		}
 		body, err := f.render(m, entries)
 		if err != nil {

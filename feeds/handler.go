@@ -44,6 +44,9 @@ type HandlerOptions struct {
 	// SignUpURL is the digest sign-up form that the home page links to;
 	// empty leaves the link out.
 	SignUpURL string
+	// HubURL is the WebSub hub that the channels' own feeds advertise in
+	// rel="hub" links and Link headers; empty advertises none.
+	HubURL string
 	// Archive reads older events for RFC 5005 archive pages; nil serves
 	// no archives.
 	Archive ArchiveSource
@@ -136,6 +139,11 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	if problems != nil {
 		apierror.Write(w, http.StatusBadRequest, "invalid_query", "invalid query parameters", problems)
 		return
+	}
+	if q.key == "" && h.opts.HubURL != "" {
+		// WebSub discovery (section 4) reads the Link header first.
+		w.Header().Add("Link", "<"+h.opts.HubURL+">; rel=\"hub\"")
+		w.Header().Add("Link", "<"+h.feedURL(ch, f)+">; rel=\"self\"")
 	}
 	doc, err := h.rendered(r, ch, f, q)
 	if err != nil {

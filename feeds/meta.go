@@ -27,6 +27,8 @@ type Meta struct {
 	SiteURL string
 	// SelfURL is the URL the document is served from (rel="self").
 	SelfURL string
+	// HubURL is the WebSub hub of the feed (rel="hub"), empty for none.
+	HubURL string
 	// Language is a BCP 47 tag such as "en" or "de-CH", empty when the
 	// channel mixes languages.
 	Language string

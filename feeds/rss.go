@@ -76,7 +76,7 @@ type rssItem struct {
 type rssAtomLink struct {
 	Href string `xml:"href,attr"`
 	Rel  string `xml:"rel,attr"`
-	Type string `xml:"type,attr"`
+	Type string `xml:"type,attr,omitempty"`
 }
 
 type rssSource struct {
@@ -109,6 +109,9 @@ func newRSSChannel(m Meta, entries []pipeline.Event) rssChannel {
 	}
 	if m.SelfURL != "" {
 		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanText(m.SelfURL), Rel: "self", Type: "application/rss+xml"})
+	}
+	if m.HubURL != "" {
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanText(m.HubURL), Rel: "hub"})
 	}
 	for _, l := range m.History.links() {
 		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanText(l[1]), Rel: l[0], Type: "application/rss+xml"})

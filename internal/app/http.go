@@ -92,6 +92,7 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 		QueryCacheSize: a.Config.Feeds.QueryCacheSize,
 		SignUpURL:      a.signUpURL(),
 		Archive:        a.archiveSource(),
+		HubURL:         hubURL(a.Config.HTTP.BaseURL),
 		Logger:         a.Log,
 	})
 	mux := http.NewServeMux()
@@ -102,6 +103,10 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 	mux.Handle("GET /{$}", fh)
 	mux.Handle("/channels/", fh)
 	mux.Handle("/opml", fh)
+	hubMeta := feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs}
+	if err := a.mountHub(ctx, mux, a.Channels(), hubMeta); err != nil {
+		return nil, err
+	}
 	if err := a.mountDigests(ctx, mux); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,175 @@
+package feeds
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// deliverTimeout bounds one delivery request. A subscriber that takes
+// longer is retried later instead of holding a delivery worker.
+const deliverTimeout = 30 * time.Second
+
+// HubJob is one notification to send: one item revision for one
+// subscription.
+type HubJob struct {
+	// Key is the Subscription.Key of the subscriber.
+	Key   string         `json:"key"`
+	Event pipeline.Event `json:"event"`
+}
+
+// HubMeta is the feed-level data the hub needs to render deliveries, the
+// same as HandlerOptions carries for the feeds.
+type HubMeta struct {
+	TagAuthority string
+	Partners     map[string]PartnerInfo
+	FeedURLs     map[string]string
+}
+
+// URL returns the hub endpoint that feeds advertise with rel="hub".
+func (h *Hub) URL() string {
+	return h.baseURL + "/hub"
+}
+
+// Jobs returns one job for every unexpired subscription to a feed of a
+// channel that ev passes. Retractions make no jobs, because WebSub has no
+// way to withdraw an entry, and neither do copies of a story (DuplicateOf
+// set), because the feeds show the story through its origin.
+func (h *Hub) Jobs(ctx context.Context, ev pipeline.Event) ([]HubJob, error) {
+	if ev.Kind == pipeline.KindRetracted || ev.DuplicateOf != "" {
+		return nil, nil
+	}
+	subs, err := h.opts.Store.List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing subscriptions: %w", err)
+	}
+	now := h.now()
+	var jobs []HubJob
+	for _, s := range subs {
+		if !now.Before(s.Expires) {
+			h.dropExpired(ctx, s)
+			continue
+		}
+		t, ok := h.topics[s.Topic]
+		if !ok || !t.channel.Filter.Match(ev) {
+			continue
+		}
+		jobs = append(jobs, HubJob{Key: s.Key(), Event: ev})
+	}
+	return jobs, nil
+}
+
+// dropExpired deletes a subscription whose lease ended, so the store does
+// not grow with subscribers that never renew. A failure only delays that.
+func (h *Hub) dropExpired(ctx context.Context, s Subscription) {
+	if err := h.opts.Store.Delete(ctx, s.Key()); err != nil {
+		h.log.WarnContext(ctx, "deleting expired subscription failed", "topic", s.Topic, "error", err)
+	}
+}
+
+// Deliver posts job's entry to the subscriber as a feed document of the
+// topic's format with only that entry, which WebSub allows for Atom and RSS
+// (section 7) and which never depends on this server's View having caught
+// up. It returns nil when the subscriber accepted it and also when there is
+// nothing to send: the subscription is gone or expired, or the callback
+// answered 410 Gone, which ends the subscription. Any other failure
+// returns an error, and the caller retries.
+//
+// NOTE: a JSON Feed delivery also holds only the new item, although
+// WebSub asks for the full topic content outside Atom and RSS.
+func (h *Hub) Deliver(ctx context.Context, job HubJob) error {
+	sub, err := h.opts.Store.Get(ctx, job.Key)
+	if errors.Is(err, ErrSubscriptionNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading subscription %s: %w", job.Key, err)
+	}
+	t, ok := h.topics[sub.Topic]
+	if !ok || !h.now().Before(sub.Expires) {
+		return nil
+	}
+	body, err := t.format.render(h.deliveryMeta(t, sub.Topic), []pipeline.Event{job.Event})
+	if err != nil {
+		return fmt.Errorf("rendering delivery for %s: %w", sub.Topic, err)
+	}
+	status, err := h.post(ctx, sub, t, body)
+	if err != nil {
+		return err
+	}
+	switch {
+	case status/100 == 2:
+		return nil
+	case status == http.StatusGone:
+		if err := h.opts.Store.Delete(ctx, job.Key); err != nil {
+			return fmt.Errorf("deleting subscription %s after 410: %w", job.Key, err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("delivering to callback host %s: status %d", callbackHost(sub.Callback), status)
+	}
+}
+
+func (h *Hub) deliveryMeta(t topic, topicURL string) Meta {
+	return Meta{
+		ID:           t.channel.ID,
+		Title:        t.channel.Title,
+		Description:  t.channel.Description,
+		SiteURL:      h.baseURL + "/",
+		SelfURL:      topicURL,
+		HubURL:       h.URL(),
+		Language:     t.channel.language(),
+		TagAuthority: h.opts.Meta.TagAuthority,
+		Partners:     h.opts.Meta.Partners,
+		FeedURLs:     h.opts.Meta.FeedURLs,
+	}
+}
+
+// post sends body to the callback and returns the response status.
+func (h *Hub) post(ctx context.Context, sub Subscription, t topic, body []byte) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Callback, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("building delivery request: %w", err)
+	}
+	req.Header.Set("Content-Type", t.format.contentType)
+	req.Header.Add("Link", "<"+h.URL()+">; rel=\"hub\"")
+	req.Header.Add("Link", "<"+sub.Topic+">; rel=\"self\"")
+	if sub.Secret != "" {
+		req.Header.Set("X-Hub-Signature", Signature(sub.Secret, body))
+	}
+	resp, err := h.opts.Client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("delivering to callback host %s: %w", callbackHost(sub.Callback), err)
+	}
+	defer resp.Body.Close()
+	// Drain a little so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, nil
+}
+
+// Signature returns the X-Hub-Signature value of body: "sha256=" and the
+// hex HMAC-SHA256 of body keyed with secret (WebSub section 8).
+func Signature(secret string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func callbackHost(callback string) string {
+	u, err := parseCallback(callback)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}

@@ -1,0 +1,214 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndic-network/syndic/feeds"
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// Durable consumer names shared by every feed server, so that each item
+// event is fanned out once and each delivery is sent once, whichever
+// server takes it.
+const (
+	hubFanoutConsumer  = "feeds-hub-fanout"
+	hubDeliverConsumer = "feeds-hub-deliver"
+)
+
+// hubBackoff is the wait before each retry of a failed delivery. WebSub
+// leaves the schedule to the hub. This one spreads seven attempts over
+// about three hours, which rides out a subscriber's restart or short
+// outage without keeping dead callbacks busy for days.
+var hubBackoff = []time.Duration{
+	10 * time.Second, 30 * time.Second, 2 * time.Minute,
+	10 * time.Minute, 30 * time.Minute, 2 * time.Hour,
+}
+
+// hubDeliverWorkers bounds the deliveries one server sends at once.
+const hubDeliverWorkers = 8
+
+// hubConfig names the streams and subjects of the hub workers.
+type hubConfig struct {
+	// ItemSubjects filters the item stream, such as "syndic.items.>".
+	ItemSubjects string
+	// Stream and Subject are the deliveries work-queue stream and its
+	// only subject.
+	Stream   string
+	Subject  string
+	Replicas int
+	// Backoff is the retry schedule; nil means hubBackoff.
+	Backoff []time.Duration
+}
+
+// hubWorkers runs the two shared durable consumers of the WebSub hub. The
+// fan-out consumer turns each new item event into one delivery job per
+// matching subscription on the deliveries stream, and the delivery
+// consumer sends the jobs, retrying with back-off.
+type hubWorkers struct {
+	js      jetstream.JetStream
+	hub     *feeds.Hub
+	log     *slog.Logger
+	subject string
+	backoff []time.Duration
+	slots   chan struct{}
+	wg      sync.WaitGroup
+}
+
+// startHubWorkers creates the deliveries stream and both consumers and
+// consumes until ctx ends. The returned function waits for deliveries
+// still in progress, which end once ctx is done.
+func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstream.Stream, hub *feeds.Hub, cfg hubConfig, log *slog.Logger) (func(), error) {
+	w := &hubWorkers{js: js, hub: hub, log: log, subject: cfg.Subject, backoff: cfg.Backoff,
+		slots: make(chan struct{}, hubDeliverWorkers)}
+	if w.backoff == nil {
+		w.backoff = hubBackoff
+	}
+	deliveries, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:      cfg.Stream,
+		Subjects:  []string{cfg.Subject},
+		Retention: jetstream.WorkQueuePolicy,
+		Storage:   jetstream.FileStorage,
+		Replicas:  max(cfg.Replicas, 1),
+		// A job older than the whole retry schedule was given up on.
+		MaxAge: 7 * 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating stream %s: %w", cfg.Stream, err)
+	}
+	fanout, err := consumeDurable(ctx, items, jetstream.ConsumerConfig{
+		Durable:       hubFanoutConsumer,
+		FilterSubject: cfg.ItemSubjects,
+		// Subscribers get what is new from the hub's first start on,
+		// never the stream's history.
+		DeliverPolicy: jetstream.DeliverNewPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       30 * time.Second,
+	}, w.fanout)
+	if err != nil {
+		return nil, err
+	}
+	sends, err := consumeDurable(ctx, deliveries, jetstream.ConsumerConfig{
+		Durable:   hubDeliverConsumer,
+		AckPolicy: jetstream.AckExplicitPolicy,
+		// A delivery takes at most 30 seconds (feeds.Deliver's timeout).
+		AckWait:       time.Minute,
+		MaxDeliver:    len(w.backoff) + 1,
+		MaxAckPending: 1000,
+	}, w.dispatch)
+	if err != nil {
+		fanout.Stop()
+		return nil, err
+	}
+	go func() {
+		<-ctx.Done()
+		fanout.Stop()
+		sends.Stop()
+	}()
+	return w.wg.Wait, nil
+}
+
+func consumeDurable(ctx context.Context, s jetstream.Stream, cfg jetstream.ConsumerConfig, handle jetstream.MessageHandler) (jetstream.ConsumeContext, error) {
+	cons, err := s.CreateOrUpdateConsumer(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating consumer %s: %w", cfg.Durable, err)
+	}
+	cc, err := cons.Consume(handle)
+	if err != nil {
+		return nil, fmt.Errorf("consuming with %s: %w", cfg.Durable, err)
+	}
+	return cc, nil
+}
+
+// fanout publishes one job per subscriber of ev. Each job's message id
+// names the item message and the subscription, so a fan-out retried after
+// a crash publishes no job twice within the stream's duplicate window.
+func (w *hubWorkers) fanout(msg jetstream.Msg) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	md, err := msg.Metadata()
+	if err != nil {
+		w.log.Warn("reading item message metadata failed", "subject", msg.Subject(), "error", err)
+		_ = msg.Term()
+		return
+	}
+	var ev pipeline.Event
+	if err := json.Unmarshal(msg.Data(), &ev); err != nil {
+		w.log.Warn("skipping undecodable item event", "subject", msg.Subject(), "error", err)
+		_ = msg.Term()
+		return
+	}
+	if err := w.publishJobs(ctx, ev, md.Sequence.Stream); err != nil {
+		w.log.Warn("fanning out item event failed", "item_id", ev.ID, "error", err)
+		_ = msg.NakWithDelay(5 * time.Second)
+		return
+	}
+	_ = msg.Ack()
+}
+
+func (w *hubWorkers) publishJobs(ctx context.Context, ev pipeline.Event, seq uint64) error {
+	jobs, err := w.hub.Jobs(ctx, ev)
+	if err != nil {
+		return err
+	}
+	for _, job := range jobs {
+		data, err := json.Marshal(job)
+		if err != nil {
+			return fmt.Errorf("encoding delivery job: %w", err)
+		}
+		id := strconv.FormatUint(seq, 10) + "-" + job.Key
+		if _, err := w.js.Publish(ctx, w.subject, data, jetstream.WithMsgID(id)); err != nil {
+			return fmt.Errorf("publishing delivery job %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// dispatch sends a job on a worker slot, so one slow subscriber does not
+// hold up the others.
+func (w *hubWorkers) dispatch(msg jetstream.Msg) {
+	w.slots <- struct{}{}
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer func() { <-w.slots }()
+		w.send(msg)
+	}()
+}
+
+// send delivers one job. A failure is retried after the next back-off
+// step, and the last attempt's failure ends the job with a warning.
+func (w *hubWorkers) send(msg jetstream.Msg) {
+	var job feeds.HubJob
+	if err := json.Unmarshal(msg.Data(), &job); err != nil {
+		w.log.Warn("dropping undecodable delivery job", "error", err)
+		_ = msg.Term()
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+	defer cancel()
+	err := w.hub.Deliver(ctx, job)
+	if err == nil {
+		_ = msg.Ack()
+		return
+	}
+	attempt := 1
+	if md, mdErr := msg.Metadata(); mdErr == nil {
+		attempt = int(md.NumDelivered)
+	}
+	log := w.log.With("subscription", job.Key, "item_id", job.Event.ID, "attempt", attempt, "error", err)
+	if attempt > len(w.backoff) {
+		log.Warn("giving up on a WebSub delivery")
+		_ = msg.Term()
+		return
+	}
+	log.Debug("WebSub delivery failed, retrying")
+	_ = msg.NakWithDelay(w.backoff[attempt-1])
+}

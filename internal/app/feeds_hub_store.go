@@ -1,0 +1,142 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndic-network/syndic/feeds"
+	"github.com/syndic-network/syndic/internal/broker"
+	"github.com/syndic-network/syndic/workers"
+)
+
+// kvSubscriptions keeps WebSub subscriptions in a JetStream KV bucket, one
+// JSON value per Subscription.Key, so every feed server sees the same
+// subscribers.
+type kvSubscriptions struct {
+	kv jetstream.KeyValue
+}
+
+func (s kvSubscriptions) Put(ctx context.Context, sub feeds.Subscription) error {
+	data, err := json.Marshal(sub)
+	if err != nil {
+		return fmt.Errorf("encoding subscription: %w", err)
+	}
+	if _, err := s.kv.Put(ctx, sub.Key(), data); err != nil {
+		return fmt.Errorf("storing subscription %s: %w", sub.Key(), err)
+	}
+	return nil
+}
+
+func (s kvSubscriptions) Get(ctx context.Context, key string) (feeds.Subscription, error) {
+	entry, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return feeds.Subscription{}, fmt.Errorf("reading subscription %s: %w", key, feeds.ErrSubscriptionNotFound)
+	}
+	if err != nil {
+		return feeds.Subscription{}, fmt.Errorf("reading subscription %s: %w", key, err)
+	}
+	var sub feeds.Subscription
+	if err := json.Unmarshal(entry.Value(), &sub); err != nil {
+		return feeds.Subscription{}, fmt.Errorf("decoding subscription %s: %w", key, err)
+	}
+	return sub, nil
+}
+
+func (s kvSubscriptions) Delete(ctx context.Context, key string) error {
+	if err := s.kv.Delete(ctx, key); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+		return fmt.Errorf("deleting subscription %s: %w", key, err)
+	}
+	return nil
+}
+
+// List reads every key, one request per subscription.
+//
+// NOTE: fan-out reads the whole bucket for each new item, which suits up
+// to a few thousand subscribers.
+func (s kvSubscriptions) List(ctx context.Context) ([]feeds.Subscription, error) {
+	lister, err := s.kv.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing subscriptions: %w", err)
+	}
+	defer func() { _ = lister.Stop() }()
+	var out []feeds.Subscription
+	for key := range lister.Keys() {
+		sub, err := s.Get(ctx, key)
+		if errors.Is(err, feeds.ErrSubscriptionNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sub)
+	}
+	return out, nil
+}
+
+var _ feeds.SubscriptionStore = kvSubscriptions{}
+
+// hubClient returns the HTTP client for verification and delivery
+// requests. It dials through the SSRF guard, because callback URLs come
+// from anyone, and follows no redirects, so a 3xx answer counts as a
+// failed delivery.
+func (a *App) hubClient() *http.Client {
+	dialer := workers.NewGuardedDialer(a.Config.Fetch.AllowPrivateNetworks)
+	return &http.Client{
+		Timeout: time.Minute,
+		Transport: &http.Transport{
+			DialContext:         dialer.DialContext,
+			TLSHandshakeTimeout: 10 * time.Second,
+			MaxIdleConnsPerHost: 2,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// hubURL returns the URL that mountHub serves the hub at.
+func hubURL(baseURL string) string {
+	return strings.TrimRight(baseURL, "/") + "/hub"
+}
+
+// mountHub mounts the WebSub hub at /hub and runs its workers until ctx
+// ends.
+func (a *App) mountHub(ctx context.Context, mux *http.ServeMux, channels []feeds.Channel, meta feeds.HubMeta) error {
+	n := a.Config.NATS
+	kv, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_WEBSUB", n.Replicas, 0, false)
+	if err != nil {
+		return fmt.Errorf("opening WebSub bucket: %w", err)
+	}
+	hub, err := feeds.NewHub(feeds.HubOptions{
+		Store:    kvSubscriptions{kv: kv},
+		Client:   a.hubClient(),
+		BaseURL:  a.Config.HTTP.BaseURL,
+		Channels: channels,
+		Meta:     meta,
+		Logger:   a.Log,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = startHubWorkers(ctx, a.JS, a.Stream, hub, hubConfig{
+		ItemSubjects: n.SubjectPrefix + ".>",
+		Stream:       n.Stream + "_WEBSUB",
+		Subject:      n.SubjectPrefix + "_websub.deliveries",
+		Replicas:     n.Replicas,
+	}, a.Log)
+	if err != nil {
+		hub.Close()
+		return err
+	}
+	go func() {
+		<-ctx.Done()
+		hub.Close()
+	}()
+	mux.Handle("/hub", hub)
+	return nil
+}
