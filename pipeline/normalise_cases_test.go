@@ -233,3 +233,21 @@ func TestSameArticleTwoFeedsSameID(t *testing.T) {
 		}
 	}
 }
+
+func TestHreflangAlternatesKept(t *testing.T) {
+	res := parseFixture(t, "hreflang-alternates.atom.xml", Source{FeedURL: "https://chamber.example/feed"}, fetchTime)
+	if len(res.Items) != 1 {
+		t.Fatalf("items = %d, want 1", len(res.Items))
+	}
+	it := res.Items[0]
+	if it.URL != "https://chamber.example/en/fair" {
+		t.Errorf("url = %q, want the first alternate link, canonical", it.URL)
+	}
+	want := []string{"https://chamber.example/pl/targi", "https://chamber.example/lt/muge"}
+	if !slices.Equal(it.Alternates, want) {
+		t.Errorf("alternates = %q, want %q", it.Alternates, want)
+	}
+	if it.Language != "en" {
+		t.Errorf("language = %q, want the declared en", it.Language)
+	}
+}

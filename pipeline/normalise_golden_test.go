@@ -28,6 +28,7 @@ var goldenFixtures = []string{
 	"same-article-section.xml",
 	"websub-hub.atom.xml",
 	"json-feed.json",
+	"hreflang-alternates.atom.xml",
 }
 
 func TestNormalisedItemsGolden(t *testing.T) {
