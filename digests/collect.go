@@ -29,7 +29,8 @@ type windowItem struct {
 }
 
 // Collector reads item events from the stream by time, never from an
-// in-memory view, so a restarted worker sees what a running one would.
+// in-memory view, so a restarted worker reads the same items as a running
+// one.
 type Collector struct {
 	Stream        jetstream.Stream
 	SubjectPrefix string

@@ -35,6 +35,7 @@ func TestSignUpAPIRejects(t *testing.T) {
 		{"unknown digest", "/api/v1/digests/hourly/subscribers", `{"email": "a@example.org"}`, http.StatusNotFound, "not_found"},
 		{"bad address", "/api/v1/digests/daily/subscribers", `{"email": "not an address"}`, http.StatusUnprocessableEntity, "invalid_subscriber"},
 		{"unknown locale", "/api/v1/digests/daily/subscribers", `{"email": "a@example.org", "locale": "xx"}`, http.StatusUnprocessableEntity, "invalid_subscriber"},
+		{"unknown partner", "/api/v1/digests/daily/subscribers", `{"email": "a@example.org", "partners": ["nope"]}`, http.StatusUnprocessableEntity, "invalid_subscriber"},
 		{"unknown field", "/api/v1/digests/daily/subscribers", `{"email": "a@example.org", "admin": true}`, http.StatusBadRequest, "invalid_json"},
 		{"not JSON", "/api/v1/digests/daily/subscribers", `email=a@example.org`, http.StatusBadRequest, "invalid_json"},
 	}

@@ -102,7 +102,7 @@ func formatDate(locale string, t time.Time, loc *time.Location) string {
 }
 
 // formatDateTime writes date and 24-hour time of t in loc, with the zone
-// abbreviation, so a reader across a DST change sees which offset applies.
+// abbreviation, which shows the offset in force across a DST change.
 func formatDateTime(locale string, t time.Time, loc *time.Location) string {
 	return formatDate(locale, t, loc) + ", " + t.In(loc).Format("15:04 MST")
 }

@@ -61,7 +61,7 @@ func NewMessage(env Envelope, r Rendered) (*gomail.Msg, error) {
 	m.SetDateWithValue(env.Date)
 	if env.UnsubscribeURL != "" {
 		// RFC 8058: the POST target must be in List-Unsubscribe, and
-		// List-Unsubscribe-Post tells the client it may POST without
+		// List-Unsubscribe-Post lets the client POST to it without
 		// asking the reader again.
 		m.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, "<"+env.UnsubscribeURL+">")
 		m.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")

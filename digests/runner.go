@@ -160,11 +160,13 @@ func (r *Runner) runOne(ctx context.Context, log *slog.Logger, w *Window, s *Sub
 		rep.Skipped++
 		return
 	}
+
 	items := w.Select(later(s.CoveredUntil, is.until.Add(-maxWindow)), r.keep(s))
 	if len(items) == 0 {
 		rep.Empty++
 		return
 	}
+
 	d := r.o.Digest
 	period := d.Schedule.Period(is.send)
 	key := LogKey(d.ID, period, s.Email)

@@ -71,6 +71,9 @@ func (s *Service) SignUp(ctx context.Context, sub Subscriber, client string) err
 	if err := sub.Normalize(); err != nil {
 		return err
 	}
+	if err := s.checkPartners(sub.Partners); err != nil {
+		return err
+	}
 	now := s.o.Now()
 	if err := s.checkRate(ctx, client, sub.Email, now); err != nil {
 		return err
@@ -87,6 +90,17 @@ func (s *Service) SignUp(ctx context.Context, sub Subscriber, client string) err
 		return err
 	}
 	return s.sendConfirmation(ctx, d, &sub, now)
+}
+
+// checkPartners rejects partner ids that are not configured, because such
+// a filter would match nothing and the subscriber would get no digest.
+func (s *Service) checkPartners(ids []string) error {
+	for _, id := range ids {
+		if _, ok := s.o.Partners[id]; !ok {
+			return fmt.Errorf("%w: partners: unknown partner %q", ErrInvalidSubscriber, id)
+		}
+	}
+	return nil
 }
 
 func (s *Service) checkRate(ctx context.Context, client, email string, now time.Time) error {
@@ -193,6 +207,9 @@ func (s *Service) ChangePreferences(ctx context.Context, token string, prefs Sub
 	}
 	prefs.Email = sub.Email
 	if err := prefs.Normalize(); err != nil {
+		return nil, err
+	}
+	if err := s.checkPartners(prefs.Partners); err != nil {
 		return nil, err
 	}
 	sub.Locale, sub.TimeZone = prefs.Locale, prefs.TimeZone

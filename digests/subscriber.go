@@ -141,8 +141,9 @@ func suppressionKey(digest, email string) string {
 	return "sup." + digest + "." + hashEmail(digest, email)
 }
 
-// Suppression is what remains of an address after unsubscribe, delete or a
-// hard bounce: no address, only its hash in the key, the reason and when.
+// Suppression is the record left of an address after unsubscribe, delete,
+// a hard bounce or a complaint. It holds the reason and the time, and the
+// key holds only a hash of the address.
 type Suppression struct {
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
