@@ -89,8 +89,13 @@ type PollerOptions struct {
 	// BackfillMaxAge marks items older than this as backfill on a feed's
 	// first complete poll. Zero marks none.
 	BackfillMaxAge time.Duration
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// IncidentAfter is how long a feed must keep failing before OnIncident
+	// is called for it, once per run of failures. Zero or a nil
+	// OnIncident reports nothing.
+	IncidentAfter time.Duration
+	OnIncident    IncidentFunc
+	Logger        *slog.Logger
+	Now           func() time.Time
 	// Jitter returns a random duration in [0, d) for the back-off after
 	// failures (default math/rand/v2).
 	Jitter func(d time.Duration) time.Duration
@@ -246,7 +251,11 @@ func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, releas
 		rep.Discovered = link
 	}
 	rep.NextPoll = next.NextPoll
+	incident := p.o.OnIncident != nil && trackIncident(&next, p.o.Now(), p.o.IncidentAfter)
 	p.saveState(ctx, f, next)
+	if incident {
+		p.o.OnIncident(ctx, f, healthOf(f, next))
+	}
 	pollSeconds.Observe(p.o.Now().Sub(start).Seconds())
 	return rep
 }

@@ -52,6 +52,10 @@ type fetchState struct {
 	// publishes, and Interval the wait chosen after the latest poll.
 	PublishInterval time.Duration `json:"publish_interval,omitempty"`
 	Interval        time.Duration `json:"interval,omitempty"`
+	// FailingSince is the first failed poll of the current run of
+	// failures, and Reported whether IncidentFunc was called for it.
+	FailingSince time.Time `json:"failing_since,omitzero"`
+	Reported     bool      `json:"reported,omitempty"`
 }
 
 func stateKey(f Feed) string { return "fetch:" + f.Key() }

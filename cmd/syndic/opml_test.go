@@ -40,9 +40,14 @@ func TestImportOPML(t *testing.T) {
 	if err := os.WriteFile(path, []byte(opml), 0o600); err != nil {
 		t.Fatalf("writing OPML: %v", err)
 	}
+	cfg := filepath.Join(t.TempDir(), "syndic.yaml")
+	cfgText := "fetch: {allow_private_networks: true}\npartners:\n  - {id: wipk, name: WIPK, language: pl, feeds: [{id: news, url: \"https://wipk.example/rss\"}]}\n"
+	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
+		t.Fatalf("writing config: %v", err)
+	}
 	var stdout, stderr bytes.Buffer
-	c := &cli{env: []string{"SYNDIC_FETCH_ALLOW_PRIVATE_NETWORKS=true"}, stdout: &stdout, stderr: &stderr}
-	code := c.partners(context.Background(), []string{"import-opml", path})
+	c := &cli{stdout: &stdout, stderr: &stderr}
+	code := c.partners(context.Background(), []string{"import-opml", path, "--config", cfg})
 	if code != 1 {
 		t.Errorf("exit code = %d, want 1 for the unresolved outline; stderr %s", code, stderr.String())
 	}

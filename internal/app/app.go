@@ -227,6 +227,8 @@ func (a *App) buildPipeline() {
 		PerHost:            c.Fetch.PerHost,
 		AdoptRedirectAfter: c.Fetch.AdoptRedirectAfter,
 		BackfillMaxAge:     c.Fetch.BackfillMaxAge,
+		IncidentAfter:      c.Fetch.IncidentAfter,
+		OnIncident:         a.incidentHook(),
 	})
 }
 

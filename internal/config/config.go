@@ -81,6 +81,8 @@ type Fetch struct {
 	AdoptRedirectAfter   int           `yaml:"adopt_redirect_after"`
 	PerHost              int           `yaml:"per_host"`
 	BackfillMaxAge       time.Duration `yaml:"backfill_max_age"`
+	IncidentAfter        time.Duration `yaml:"incident_after"`
+	IncidentFrom         string        `yaml:"incident_from"`
 	LeaseTTL             time.Duration `yaml:"lease_ttl"`
 }
 
@@ -98,6 +100,8 @@ type Partner struct {
 	Language string        `yaml:"language"`
 	Timezone string        `yaml:"timezone"`
 	Feeds    []PartnerFeed `yaml:"feeds"`
+	// Contact receives one mail per feed incident; empty sends none.
+	Contact string `yaml:"contact"`
 }
 
 // PartnerFeed is one feed of a partner.

@@ -183,8 +183,20 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.backfill_max_age", Default: "168h", Env: "SYNDIC_FETCH_BACKFILL_MAX_AGE",
-		Doc: "On the first poll of a feed, items published longer ago than this are marked `backfill`, so digests and push notifications skip them. `0s` marks none.",
+		Doc:      "On the first poll of a feed, items published longer ago than this are marked `backfill`, so digests and push notifications skip them. `0s` marks none.",
 		Validate: durationRange(0, 0),
+	},
+	{
+		Path: "fetch.incident_after", Default: "6h", Env: "SYNDIC_FETCH_INCIDENT_AFTER",
+		Doc: "How long a feed must keep failing before its partner's `contact` gets one mail about it, at least `1m`. A feed that recovers and fails again starts a new incident.",
+		// Six hours lets a host's maintenance window or a short outage pass
+		// without a mail.
+		Validate: durationRange(time.Minute, 0),
+	},
+	{
+		Path: "fetch.incident_from", Default: "", Env: "SYNDIC_FETCH_INCIDENT_FROM",
+		Doc:      "`From` address of feed incident mails, sent through the `smtp` relay. Empty sends no incident mail.",
+		Validate: optionalEmailAddress,
 	},
 	{
 		Path: "fetch.adopt_redirect_after", Default: "2", Env: "SYNDIC_FETCH_ADOPT_REDIRECT_AFTER",
@@ -270,6 +282,11 @@ var Keys = []Key{
 		Path:     "partners[].language",
 		Doc:      "Required. Language of the partner's items as a lowercase two-letter ISO 639-1 code (`en`, `pl`, `fr`, `lt`, `de`).",
 		Validate: languageCode,
+	},
+	{
+		Path:     "partners[].contact",
+		Doc:      "Optional e-mail address that gets one mail when a feed of the partner has failed for `fetch.incident_after`. Needs `fetch.incident_from` and `smtp.host`.",
+		Validate: optionalEmailAddress,
 	},
 	{
 		Path: "partners[].timezone", Default: "UTC",
