@@ -28,7 +28,7 @@ type ingestEnv struct {
 	newRC   func() pipeline.Cache
 }
 
-func newIngestEnv(t *testing.T, cacheKind string) *ingestEnv {
+func newIngestEnv(t testing.TB, cacheKind string) *ingestEnv {
 	t.Helper()
 	ctx := context.Background()
 	srv := testenv.NATS(t)

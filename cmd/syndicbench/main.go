@@ -1,0 +1,123 @@
+// Command syndicbench measures Syndic's ingest end to end against a feed
+// farm: a cold ingest, an all-304 repoll and a round of slid windows, each
+// repeated -runs times, then prints the medians as a Markdown table. Start
+// the farm first in its own process (cmd/feedfarm), so its CPU time stays
+// out of the figures:
+//
+//	feedfarm -feeds 2000 -items 50 &
+//	syndicbench -farm http://127.0.0.1:7070 -items 50 -runs 5
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+
+	"github.com/syndic-network/syndic/internal/bench"
+	"github.com/syndic-network/syndic/internal/feedfarm"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "syndicbench:", err)
+		os.Exit(1)
+	}
+}
+
+type flags struct {
+	farm       string
+	items      int
+	slide      int
+	runs       int
+	cache      string
+	redisURL   string
+	syncAlways bool
+	conc       int
+	cpuProfile string
+	stages     bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("syndicbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.farm, "farm", "http://127.0.0.1:7070", "control URL of a running feedfarm")
+	fs.IntVar(&f.items, "items", 50, "items per feed document, as given to feedfarm -items")
+	fs.IntVar(&f.slide, "slide", 5, "new items per feed in the changed round")
+	fs.IntVar(&f.runs, "runs", 5, "repetitions; the table shows the median")
+	fs.StringVar(&f.cache, "cache", "embedded", "dedup cache: embedded or redis")
+	fs.StringVar(&f.redisURL, "redis-url", "redis://127.0.0.1:6379/0", "Redis for -cache redis; keys go under syndicbench:<pid>:")
+	fs.BoolVar(&f.syncAlways, "sync-always", true, "nats.sync_always: fsync every stream write")
+	fs.IntVar(&f.conc, "concurrency", 8, "fetch.concurrency")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of all runs to this file")
+	fs.BoolVar(&f.stages, "stages", false, "after the runs, time each pipeline stage on the same bytes")
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	if f.cache != "embedded" && f.cache != "redis" {
+		return f, fmt.Errorf("invalid -cache %q: use embedded or redis", f.cache)
+	}
+	if f.runs < 1 {
+		return f, fmt.Errorf("invalid -runs %d: use 1 or more", f.runs)
+	}
+	return f, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if f.cpuProfile != "" {
+		stopProfile, err := startProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, stopProfile()) }()
+	}
+	o := bench.Options{
+		Farm: feedfarm.Dial(f.farm), Items: f.items, Slide: f.slide,
+		SyncAlways: f.syncAlways, Concurrency: f.conc,
+	}
+	var runs [][]bench.Phase
+	for i := range f.runs {
+		if f.cache == "redis" {
+			o.Store = bench.Store{RedisURL: f.redisURL, RedisPrefix: fmt.Sprintf("syndicbench:%d:%d:", os.Getpid(), i)}
+		}
+		phases, err := bench.Run(ctx, o)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		printRun(stderr, i+1, phases)
+		runs = append(runs, phases)
+	}
+	fmt.Fprintf(stdout, "cache=%s sync_always=%t concurrency=%d runs=%d\n\n", f.cache, f.syncAlways, f.conc, f.runs)
+	printMedians(stdout, runs)
+	if f.stages {
+		return runStages(ctx, o, runs, stdout)
+	}
+	return nil
+}
+
+func startProfile(path string) (func() error, error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		_ = out.Close()
+		return nil, fmt.Errorf("starting CPU profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return out.Close()
+	}, nil
+}

@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/syndic-network/syndic/internal/feedfarm"
+	"github.com/syndic-network/syndic/internal/testenv"
+)
+
+// toyFarm starts a farm of 12 feeds with 10 items on 3 addresses: enough
+// to run every round of the harness in a few seconds, so CI keeps it
+// working without measuring anything.
+func toyFarm(t *testing.T) *feedfarm.Farm {
+	t.Helper()
+	f, err := feedfarm.Start(feedfarm.Options{Feeds: 12, Items: 10, Hosts: 3, Gzip: true})
+	if err != nil {
+		t.Fatalf("starting feed farm: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := f.Close(ctx); err != nil {
+			t.Errorf("closing feed farm: %v", err)
+		}
+	})
+	return f
+}
+
+func TestRunToySize(t *testing.T) {
+	redisURL, prefix := testenv.Redis(t)
+	for _, tc := range []struct {
+		name  string
+		store Store
+	}{
+		{"embedded cache", Store{}},
+		{"redis cache", Store{RedisURL: redisURL, RedisPrefix: prefix}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			farm := toyFarm(t)
+			phases, err := Run(t.Context(), Options{
+				Farm: LocalFarm(farm), Items: 10, Slide: 3, Store: tc.store, Dir: t.TempDir(),
+			})
+			if err != nil {
+				t.Fatalf("running: %v", err)
+			}
+			if len(phases) != 3 {
+				t.Fatalf("got %d phases, want 3", len(phases))
+			}
+			for _, p := range phases {
+				if p.Seconds <= 0 {
+					t.Errorf("%s: seconds = %v, want > 0", p.Name, p.Seconds)
+				}
+				if p.PeakRSS <= 0 {
+					t.Errorf("%s: peak RSS = %d, want > 0", p.Name, p.PeakRSS)
+				}
+			}
+			if got := phases[0].New; got != 120 {
+				t.Errorf("cold round new items = %d, want 120", got)
+			}
+			if got := farm.Stats().NotModified; got != 12 {
+				t.Errorf("farm answered %d requests with 304, want 12", got)
+			}
+		})
+	}
+}
+
+func TestMeasureStagesToySize(t *testing.T) {
+	farm := toyFarm(t)
+	sc, err := MeasureStages(t.Context(), Options{Farm: LocalFarm(farm), Items: 10, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("measuring stages: %v", err)
+	}
+	if sc.Items != 120 {
+		t.Errorf("items = %d, want 120", sc.Items)
+	}
+	for name, cost := range map[string]float64{
+		"fetch": sc.Fetch, "parse": sc.Parse, "publish": sc.Publish, "known": sc.Known,
+	} {
+		if cost <= 0 {
+			t.Errorf("%s cost = %v, want > 0", name, cost)
+		}
+	}
+	if sc.Sum() <= sc.Parse {
+		t.Errorf("sum of stages %v is not above parse alone %v", sc.Sum(), sc.Parse)
+	}
+}
