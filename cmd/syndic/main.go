@@ -42,6 +42,7 @@ Commands:
   restore DIR    load a backup into a deployment whose stream is empty
   replay --since 24h --channel ID | --consumer NAME
                  print a channel rebuilt from the period, or move a durable consumer back to its start
+  probe URL      exit 0 when a GET of URL returns 2xx, for container health checks
   partners token issue|revoke|list PARTNER
                  manage a partner's intake API tokens
   partners import-opml FILE
@@ -88,6 +89,8 @@ func run(ctx context.Context, args, env []string, stdout, stderr io.Writer) int 
 		return c.restore(ctx, rest)
 	case "replay":
 		return c.replay(ctx, rest)
+	case "probe":
+		return c.probe(ctx, rest)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "syndic", versionString())
 		return 0
