@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -87,6 +88,7 @@ type memberRecord struct {
 	URL         string      `json:"u,omitempty"`
 	Alternates  []string    `json:"a,omitempty"`
 	Media       []string    `json:"m,omitempty"`
+	SharedLink  bool        `json:"x,omitempty"`
 	Published   int64       `json:"t"`
 	Print       fingerprint `json:"f"`
 }
@@ -145,7 +147,8 @@ func memberFor(it *Item, fp fingerprint) memberRecord {
 		ID: it.ID, Cluster: it.ID, Partner: it.Partner,
 		Language: primaryLanguage(it.Language), URL: it.URL,
 		Alternates: it.Alternates, Media: mediaURLs(it),
-		Published: it.Published.Unix(), Print: fp,
+		SharedLink: slices.Contains(it.Flags, FlagLinkShared) || isSiteRoot(it.URL),
+		Published:  it.Published.Unix(), Print: fp,
 	}
 }
 
@@ -163,6 +166,12 @@ func recordKeys(rec memberRecord) []string {
 }
 
 func memberKey(id string) string { return "i." + id }
+
+// isSiteRoot reports whether a canonical URL is a site's root page.
+func isSiteRoot(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Path == "" || u.Path == "/") && u.RawQuery == ""
+}
 
 // textKeys returns the keys of a text fingerprint: its SimHash bands and
 // its smallest shingle hashes. Texts under minWords words get none.
@@ -424,8 +433,12 @@ func sameStoryMedia(a, b memberRecord, sameLanguage bool) bool {
 }
 
 // linked reports whether the items share a canonical link or one names
-// the other as an alternate.
+// the other as an alternate. A link flagged as shared (a listing page) or
+// a site's root page names no single story and never counts.
 func linked(a, b memberRecord) bool {
+	if a.SharedLink || b.SharedLink {
+		return false
+	}
 	if a.URL != "" && a.URL == b.URL {
 		return true
 	}

@@ -197,3 +197,38 @@ func reportConfusion(total confusion, byCategory map[string]*confusion) string {
 		total.tp, total.fp, total.fn, total.tn, total.precision(), total.recall())
 	return b.String()
 }
+
+func TestSharedLinkIsNoEvidence(t *testing.T) {
+	tests := []struct {
+		name   string
+		link   string
+		shared bool
+	}{
+		{"listing page flagged by the parser", "https://chamber.example/news/", true},
+		{"site root page", "https://chamber.example/", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			c := &Clusterer{store: newMemFingerprints()}
+			a := normalisedPairItem(t, labelledItem{Partner: "a", Language: "en", URL: tt.link, Title: "Fair opens", Body: "The fair opens on 3 May in Kaunas."})
+			b := normalisedPairItem(t, labelledItem{Partner: "b", Language: "en", URL: tt.link, Title: "Rates held", Body: "The bank kept rates at 4 percent."})
+			if tt.shared {
+				a.Flags = addFlag(a.Flags, FlagLinkShared)
+			}
+			fp, err := c.Assign(ctx, a)
+			if err != nil {
+				t.Fatalf("assigning: %v", err)
+			}
+			if err := c.Record(ctx, a, fp); err != nil {
+				t.Fatalf("recording: %v", err)
+			}
+			if _, err := c.Assign(ctx, b); err != nil {
+				t.Fatalf("assigning: %v", err)
+			}
+			if b.ClusterID == a.ClusterID {
+				t.Errorf("items grouped by a link that names no single story")
+			}
+		})
+	}
+}

@@ -81,9 +81,12 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 		Title: plainTitle(d.Title),
 	}
 	linkBase := firstURL(d.base, feedURL)
-	if link, err := CanonicalURL(stripIllegal(d.URL), linkBase); err == nil {
-		it.URL = link
-		d.linkKey = linkIdentity(link, d.URL)
+	// An empty link would resolve to the feed URL itself.
+	if raw := stripIllegal(d.URL); strings.TrimSpace(raw) != "" {
+		if link, err := CanonicalURL(raw, linkBase); err == nil {
+			it.URL = link
+			d.linkKey = linkIdentity(link, d.URL)
+		}
 	}
 	it.Alternates = cleanAlternates(d.Alternates, it.URL, linkBase)
 	contentBase := firstURL(d.base, parseAbsolute(it.URL), feedURL)

@@ -251,3 +251,26 @@ func TestHreflangAlternatesKept(t *testing.T) {
 		t.Errorf("language = %q, want the declared en", it.Language)
 	}
 }
+
+func TestFlagSharedLinks(t *testing.T) {
+	draft := func(title, link string) *itemDraft {
+		d := &itemDraft{}
+		d.Title, d.URL = title, link
+		return d
+	}
+	drafts := []*itemDraft{
+		draft("Fair opens", "https://chamber.example/news/"),
+		draft("Rates held", "https://chamber.example/news/"),
+		draft("Own page", "https://chamber.example/news/own"),
+		draft("Home link", "https://chamber.example/"),
+		draft("Listed twice", "https://chamber.example/news/twice"),
+		draft("Listed twice", "https://chamber.example/news/twice"),
+	}
+	flagSharedLinks(drafts, []string{"https://chamber.example/"})
+	want := []bool{true, true, false, true, false, false}
+	for k, d := range drafts {
+		if got := slices.Contains(d.Flags, FlagLinkShared); got != want[k] {
+			t.Errorf("draft %d (%s) flagged = %v, want %v", k, d.Title, got, want[k])
+		}
+	}
+}

@@ -19,6 +19,11 @@ const (
 	// FlagDateMissing means the feed gave no usable date: Published is the
 	// first-seen time.
 	FlagDateMissing = "date_missing"
+	// FlagLinkShared means the item's link is the feed's home page or is
+	// shared by items with other titles in the same document, such as a
+	// news listing page. The link then identifies neither the item nor its
+	// story, so grouping ignores it.
+	FlagLinkShared = "link_shared"
 	// FlagEnclosureTypeInferred means an enclosure had no media type and
 	// one was inferred from its file extension.
 	FlagEnclosureTypeInferred = "enclosure_type_inferred"

@@ -36,6 +36,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		indexes = append(indexes, k)
 	}
 	res.RepeatedGUIDs = repeatsGUID(drafts)
+	flagSharedLinks(drafts, homeURLs(feed.Link, src.FeedURL))
 	assignIdentity(res, drafts, indexes, src, homeURLs(feed.Link, src.FeedURL))
 }
 
@@ -80,6 +81,26 @@ func dropUnreliableLinks(drafts []*itemDraft, linkKeys bool, home []string) {
 	for _, d := range drafts {
 		if len(titles[d.linkKey]) > 1 || slices.Contains(home, d.URL) {
 			d.linkKey = ""
+		}
+	}
+}
+
+// flagSharedLinks sets FlagLinkShared on every item whose link is a home
+// page or names items of different titles in this document.
+func flagSharedLinks(drafts []*itemDraft, home []string) {
+	titles := map[string]map[string]bool{}
+	for _, d := range drafts {
+		if d.URL == "" {
+			continue
+		}
+		if titles[d.URL] == nil {
+			titles[d.URL] = map[string]bool{}
+		}
+		titles[d.URL][d.Title] = true
+	}
+	for _, d := range drafts {
+		if d.URL != "" && (len(titles[d.URL]) > 1 || slices.Contains(home, d.URL)) {
+			d.Flags = addFlag(d.Flags, FlagLinkShared)
 		}
 	}
 }
