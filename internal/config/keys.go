@@ -199,25 +199,6 @@ var Keys = []Key{
 		Validate: optionalEmailAddress,
 	},
 	{
-		Path: "fetch.adopt_redirect_after", Default: "2", Env: "SYNDIC_FETCH_ADOPT_REDIRECT_AFTER",
-		Doc: "Number of consecutive polls that must see the same 301 or 308 redirect before the scheduler polls its target instead of the configured URL, from 1 to 100. Item ids do not depend on the URL.",
-		// One poll could be a misconfigured deploy that is rolled back; two
-		// in a row are a deliberate move.
-		Validate: intRange(1, 100),
-	},
-	{
-		Path: "fetch.per_host", Default: "2", Env: "SYNDIC_FETCH_PER_HOST",
-		Doc: "Maximum fetches in flight to one host name, from 1 to 64, counted across every ingest process that shares the cache (Redis or the embedded bucket).",
-		// Two parallel requests is the politeness limit most crawlers use
-		// for a host they do not operate.
-		Validate: intRange(1, 64),
-	},
-	{
-		Path: "fetch.backfill_max_age", Default: "168h", Env: "SYNDIC_FETCH_BACKFILL_MAX_AGE",
-		Doc:      "On the first poll of a feed, items published longer ago than this are marked `backfill`, so digests and push notifications skip them. `0s` marks none.",
-		Validate: durationRange(0, 0),
-	},
-	{
 		Path: "fetch.lease_ttl", Default: "15s", Env: "SYNDIC_FETCH_LEASE_TTL",
 		Doc: "Lifetime of a feed lease in the `<nats.kv_prefix>_LEASES` bucket, from `3s` to `10m`. Only the ingest process holding a feed's lease polls it, and renews the lease every third of this. When that process dies, its feeds move to another one after at most this long. Every process sharing the bucket must use the same value.",
 		// Below three seconds a renewal every third of the TTL competes
@@ -284,11 +265,6 @@ var Keys = []Key{
 		Validate: languageCode,
 	},
 	{
-		Path:     "partners[].contact",
-		Doc:      "Optional e-mail address that gets one mail when a feed of the partner has failed for `fetch.incident_after`. Needs `fetch.incident_from` and `smtp.host`.",
-		Validate: optionalEmailAddress,
-	},
-	{
 		Path: "partners[].timezone", Default: "UTC",
 		Doc:      "IANA time zone of dates that the partner's feeds write without a zone.",
 		Validate: timezone,
@@ -316,6 +292,11 @@ var Keys = []Key{
 	{
 		Path: "partners[].feeds[].allow_private_network", Default: "false",
 		Doc: "Allow this feed to connect to loopback, private and link-local addresses.",
+	},
+	{
+		Path:     "partners[].contact",
+		Doc:      "Optional e-mail address that gets one mail when a feed of the partner has failed for `fetch.incident_after`. Needs `fetch.incident_from` and `smtp.host`.",
+		Validate: optionalEmailAddress,
 	},
 	{
 		Path: "channels", Env: "SYNDIC_CHANNELS",
