@@ -159,6 +159,7 @@ func (s *Service) ApplyBounces(ctx context.Context, bounces []Bounce) (int, erro
 	}
 	suppressed := 0
 	for _, b := range bounces {
+		bouncesTotal.WithLabelValues(b.Type).Inc()
 		if b.Type != BounceHard && b.Type != BounceComplaint {
 			continue
 		}

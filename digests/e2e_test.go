@@ -354,9 +354,17 @@ func TestRunnerRetriesAndMarksRejected(t *testing.T) {
 		return nil
 	})
 	e.publish(t, event(pipeline.KindCreated, 1, item("a", "wipk", "News")))
+	sentBefore := counterValue(t, digestsTotal.WithLabelValues("sent"))
+	failedBefore := counterValue(t, digestsTotal.WithLabelValues("failed"))
 	rep, err := e.runner(t, "worker-1").Run(ctx, time.Now())
 	if err != nil {
 		t.Fatalf("Run returned error: %v", err)
+	}
+	if got := counterValue(t, digestsTotal.WithLabelValues("sent")) - sentBefore; got != 2 {
+		t.Errorf("syndic_digests_total{result=sent} rose by %v, want 2", got)
+	}
+	if got := counterValue(t, digestsTotal.WithLabelValues("failed")) - failedBefore; got != 1 {
+		t.Errorf("syndic_digests_total{result=failed} rose by %v, want 1", got)
 	}
 	if rep.Sent != 2 {
 		t.Errorf("sent = %d, want 2", rep.Sent)

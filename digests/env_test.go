@@ -20,6 +20,8 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/syndic-network/syndic/internal/broker"
 	"github.com/syndic-network/syndic/internal/store"
@@ -317,4 +319,14 @@ func publishEvent(ctx context.Context, js jetstream.JetStream, ev pipeline.Event
 
 func event(kind pipeline.Kind, rev int, it pipeline.Item) pipeline.Event {
 	return pipeline.Event{Version: pipeline.EventVersion, Kind: kind, Revision: rev, Item: it, IngestedAt: time.Now().UTC()}
+}
+
+// counterValue returns the current value of a Prometheus counter.
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatalf("reading counter: %v", err)
+	}
+	return m.GetCounter().GetValue()
 }

@@ -27,6 +27,7 @@ func postJSON(t *testing.T, rawURL, body string) (*http.Response, string) {
 
 func TestSignUpAPIRejects(t *testing.T) {
 	e := newDigestEnv(t)
+	invalidBefore := counterValue(t, signUpsTotal.WithLabelValues("invalid"))
 	tests := []struct {
 		name, path, body string
 		status           int
@@ -52,6 +53,10 @@ func TestSignUpAPIRejects(t *testing.T) {
 	}
 	if n := len(e.Sink.all()); n != 0 {
 		t.Errorf("rejected sign-ups sent %d messages", n)
+	}
+	// The two bodies that are not valid JSON never reach SignUp.
+	if got := counterValue(t, signUpsTotal.WithLabelValues("invalid")) - invalidBefore; got != 4 {
+		t.Errorf("syndic_digest_signups_total{result=invalid} rose by %v, want 4", got)
 	}
 }
 

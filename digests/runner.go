@@ -122,6 +122,7 @@ func (r *Runner) run(ctx context.Context, is issue) (Report, error) {
 		}
 		r.runOne(ctx, log, window, s, is, &rep)
 	}
+	countReport(rep)
 	log.Info("digest run finished", "sent", rep.Sent, "empty", rep.Empty, "skipped", rep.Skipped,
 		"failed", rep.Failed, "deferred", rep.Deferred)
 	return rep, nil

@@ -64,6 +64,12 @@ func NewService(o ServiceOptions) *Service {
 // subscribed. It returns errors wrapping ErrUnknownDigest,
 // ErrInvalidSubscriber or ErrRateLimited, or a store or mail failure.
 func (s *Service) SignUp(ctx context.Context, sub Subscriber, client string) error {
+	err := s.signUp(ctx, sub, client)
+	signUpsTotal.WithLabelValues(signUpResult(err)).Inc()
+	return err
+}
+
+func (s *Service) signUp(ctx context.Context, sub Subscriber, client string) error {
 	d, ok := s.digests[sub.Digest]
 	if !ok {
 		return fmt.Errorf("%w: %q", ErrUnknownDigest, sub.Digest)
