@@ -23,6 +23,10 @@ var templateFiles embed.FS
 
 var pageTemplates = template.Must(template.ParseFS(templateFiles, "templates/*.html"))
 
+// pageSecurityPolicy allows the inline style sheet and images from
+// anywhere, as item content links partner images, and nothing else.
+const pageSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src * data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
 var htmlFormat = format{ext: "html", contentType: "text/html; charset=utf-8"}
 
 // pageContentPolicy cleans item HTML again before it is placed in a page.
@@ -242,5 +246,10 @@ func (h *handler) writePage(w http.ResponseWriter, r *http.Request, text pageTex
 	}
 	w.Header().Set("Content-Language", text.Lang)
 	w.Header().Add("Vary", "Accept-Language")
+	// The pages need no script, so the policy forbids all of it. That is
+	// a second line of defence behind the content policy for any markup in
+	// item HTML that would try to run.
+	w.Header().Set("Content-Security-Policy", pageSecurityPolicy)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	writeDocument(w, r, htmlFormat, doc)
 }

@@ -90,6 +90,9 @@ func TestHomePageListsChannels(t *testing.T) {
 	if n := len(findAll(doc, "script")); n != 0 {
 		t.Errorf("page has %d script elements, want none", n)
 	}
+	if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy = %q, want default-src 'none'", csp)
+	}
 	alt := alternates(doc)
 	for _, want := range []string{
 		"application/rss+xml https://hub.example.org/feeds/all.rss",
