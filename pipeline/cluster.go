@@ -383,12 +383,21 @@ func pickCandidate(self memberRecord, cands map[string]*candidate) (memberRecord
 			continue
 		}
 		better := evidence > bestEvidence ||
-			evidence == bestEvidence && cand.rec.Published < best.Published
+			evidence == bestEvidence && earlier(cand.rec, best)
 		if bestRelation == relationNone || better {
 			best, bestRelation, bestEvidence = cand.rec, relation, evidence
 		}
 	}
 	return best, bestRelation
+}
+
+// earlier orders records by publication time, then by id, so the choice
+// does not depend on map order.
+func earlier(a, b memberRecord) bool {
+	if a.Published != b.Published {
+		return a.Published < b.Published
+	}
+	return a.ID < b.ID
 }
 
 // relate decides whether two items tell one story, given the keys they
@@ -432,18 +441,21 @@ func sameStoryMedia(a, b memberRecord, sameLanguage bool) bool {
 	return numbersCompatible(a.Print.Numbers, b.Print.Numbers)
 }
 
-// linked reports whether the items share a canonical link or one names
-// the other as an alternate. A link flagged as shared (a listing page) or
-// a site's root page names no single story and never counts.
+// linked reports whether the items share a canonical link, one names the
+// other as an alternate, or both name the same alternate. A link flagged
+// as shared (a listing page) or a site's root page names no single story
+// and never counts.
 func linked(a, b memberRecord) bool {
 	if a.SharedLink || b.SharedLink {
 		return false
 	}
-	if a.URL != "" && a.URL == b.URL {
-		return true
+	theirs := linkURLs(b)
+	for _, u := range linkURLs(a) {
+		if slices.Contains(theirs, u) {
+			return true
+		}
 	}
-	return a.URL != "" && slices.Contains(b.Alternates, a.URL) ||
-		b.URL != "" && slices.Contains(a.Alternates, b.URL)
+	return false
 }
 
 // similarText reports whether two texts are copies of each other. The

@@ -232,3 +232,25 @@ func TestSharedLinkIsNoEvidence(t *testing.T) {
 		})
 	}
 }
+
+func TestLinkedRecords(t *testing.T) {
+	en, pl, lt := "https://c.example/en/fair", "https://c.example/pl/targi", "https://c.example/lt/muge"
+	tests := []struct {
+		name string
+		a, b memberRecord
+		want bool
+	}{
+		{"same link", memberRecord{URL: en}, memberRecord{URL: en}, true},
+		{"alternate names the other", memberRecord{URL: pl, Alternates: []string{en}}, memberRecord{URL: en}, true},
+		{"both name one alternate", memberRecord{URL: pl, Alternates: []string{en}}, memberRecord{URL: lt, Alternates: []string{en}}, true},
+		{"different links", memberRecord{URL: pl}, memberRecord{URL: lt}, false},
+		{"shared listing link", memberRecord{URL: en, SharedLink: true}, memberRecord{URL: en}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := linked(tt.a, tt.b); got != tt.want {
+				t.Errorf("linked = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
