@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	srv := &http.Server{Handler: feedfarm.ControlHandler(farm), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "feedfarm: %d feeds on %d addresses; control at http://%s\n", len(farm.URLs()), o.Hosts, ln.Addr())
+	fmt.Fprintf(stdout, "feedfarm: %d feeds on %d addresses; control at http://%s\n", len(farm.URLs()), min(o.Hosts, len(farm.URLs())), ln.Addr())
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

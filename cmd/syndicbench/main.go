@@ -6,6 +6,9 @@
 //
 //	feedfarm -feeds 2000 -items 50 &
 //	syndicbench -farm http://127.0.0.1:7070 -items 50 -runs 5
+//
+// With -mode serve it starts a built `syndic run` instead and measures
+// its memory, merged-feed serving and restart.
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/syndic-network/syndic/internal/bench"
 	"github.com/syndic-network/syndic/internal/feedfarm"
@@ -33,16 +37,20 @@ func main() {
 }
 
 type flags struct {
-	farm       string
-	items      int
-	slide      int
-	runs       int
-	cache      string
-	redisURL   string
-	syncAlways bool
-	conc       int
-	cpuProfile string
-	stages     bool
+	farm        string
+	items       int
+	slide       int
+	runs        int
+	cache       string
+	redisURL    string
+	syncAlways  bool
+	conc        int
+	cpuProfile  string
+	stages      bool
+	mode        string
+	syndic      string
+	connections int
+	duration    time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -59,11 +67,18 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.conc, "concurrency", 8, "fetch.concurrency")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of all runs to this file")
 	fs.BoolVar(&f.stages, "stages", false, "after the runs, time each pipeline stage on the same bytes")
+	fs.StringVar(&f.mode, "mode", "ingest", "ingest: rounds in this process; serve: `syndic run` as a process, memory, serving and restart")
+	fs.StringVar(&f.syndic, "syndic", "./syndic", "syndic binary for -mode serve")
+	fs.IntVar(&f.connections, "connections", 16, "keep-alive connections of the load generator (-mode serve)")
+	fs.DurationVar(&f.duration, "duration", defaultLoadDuration, "length of each load (-mode serve)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
 	if f.cache != "embedded" && f.cache != "redis" {
 		return f, fmt.Errorf("invalid -cache %q: use embedded or redis", f.cache)
+	}
+	if f.mode != "ingest" && f.mode != "serve" {
+		return f, fmt.Errorf("invalid -mode %q: use ingest or serve", f.mode)
 	}
 	if f.runs < 1 {
 		return f, fmt.Errorf("invalid -runs %d: use 1 or more", f.runs)
@@ -87,11 +102,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		Farm: feedfarm.Dial(f.farm), Items: f.items, Slide: f.slide,
 		SyncAlways: f.syncAlways, Concurrency: f.conc,
 	}
+	if f.cache == "redis" {
+		o.Store = bench.Store{RedisURL: f.redisURL, RedisPrefix: fmt.Sprintf("syndicbench:%d:", os.Getpid())}
+	}
+	if f.mode == "serve" {
+		return runServe(ctx, f, o, stdout, stderr)
+	}
 	var runs [][]bench.Phase
 	for i := range f.runs {
-		if f.cache == "redis" {
-			o.Store = bench.Store{RedisURL: f.redisURL, RedisPrefix: fmt.Sprintf("syndicbench:%d:%d:", os.Getpid(), i)}
-		}
 		phases, err := bench.Run(ctx, o)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)

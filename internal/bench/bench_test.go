@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -84,5 +86,39 @@ func TestMeasureStagesToySize(t *testing.T) {
 	}
 	if sc.Sum() <= sc.Parse {
 		t.Errorf("sum of stages %v is not above parse alone %v", sc.Sum(), sc.Parse)
+	}
+}
+
+func TestRunServeToySize(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "syndic")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/syndic")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building syndic: %v\n%s", err, out)
+	}
+	farm := toyFarm(t)
+	rep, err := RunServe(t.Context(), ServeOptions{
+		Options: Options{Farm: LocalFarm(farm), Items: 10, Dir: t.TempDir(), SyncAlways: false},
+		Bin:     bin, Connections: 2, Duration: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("running: %v", err)
+	}
+	t.Logf("report: %+v", rep)
+	if rep.Items != 120 {
+		t.Errorf("items = %d, want 120", rep.Items)
+	}
+	if rep.RSS <= 0 || rep.RestartRSS <= 0 {
+		t.Errorf("RSS = %d, after restart %d; want both > 0", rep.RSS, rep.RestartRSS)
+	}
+	if rep.ReadySeconds <= 0 {
+		t.Errorf("ready seconds = %v, want > 0", rep.ReadySeconds)
+	}
+	if len(rep.Loads) != 4 {
+		t.Fatalf("got %d loads, want 4", len(rep.Loads))
+	}
+	for _, l := range rep.Loads {
+		if l.Requests == 0 {
+			t.Errorf("%s %d: no requests completed", l.Target, l.Status)
+		}
 	}
 }

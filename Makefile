@@ -1,0 +1,61 @@
+# Developer shortcuts. The test command stays `go test ./...`; these
+# targets only wrap it and the benchmarks. docs/benchmarks.md explains
+# each measurement.
+
+BENCHSTAT := go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_COUNT ?= 6
+BENCH_OUT ?= bench/results
+# Per-item benchmarks: normalise, dedup (Ingest of new and known items)
+# and publish, with ns/op, B/op and allocs/op.
+BENCH_PKGS ?= ./pipeline
+BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkIngest|BenchmarkPublish
+
+# End-to-end sizes: 2,000 feeds x 50 items, the changed round slides 5.
+FEEDS ?= 2000
+ITEMS ?= 50
+RUNS ?= 5
+CACHE ?= embedded
+SYNC_ALWAYS ?= true
+FARM_CONTROL ?= 127.0.0.1:7070
+
+.PHONY: test bench bench-e2e bench-serve
+
+test:
+	go test ./...
+
+BENCH_TIME ?= 1s
+
+# bench writes $(BENCH_OUT)/new.txt and, when $(BENCH_OUT)/old.txt exists
+# (a copy of an earlier new.txt), prints the comparison.
+bench:
+	mkdir -p $(BENCH_OUT)
+	go test $(BENCH_PKGS) -run '^$$' -bench '$(BENCH_RE)' -benchmem -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) | tee $(BENCH_OUT)/new.txt
+	if [ -f $(BENCH_OUT)/old.txt ]; then $(BENCHSTAT) $(BENCH_OUT)/old.txt $(BENCH_OUT)/new.txt; else $(BENCHSTAT) $(BENCH_OUT)/new.txt; fi
+
+# bench-e2e and bench-serve are also in .ci/run at toy size (FEEDS=20).
+# bench-e2e starts a feed farm in its own process, so its CPU time stays
+# out of the figures, runs the ingest harness against it and stops it.
+bench-e2e:
+	mkdir -p $(BENCH_OUT)
+	go build -o $(BENCH_OUT)/feedfarm ./cmd/feedfarm
+	go build -o $(BENCH_OUT)/syndicbench ./cmd/syndicbench
+	$(BENCH_OUT)/feedfarm -feeds $(FEEDS) -items $(ITEMS) -control $(FARM_CONTROL) & farm=$$!; \
+	trap 'kill $$farm' EXIT; \
+	for i in $$(seq 50); do curl -sf http://$(FARM_CONTROL)/stats >/dev/null && break; sleep 0.2; done; \
+	$(BENCH_OUT)/syndicbench -farm http://$(FARM_CONTROL) -items $(ITEMS) -runs $(RUNS) \
+		-cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -stages
+
+# bench-serve runs `syndic run` as a process on a farm of SERVE_FEEDS
+# feeds: RSS once every item arrived, merged-feed requests against a
+# static file server, and the time to /readyz after a restart.
+SERVE_FEEDS ?= 200
+bench-serve:
+	mkdir -p $(BENCH_OUT)
+	go build -o $(BENCH_OUT)/feedfarm ./cmd/feedfarm
+	go build -o $(BENCH_OUT)/syndicbench ./cmd/syndicbench
+	go build -o $(BENCH_OUT)/syndic ./cmd/syndic
+	$(BENCH_OUT)/feedfarm -feeds $(SERVE_FEEDS) -items $(ITEMS) -control $(FARM_CONTROL) & farm=$$!; \
+	trap 'kill $$farm' EXIT; \
+	for i in $$(seq 50); do curl -sf http://$(FARM_CONTROL)/stats >/dev/null && break; sleep 0.2; done; \
+	$(BENCH_OUT)/syndicbench -mode serve -syndic $(BENCH_OUT)/syndic -farm http://$(FARM_CONTROL) \
+		-items $(ITEMS) -runs $(RUNS) -cache $(CACHE) -sync-always=$(SYNC_ALWAYS)

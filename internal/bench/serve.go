@@ -1,0 +1,299 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+)
+
+// ServeOptions configures RunServe.
+type ServeOptions struct {
+	Options
+	// Bin is a built syndic binary.
+	Bin string
+	// Connections is the number of keep-alive connections of the load
+	// generator (default 16).
+	Connections int
+	// Duration is how long each load lasts (default 10s).
+	Duration time.Duration
+	// Path is the merged feed requested (default /feeds/all.atom).
+	Path string
+}
+
+// Load is the result of one load against one server.
+type Load struct {
+	Target   string  `json:"target"`
+	Status   int     `json:"status"`
+	Requests int     `json:"requests"`
+	RPS      float64 `json:"rps"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+}
+
+// ServeReport is what RunServe measured.
+type ServeReport struct {
+	Feeds int `json:"feeds"`
+	Items int `json:"items"`
+	// IngestSeconds runs from the process start until the created-items
+	// counter reached every item.
+	IngestSeconds float64 `json:"ingest_seconds"`
+	// RSS and PeakRSS are read once every item was ingested, in bytes.
+	RSS     int64 `json:"rss"`
+	PeakRSS int64 `json:"peak_rss"`
+	// ReadySeconds runs from the restart until /readyz returned 200;
+	// RestartRSS is the resident size at that moment.
+	ReadySeconds float64 `json:"ready_seconds"`
+	RestartRSS   int64   `json:"restart_rss"`
+	Loads        []Load  `json:"loads"`
+}
+
+// RunServe starts `syndic run` on the farm's feeds, waits until every item
+// went through the pipeline, records memory, loads the merged feed with
+// 200 and 304 requests next to a static file server serving the same
+// bytes, then restarts the process and times its readiness.
+func RunServe(ctx context.Context, o ServeOptions) (ServeReport, error) {
+	o = o.withDefaults()
+	var rep ServeReport
+	urls, err := o.Farm.URLs(ctx)
+	if err != nil {
+		return rep, err
+	}
+	dir, err := os.MkdirTemp(o.Dir, "syndicbench-serve-")
+	if err != nil {
+		return rep, fmt.Errorf("creating benchmark directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	defer deleteRedisKeys(context.WithoutCancel(ctx), o.Store)
+	config, base, admin, err := WriteRunConfig(dir, urls, o.Options)
+	if err != nil {
+		return rep, err
+	}
+	rep.Feeds, rep.Items = len(urls), len(urls)*o.Items
+	logPath := filepath.Join(dir, "syndic.log")
+	s, err := ingestAllItems(ctx, o, config, base, admin, logPath, &rep)
+	if err != nil {
+		return rep, withLog(err, logPath)
+	}
+	loads, err := compareServing(ctx, o, s.BaseURL+o.Path, dir)
+	rep.Loads = loads
+	if stopErr := s.Stop(); err == nil && stopErr != nil {
+		err = stopErr
+	}
+	if err != nil {
+		return rep, withLog(err, logPath)
+	}
+	return rep, withLog(restart(ctx, o, config, base, admin, logPath, &rep), logPath)
+}
+
+func (o ServeOptions) withDefaults() ServeOptions {
+	o.Options = o.Options.withDefaults()
+	if o.Connections <= 0 {
+		o.Connections = 16
+	}
+	if o.Duration <= 0 {
+		o.Duration = 10 * time.Second
+	}
+	if o.Path == "" {
+		o.Path = "/feeds/all.atom"
+	}
+	return o
+}
+
+// withLog adds the tail of the syndic log to err.
+func withLog(err error, logPath string) error {
+	if err == nil {
+		return nil
+	}
+	data, _ := os.ReadFile(logPath)
+	return fmt.Errorf("%w\nsyndic log tail:\n%s", err, data[max(0, len(data)-2000):])
+}
+
+func ingestAllItems(ctx context.Context, o ServeOptions, config, base, admin, logPath string, rep *ServeReport) (*Syndic, error) {
+	start := time.Now()
+	s, err := StartSyndic(o.Bin, config, base, admin, logPath)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.WaitReady(ctx, start); err != nil {
+		_ = s.Stop()
+		return nil, fmt.Errorf("waiting for /readyz: %w", err)
+	}
+	err = pollUntil(ctx, 50*time.Millisecond, func() (bool, error) {
+		n, err := s.Metric("syndic_items_total", `result="created"`)
+		return n >= float64(rep.Items), err
+	})
+	if err != nil {
+		_ = s.Stop()
+		return nil, fmt.Errorf("waiting for %d items: %w", rep.Items, err)
+	}
+	rep.IngestSeconds = time.Since(start).Seconds()
+	rep.RSS, rep.PeakRSS = s.RSS()
+	return s, nil
+}
+
+func restart(ctx context.Context, o ServeOptions, config, base, admin, logPath string, rep *ServeReport) error {
+	start := time.Now()
+	s, err := StartSyndic(o.Bin, config, base, admin, logPath)
+	if err != nil {
+		return err
+	}
+	ready, err := s.WaitReady(ctx, start)
+	rep.ReadySeconds = ready.Seconds()
+	rep.RestartRSS, _ = s.RSS()
+	if stopErr := s.Stop(); err == nil {
+		err = stopErr
+	}
+	return err
+}
+
+// compareServing loads the merged feed at url and a static file server
+// holding the same bytes, each with plain and conditional requests.
+func compareServing(ctx context.Context, o ServeOptions, url, dir string) ([]Load, error) {
+	body, etag, err := fetchOnce(ctx, url, "ETag")
+	if err != nil {
+		return nil, err
+	}
+	staticURL, stop, err := startStatic(dir, body)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	_, staticModified, err := fetchOnce(ctx, staticURL, "Last-Modified")
+	if err != nil {
+		return nil, err
+	}
+	var loads []Load
+	for _, l := range []struct {
+		target, url, header, value string
+		status                     int
+	}{
+		{"syndic", url, "", "", http.StatusOK},
+		{"syndic", url, "If-None-Match", etag, http.StatusNotModified},
+		{"static", staticURL, "", "", http.StatusOK},
+		{"static", staticURL, "If-Modified-Since", staticModified, http.StatusNotModified},
+	} {
+		res, err := load(ctx, l.url, l.header, l.value, l.status, o.Connections, o.Duration)
+		if err != nil {
+			return loads, fmt.Errorf("loading %s with status %d: %w", l.target, l.status, err)
+		}
+		res.Target = l.target
+		loads = append(loads, res)
+	}
+	return loads, nil
+}
+
+// fetchOnce returns the body of a 200 response for url and the value of
+// its header. It asks for no compression, as the load generator does,
+// because a server may give each encoding its own ETag.
+func fetchOnce(ctx context.Context, url, header string) ([]byte, string, error) {
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, "", fmt.Errorf("building request for %s: %w", url, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("fetching %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("fetching %s: status %d, want 200", url, resp.StatusCode)
+	}
+	return body, resp.Header.Get(header), nil
+}
+
+// startStatic serves body as a file with net/http's file server, which
+// answers If-Modified-Since with 304.
+func startStatic(dir string, body []byte) (string, func(), error) {
+	root := filepath.Join(dir, "static")
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		return "", nil, fmt.Errorf("creating static directory: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "all.atom"), body, 0o600); err != nil {
+		return "", nil, fmt.Errorf("writing static feed: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("listening for the static server: %w", err)
+	}
+	srv := &http.Server{Handler: http.FileServer(http.Dir(root)), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return "http://" + ln.Addr().String() + "/all.atom", func() { _ = srv.Close() }, nil
+}
+
+// load sends requests for url on conns keep-alive connections for d and
+// returns the rate and latency percentiles. Every response must have
+// status want.
+func load(ctx context.Context, url, header, value string, want, conns int, d time.Duration) (Load, error) {
+	res := Load{Status: want}
+	var mu sync.Mutex
+	var all []time.Duration
+	var firstErr error
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			lat, err := loadOne(ctx, url, header, value, want, deadline)
+			mu.Lock()
+			defer mu.Unlock()
+			all = append(all, lat...)
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return res, firstErr
+	}
+	slices.Sort(all)
+	res.Requests = len(all)
+	res.RPS = float64(len(all)) / d.Seconds()
+	if len(all) > 0 {
+		res.P50 = float64(all[len(all)/2].Microseconds()) / 1000
+		res.P99 = float64(all[len(all)*99/100].Microseconds()) / 1000
+	}
+	return res, nil
+}
+
+func loadOne(ctx context.Context, url, header, value string, want int, deadline time.Time) ([]time.Duration, error) {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+	defer client.CloseIdleConnections()
+	var lat []time.Duration
+	for time.Now().Before(deadline) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return lat, fmt.Errorf("building request: %w", err)
+		}
+		if header != "" {
+			req.Header.Set(header, value)
+		}
+		sent := time.Now()
+		resp, err := client.Do(req)
+		if err != nil {
+			return lat, fmt.Errorf("requesting %s: %w", url, err)
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		lat = append(lat, time.Since(sent))
+		if err != nil {
+			return lat, fmt.Errorf("reading %s: %w", url, err)
+		}
+		if resp.StatusCode != want {
+			return lat, fmt.Errorf("requesting %s: status %d, want %d", url, resp.StatusCode, want)
+		}
+	}
+	return lat, nil
+}
