@@ -49,6 +49,7 @@ bench-e2e:
 # feeds: RSS once every item arrived, merged-feed requests against a
 # static file server, and the time to /readyz after a restart.
 SERVE_FEEDS ?= 200
+LOAD_DURATION ?= 10s
 bench-serve:
 	mkdir -p $(BENCH_OUT)
 	go build -o $(BENCH_OUT)/feedfarm ./cmd/feedfarm
@@ -58,4 +59,4 @@ bench-serve:
 	trap 'kill $$farm' EXIT; \
 	for i in $$(seq 50); do curl -sf http://$(FARM_CONTROL)/stats >/dev/null && break; sleep 0.2; done; \
 	$(BENCH_OUT)/syndicbench -mode serve -syndic $(BENCH_OUT)/syndic -farm http://$(FARM_CONTROL) \
-		-items $(ITEMS) -runs $(RUNS) -cache $(CACHE) -sync-always=$(SYNC_ALWAYS)
+		-items $(ITEMS) -runs $(RUNS) -cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -duration $(LOAD_DURATION)
