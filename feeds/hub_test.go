@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/syndic-network/syndic/internal/feedcheck"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -382,6 +383,7 @@ func TestHubDeliverSignsBody(t *testing.T) {
 	if !strings.Contains(links, `<https://hub.example.org/hub>; rel="hub"`) || !strings.Contains(links, `<`+hubTopic+`>; rel="self"`) {
 		t.Errorf("Link = %q, want hub and self", links)
 	}
+	feedcheck.CheckAtom(t, body)
 	d := decodeAtom(t, body)
 	if len(d.Entries) != 1 || !strings.HasSuffix(d.Entries[0].ID, ":fresh") {
 		t.Errorf("delivered entries = %+v, want only the new one", d.Entries)
@@ -451,7 +453,10 @@ func TestHandlerAdvertisesHub(t *testing.T) {
 	if links := strings.Join(rec.Header().Values("Link"), ", "); !strings.Contains(links, `rel="hub"`) {
 		t.Errorf("Link header = %q, want rel=hub", links)
 	}
-	rss := decodeRSS(t, serve(t, h, http.MethodGet, "/feeds/all.rss", nil).Body.Bytes())
+	feedcheck.CheckAtom(t, rec.Body.Bytes())
+	rssDoc := serve(t, h, http.MethodGet, "/feeds/all.rss", nil).Body.Bytes()
+	feedcheck.CheckRSS(t, rssDoc)
+	rss := decodeRSS(t, rssDoc)
 	if got := linkHref(rss.Channel.AtomLinks, "hub"); got != "https://hub.example.org/hub" {
 		t.Errorf("rss hub link = %q, want the hub", got)
 	}
