@@ -216,6 +216,12 @@ func TestUpdateKeepsFirstSeenDate(t *testing.T) {
 	if !events[1].Published.Equal(events[0].IngestedAt) {
 		t.Errorf("update published = %s, want the first-seen %s", events[1].Published, events[0].IngestedAt)
 	}
+	if events[1].Updated == nil || events[1].Updated.Before(events[1].Published) {
+		t.Errorf("update updated = %v, want a time after published %s", events[1].Updated, events[1].Published)
+	}
+	if events[0].Updated != nil {
+		t.Errorf("created event updated = %v, want none", events[0].Updated)
+	}
 	if events[1].Kind != pipeline.KindUpdated {
 		t.Errorf("second event kind = %s, want %s", events[1].Kind, pipeline.KindUpdated)
 	}

@@ -64,13 +64,19 @@ func conflictOr(err error) error {
 //
 // An update whose feed gave no usable date also keeps its first-seen
 // time: the parser can only stamp the current poll's time, which would
-// move the item to the top of every list on each edit.
+// move the item to the top of every list on each edit. An update without
+// a later feed update date gets the ingest time as its updated date, so
+// readers can see that the entry changed.
 func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found bool) (*fingerprint, error) {
 	if found {
 		it.ClusterID = firstNonEmpty(prev.Cluster, it.ID)
 		it.DuplicateOf = prev.DuplicateOf
 		if it.DateSource == DateFirstSeen && !prev.FirstSeen.IsZero() {
 			it.Published = prev.FirstSeen.UTC()
+		}
+		if it.Updated == nil || !it.Updated.After(it.Published) {
+			now := g.o.Now().UTC()
+			it.Updated = &now
 		}
 		return nil, nil
 	}
