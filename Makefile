@@ -17,6 +17,9 @@ RUNS ?= 5
 CACHE ?= embedded
 SYNC_ALWAYS ?= true
 FARM_CONTROL ?= 127.0.0.1:7070
+# PROFILE, when set, is the file bench-e2e writes a CPU profile of all
+# runs to (read it with go tool pprof).
+PROFILE ?=
 
 .PHONY: test bench bench-e2e bench-serve
 
@@ -43,7 +46,7 @@ bench-e2e:
 	trap 'kill $$farm' EXIT; \
 	for i in $$(seq 50); do curl -sf http://$(FARM_CONTROL)/stats >/dev/null && break; sleep 0.2; done; \
 	$(BENCH_OUT)/syndicbench -farm http://$(FARM_CONTROL) -items $(ITEMS) -runs $(RUNS) \
-		-cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -stages
+		-cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -stages $(if $(PROFILE),-cpuprofile $(PROFILE))
 
 # bench-serve runs `syndic run` as a process on a farm of SERVE_FEEDS
 # feeds: RSS once every item arrived, merged-feed requests against a

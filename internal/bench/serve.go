@@ -37,7 +37,7 @@ type Load struct {
 	P99      float64 `json:"p99_ms"`
 }
 
-// ServeReport is what RunServe measured.
+// ServeReport contains the measurements of one RunServe.
 type ServeReport struct {
 	Feeds int `json:"feeds"`
 	Items int `json:"items"`
@@ -54,10 +54,10 @@ type ServeReport struct {
 	Loads        []Load  `json:"loads"`
 }
 
-// RunServe starts `syndic run` on the farm's feeds, waits until every item
-// went through the pipeline, records memory, loads the merged feed with
-// 200 and 304 requests next to a static file server serving the same
-// bytes, then restarts the process and times its readiness.
+// RunServe starts `syndic run` on the farm's feeds and waits until every
+// item went through the pipeline, then records memory. It loads the
+// merged feed with 200 and 304 requests, and a static file server with
+// the same bytes. Last, it restarts the process and times its readiness.
 func RunServe(ctx context.Context, o ServeOptions) (ServeReport, error) {
 	o = o.withDefaults()
 	var rep ServeReport
@@ -190,7 +190,7 @@ func compareServing(ctx context.Context, o ServeOptions, url, dir string) ([]Loa
 }
 
 // fetchOnce returns the body of a 200 response for url and the value of
-// its header. It asks for no compression, as the load generator does,
+// its header. It requests no compression, as the load generator does,
 // because a server may give each encoding its own ETag.
 func fetchOnce(ctx context.Context, url, header string) ([]byte, string, error) {
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
@@ -215,7 +215,7 @@ func fetchOnce(ctx context.Context, url, header string) ([]byte, string, error) 
 }
 
 // startStatic serves body as a file with net/http's file server, which
-// answers If-Modified-Since with 304.
+// returns 304 for a matching If-Modified-Since.
 func startStatic(dir string, body []byte) (string, func(), error) {
 	root := filepath.Join(dir, "static")
 	if err := os.MkdirAll(root, 0o750); err != nil {
