@@ -20,6 +20,8 @@ FARM_CONTROL ?= 127.0.0.1:7070
 # PROFILE, when set, is the file bench-e2e writes a CPU profile of all
 # runs to (read it with go tool pprof).
 PROFILE ?=
+# STAGES=false skips the stage costs after the bench-e2e runs.
+STAGES ?= true
 
 .PHONY: test bench bench-e2e bench-serve
 
@@ -46,7 +48,7 @@ bench-e2e:
 	trap 'kill $$farm' EXIT; \
 	for i in $$(seq 50); do curl -sf http://$(FARM_CONTROL)/stats >/dev/null && break; sleep 0.2; done; \
 	$(BENCH_OUT)/syndicbench -farm http://$(FARM_CONTROL) -items $(ITEMS) -runs $(RUNS) \
-		-cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -stages $(if $(PROFILE),-cpuprofile $(PROFILE))
+		-cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -stages=$(STAGES) $(if $(PROFILE),-cpuprofile $(PROFILE))
 
 # bench-serve runs `syndic run` as a process on a farm of SERVE_FEEDS
 # feeds: RSS once every item arrived, merged-feed requests against a
