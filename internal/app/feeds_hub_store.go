@@ -123,6 +123,9 @@ func (a *App) mountHub(ctx context.Context, mux *http.ServeMux, channels []feeds
 	if err != nil {
 		return err
 	}
+	// Deliveries in flight when ctx ends are not awaited. A job that was
+	// not acknowledged is sent again after the consumer's AckWait, so a
+	// stop can repeat a delivery but never loses one.
 	_, err = startHubWorkers(ctx, a.JS, a.Stream, hub, hubConfig{
 		ItemSubjects: n.SubjectPrefix + ".>",
 		Stream:       n.Stream + "_WEBSUB",
