@@ -151,6 +151,13 @@ func (r *xmlRepairer) reference(i int) int {
 	}
 	next := i + len(name) + 2
 	if name[0] == '#' {
+		if _, valid := parseCharRef(name); !valid {
+			// Escape only this ampersand and scan the rest again: the
+			// text up to ";" may hold another ampersand, as in "&#&;".
+			r.out.WriteString("&amp;")
+			r.note(recoveryBareAmpersand)
+			return i + 1
+		}
 		r.numericReference(name)
 		return next
 	}
@@ -163,12 +170,11 @@ func (r *xmlRepairer) reference(i int) int {
 	return next
 }
 
+// numericReference writes a valid character reference, mapping C1 code
+// points to windows-1252 and dropping forbidden characters.
 func (r *xmlRepairer) numericReference(name string) {
-	c, ok := parseCharRef(name)
+	c, _ := parseCharRef(name)
 	switch {
-	case !ok:
-		r.out.WriteString("&amp;" + name + ";")
-		r.note(recoveryBareAmpersand)
 	case c >= 0x80 && c <= 0x9F:
 		// Publishers who copy from windows-1252 text write its code points
 		// as references; browsers read them as windows-1252 as well.
