@@ -164,7 +164,11 @@ func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		// A client that sends its body one byte at a time would otherwise
+		// hold a connection for as long as it likes. A full push body
+		// (1 MiB by default) arrives well within this on any working link.
+		ReadTimeout: 60 * time.Second,
+		IdleTimeout: 120 * time.Second,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

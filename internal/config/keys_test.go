@@ -97,3 +97,13 @@ func TestMarkdownListsEveryKey(t *testing.T) {
 		}
 	}
 }
+
+func TestKeysPathsAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range Keys {
+		if seen[k.Path] {
+			t.Errorf("key %s has more than one row in Keys", k.Path)
+		}
+		seen[k.Path] = true
+	}
+}
