@@ -19,7 +19,8 @@ import (
 const farmKeep = 30
 
 // partnerFarm is a loopback partner site with many RSS feeds that keep
-// publishing. It answers If-None-Match with 304, as most partner sites do.
+// publishing. It returns 304 to a matching If-None-Match, as most partner
+// sites do.
 type partnerFarm struct {
 	mu        sync.Mutex
 	feeds     [][]farmItem

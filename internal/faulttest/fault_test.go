@@ -1,8 +1,8 @@
 // Package faulttest proves that Syndic loses and duplicates nothing while
 // parts of a scaled-out deployment fail. It runs a three-node NATS
-// cluster, Redis, two ingest and two serve processes as child processes on
-// loopback, kills a NATS node and an ingest worker with SIGKILL, flushes
-// the test's Redis keys, and then checks the feed servers' output and the
+// cluster, Redis, and two ingest and two serve processes on loopback. It
+// kills a NATS node and an ingest worker with SIGKILL and flushes the
+// test's Redis keys. Then it checks the feed servers' output and the
 // stream.
 package faulttest
 
@@ -108,8 +108,8 @@ func TestNothingLostUnderFaults(t *testing.T) {
 	fmt.Printf("fault test: published %d, ingested %d, duplicates %d, lost %d\n", len(published), ingested, streamDups, lost)
 }
 
-// waitDuration waits for d while the cluster runs on its own; nothing in
-// the test can be polled for, because the faults are timed on purpose.
+// waitDuration waits for d while the cluster runs on its own. The faults
+// are spaced in time on purpose, so there is no condition to poll for.
 func waitDuration(d time.Duration) {
 	<-time.After(d)
 }
