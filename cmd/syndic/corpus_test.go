@@ -27,7 +27,9 @@ const corpusDir = "../../../shared/corpus/feeds"
 const (
 	corpusFiles  = 145
 	corpusFailed = 4
-	corpusItems  = 3956
+	// One item of miniflux-nodecl-latin1.xml has an empty title, link and
+	// description, so the pipeline rejects it.
+	corpusItems = 3955
 	// corpusGroup is how many corpus files share one merged channel, so
 	// each channel stays under the max_items limit of 1000.
 	corpusGroup = 10
