@@ -258,18 +258,24 @@ func capStories(stories []Story, limit int) []Story {
 	return stories
 }
 
-// firstPerURL keeps, of entries that share a non-empty canonical URL, the
-// one ingested first, and keeps the order of sorted.
+// firstPerURL keeps, of one partner's entries that share a non-empty
+// canonical URL, the one ingested first, and keeps the order of sorted.
+// Copies from different partners are never dropped here: the pipeline
+// groups them into clusters at ingest and groupStories shows them as one
+// story with its copies, so no partner can hide another's item by
+// publishing its URL first.
 func firstPerURL(sorted []viewEntry) []viewEntry {
+	urlKey := func(ev pipeline.Event) string { return ev.Partner + "\x00" + ev.URL }
 	firstByURL := make(map[string]uint64)
 	for _, e := range sorted {
-		if s, ok := firstByURL[e.ev.URL]; e.ev.URL != "" && (!ok || e.firstSeq < s) {
-			firstByURL[e.ev.URL] = e.firstSeq
+		k := urlKey(e.ev)
+		if s, ok := firstByURL[k]; e.ev.URL != "" && (!ok || e.firstSeq < s) {
+			firstByURL[k] = e.firstSeq
 		}
 	}
 	out := sorted[:0]
 	for _, e := range sorted {
-		if e.ev.URL == "" || firstByURL[e.ev.URL] == e.firstSeq {
+		if e.ev.URL == "" || firstByURL[urlKey(e.ev)] == e.firstSeq {
 			out = append(out, e)
 		}
 	}

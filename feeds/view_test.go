@@ -166,23 +166,30 @@ func TestViewURLDeduplication(t *testing.T) {
 	first.URL = "https://example.com/story"
 	second := event("second", at(2))
 	second.URL = first.URL
-	second.Partner = "radio-sud"
 	other := event("other", at(1))
 	noURL1, noURL2 := event("n1", at(3)), event("n2", at(3))
 	noURL1.URL, noURL2.URL = "", ""
+	// A claim on another partner's URL, published before the real item:
+	// without a cluster from the pipeline it must not hide that item.
+	claim := event("claim", at(4))
+	claim.URL = first.URL
+	claim.Partner = "radio-sud"
 
 	v := NewView(10)
-	for _, ev := range []pipeline.Event{first, second, other, noURL1, noURL2} {
+	for _, ev := range []pipeline.Event{claim, first, second, other, noURL1, noURL2} {
 		v.Apply(ev)
 	}
 	t.Run("copy ingested first wins", func(t *testing.T) {
-		assertIDs(t, v.Entries(Filter{}, 0), "n1", "n2", "other", "first")
+		assertIDs(t, v.Entries(Filter{}, 0), "claim", "n1", "n2", "other", "first")
 	})
 	t.Run("filter applies before de-duplication", func(t *testing.T) {
-		assertIDs(t, v.Entries(Filter{Partners: []string{"radio-sud"}}, 0), "second")
+		assertIDs(t, v.Entries(Filter{Partners: []string{"radio-sud"}}, 0), "claim")
 	})
 	t.Run("limit counts listed entries", func(t *testing.T) {
-		assertIDs(t, v.Entries(Filter{}, 4), "n1", "n2", "other", "first")
+		assertIDs(t, v.Entries(Filter{}, 4), "claim", "n1", "n2", "other")
+	})
+	t.Run("another partner cannot hide an item", func(t *testing.T) {
+		assertIDs(t, v.Entries(Filter{Partners: []string{"northwind"}}, 0), "n1", "n2", "other", "first")
 	})
 }
 
