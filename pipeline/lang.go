@@ -50,6 +50,11 @@ func detectLanguage(text string) (string, bool) {
 	if utf8.RuneCountInString(text) < minDetectRunes {
 		return "", false
 	}
+	return cachedDetection(text)
+}
+
+// detectUncached runs whatlanggo on text and applies minDetectConfidence.
+func detectUncached(text string) (string, bool) {
 	info := whatlanggo.Detect(text)
 	if info.Confidence < minDetectConfidence {
 		return "", false
