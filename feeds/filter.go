@@ -141,6 +141,12 @@ func matchesLanguage(tags []string, lang string) bool {
 		if len(lang) > len(prefix) && strings.EqualFold(lang[:len(prefix)], prefix) {
 			return true
 		}
+		// An item tagged only "en" may well be British English, so a
+		// filter for "en-GB" keeps it rather than dropping every item
+		// whose feed gave no region.
+		if prefix := lang + "-"; len(tag) > len(prefix) && strings.EqualFold(tag[:len(prefix)], prefix) {
+			return true
+		}
 	}
 	return false
 }

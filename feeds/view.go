@@ -115,13 +115,13 @@ func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
 		heap.Remove(&v.oldest, cur.index)
 		delete(v.items, ev.ID)
 		v.forget(ev)
-		v.changed()
+		v.changed(ev)
 		return
 	}
 	cur.ev = ev
 	cur.text = searchText(ev)
 	heap.Fix(&v.oldest, cur.index)
-	v.changed()
+	v.changed(ev)
 }
 
 // evictsAtOnce reports whether ev would be the next entry to leave the
@@ -148,7 +148,7 @@ func (v *View) insert(ev pipeline.Event) {
 		delete(v.items, out.ev.ID)
 		v.forget(out.ev)
 	}
-	v.changed()
+	v.changed(ev)
 }
 
 // forget records the revision of an id that is no longer in the window.
@@ -183,9 +183,19 @@ func (v *View) pruneTombstones() {
 	}
 }
 
-func (v *View) changed() {
+// changed records a change caused by ev. The modification time is taken
+// from the event's ingestion time when it has one, so a process that
+// rebuilds the view after a restart reports the same Last-Modified as
+// before and conditional requests keep getting 304.
+func (v *View) changed(ev pipeline.Event) {
 	v.version++
-	v.modified = v.now()
+	t := ev.IngestedAt
+	if t.IsZero() {
+		t = v.now()
+	}
+	if t.After(v.modified) {
+		v.modified = t
+	}
 }
 
 // Entries returns up to limit entries that pass f, newest first by
@@ -310,8 +320,8 @@ func (v *View) Version() uint64 {
 	return v.version
 }
 
-// LastModified returns the wall-clock time of the last change, or the zero
-// time when nothing was applied yet.
+// LastModified returns the ingestion time of the newest change, or the
+// zero time when nothing was applied yet.
 func (v *View) LastModified() time.Time {
 	v.mu.RLock()
 	defer v.mu.RUnlock()

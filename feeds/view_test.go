@@ -213,6 +213,7 @@ func TestViewFilters(t *testing.T) {
 		{"partner is exact", Filter{Partners: []string{"radio-sud"}}, []string{"fr"}},
 		{"language matches subtags", Filter{Languages: []string{"EN"}}, []string{"en"}},
 		{"language region is strict", Filter{Languages: []string{"en-US"}}, nil},
+		{"region filter keeps items without region", Filter{Languages: []string{"fr-BE"}}, []string{"fr"}},
 		{"category ignores case", Filter{Categories: []string{"SPORT"}}, []string{"en", "fr"}},
 		{"lists combine with and", Filter{Categories: []string{"sport"}, Languages: []string{"fr"}}, []string{"fr"}},
 		{"any value in a list matches", Filter{Partners: []string{"northwind", "radio-sud"}}, []string{"en", "fr", "none"}},
@@ -226,24 +227,44 @@ func TestViewFilters(t *testing.T) {
 
 func TestViewVersionAndLastModified(t *testing.T) {
 	v := NewView(10)
-	clock := base
+	clock := base.Add(time.Hour)
 	v.now = func() time.Time { return clock }
 	if v.Version() != 0 || !v.LastModified().IsZero() {
 		t.Fatalf("new view version %d modified %v, want 0 and zero", v.Version(), v.LastModified())
 	}
 	a := event("a", at(0))
+	a.IngestedAt = base
 	v.Apply(a)
 	if v.Version() != 1 || !v.LastModified().Equal(base) {
-		t.Errorf("after create version %d modified %v, want 1 and %v", v.Version(), v.LastModified(), base)
+		t.Errorf("after create version %d modified %v, want 1 and the ingestion time %v", v.Version(), v.LastModified(), base)
 	}
-	clock = base.Add(time.Minute)
 	v.Apply(a)
 	if v.Version() != 1 || !v.LastModified().Equal(base) {
 		t.Errorf("after duplicate version %d modified %v, want unchanged", v.Version(), v.LastModified())
 	}
-	v.Apply(revision(a, 2, pipeline.KindRetracted, ""))
-	if v.Version() != 2 || !v.LastModified().Equal(clock) {
-		t.Errorf("after retraction version %d modified %v, want 2 and %v", v.Version(), v.LastModified(), clock)
+	retraction := revision(a, 2, pipeline.KindRetracted, "")
+	retraction.IngestedAt = base.Add(2 * time.Minute)
+	v.Apply(retraction)
+	if v.Version() != 2 || !v.LastModified().Equal(retraction.IngestedAt) {
+		t.Errorf("after retraction version %d modified %v, want 2 and %v", v.Version(), v.LastModified(), retraction.IngestedAt)
+	}
+	undated := event("b", at(1))
+	undated.IngestedAt = time.Time{}
+	v.Apply(undated)
+	if !v.LastModified().Equal(clock) {
+		t.Errorf("after an event without ingestion time modified %v, want the clock %v", v.LastModified(), clock)
+	}
+}
+
+func TestViewRebuiltViewKeepsLastModified(t *testing.T) {
+	a := event("a", at(0))
+	a.IngestedAt = base
+	first, second := NewView(10), NewView(10)
+	first.Apply(a)
+	second.now = func() time.Time { return base.Add(24 * time.Hour) }
+	second.Apply(a)
+	if !first.LastModified().Equal(second.LastModified()) {
+		t.Errorf("rebuilt view modified %v, want %v as before the restart", second.LastModified(), first.LastModified())
 	}
 }
 
