@@ -74,6 +74,11 @@ func (s *Subscriber) Normalize() error {
 	if err != nil || addr.Name != "" || len(addr.Address) > 254 {
 		return fmt.Errorf("%w: email: use a single address such as name@example.org", ErrInvalidSubscriber)
 	}
+	if !isASCII(addr.Address) {
+		// Delivering to a non-ASCII address needs SMTPUTF8 (RFC 6531) on
+		// every relay on the way, which Syndic cannot check at sign-up.
+		return fmt.Errorf("%w: email: use an address in ASCII characters; internationalised addresses are not supported", ErrInvalidSubscriber)
+	}
 	s.Email = normalizeEmail(addr.Address)
 	s.Locale = strings.ToLower(strings.TrimSpace(s.Locale))
 	if s.Locale == "" {
@@ -319,4 +324,13 @@ func (st *Store) List(ctx context.Context, digest string) ([]*Subscriber, error)
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }

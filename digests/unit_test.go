@@ -139,6 +139,7 @@ func TestNormalizeSubscriber(t *testing.T) {
 	}{
 		{"display name", Subscriber{Email: "Ann <ann@example.org>"}, "email"},
 		{"two addresses", Subscriber{Email: "a@example.org, b@example.org"}, "email"},
+		{"non-ascii address", Subscriber{Email: "ünï@exämple.org"}, "email"},
 		{"unknown locale", Subscriber{Email: "a@example.org", Locale: "es"}, "locale"},
 		{"unknown zone", Subscriber{Email: "a@example.org", TimeZone: "Mars/Base"}, "time_zone"},
 		{"local zone", Subscriber{Email: "a@example.org", TimeZone: "Local"}, "time_zone"},
