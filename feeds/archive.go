@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,13 +16,15 @@ import (
 // DefaultArchivePageSize is the number of stream messages one archive page
 // covers when HandlerOptions.ArchivePageSize is below 1. Page URLs number pages
 // of this size, so changing it on a running site would make the pages that
-// readers and caches hold as immutable differ from what the same URLs then
+// readers and caches hold differ from what the same URLs then
 // serve.
 const DefaultArchivePageSize = 200
 
-// archiveCacheControl lets every cache keep an archive page forever: its
-// stream range is complete and stream messages never change.
-const archiveCacheControl = "public, max-age=31536000, immutable"
+// archiveCacheControl lets caches keep an archive page for a day. Its
+// stream range is complete, but a later retraction removes an item from
+// it, so the page is not immutable: a retracted item leaves every cache
+// within a day.
+const archiveCacheControl = "public, max-age=86400"
 
 // ArchiveSource reads the item stream by sequence for archive pages. Its
 // methods are called concurrently by HTTP requests and must be safe for
@@ -126,7 +129,7 @@ func parseArchiveFile(file string) (uint64, format, bool) {
 	return k, f, ok
 }
 
-// serveArchive sends one immutable archive page of a channel.
+// serveArchive sends one archive page of a channel.
 func (h *handler) serveArchive(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	ch, known := h.channels[id]
@@ -154,7 +157,7 @@ func (h *handler) serveArchive(w http.ResponseWriter, r *http.Request) {
 	}
 
 	key := cacheKey{channel: ch.ID, format: f.ext, query: "archive/" + strconv.FormatUint(k, 10)}
-	doc, err := h.cachedDocument(r, key, true, func() (built, error) {
+	doc, err := h.cachedDocument(r, key, false, func() (built, error) {
 		return h.renderArchive(r.Context(), ch, f, pages, k)
 	})
 	if err != nil {
@@ -169,8 +172,12 @@ func (h *handler) serveArchive(w http.ResponseWriter, r *http.Request) {
 // into a View of their own, so the page lists the last revision that its
 // range holds of each item and leaves out items retracted within it.
 //
-// NOTE: a page keeps an item that a later page retracts or updates, because
-// pages never change. RFC 5005 readers take the newest entry per id.
+// Items that the live view has seen retracted since are left out too, so
+// a retraction removes an item from the archives as well.
+//
+// NOTE: a page keeps an item that a later page updates, and a retraction
+// whose tombstone the live view has pruned. RFC 5005 readers take the
+// newest entry per id.
 func (h *handler) renderArchive(ctx context.Context, ch Channel, f format, pages archivePages, k uint64) (built, error) {
 	from, to := pages.bounds(k)
 	events, err := h.opts.Archive.Events(ctx, from, to)
@@ -186,6 +193,7 @@ func (h *handler) renderArchive(ctx context.Context, ch Channel, f format, pages
 		}
 	}
 	stories := v.Stories(ch.Filter, 0, Filter{}, 0)
+	stories = slices.DeleteFunc(stories, func(s Story) bool { return h.opts.View.Retracted(s.Item.ID) })
 	entries := items(stories)
 	m := h.meta(ch, f, feedQuery{})
 	m.Copies = copiesMap(stories)

@@ -49,8 +49,9 @@ type viewEntry struct {
 }
 
 type tombstone struct {
-	revision int
-	key      sortKey
+	revision  int
+	key       sortKey
+	retracted bool
 }
 
 // sortKey is the display order of entries: newest Published first, ties by
@@ -103,7 +104,14 @@ func (v *View) Apply(ev pipeline.Event) {
 	if g, ok := v.tombstones[ev.ID]; ok && ev.Revision <= g.revision {
 		return
 	}
-	if ev.Kind == pipeline.KindRetracted || v.evictsAtOnce(ev) {
+	if ev.Kind == pipeline.KindRetracted {
+		// The item is outside the window, but archive pages may still
+		// list it, so the retraction counts as a change.
+		v.forget(ev)
+		v.changed(ev)
+		return
+	}
+	if v.evictsAtOnce(ev) {
 		v.forget(ev)
 		return
 	}
@@ -156,7 +164,7 @@ func (v *View) insert(ev pipeline.Event) {
 // revision cannot bring either back.
 func (v *View) forget(ev pipeline.Event) {
 	k := keyOf(ev)
-	v.tombstones[ev.ID] = tombstone{revision: ev.Revision, key: k}
+	v.tombstones[ev.ID] = tombstone{revision: ev.Revision, key: k, retracted: ev.Kind == pipeline.KindRetracted}
 	if ev.Kind != pipeline.KindRetracted && (v.evictedUpTo == nil || v.evictedUpTo.before(k)) {
 		// Only evictions move the mark: a retraction is not a statement
 		// about which dates still fit in the window.
@@ -303,6 +311,14 @@ func (v *View) matching(m matcher) []viewEntry {
 		}
 	}
 	return out
+}
+
+// Retracted reports whether the view saw id retracted. Archive pages use
+// it to leave out items retracted after their page's range.
+func (v *View) Retracted(id string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.tombstones[id].retracted
 }
 
 // Len returns the number of items in the window.
