@@ -101,6 +101,12 @@ func (c *renderCache) queryLen() int {
 func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (*document, error) {
 	key := cacheKey{channel: ch.ID, format: f.ext, query: q.key}
 	return h.cachedDocument(r, key, false, func() (built, error) {
+		if q.key != "" {
+			if err := h.acquireQuerySlot(r.Context()); err != nil {
+				return built{}, err
+			}
+			defer h.releaseQuerySlot()
+		}
 		stories := h.opts.View.Stories(ch.Filter, ch.MaxItems, q.filter, q.limit)
 		entries := items(stories)
 		m := h.meta(ch, f, q)

@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -68,6 +69,8 @@ type handler struct {
 	mux      *http.ServeMux
 	log      *slog.Logger
 	cache    *renderCache
+	// querySlots limits how many ad-hoc query documents are built at once.
+	querySlots chan struct{}
 }
 
 // NewHandler returns a handler that serves GET and HEAD for
@@ -87,6 +90,8 @@ func NewHandler(o HandlerOptions) http.Handler {
 		channels: make(map[string]Channel, len(o.Channels)),
 		log:      o.Logger,
 		cache:    newRenderCache(o.QueryCacheSize),
+
+		querySlots: newQuerySlots(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -146,6 +151,11 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Link", "<"+h.feedURL(ch, f)+">; rel=\"self\"")
 	}
 	doc, err := h.rendered(r, ch, f, q)
+	if errors.Is(err, errBusy) {
+		w.Header().Set("Retry-After", "1")
+		apierror.Write(w, http.StatusServiceUnavailable, "busy", "too many filtered requests at once; retry in a second or use the channel feed without query parameters", nil)
+		return
+	}
 	if err != nil {
 		h.log.Error("rendering feed failed", "channel", ch.ID, "format", f.ext, "error", err)
 		apierror.Write(w, http.StatusInternalServerError, "render_failed", "rendering the feed failed", nil)

@@ -214,3 +214,24 @@ func TestHandlerQueryDocumentInvalidated(t *testing.T) {
 		t.Error("narrowed document after Apply lacks the new entry")
 	}
 }
+
+func TestHandlerQueryBusyAnswers503(t *testing.T) {
+	h := NewHandler(HandlerOptions{
+		View:     NewView(10),
+		Channels: []Channel{{ID: "all", Title: "All", MaxItems: 10}},
+		BaseURL:  "https://hub.example.org",
+	}).(*handler)
+	for range cap(h.querySlots) {
+		h.querySlots <- struct{}{}
+	}
+	rec := serve(t, h, http.MethodGet, "/feeds/all.json?q=word", nil)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("status with every query slot taken = %d, want 503", rec.Code)
+	}
+	if got := rec.Header().Get("Retry-After"); got != "1" {
+		t.Errorf("Retry-After = %q, want 1", got)
+	}
+	if rec := serve(t, h, http.MethodGet, "/feeds/all.json", nil); rec.Code != http.StatusOK {
+		t.Errorf("channel feed without a query = %d while slots are taken, want 200", rec.Code)
+	}
+}
