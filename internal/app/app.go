@@ -69,7 +69,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptio
 		a.Close(ctx)
 		return nil, err
 	}
-	if err := a.openStores(ctx); err != nil {
+	if err := a.openStoresRetrying(ctx); err != nil {
 		a.Close(ctx)
 		return nil, err
 	}

@@ -63,7 +63,13 @@ func (r *Reloader) FeedHandler(ctx context.Context, v *Views) (http.Handler, err
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.views = v
-	if err := r.rebuildHandler(ctx, r.Config()); err != nil {
+	// The handler creates the buckets of the intake API, the WebSub hub
+	// and the digests, which time out like the stream while several
+	// processes start together.
+	err := r.app.retryOnTimeout(ctx, "building the feed handler", func() error {
+		return r.rebuildHandler(ctx, r.Config())
+	})
+	if err != nil {
 		return nil, err
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -138,10 +138,9 @@ func startDeployment(t *testing.T, farmURL, redisURL, redisPrefix string) *deplo
 		d.serve = append(d.serve, d.syndicProc(t, fmt.Sprintf("serve-%d", i+1), "serve", cfg,
 			"SYNDIC_HTTP_ADDR="+addr, fmt.Sprintf("SYNDIC_HTTP_ADMIN_ADDR=127.0.0.1:%d", freePort(t))))
 	}
-	// NOTE: when four processes race to create the R3 stream and buckets
-	// on a busy two-core machine, the cluster can take longer than the 5 s
-	// JetStream API timeout, and the losers exit at start (an orchestrator
-	// restarts them).
+	// Starting one process at a time saves the half minute of start-up
+	// retries that four processes racing to create the R3 stream and
+	// buckets cost on a busy two-core machine.
 	// Each role creates its own buckets, so processes start one at a time.
 	for i, p := range d.ingest {
 		p.start(t)
