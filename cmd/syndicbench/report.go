@@ -38,15 +38,16 @@ func column(runs [][]bench.Phase, i int, field func(bench.Phase) float64) []floa
 }
 
 func printMedians(w io.Writer, runs [][]bench.Phase) {
-	fmt.Fprintln(w, "| round | feeds | new items | seconds | items/s | feeds/s | CPU seconds | peak RSS |")
-	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Fprintln(w, "| round | feeds | new items | seconds | items/s | feeds/s | CPU seconds | peak RSS | NATS messages per feed |")
+	fmt.Fprintln(w, "| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 	for i, p := range runs[0] {
-		fmt.Fprintf(w, "| %s | %d | %d | %.2f | %.0f | %.0f | %.2f | %.0f MiB |\n",
+		fmt.Fprintf(w, "| %s | %d | %d | %.2f | %.0f | %.0f | %.2f | %.0f MiB | %.1f |\n",
 			p.Name, p.Feeds, p.New,
 			median(column(runs, i, func(p bench.Phase) float64 { return p.Seconds })),
 			median(column(runs, i, func(p bench.Phase) float64 { return p.ItemsPerSecond })),
 			median(column(runs, i, func(p bench.Phase) float64 { return p.FeedsPerSecond })),
 			median(column(runs, i, func(p bench.Phase) float64 { return p.CPUSeconds })),
-			median(column(runs, i, func(p bench.Phase) float64 { return float64(p.PeakRSS) }))/(1<<20))
+			median(column(runs, i, func(p bench.Phase) float64 { return float64(p.PeakRSS) }))/(1<<20),
+			float64(p.NATSMessages)/float64(p.Feeds))
 	}
 }

@@ -30,6 +30,7 @@ func runStages(ctx context.Context, o bench.Options, runs [][]bench.Phase, w io.
 	} {
 		fmt.Fprintf(w, "| %s | %s |\n", row.name, us(row.cost))
 	}
+	fmt.Fprintf(w, "\nNATS messages per item: %.1f for a new item, %.1f for a known one\n", sc.NewMessages, sc.KnownMessages)
 	cold := column(runs, 0, func(p bench.Phase) float64 { return p.CPUSeconds / float64(p.New) })
 	rate := median(column(runs, 0, func(p bench.Phase) float64 { return p.ItemsPerSecond }))
 	cores := runtime.NumCPU()

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/syndic-network/syndic/internal/app"
+	"github.com/syndic-network/syndic/pipeline"
 	"github.com/syndic-network/syndic/workers"
 )
 
@@ -59,6 +60,9 @@ type Phase struct {
 	CPUSeconds  float64 `json:"cpu_seconds"`
 	// PeakRSS is the peak resident set size during the phase, in bytes.
 	PeakRSS int64 `json:"peak_rss"`
+	// NATSMessages counts the messages the process's NATS connection sent
+	// (publishes and KV requests alike); each one is a round trip.
+	NATSMessages uint64 `json:"nats_messages"`
 	// ItemsPerSecond counts new items from the first request to the last
 	// acknowledged publish.
 	ItemsPerSecond float64 `json:"items_per_second"`
@@ -94,6 +98,7 @@ func Run(ctx context.Context, o Options) ([]Phase, error) {
 		return nil, err
 	}
 	defer cleanup()
+	pipeline.ResetLanguageCache()
 	feeds := a.Feeds()
 	want := []struct {
 		name           string
@@ -112,7 +117,7 @@ func Run(ctx context.Context, o Options) ([]Phase, error) {
 				return phases, err
 			}
 		}
-		p := pollRound(ctx, a.Poller, feeds, w.name)
+		p := pollRound(ctx, a, feeds, w.name)
 		phases = append(phases, p)
 		if p.Failed > 0 || p.New != w.new || p.Duplicate != w.dup || p.NotModified != w.n304 {
 			return phases, fmt.Errorf("checking %s round: got %d new, %d duplicate, %d not modified, %d failed; want %d, %d, %d, 0",
@@ -154,15 +159,17 @@ func openApp(ctx context.Context, urls []string, o Options) (*app.App, func(), e
 
 // pollRound polls every feed once through the poller's PollAll, the
 // path of `syndic poll --once`, and measures it.
-func pollRound(ctx context.Context, p *workers.Poller, feeds []workers.Feed, name string) Phase {
+func pollRound(ctx context.Context, a *app.App, feeds []workers.Feed, name string) Phase {
 	resetPeakRSS()
 	cpu0 := cpuTime()
+	msgs0 := a.Conn.Stats().OutMsgs
 	start := time.Now()
-	reports := p.PollAll(ctx, feeds, nil)
+	reports := a.Poller.PollAll(ctx, feeds, nil)
 	wall := time.Since(start)
 	ph := Phase{
 		Name: name, Feeds: len(feeds), Seconds: wall.Seconds(),
 		CPUSeconds: (cpuTime() - cpu0).Seconds(), PeakRSS: peakRSS(),
+		NATSMessages: a.Conn.Stats().OutMsgs - msgs0,
 	}
 	for _, r := range reports {
 		ph.New += r.New + r.Updated

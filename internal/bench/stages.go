@@ -38,6 +38,10 @@ type StageCosts struct {
 	// Known is Ingester.Ingest of an item already recorded: a cache hit
 	// and the refresh of its seen key.
 	Known float64 `json:"known"`
+	// NewMessages and KnownMessages are the NATS messages (round trips)
+	// Ingester.Ingest sent per new and per known item.
+	NewMessages   float64 `json:"new_messages"`
+	KnownMessages float64 `json:"known_messages"`
 }
 
 // Sum returns the cost of one new item through every stage.
@@ -71,6 +75,7 @@ func MeasureStages(ctx context.Context, o Options) (StageCosts, error) {
 	if err != nil {
 		return sc, err
 	}
+	pipeline.ResetLanguageCache()
 	parseCPU, err := timeCPU(func() error { return parseAll(docs) })
 	if err != nil {
 		return sc, err
@@ -94,14 +99,18 @@ func measureIngest(ctx context.Context, a *app.App, items []pipeline.Item, conc 
 	if err != nil {
 		return sc, err
 	}
+	msgs0 := a.Conn.Stats().OutMsgs
 	ingestCPU, err := timeCPU(func() error { return ingestAll(ctx, a, items, conc, pipeline.ResultCreated) })
 	if err != nil {
 		return sc, err
 	}
+	msgs1 := a.Conn.Stats().OutMsgs
 	knownCPU, err := timeCPU(func() error { return ingestAll(ctx, a, items, conc, pipeline.ResultDuplicate) })
 	if err != nil {
 		return sc, err
 	}
+	sc.NewMessages = float64(msgs1-msgs0) / n
+	sc.KnownMessages = float64(a.Conn.Stats().OutMsgs-msgs1) / n
 	sc.Publish = publishCPU / n
 	sc.Dedup = (ingestCPU - publishCPU) / n
 	sc.Known = knownCPU / n
