@@ -256,3 +256,22 @@ func FuzzParseDate(f *testing.F) {
 		}
 	})
 }
+
+func TestHTMLToTextSpacing(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"inline tags join words", "<p>Stocks <b>up</b>.</p>", "Stocks up."},
+		{"links stay inline", `Read <a href="/x">the report</a>, then act.`, "Read the report, then act."},
+		{"blocks separate words", "<p>One</p><p>Two</p>", "One Two"},
+		{"line breaks separate words", "One<br>Two", "One Two"},
+		{"scripts are hidden", "Safe<script>alert(1)</script> text", "Safe text"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := htmlToText(tt.in); got != tt.want {
+				t.Errorf("htmlToText(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}

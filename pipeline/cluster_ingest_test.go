@@ -132,6 +132,34 @@ func TestIngestRulesChangeIsNotUpdate(t *testing.T) {
 	}
 }
 
+func TestIngestPunctuationSpacingIsNotUpdate(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	g := clusterIngester(t, env)
+	ctx := context.Background()
+
+	// Rules version 2 extracted summaries with a space before the full
+	// stop when the last word was inside an inline tag.
+	stored := storyItem(t, "p", "en", "https://p.example/c", "Grants", fairText, "")
+	stored.Summary = "Grants for exporters are open ."
+	mustIngest(t, g, stored, pipeline.ResultCreated)
+	entry, _, err := env.index.Get(ctx, stored.ID)
+	if err != nil {
+		t.Fatalf("reading index entry: %v", err)
+	}
+	entry.Hash, entry.Rules = pipeline.ContentHashV2(stored), 2
+	if err := env.index.Put(ctx, stored.ID, entry); err != nil {
+		t.Fatalf("rewriting index entry: %v", err)
+	}
+
+	fresh := storyItem(t, "p", "en", "https://p.example/c", "Grants", fairText, "")
+	fresh.Summary = "Grants for exporters are open."
+	fresh.ContentHash = pipeline.ContentHash(fresh)
+	mustIngest(t, g, fresh, pipeline.ResultDuplicate)
+	if n := len(env.events(t)); n != 1 {
+		t.Errorf("events = %d, want 1: the new summary spacing is no update", n)
+	}
+}
+
 // ingestFixture parses a fixture as feed of partner "p" and ingests every
 // item, returning how many were created and updated.
 func ingestFixture(t *testing.T, g *pipeline.Ingester, name, feed string, now time.Time) (created, updated int) {

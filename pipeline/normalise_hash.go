@@ -22,8 +22,10 @@ import (
 //
 // Version 1 hashed the cleaned fields as they are. Version 2 hashes
 // normalised text (see contentHashV2) and strips tracking parameters from
-// URL-shaped GUIDs.
-const RulesVersion = 2
+// URL-shaped GUIDs. Version 3 also ignores whitespace before closing
+// punctuation and after opening brackets, because summaries extracted
+// from HTML once read "about ." where they now read "about.".
+const RulesVersion = 3
 
 // hashRules maps each rules version to the content hash it computes. An
 // index entry written under an older version is compared by hashing the
@@ -31,14 +33,26 @@ const RulesVersion = 2
 var hashRules = map[int]func(*Item) string{
 	1: contentHashV1,
 	2: contentHashV2,
+	3: contentHashV3,
 }
 
 // ContentHash returns the content hash of it under the current rules.
 func ContentHash(it *Item) string {
-	return contentHashV2(it)
+	return contentHashV3(it)
 }
 
-// contentHashV2 returns the hex SHA-256 over the normalised text a reader
+// contentHashV3 is contentHashV2 with punctuation spacing ignored.
+func contentHashV3(it *Item) string {
+	return contentHashOfText(it, "3", hashTextTight)
+}
+
+// contentHashV2 is the content hash of rules version 2, kept so index
+// entries written under it can still be compared.
+func contentHashV2(it *Item) string {
+	return contentHashOfText(it, "2", hashText)
+}
+
+// contentHashOfText returns the hex SHA-256 over the normalised text a reader
 // sees: the title without a comment counter, the summary, the visible
 // text and the link and image targets of the content, the URL, authors,
 // categories, enclosures, image and language. Text is NFC-normalised with
@@ -47,13 +61,13 @@ func ContentHash(it *Item) string {
 // and reordered tags do not change it. Dates are left out, so a bumped
 // <updated> alone is not an update. It is idempotent over its own output:
 // hashing an item stored under older rules applies today's rules to it.
-func contentHashV2(it *Item) string {
+func contentHashOfText(it *Item, rules string, hashText func(string) string) string {
 	h := sha256.New()
-	writeField(h, "rules", "2")
+	writeField(h, "rules", rules)
 	writeField(h, "title", hashText(stripCommentCounter(it.Title)))
 	writeField(h, "summary", hashText(it.Summary))
 	text, targets := contentTextAndTargets(it.Content)
-	writeField(h, "content", text)
+	writeField(h, "content", hashText(text))
 	for _, u := range targets {
 		writeField(h, "target", u)
 	}
@@ -105,6 +119,19 @@ var invisibleRunes = strings.NewReplacer(
 // whitespace collapsed.
 func hashText(s string) string {
 	return collapseSpace(invisibleRunes.Replace(norm.NFC.String(s)))
+}
+
+var (
+	spaceBeforeClosing = regexp.MustCompile(`\s+([.,;:!?)\]])`)
+	spaceAfterOpening  = regexp.MustCompile(`([(\[])\s+`)
+)
+
+// hashTextTight is hashText without the whitespace before closing
+// punctuation or after an opening bracket, which depends on how text was
+// extracted from markup rather than on what the author wrote.
+func hashTextTight(s string) string {
+	s = spaceBeforeClosing.ReplaceAllString(hashText(s), "$1")
+	return spaceAfterOpening.ReplaceAllString(s, "$1")
 }
 
 // commentCounter matches a trailing comment count that some feeds put

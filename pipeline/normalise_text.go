@@ -45,25 +45,47 @@ func htmlToText(s string) string {
 				b.Write(z.Text())
 			}
 		case nethtml.StartTagToken:
-			skip += hiddenDelta(z, 1)
-			b.WriteByte(' ')
+			tag := tagAtom(z)
+			skip += hiddenDelta(tag, 1)
+			writeBreak(&b, tag)
 		case nethtml.EndTagToken:
-			skip = max(0, skip+hiddenDelta(z, -1))
-			b.WriteByte(' ')
+			tag := tagAtom(z)
+			skip = max(0, skip+hiddenDelta(tag, -1))
+			writeBreak(&b, tag)
 		case nethtml.SelfClosingTagToken:
-			b.WriteByte(' ')
+			writeBreak(&b, tagAtom(z))
 		}
 	}
 }
 
+// writeBreak writes a space for a tag that separates words on screen. An
+// inline tag such as <b> does not: "Stocks <b>up</b>." reads "Stocks up.",
+// not "Stocks up .".
+func writeBreak(b *strings.Builder, tag atom.Atom) {
+	switch tag {
+	case atom.A, atom.Abbr, atom.B, atom.Bdi, atom.Bdo, atom.Cite, atom.Code, atom.Data,
+		atom.Dfn, atom.Em, atom.I, atom.Kbd, atom.Mark, atom.Q, atom.S, atom.Samp,
+		atom.Small, atom.Span, atom.Strong, atom.Sub, atom.Sup, atom.Time, atom.U,
+		atom.Var, atom.Font, atom.Ins, atom.Del, atom.Strike, atom.Tt, atom.Big:
+		return
+	}
+	b.WriteByte(' ')
+}
+
 // hiddenDelta returns d for tags whose content readers never see.
-func hiddenDelta(z *nethtml.Tokenizer, d int) int {
-	name, _ := z.TagName()
-	switch atom.Lookup(name) {
+func hiddenDelta(tag atom.Atom, d int) int {
+	switch tag {
 	case atom.Script, atom.Style, atom.Noscript, atom.Template:
 		return d
 	}
 	return 0
+}
+
+// tagAtom returns the atom of the current tag token. The tokenizer hands
+// out a tag's name once, so each token is looked up exactly once.
+func tagAtom(z *nethtml.Tokenizer) atom.Atom {
+	name, _ := z.TagName()
+	return atom.Lookup(name)
 }
 
 // collapseSpace removes forbidden characters, joins runs of whitespace
