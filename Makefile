@@ -34,7 +34,9 @@ BENCH_TIME ?= 1s
 # (a copy of an earlier new.txt), prints the comparison.
 bench:
 	mkdir -p $(BENCH_OUT)
-	go test $(BENCH_PKGS) -run '^$$' -bench '$(BENCH_RE)' -benchmem -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) | tee $(BENCH_OUT)/new.txt
+	go test $(BENCH_PKGS) -run '^$$' -bench '$(BENCH_RE)' -benchmem -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) \
+		> $(BENCH_OUT)/new.txt || { cat $(BENCH_OUT)/new.txt; exit 1; }
+	cat $(BENCH_OUT)/new.txt
 	if [ -f $(BENCH_OUT)/old.txt ]; then $(BENCHSTAT) $(BENCH_OUT)/old.txt $(BENCH_OUT)/new.txt; else $(BENCHSTAT) $(BENCH_OUT)/new.txt; fi
 
 # bench-e2e and bench-serve are also in .ci/run at toy size (FEEDS=20).
