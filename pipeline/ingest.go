@@ -106,28 +106,34 @@ func NewIngester(o IngesterOptions) *Ingester {
 // poll fetches the item again.
 func (g *Ingester) Ingest(ctx context.Context, it *Item) (Result, error) {
 	seenKey := seenKeyPrefix + it.ID
-	hash, ok, err := g.o.Cache.Get(ctx, seenKey)
+	value, ok, err := g.o.Cache.Get(ctx, seenKey)
 	if err != nil {
 		return ResultRetry, fmt.Errorf("checking seen cache for item %s: %w", it.ID, err)
 	}
+	hash, written := parseSeen(value)
 	if ok && hash == it.ContentHash {
-		return g.duplicate(ctx, seenKey, it)
+		return g.duplicate(ctx, seenKey, it, written)
 	}
 	entry, found, err := g.o.Index.Get(ctx, it.ID)
 	if err != nil {
 		return ResultRetry, err
 	}
 	if found && g.unchanged(ctx, entry, it) {
-		return g.duplicate(ctx, seenKey, it)
+		return g.duplicate(ctx, seenKey, it, time.Time{})
 	}
 	return g.publish(ctx, it)
 }
 
-// duplicate refreshes the seen key, so an item the feed keeps listing is
-// remembered for SeenTTL after its last sighting.
-func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item) (Result, error) {
+// duplicate refreshes the seen key when it was written more than
+// seenRefreshAfter ago (always for a zero time), so an item the feed keeps
+// listing stays remembered.
+func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, written time.Time) (Result, error) {
 	itemsTotal.WithLabelValues(string(ResultDuplicate)).Inc()
-	if err := g.o.Cache.Set(ctx, seenKey, it.ContentHash, g.o.SeenTTL); err != nil {
+	now := g.o.Now()
+	if now.Sub(written) < seenRefreshAfter {
+		return ResultDuplicate, nil
+	}
+	if err := g.o.Cache.Set(ctx, seenKey, seenValue(it.ContentHash, now), g.o.SeenTTL); err != nil {
 		// The item is a duplicate whatever the cache says; a failed refresh
 		// costs an index look-up next time.
 		g.o.Logger.Debug("seen cache refresh failed", "item_id", it.ID, "error", err)
@@ -159,7 +165,7 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 	}
 	if found && g.unchanged(ctx, prev, it) {
 		g.release(ctx, reserveKey)
-		return g.duplicate(ctx, seenKeyPrefix+it.ID, it)
+		return g.duplicate(ctx, seenKeyPrefix+it.ID, it, time.Time{})
 	}
 	fp, err := g.cluster(ctx, it, prev, found)
 	if err != nil {
@@ -192,7 +198,7 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 		// publishing the same revision again meanwhile.
 		return ResultRetry, err
 	}
-	if err := g.o.Cache.Set(ctx, seenKeyPrefix+it.ID, it.ContentHash, g.o.SeenTTL); err != nil {
+	if err := g.o.Cache.Set(ctx, seenKeyPrefix+it.ID, seenValue(it.ContentHash, g.o.Now()), g.o.SeenTTL); err != nil {
 		g.o.Logger.Debug("seen cache write failed", "item_id", it.ID, "error", err)
 	}
 	g.recordCluster(ctx, it, fp)
