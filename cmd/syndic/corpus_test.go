@@ -29,7 +29,8 @@ const (
 	corpusFailed = 4
 	// One item of miniflux-nodecl-latin1.xml has an empty title, link and
 	// description, so the pipeline rejects it.
-	corpusItems = 3955
+	corpusItems    = 3955
+	corpusRejected = 1
 	// corpusGroup is how many corpus files share one merged channel, so
 	// each channel stays under the max_items limit of 1000.
 	corpusGroup = 10
@@ -106,13 +107,13 @@ func TestCorpusMergedFeedsAreValid(t *testing.T) {
 
 	start := time.Now()
 	feedsLine := fmt.Sprintf("feeds: %d ok, 0 not modified, %d failed", corpusFiles-corpusFailed, corpusFailed)
-	in.pollOnce(1, feedsLine, fmt.Sprintf("items: %d new, 0 updated, 0 duplicate", corpusItems))
+	in.pollOnce(1, feedsLine, fmt.Sprintf("items: %d new, 0 updated, 0 duplicate, %d rejected", corpusItems, corpusRejected))
 	t.Logf("first poll of the corpus: %v", time.Since(start))
 	start = time.Now()
 	// The corpus server sends no validators, so the second poll fetches
 	// every document again; the pipeline must classify every item as a
 	// duplicate and publish nothing.
-	in.pollOnce(1, feedsLine, fmt.Sprintf("items: 0 new, 0 updated, %d duplicate", corpusItems))
+	in.pollOnce(1, feedsLine, fmt.Sprintf("items: 0 new, 0 updated, %d duplicate, %d rejected", corpusItems, corpusRejected))
 
 	t.Logf("second poll of the corpus: %v", time.Since(start))
 	start = time.Now()
