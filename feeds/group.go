@@ -26,34 +26,68 @@ func groupKey(ev pipeline.Event) string {
 	return "cluster\x00" + ev.ClusterID + "\x00" + strings.ToLower(ev.Language)
 }
 
+// storyKeys returns the group key of each entry of sorted: its groupKey,
+// except that entries sharing a canonical URL share one key even when the
+// pipeline put them in different clusters (two partners citing one page).
+// A merged feed then lists each URL once, and the other partners' items
+// stay visible as copies instead of being dropped.
+func storyKeys(sorted []viewEntry) []string {
+	alias := make(map[string]string)
+	resolve := func(k string) string {
+		for {
+			next, ok := alias[k]
+			if !ok || next == k {
+				return k
+			}
+			k = next
+		}
+	}
+	byURL := make(map[string]string)
+	keys := make([]string, len(sorted))
+	for i, e := range sorted {
+		k := resolve(groupKey(e.ev))
+		if u := e.ev.URL; u != "" {
+			if owner, ok := byURL[u]; !ok {
+				byURL[u] = k
+			} else if o := resolve(owner); o != k {
+				alias[k] = o
+				k = o
+			}
+		}
+		keys[i] = k
+	}
+	for i := range keys {
+		keys[i] = resolve(keys[i])
+	}
+	return keys
+}
+
 // groupStories folds sorted entries into stories, keeping the display order
 // of each story's shown item. The shown item is the cluster's origin (no
 // DuplicateOf) when it is among the entries, else the copy ingested first.
 // Grouping runs on entries that already passed the filters, so a story is
 // never hidden because its shown copy was filtered out.
 func groupStories(sorted []viewEntry) []Story {
+	keys := storyKeys(sorted)
 	shown := make(map[string]viewEntry, len(sorted))
-	for _, e := range sorted {
-		k := groupKey(e.ev)
-		cur, ok := shown[k]
+	for i, e := range sorted {
+		cur, ok := shown[keys[i]]
 		if !ok || prefersShown(e, cur) {
-			shown[k] = e
+			shown[keys[i]] = e
 		}
 	}
 	index := make(map[string]int, len(shown))
 	out := make([]Story, 0, len(shown))
-	for _, e := range sorted {
-		k := groupKey(e.ev)
-		if shown[k].ev.ID == e.ev.ID {
-			index[k] = len(out)
+	for i, e := range sorted {
+		if shown[keys[i]].ev.ID == e.ev.ID {
+			index[keys[i]] = len(out)
 			out = append(out, Story{Item: e.ev})
 		}
 	}
 	copies := make(map[string][]viewEntry)
-	for _, e := range sorted {
-		k := groupKey(e.ev)
-		if shown[k].ev.ID != e.ev.ID {
-			copies[k] = append(copies[k], e)
+	for i, e := range sorted {
+		if shown[keys[i]].ev.ID != e.ev.ID {
+			copies[keys[i]] = append(copies[keys[i]], e)
 		}
 	}
 	for k, list := range copies {

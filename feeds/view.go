@@ -256,13 +256,20 @@ func (v *View) Stories(channel Filter, window int, query Filter, limit int) []St
 
 // withinStories keeps the entries that belong to one of stories.
 func withinStories(entries []viewEntry, stories []Story) []viewEntry {
-	keep := make(map[string]bool, len(stories))
+	shownIDs := make(map[string]bool, len(stories))
 	for _, s := range stories {
-		keep[groupKey(s.Item)] = true
+		shownIDs[s.Item.ID] = true
+	}
+	keys := storyKeys(entries)
+	keep := make(map[string]bool, len(stories))
+	for i, e := range entries {
+		if shownIDs[e.ev.ID] {
+			keep[keys[i]] = true
+		}
 	}
 	out := make([]viewEntry, 0, len(entries))
-	for _, e := range entries {
-		if keep[groupKey(e.ev)] {
+	for i, e := range entries {
+		if keep[keys[i]] {
 			out = append(out, e)
 		}
 	}

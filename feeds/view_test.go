@@ -180,7 +180,16 @@ func TestViewURLDeduplication(t *testing.T) {
 		v.Apply(ev)
 	}
 	t.Run("copy ingested first wins", func(t *testing.T) {
-		assertIDs(t, v.Entries(Filter{}, 0), "claim", "n1", "n2", "other", "first")
+		assertIDs(t, v.Entries(Filter{}, 0), "claim", "n1", "n2", "other")
+	})
+	t.Run("another partner's copy stays visible", func(t *testing.T) {
+		stories := v.Stories(Filter{}, 0, Filter{}, 0)
+		if len(stories) == 0 || stories[0].Item.ID != "claim" {
+			t.Fatalf("first story = %+v, want claim", stories)
+		}
+		if got := ids(stories[0].Copies); len(got) != 1 || got[0] != "first" {
+			t.Errorf("copies of the shared URL = %v, want [first]", got)
+		}
 	})
 	t.Run("filter applies before de-duplication", func(t *testing.T) {
 		assertIDs(t, v.Entries(Filter{Partners: []string{"radio-sud"}}, 0), "claim")
