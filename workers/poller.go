@@ -102,6 +102,22 @@ type PollerOptions struct {
 	// Claim, when set, is asked by Run before each poll whether this
 	// process may poll the feed now; see claim.go. Nil polls every feed.
 	Claim ClaimFunc
+	// Subscriptions, when set, stretches the schedule of feeds whose
+	// WebSub hub pushes their items to a slow safety interval, and is told
+	// what each such poll found. Nil polls every feed on its own schedule.
+	Subscriptions SubscriptionPolicy
+}
+
+// SubscriptionPolicy is the part of WebSub the scheduler needs. Both
+// methods are safe for concurrent use; errors are logged by the caller
+// and never stop a poll.
+type SubscriptionPolicy interface {
+	// PollInterval returns the safety interval and true when a reliable
+	// hub currently pushes the feed's items, and false otherwise.
+	PollInterval(ctx context.Context, partner, feed string) (time.Duration, bool)
+	// SafetyPolled records that a poll of a subscribed feed found newItems
+	// items the hub had not delivered.
+	SafetyPolled(ctx context.Context, partner, feed string, newItems int) error
 }
 
 // Poller fetches feeds, parses them and hands their items to the ingester.
@@ -110,6 +126,13 @@ type Poller struct {
 	o     PollerOptions
 	sched schedule
 	hosts *hostLimiter
+}
+
+// SetSubscriptions sets the WebSub policy after construction, because the
+// subscriptions need the ingester the poller was built beside. Call it
+// before Run.
+func (p *Poller) SetSubscriptions(s SubscriptionPolicy) {
+	p.o.Subscriptions = s
 }
 
 // NewPoller returns a poller with o.

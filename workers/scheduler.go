@@ -190,8 +190,33 @@ func (p *Poller) runOne(ctx context.Context, f Feed) time.Time {
 	if !ok {
 		return now.Add(hostBusyRetry)
 	}
-	if r.NextPoll.IsZero() {
-		return now.Add(p.o.MinInterval)
+	next := r.NextPoll
+	if next.IsZero() {
+		next = now.Add(p.o.MinInterval)
 	}
-	return r.NextPoll
+	return p.subscribedNext(ctx, f, r, next)
+}
+
+// subscribedNext returns the next poll of a feed whose hub pushes its
+// items: the later of next and the safety interval. Items this poll found
+// new were missed by the hub, which the policy then marks unreliable, so
+// the feed goes back to its own schedule from the next round on.
+func (p *Poller) subscribedNext(ctx context.Context, f Feed, r PollReport, next time.Time) time.Time {
+	if p.o.Subscriptions == nil {
+		return next
+	}
+	safety, subscribed := p.o.Subscriptions.PollInterval(ctx, f.Partner, f.ID)
+	if !subscribed {
+		return next
+	}
+	if r.New > 0 {
+		if err := p.o.Subscriptions.SafetyPolled(ctx, f.Partner, f.ID, r.New); err != nil {
+			p.o.Logger.Warn("recording websub safety poll failed", "feed_id", f.Key(), "error", err)
+		}
+		return next
+	}
+	if later := p.o.Now().Add(safety); later.After(next) {
+		return later
+	}
+	return next
 }

@@ -373,3 +373,11 @@ func (w *WebSub) needsRenewal(sub *Subscription, margin time.Duration) bool {
 		return false
 	}
 }
+
+// CheckCallbackBase returns ErrCallbackNotPublic unless base is a public
+// https URL that a hub could deliver to.
+func CheckCallbackBase(base string) error {
+	return checkPublicBase(base)
+}
+
+var _ SubscriptionPolicy = (*WebSub)(nil)

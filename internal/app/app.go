@@ -74,6 +74,10 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptio
 		return nil, err
 	}
 	a.buildPipeline()
+	if err := a.useSubscriptions(ctx); err != nil {
+		a.Close(ctx)
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -69,3 +69,30 @@ func (a *App) runWebSub(ctx context.Context, ws *workers.WebSub) {
 		}
 	}
 }
+
+// useSubscriptions lets the poller read the WebSub subscriptions that a
+// serve process stores, so feeds a reliable hub pushes are polled only at
+// the safety interval. Without a public https base URL no subscription can
+// exist and the poller keeps every feed on its own schedule.
+func (a *App) useSubscriptions(ctx context.Context) error {
+	if workers.CheckCallbackBase(a.Config.HTTP.BaseURL) != nil {
+		return nil
+	}
+	n := a.Config.NATS
+	kv, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_WEBSUB", n.Replicas, 0, false)
+	if err != nil {
+		return err
+	}
+	ws, err := workers.NewWebSub(workers.WebSubOptions{
+		KV:       kv,
+		BaseURL:  a.Config.HTTP.BaseURL,
+		Ingester: a.Ingester,
+		Policies: a.Policies,
+		Logger:   a.Log,
+	})
+	if err != nil {
+		return err
+	}
+	a.Poller.SetSubscriptions(ws)
+	return nil
+}
