@@ -21,7 +21,6 @@ const (
 	recoveryUTF16NoBOM      = "utf-16 without byte-order mark"
 	recoveryCharsetMismatch = "declared charset contradicts bytes"
 	recoveryInvalidUTF8     = "invalid utf-8 replaced"
-	recoveryGuessedCharset  = "no charset declared, decoded as windows-1252"
 )
 
 // xmlDeclEncoding finds the encoding pseudo-attribute of an XML
@@ -38,14 +37,15 @@ type decodedBody struct {
 
 // decodeToUTF8 transcodes body to UTF-8. The order is: byte-order mark,
 // UTF-16 or UTF-32 shape without a mark, the charset parameter of
-// contentType, the XML declaration, valid UTF-8, and windows-1252 as the
-// last resort. An ISO-8859-1 label is read as windows-1252, as browsers do.
+// contentType, the XML declaration, valid UTF-8, and the partner's fallback
+// (windows-1252 when it has none) as the last resort. An ISO-8859-1 label
+// is read as windows-1252, as browsers do.
 // The XML declaration of the result names UTF-8 so a later parser does not
 // decode the text a second time.
-func decodeToUTF8(body []byte, contentType string) (decodedBody, error) {
+func decodeToUTF8(body []byte, contentType, fallback string) (decodedBody, error) {
 	enc, name, rest, notes := sniffUnicode(body)
 	if enc == nil {
-		enc, name, notes = chooseDeclared(rest, contentType)
+		enc, name, notes = chooseDeclared(rest, contentType, fallback)
 	}
 	text, err := transcode(rest, enc)
 	if err != nil {
@@ -103,20 +103,30 @@ func looksUTF16(body []byte, lo int) bool {
 }
 
 // chooseDeclared picks the encoding of a body without a byte-order mark:
-// the HTTP charset, then the XML declaration, then valid UTF-8, then
-// windows-1252.
-func chooseDeclared(body []byte, contentType string) (encoding.Encoding, string, []string) {
+// the HTTP charset, then the XML declaration, then valid UTF-8, then the
+// fallback.
+func chooseDeclared(body []byte, contentType, fallback string) (encoding.Encoding, string, []string) {
 	for _, label := range []string{httpCharset(contentType), declaredCharset(body)} {
 		enc, name := lookupCharset(label)
 		if enc == nil {
 			continue
 		}
-		return checkDeclared(body, enc, name)
+		return checkDeclared(body, enc, name, fallback)
 	}
 	if utf8.Valid(body) {
 		return encoding.Nop, "utf-8", nil
 	}
-	return charmap.Windows1252, "windows-1252", []string{recoveryGuessedCharset}
+	enc, name := fallbackCharset(fallback)
+	return enc, name, []string{"no charset declared, decoded as " + name}
+}
+
+// fallbackCharset returns the partner's fallback encoding, or windows-1252
+// when it names none or an unknown one.
+func fallbackCharset(label string) (encoding.Encoding, string) {
+	if enc, name := lookupCharset(label); enc != nil && name != "utf-8" {
+		return enc, name
+	}
+	return charmap.Windows1252, "windows-1252"
 }
 
 // checkDeclared catches the two contradictions seen in real feeds: a body
@@ -124,11 +134,12 @@ func chooseDeclared(body []byte, contentType string) (encoding.Encoding, string,
 // windows-1252 or ISO-8859-1 that is valid UTF-8 with multi-byte
 // sequences. Real Latin-1 text almost never forms valid UTF-8 sequences, so
 // in the second case the bytes win over the label.
-func checkDeclared(body []byte, enc encoding.Encoding, name string) (encoding.Encoding, string, []string) {
+func checkDeclared(body []byte, enc encoding.Encoding, name, fallback string) (encoding.Encoding, string, []string) {
 	switch name {
 	case "utf-8":
 		if !utf8.Valid(body) && !mostlyUTF8(body) {
-			return charmap.Windows1252, "windows-1252", []string{recoveryCharsetMismatch}
+			enc, name := fallbackCharset(fallback)
+			return enc, name, []string{recoveryCharsetMismatch}
 		}
 	case "windows-1252":
 		if utf8.Valid(body) && hasMultiByte(body) {

@@ -25,6 +25,11 @@ type Source struct {
 	// Location is the partner's time zone for dates without a zone. Nil
 	// means UTC.
 	Location *time.Location
+	// Charset is the partner's fallback character set (an IANA or WHATWG
+	// label such as "windows-1250") for bodies that declare none and are
+	// not valid UTF-8, or that claim UTF-8 without being it. Empty means
+	// windows-1252.
+	Charset string
 	// LinkKeys selects link keys over GUIDs: set it once the feed has been
 	// seen repeating GUIDs (ParseResult.RepeatedGUIDs).
 	LinkKeys bool
@@ -85,7 +90,7 @@ func ParseFeed(body []byte, contentType string, src Source, now time.Time) (*Par
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("parsing feed %q: %w: empty body", src.FeedURL, ErrNotAFeed)
 	}
-	dec, err := decodeToUTF8(body, contentType)
+	dec, err := decodeToUTF8(body, contentType, src.Charset)
 	if err != nil {
 		return nil, fmt.Errorf("parsing feed %q: %w: %w", src.FeedURL, ErrUnparseable, err)
 	}

@@ -22,6 +22,9 @@ type Feed struct {
 	// Language and Location are the partner's fallbacks for items that give
 	// no language or a date without a zone.
 	Language string
+	// Charset is the partner's fallback character set; see
+	// pipeline.Source.Charset.
+	Charset  string
 	Location *time.Location
 }
 
@@ -308,7 +311,7 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 	}
 	src := pipeline.Source{
 		Partner: f.Partner, Feed: f.ID, FeedURL: pollURL(f, st),
-		Language: f.Language, Location: f.Location, LinkKeys: linkKeys,
+		Language: f.Language, Location: f.Location, LinkKeys: linkKeys, Charset: f.Charset,
 	}
 	parsed, err := pipeline.ParseFeed(res.Body, res.ContentType, src, p.o.Now())
 	if err != nil {

@@ -257,6 +257,7 @@ func (a *App) Feeds() []workers.Feed {
 				Interval:            f.Interval,
 				AllowPrivateNetwork: f.AllowPrivateNetwork,
 				Language:            p.Language,
+				Charset:             p.Charset,
 				Location:            loc,
 			})
 		}

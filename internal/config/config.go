@@ -99,6 +99,7 @@ type Partner struct {
 	URL      string        `yaml:"url"`
 	Language string        `yaml:"language"`
 	Timezone string        `yaml:"timezone"`
+	Charset  string        `yaml:"charset"`
 	Feeds    []PartnerFeed `yaml:"feeds"`
 	// Contact receives one mail per feed incident; empty sends none.
 	Contact string `yaml:"contact"`

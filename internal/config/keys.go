@@ -270,6 +270,11 @@ var Keys = []Key{
 		Validate: timezone,
 	},
 	{
+		Path:     "partners[].charset",
+		Doc:      "Character set of the partner's feeds when a body declares none and is not valid UTF-8, or claims UTF-8 without being it, such as `windows-1250` or `iso-8859-2`. Empty means `windows-1252`. A byte-order mark, the HTTP charset and the XML declaration still win.",
+		Validate: optionalCharset,
+	},
+	{
 		Path:     "partners[].feeds",
 		Doc:      "Required. Feeds of the partner, at least one.",
 		Validate: nonEmptyFeeds,

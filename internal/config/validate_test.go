@@ -86,6 +86,7 @@ func TestValidateRejects(t *testing.T) {
 		{"three-letter language", func(c *Config) { c.Partners[0].Language = "pol" }, []string{"partners[wipk].language:", `"pol"`, "two-letter ISO 639-1 code"}},
 		{"missing language", func(c *Config) { c.Partners[0].Language = "" }, []string{"partners[wipk].language:", "two-letter"}},
 		{"unknown time zone", func(c *Config) { c.Partners[0].Timezone = "Europe/Atlantis" }, []string{"partners[wipk].timezone:", `"Europe/Atlantis"`, "IANA time zone name"}},
+		{"unknown charset", func(c *Config) { c.Partners[0].Charset = "latin-9000" }, []string{"partners[wipk].charset:", `"latin-9000"`, "windows-1250"}},
 		{"partner without feeds", func(c *Config) { c.Partners[0].Feeds = nil }, []string{"partners[wipk].feeds:", "add at least one feed"}},
 		{"feed id with underscore", func(c *Config) { c.Partners[0].Feeds[0].ID = "my_feed" }, []string{"partners[wipk].feeds[0].id:", `"my_feed"`, "use 1 to 32 characters"}},
 		{"duplicate feed id", func(c *Config) {

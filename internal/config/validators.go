@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	htmlcharset "golang.org/x/net/html/charset"
 	"net"
 	"net/url"
 	"regexp"
@@ -299,4 +300,17 @@ func formatDuration(d time.Duration) string {
 		s = strings.TrimSuffix(s, "0m")
 	}
 	return s
+}
+
+// optionalCharset accepts an empty value or a character set label that the
+// feed decoder knows (WHATWG encoding labels).
+func optionalCharset(v any) error {
+	label := v.(string)
+	if label == "" {
+		return nil
+	}
+	if enc, _ := htmlcharset.Lookup(label); enc == nil {
+		return errors.New("use a character set label such as windows-1250, iso-8859-2 or windows-1257")
+	}
+	return nil
 }
