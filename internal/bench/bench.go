@@ -83,7 +83,7 @@ func (o Options) withDefaults() Options {
 }
 
 // Run opens a fresh Syndic on the farm's feeds and measures three
-// rounds: cold (every item new), repoll (every feed answers 304) and
+// rounds: cold (every item new), repoll (every feed returns 304) and
 // changed (every feed slid by o.Slide items). It returns an error when a
 // round did not end as expected, because its numbers would then measure
 // failures.
