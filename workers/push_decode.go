@@ -154,13 +154,17 @@ func decodeIntake(body []byte, contentType string, src pipeline.Source, maxItems
 	return entries, nil
 }
 
-// checkJSON rejects invalid UTF-8 and nesting deeper than maxJSONDepth.
+// checkJSON rejects invalid UTF-8, nesting deeper than maxJSONDepth and
+// keys repeated within one object.
 func checkJSON(body []byte) error {
 	if !utf8.Valid(body) {
 		return badRequest("invalid_utf8", "the body is not valid UTF-8")
 	}
 	if jsonDepth(body) > maxJSONDepth {
 		return badRequest("too_deep", "the JSON body nests deeper than %d levels", maxJSONDepth)
+	}
+	if key := duplicateKey(body); key != "" {
+		return badRequest("duplicate_key", "the JSON body repeats the key %q in one object; send each key once", key)
 	}
 	return nil
 }
