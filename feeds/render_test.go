@@ -293,6 +293,13 @@ func TestRenderSetsLanguage(t *testing.T) {
 			t.Errorf("json item %d language = %q, want %q", i, json.Items[i].Language, ev.Language)
 		}
 	}
+	doc := string(mustRender(t, RenderRSS, m, entries))
+	for _, ev := range entries {
+		tag := "<dc:language>" + ev.Language + "</dc:language>"
+		if ev.Language != "" && ev.Language != m.Language && !strings.Contains(doc, tag) {
+			t.Errorf("rss lacks %s for item %s", tag, ev.ID)
+		}
+	}
 }
 
 func TestRenderSetsSelfLink(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"strconv"
+	"strings"
 	"time"
 
 	gorilla "github.com/gorilla/feeds"
@@ -56,16 +57,20 @@ type rssChannel struct {
 // lacks a type or length. It keeps the library's guid, enclosure and
 // content:encoded types.
 type rssItem struct {
-	Title       string                `xml:"title"`
-	Link        string                `xml:"link,omitempty"`
-	Description string                `xml:"description"`
-	Content     *gorilla.RssContent   `xml:"content:encoded"`
-	Creators    []string              `xml:"dc:creator"`
-	Categories  []string              `xml:"category"`
-	Enclosure   *gorilla.RssEnclosure `xml:"enclosure"`
-	GUID        *gorilla.RssGuid      `xml:"guid"`
-	PubDate     string                `xml:"pubDate,omitempty"`
-	Source      *rssSource            `xml:"source"`
+	Title       string              `xml:"title"`
+	Link        string              `xml:"link,omitempty"`
+	Description string              `xml:"description"`
+	Content     *gorilla.RssContent `xml:"content:encoded"`
+	Creators    []string            `xml:"dc:creator"`
+	// Language is the item's language as Dublin Core, because RSS 2.0 has
+	// a language only for the whole channel. It is left out when it
+	// equals the channel's.
+	Language   string                `xml:"dc:language,omitempty"`
+	Categories []string              `xml:"category"`
+	Enclosure  *gorilla.RssEnclosure `xml:"enclosure"`
+	GUID       *gorilla.RssGuid      `xml:"guid"`
+	PubDate    string                `xml:"pubDate,omitempty"`
+	Source     *rssSource            `xml:"source"`
 	// Via links the other copies of the story, as Atom does, because RSS
 	// 2.0 has no element for them.
 	Via []rssAtomLink `xml:"atom:link"`
@@ -141,6 +146,9 @@ func newRSSItem(m Meta, ev pipeline.Event) rssItem {
 		if name := cleanText(authorName(a)); name != "" {
 			it.Creators = append(it.Creators, name)
 		}
+	}
+	if lang := cleanText(ev.Language); lang != "" && lang != "und" && !strings.EqualFold(lang, m.Language) {
+		it.Language = lang
 	}
 	it.Enclosure = rssEnclosure(ev.Enclosures)
 	if u := m.sourceURL(ev); u != "" {
