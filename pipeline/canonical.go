@@ -47,7 +47,13 @@ func CanonicalURL(raw string, base *url.URL) (string, error) {
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	return u.String(), nil
+	out := u.String()
+	// Go's parser accepts some hosts, such as "::", that it cannot read
+	// back once they are written out; such a URL is no use to a reader.
+	if _, err := url.Parse(out); err != nil {
+		return "", fmt.Errorf("canonicalising url %q: %w", raw, err)
+	}
+	return out, nil
 }
 
 // canonicalHost lowers the case of host, drops trailing dots and drops
