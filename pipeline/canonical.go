@@ -49,7 +49,7 @@ func CanonicalURL(raw string, base *url.URL) (string, error) {
 	}
 	out := u.String()
 	// Go's parser accepts some hosts, such as "::", that it cannot read
-	// back once they are written out; such a URL is no use to a reader.
+	// back once they are written out. Such a URL is no use to a reader.
 	if _, err := url.Parse(out); err != nil {
 		return "", fmt.Errorf("canonicalising url %q: %w", raw, err)
 	}

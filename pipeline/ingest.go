@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// Result is what ingesting one item did.
+// Result is the outcome of ingesting one item.
 type Result string
 
 // Ingest results. ResultRetry is not a rejection: the item was neither
@@ -24,12 +24,12 @@ const (
 	ResultDuplicate Result = "duplicate"
 	ResultRetry     Result = "retry"
 	// ResultRejected means the item can never be published as it is (it
-	// is too large for one message); retrying gives the same answer.
+	// is too large for one message); retrying gives the same result.
 	ResultRejected Result = "rejected"
 )
 
 // Cache key prefixes. The seen key stores the content hash last published
-// for an item; the reservation key guards the window between the dedup
+// for an item. The reservation key guards the window between the dedup
 // check and the index write.
 const (
 	seenKeyPrefix    = "seen:"
@@ -134,8 +134,8 @@ func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, writ
 		return ResultDuplicate, nil
 	}
 	if err := g.o.Cache.Set(ctx, seenKey, seenValue(it.ContentHash, now), g.o.SeenTTL); err != nil {
-		// The item is a duplicate whatever the cache says; a failed refresh
-		// costs an index look-up next time.
+		// The item is a duplicate whatever the cache contains. A failed
+		// refresh costs an index look-up next time.
 		g.o.Logger.Debug("seen cache refresh failed", "item_id", it.ID, "error", err)
 	}
 	return ResultDuplicate, nil

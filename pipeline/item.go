@@ -9,7 +9,7 @@ import (
 // removed; new optional fields keep the version.
 const EventVersion = 1
 
-// Kind says what an item event does to the item it names.
+// Kind is the effect of an item event on the item it names.
 type Kind string
 
 // Event kinds. A consumer keeps, per item id, the event with the highest
@@ -24,7 +24,7 @@ const (
 	KindRetracted Kind = "retracted"
 )
 
-// DateSource values say where Item.Published came from.
+// DateSource values name the origin of Item.Published.
 const (
 	// DateFromFeed means the feed gave a publication or update date.
 	DateFromFeed = "feed"

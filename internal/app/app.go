@@ -28,7 +28,7 @@ import (
 // -ldflags "-X github.com/syndic-network/syndic/internal/app.Version=…".
 var Version = "0.1.0-dev"
 
-// OpenOptions says how a process shares the data directory.
+// OpenOptions are the settings of how a process shares the data directory.
 type OpenOptions struct {
 	// Owner is true for the long-running `syndic run`: it must hold the
 	// data directory lock. Other commands connect to the running owner's
@@ -244,7 +244,7 @@ func userAgent(contact string) string {
 	return ua
 }
 
-// Feeds returns every configured feed as the poller sees it.
+// Feeds returns every configured feed in the form the poller uses.
 func (a *App) Feeds() []workers.Feed {
 	var out []workers.Feed
 	for _, p := range a.Config.Partners {
