@@ -58,7 +58,7 @@ type IngesterOptions struct {
 	SubjectPrefix string
 	// SeenTTL is how long the cache remembers an item after its last
 	// sighting. It must be at least the stream's max age, so the cache never
-	// forgets an item whose event the stream still holds.
+	// drops an item whose event the stream still contains.
 	SeenTTL time.Duration
 	// ReserveTTL bounds how long a crashed writer blocks an item. 30 s
 	// covers a publish acknowledgement plus an index write with retries.
