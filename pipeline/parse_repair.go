@@ -48,12 +48,13 @@ type xmlRepairer struct {
 // processing instructions keep their text apart from forbidden characters.
 func repairXML(text []byte) ([]byte, []string) {
 	r := &xmlRepairer{src: string(text)}
-	r.trimLeading()
 	r.out.Grow(len(r.src) + len(r.src)/64)
 	for i := 0; i < len(r.src); {
 		i = r.step(i)
 	}
-	out := []byte(r.out.String())
+	// Trim after the other repairs: a forbidden character inside the
+	// declaration hides it until it is removed.
+	out := []byte(r.trimLeading(r.out.String()))
 	if fixed, ok := repairURIAttributes(out); ok {
 		out = fixed
 		r.note(recoveryInvalidURI)
@@ -90,12 +91,13 @@ func (r *xmlRepairer) note(s string) {
 
 // trimLeading drops whitespace and U+FEFF before the first "<" when the
 // document has an XML declaration, which must be its first bytes.
-func (r *xmlRepairer) trimLeading() {
-	trimmed := strings.TrimLeft(r.src, " \t\r\n\uFEFF")
-	if len(trimmed) != len(r.src) && strings.HasPrefix(trimmed, "<?xml") {
-		r.src = trimmed
+func (r *xmlRepairer) trimLeading(text string) string {
+	trimmed := strings.TrimLeft(text, " \t\r\n\uFEFF")
+	if len(trimmed) != len(text) && strings.HasPrefix(trimmed, "<?xml") {
 		r.note(recoveryLeadingSpace)
+		return trimmed
 	}
+	return text
 }
 
 // step copies one construct starting at i and returns the index after it.
