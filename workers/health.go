@@ -57,6 +57,9 @@ type FeedHealth struct {
 	RedirectTarget string   `json:"redirect_target,omitempty"`
 	AdoptedURL     string   `json:"adopted_url,omitempty"`
 	Recoveries     []string `json:"recoveries,omitempty"`
+	// Warnings are faults of the latest document that the partner should
+	// fix, such as "duplicate guid in feed".
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Failing reports whether the feed needs attention.
@@ -90,7 +93,7 @@ func healthOf(f Feed, st fetchState) FeedHealth {
 		AverageIntervalSeconds: int64(st.PublishInterval / time.Second),
 		PollIntervalSeconds:    int64(st.Interval / time.Second),
 		RedirectTarget:         st.MovedTo, AdoptedURL: st.Adopted,
-		Recoveries: st.Recoveries,
+		Recoveries: st.Recoveries, Warnings: st.Warnings,
 	}
 }
 

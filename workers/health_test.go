@@ -163,3 +163,57 @@ func TestPlainErrorWording(t *testing.T) {
 		})
 	}
 }
+
+// reusedGUIDRSS contains three different stories from a CMS template that
+// prints one GUID for every item.
+const reusedGUIDRSS = `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Cluster news</title><link>https://cluster.example.org/</link>
+<item><title>Export mission to Vilnius</title><link>https://cluster.example.org/news/vilnius-mission</link>
+<guid isPermaLink="false">https://cluster.example.org/?page_id=7</guid><pubDate>Tue, 01 Dec 2026 09:00:00 +0000</pubDate></item>
+<item><title>Call for hydrogen projects</title><link>https://cluster.example.org/news/hydrogen-call</link>
+<guid isPermaLink="false">https://cluster.example.org/?page_id=7</guid><pubDate>Mon, 30 Nov 2026 09:00:00 +0000</pubDate></item>
+<item><title>New members in November</title><link>https://cluster.example.org/news/new-members</link>
+<guid isPermaLink="false">https://cluster.example.org/?page_id=7</guid><pubDate>Fri, 27 Nov 2026 09:00:00 +0000</pubDate></item>
+</channel></rss>`
+
+// TestDuplicateGUIDWarning checks that items sharing a GUID but not a link
+// are keyed by link and published once each, and that the feed health
+// shows a warning.
+func TestDuplicateGUIDWarning(t *testing.T) {
+	env := newSchedEnv(t, envOptions{})
+	partner := newPartnerScript(t, "127.0.0.1")
+	partner.route("/reused", feedOK(reusedGUIDRSS))
+	partner.route("/fine", feedOK(datedRSS("", env.clock.Now())))
+	reused := testFeed("reused", partner.url("/reused"))
+	fine := testFeed("fine", partner.url("/fine"))
+	ctx := context.Background()
+
+	first := env.poller.Poll(ctx, reused)
+	if first.New != 3 || first.Rejected != 0 {
+		t.Fatalf("first poll: %d new, %d rejected; want 3 new, 0 rejected (err %v)", first.New, first.Rejected, first.Err)
+	}
+	if !slices.Contains(first.Warnings, workers.WarningDuplicateGUID) {
+		t.Errorf("first poll warnings = %v, want %q", first.Warnings, workers.WarningDuplicateGUID)
+	}
+	env.clock.Add(2 * time.Hour)
+	second := env.poller.Poll(ctx, reused)
+	if second.New != 0 || second.Updated != 0 || second.Duplicate != 3 {
+		t.Errorf("repoll: %d new, %d updated, %d duplicate; want 0, 0, 3 (err %v)", second.New, second.Updated, second.Duplicate, second.Err)
+	}
+	env.poller.Poll(ctx, fine)
+
+	rows, err := env.poller.Health(ctx, []workers.Feed{reused, fine})
+	if err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+	row := healthOf(t, rows, "wipk/reused")
+	if !slices.Equal(row.Warnings, []string{workers.WarningDuplicateGUID}) {
+		t.Errorf("health warnings = %v, want [%q]", row.Warnings, workers.WarningDuplicateGUID)
+	}
+	if row.Status != workers.StatusOK {
+		t.Errorf("status = %q, want ok: the items were published", row.Status)
+	}
+	if w := healthOf(t, rows, "wipk/fine").Warnings; len(w) != 0 {
+		t.Errorf("a feed with unique GUIDs has warnings %v", w)
+	}
+}

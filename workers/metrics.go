@@ -35,6 +35,10 @@ var (
 		Name: "syndic_feed_recoveries_total",
 		Help: "Repairs needed to read fetched feeds, by kind (such as bare ampersand or byte-order mark).",
 	}, []string{"kind"})
+	warningsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "syndic_feed_warnings_total",
+		Help: "Polls whose document had a fault the pipeline worked around, by warning (such as duplicate guid in feed).",
+	}, []string{"warning"})
 	schedulerLag = promauto.NewHistogram(prometheus.HistogramOpts{
 		Name:    "syndic_scheduler_lag_seconds",
 		Help:    "Delay between the time a feed was due and the start of its poll.",

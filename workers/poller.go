@@ -51,6 +51,9 @@ type PollReport struct {
 	// Recoveries names the repairs the document needed (see
 	// pipeline.ParseResult.Recoveries).
 	Recoveries []string
+	// Warnings names faults of the document that the pipeline worked
+	// around but the partner should fix, such as WarningDuplicateGUID.
+	Warnings []string
 	// NextPoll is when the feed is due again, zero for a gone feed.
 	NextPoll time.Time
 	// Discovered is the feed URL that the HTML page served at the feed URL
@@ -327,6 +330,10 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 	return rep, parsed.Items
 }
 
+// WarningDuplicateGUID is the warning recorded for a feed whose document
+// gives one GUID to items with different links or titles.
+const WarningDuplicateGUID = "duplicate guid in feed"
+
 // noteParse records the repairs, the identity policy and the rejected
 // items of a parsed document.
 func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseResult, linkKeys bool, log *slog.Logger, rep *PollReport) {
@@ -335,6 +342,11 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 	}
 	if len(parsed.Recoveries) > 0 {
 		log.Debug("feed repaired", "recoveries", parsed.Recoveries)
+	}
+	if parsed.RepeatedGUIDs {
+		rep.Warnings = append(rep.Warnings, WarningDuplicateGUID)
+		warningsTotal.WithLabelValues(WarningDuplicateGUID).Inc()
+		log.Warn(WarningDuplicateGUID, "hint", "the feed gives one guid to different items; Syndic keys them by link instead, and the partner should give each item its own guid")
 	}
 	if parsed.RepeatedGUIDs && !linkKeys {
 		if err := p.o.Policies.SetLinkKeys(ctx, f.Partner, f.ID); err != nil {

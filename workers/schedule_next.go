@@ -38,6 +38,7 @@ func (p *Poller) applyOutcome(next *fetchState, in scheduleInput, rep PollReport
 		next.Seeded = true
 		next.ItemsSeen += rep.New
 		next.Recoveries = rep.Recoveries
+		next.Warnings = rep.Warnings
 		if est := publishInterval(in.items, now); est > 0 {
 			next.PublishInterval = est
 		}

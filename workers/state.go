@@ -46,6 +46,9 @@ type fetchState struct {
 	LastError  string   `json:"last_error,omitempty"`
 	LastStatus int      `json:"last_status,omitempty"`
 	Recoveries []string `json:"recoveries,omitempty"`
+	// Warnings are the warnings of the latest document read (see
+	// PollReport.Warnings).
+	Warnings []string `json:"warnings,omitempty"`
 	// ItemsSeen counts the items this feed has published as new.
 	ItemsSeen int `json:"items_seen,omitempty"`
 	// PublishInterval is the latest estimate of how often the feed

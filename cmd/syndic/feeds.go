@@ -108,9 +108,17 @@ func writeHealthTable(w io.Writer, rows []workers.FeedHealth, now time.Time) {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%s\n",
 			r.Status, r.Feed, dash(r.Outcome), ago(r.Since, now), r.ConsecutiveFailures,
-			ago(r.LastSuccess, now), until(r.NextAttempt, now), r.ItemsSeen, dash(shorten(r.LastError, 80)))
+			ago(r.LastSuccess, now), until(r.NextAttempt, now), r.ItemsSeen, dash(shorten(problem(r), 80)))
 	}
 	_ = tw.Flush()
+}
+
+// problem is the latest error of a feed, else its warnings.
+func problem(r workers.FeedHealth) string {
+	if r.LastError != "" || len(r.Warnings) == 0 {
+		return r.LastError
+	}
+	return "warning: " + strings.Join(r.Warnings, "; ")
 }
 
 func dash(s string) string {
