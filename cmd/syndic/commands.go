@@ -93,19 +93,22 @@ func (c *cli) checkConfig(args []string) int {
 	return 0
 }
 
-// parts selects what a long-running process does.
+// parts selects what a long-running process does. serve and intake are
+// the route groups of the public listener on http.addr, which opens when
+// either is set.
 type parts struct {
 	poll, serve bool
+	intake      bool
 	digest      bool
 	owner       bool
 }
 
 func (c *cli) runAll(ctx context.Context, args []string) int {
-	return c.longRunning(ctx, "run", args, parts{poll: true, serve: true, digest: true, owner: true})
+	return c.longRunning(ctx, "run", args, parts{poll: true, serve: true, intake: true, digest: true, owner: true})
 }
 
 func (c *cli) ingest(ctx context.Context, args []string) int {
-	return c.longRunning(ctx, "ingest", args, parts{poll: true, owner: true})
+	return c.longRunning(ctx, "ingest", args, parts{poll: true, intake: true, owner: true})
 }
 
 func (c *cli) serve(ctx context.Context, args []string) int {
@@ -130,13 +133,16 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 	reloader := app.NewReloader(a, func() (*config.Config, error) { return c.flags(name, args, nil) })
 	g.Go(func() error { reloader.Run(gctx); return nil })
 	g.Go(func() error { return app.Serve(gctx, cfg.HTTP.AdminAddr, a.AdminHandler(), cfg.ShutdownGrace) })
-	if p.serve {
-		views, err := a.StartViews(gctx)
-		if err != nil {
-			return c.fail(err)
+	if p.serve || p.intake {
+		var views *app.Views
+		if p.serve {
+			views, err = a.StartViews(gctx)
+			if err != nil {
+				return c.fail(err)
+			}
+			defer views.Stop()
 		}
-		defer views.Stop()
-		h, err := reloader.FeedHandler(gctx, views)
+		h, err := reloader.Handler(gctx, views, app.Mounts{Feeds: p.serve, Intake: p.intake})
 		if err != nil {
 			return c.fail(err)
 		}

@@ -25,8 +25,9 @@ const usage = `Usage: syndic COMMAND [--config FILE] [flags]
 
 Commands:
   run            run everything in one process (embedded NATS unless nats.url is set)
-  ingest         poll partner feeds and publish their items
-  serve          serve merged feeds
+  ingest         poll partner feeds and publish their items; serve the intake API
+                 and WebSub callbacks on http.addr
+  serve          serve merged feeds, web pages, the WebSub hub and digest sign-up
   poll --once    poll every feed once, print a summary and exit
   feeds status|reset PARTNER/FEED
                  show feed health, failing feeds first, or resume a gone or flagged feed

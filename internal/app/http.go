@@ -63,12 +63,57 @@ func (a *App) Channels() []feeds.Channel {
 	return out
 }
 
-// FeedHandler returns the public HTTP handler: merged feeds, the index
-// page and health probes.
+// Mounts selects the route groups of a public handler. `syndic serve`
+// mounts Feeds, `syndic ingest` mounts Intake and `syndic run` mounts both
+// on one address.
+type Mounts struct {
+	// Feeds is the reader side: merged feeds, channel and index pages,
+	// OPML, the WebSub hub, digest sign-up and partner feed health.
+	Feeds bool
+	// Intake is the partner side that publishes items: the intake API
+	// (push.enabled) and the WebSub callbacks (a public https base URL).
+	Intake bool
+}
+
+// FeedHandler returns the public handler of a feed server: the Feeds
+// routes plus /healthz and /readyz.
 func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
+	return a.PublicHandler(ctx, v, Mounts{Feeds: true})
+}
+
+// PublicHandler returns the handler of http.addr with the route groups of
+// m, /healthz, /readyz and a JSON 404 for every other path. v is the feed
+// views the Feeds routes read, nil when m.Feeds is false. Without feed
+// views, /readyz checks the NATS connection and the item stream.
+func (a *App) PublicHandler(ctx context.Context, v *Views, m Mounts) (http.Handler, error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", a.healthz)
+	if v != nil {
+		mux.HandleFunc("GET /readyz", a.readyz(v))
+	} else {
+		mux.HandleFunc("GET /readyz", a.adminReadyz)
+	}
+	if m.Feeds {
+		if err := a.mountFeeds(ctx, mux, v); err != nil {
+			return nil, err
+		}
+	}
+	if m.Intake {
+		if err := a.mountIntake(ctx, mux); err != nil {
+			return nil, err
+		}
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		apierror.Write(w, http.StatusNotFound, "not_found", "no such page: "+r.URL.Path, nil)
+	})
+	return mux, nil
+}
+
+// mountFeeds adds the Feeds routes to mux.
+func (a *App) mountFeeds(ctx context.Context, mux *http.ServeMux, v *Views) error {
 	auth, err := a.TagAuthority(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	partners := map[string]feeds.PartnerInfo{}
 	feedURLs := map[string]string{}
@@ -95,34 +140,27 @@ func (a *App) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
 		HubURL:         hubURL(a.Config.HTTP.BaseURL),
 		Logger:         a.Log,
 	})
-	mux := http.NewServeMux()
 	mux.Handle("/feeds/", fh)
 	mux.Handle("/feeds", fh)
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.HandleFunc("GET /readyz", a.readyz(v))
 	mux.Handle("GET /{$}", fh)
 	mux.Handle("/channels/", fh)
 	mux.Handle("/opml", fh)
 	hubMeta := feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs}
 	if err := a.mountHub(ctx, mux, a.Channels(), hubMeta); err != nil {
-		return nil, err
+		return err
 	}
 	if err := a.mountDigests(ctx, mux); err != nil {
-		return nil, err
+		return err
 	}
+	return a.mountPartnerHealth(ctx, mux)
+}
+
+// mountIntake adds the Intake routes to mux.
+func (a *App) mountIntake(ctx context.Context, mux *http.ServeMux) error {
 	if err := a.mountPush(ctx, mux); err != nil {
-		return nil, err
+		return err
 	}
-	if err := a.mountWebSub(ctx, mux); err != nil {
-		return nil, err
-	}
-	if err := a.mountPartnerHealth(ctx, mux); err != nil {
-		return nil, err
-	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		apierror.Write(w, http.StatusNotFound, "not_found", "no such page: "+r.URL.Path, nil)
-	})
-	return mux, nil
+	return a.mountWebSub(ctx, mux)
 }
 
 // AdminHandler returns the operator handler: Prometheus metrics and health.

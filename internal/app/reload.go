@@ -32,10 +32,11 @@ type Reloader struct {
 	// pollers receives a value after each successful reload.
 	pollers chan struct{}
 
-	// handler is the current public handler, nil until FeedHandler is
-	// called, and views what it is built on.
+	// handler is the current public handler, nil until Handler is
+	// called. views and mounts are what it is built from.
 	handler atomic.Pointer[http.Handler]
 	views   *Views
+	mounts  Mounts
 	// stopHandler ends the background work of the current handler.
 	stopHandler context.CancelFunc
 }
@@ -57,16 +58,22 @@ func (r *Reloader) Feeds() []workers.Feed { return r.app.withConfig(r.Config()).
 // PollerReloads returns the channel that RunPollers watches for reloads.
 func (r *Reloader) PollerReloads() <-chan struct{} { return r.pollers }
 
-// FeedHandler builds the public handler on v and returns a handler that
-// always serves the one built from the configuration in effect.
+// FeedHandler returns Handler with the Feeds routes only.
 func (r *Reloader) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
+	return r.Handler(ctx, v, Mounts{Feeds: true})
+}
+
+// Handler builds the public handler with the routes of m on v (see
+// App.PublicHandler) and returns a handler that always serves the one
+// built from the configuration in effect.
+func (r *Reloader) Handler(ctx context.Context, v *Views, m Mounts) (http.Handler, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.views = v
+	r.views, r.mounts = v, m
 	// The handler creates the buckets of the intake API, the WebSub hub
 	// and the digests, which time out like the stream while several
 	// processes start together.
-	err := r.app.retryOnTimeout(ctx, "building the feed handler", func() error {
+	err := r.app.retryOnTimeout(ctx, "building the public handler", func() error {
 		return r.rebuildHandler(ctx, r.Config())
 	})
 	if err != nil {
@@ -81,7 +88,7 @@ func (r *Reloader) FeedHandler(ctx context.Context, v *Views) (http.Handler, err
 // holds mu.
 func (r *Reloader) rebuildHandler(ctx context.Context, cfg *config.Config) error {
 	hctx, cancel := context.WithCancel(ctx)
-	h, err := r.app.withConfig(cfg).FeedHandler(hctx, r.views)
+	h, err := r.app.withConfig(cfg).PublicHandler(hctx, r.views, r.mounts)
 	if err != nil {
 		cancel()
 		return err
@@ -110,7 +117,7 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	}
 	if r.handler.Load() != nil {
 		if err := r.rebuildHandler(ctx, applied); err != nil {
-			return fmt.Errorf("reloading configuration: building the feed handler: %w", err)
+			return fmt.Errorf("reloading configuration: building the public handler: %w", err)
 		}
 	}
 	r.current.Store(applied)

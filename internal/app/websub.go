@@ -70,9 +70,9 @@ func (a *App) runWebSub(ctx context.Context, ws *workers.WebSub) {
 	}
 }
 
-// useSubscriptions lets the poller read the WebSub subscriptions that a
-// serve process stores, so feeds a reliable hub pushes are polled only at
-// the safety interval. Without a public https base URL no subscription can
+// useSubscriptions lets the poller read the WebSub subscriptions that
+// the processes serving the callbacks store, so feeds a reliable hub
+// pushes are polled only at the safety interval. Without a public https base URL no subscription can
 // exist and the poller keeps every feed on its own schedule.
 func (a *App) useSubscriptions(ctx context.Context) error {
 	if workers.CheckCallbackBase(a.Config.HTTP.BaseURL) != nil {
