@@ -10,7 +10,7 @@ import (
 )
 
 // publicPaths are sample requests for every public route group, with the
-// subcommand whose listener answers them.
+// subcommand whose listener serves them.
 var publicPaths = []struct{ path, process string }{
 	{"/", "serve"},
 	{"/feeds", "serve"},
@@ -172,7 +172,7 @@ func TestCaddyfileFollowsDocsTable(t *testing.T) {
 }
 
 // TestKubernetesExposesPublicListeners checks that every process that
-// answers a public path has an http container port and a Service.
+// serves a public path has an http container port and a Service.
 func TestKubernetesExposesPublicListeners(t *testing.T) {
 	ports := map[string]bool{}
 	services := map[string]bool{}
@@ -196,7 +196,7 @@ func TestKubernetesExposesPublicListeners(t *testing.T) {
 			t.Errorf("kubernetes: the %s Deployment has no container port named http for %s", p.process, p.path)
 		}
 		if !services[p.process] {
-			t.Errorf("kubernetes: no Service selects %s, which answers %s", p.process, p.path)
+			t.Errorf("kubernetes: no Service selects %s, which serves %s", p.process, p.path)
 		}
 	}
 }

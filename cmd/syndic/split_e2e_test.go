@@ -60,7 +60,8 @@ func (p *process) stop(t *testing.T) {
 	p.done = nil
 }
 
-// waitOK polls GET url until it returns 200, for up to 30 seconds.
+// waitOK polls GET path on the process until it returns 200, for up to
+// 30 seconds.
 func (p *process) waitOK(t *testing.T, path string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
