@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -36,9 +37,9 @@ const (
 	// casRetries bounds the compare-and-set loop of a list update.
 	casRetries = 8
 	// maxCandidatesPerKey is how many of the newest ids under one key are
-	// read as candidates. Each candidate costs one KV read, and a key
-	// shared by dozens of items is mostly shared by template texts, so
-	// the oldest of them add little but latency.
+	// read as candidates. Each candidate's record is read and decoded, and
+	// a key shared by dozens of items is mostly shared by template texts,
+	// so the oldest of them add little but work.
 	maxCandidatesPerKey = 16
 )
 
@@ -103,13 +104,26 @@ type candidate struct {
 // fingerprint for Record. An item that matches nothing starts its own
 // cluster. The error is a store failure; the caller retries the item.
 func (c *Clusterer) Assign(ctx context.Context, it *Item) (fingerprint, error) {
-	fp := itemFingerprint(it)
+	a, err := c.assign(ctx, it)
+	return a.print, err
+}
+
+// assignment is what Assign read: the item's fingerprint and the lists
+// under its keys with their revisions, which Record writes back to.
+type assignment struct {
+	print fingerprint
+	lists map[string]kvEntry
+}
+
+func (c *Clusterer) assign(ctx context.Context, it *Item) (assignment, error) {
+	a := assignment{print: itemFingerprint(it)}
 	it.ClusterID, it.DuplicateOf = it.ID, ""
-	self := memberFor(it, fp)
-	cands, err := c.candidates(ctx, self)
+	self := memberFor(it, a.print)
+	cands, lists, err := c.candidates(ctx, self)
 	if err != nil {
-		return fp, err
+		return a, err
 	}
+	a.lists = lists
 	best, relation := pickCandidate(self, cands)
 	switch relation {
 	case relationDuplicate:
@@ -118,28 +132,62 @@ func (c *Clusterer) Assign(ctx context.Context, it *Item) (fingerprint, error) {
 	case relationTranslation:
 		it.ClusterID = best.Cluster
 	}
-	return fp, nil
+	return a, nil
 }
 
 // Record stores the item's keys so later items can find it. It runs after
 // the item's event is in the stream, so an error only leaves the item
 // out of later grouping.
 func (c *Clusterer) Record(ctx context.Context, it *Item, fp fingerprint) error {
-	rec := memberFor(it, fp)
+	return c.record(ctx, it, assignment{print: fp})
+}
+
+// record writes the item's record and appends its id to the list under
+// each of its keys, all at once. A concurrent Assign that finds the id
+// before the record is written skips it, as it skips an expired record. A list that a.lists holds is written
+// back with a compare-and-set against the revision Assign read, which
+// saves reading it again. When another writer changed it meanwhile, or
+// Assign did not read it, the list is read and updated in a loop.
+func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
+	rec := memberFor(it, a.print)
 	rec.Cluster, rec.DuplicateOf = it.ClusterID, it.DuplicateOf
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encoding fingerprint of item %s: %w", it.ID, err)
 	}
-	if err := c.store.Put(ctx, memberKey(it.ID), data); err != nil {
-		return fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
+	keys := recordKeys(rec)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	errs := make([]error, len(keys)+1)
+	var wg sync.WaitGroup
+	for k, key := range keys {
+		wg.Go(func() { errs[k] = c.appendKnown(ctx, key, it.ID, a.lists) })
 	}
-	for _, key := range recordKeys(rec) {
-		if err := c.appendID(ctx, key, it.ID); err != nil {
-			return err
+	if err := c.store.Put(ctx, memberKey(it.ID), data); err != nil {
+		errs[len(keys)] = fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// appendKnown adds id to the list under key, starting from the list as
+// read in lists when it holds the key.
+func (c *Clusterer) appendKnown(ctx context.Context, key, id string, lists map[string]kvEntry) error {
+	if lists == nil {
+		return c.appendID(ctx, key, id)
+	}
+	var ids []string
+	known := lists[key]
+	if known.revision != 0 {
+		if err := json.Unmarshal(known.value, &ids); err != nil {
+			return fmt.Errorf("decoding fingerprint key %s: %w", key, err)
 		}
 	}
-	return nil
+	err := c.writeList(ctx, key, id, ids, known.revision)
+	if errors.Is(err, errStoreConflict) {
+		return c.appendID(ctx, key, id)
+	}
+	return err
 }
 
 func memberFor(it *Item, fp fingerprint) memberRecord {
@@ -154,15 +202,7 @@ func memberFor(it *Item, fp fingerprint) memberRecord {
 
 // recordKeys returns the list keys an item is filed under.
 func recordKeys(rec memberRecord) []string {
-	var keys []string
-	keys = append(keys, textKeys(rec.Print)...)
-	for _, u := range linkURLs(rec) {
-		keys = append(keys, hashedKey("u.", u))
-	}
-	for _, m := range rec.Media {
-		keys = append(keys, hashedKey("m.", m))
-	}
-	return keys
+	return slices.Concat(textKeys(rec.Print), linkKeys(rec), mediaKeys(rec))
 }
 
 func memberKey(id string) string { return "i." + id }
@@ -221,106 +261,166 @@ func mediaURLs(it *Item) []string {
 }
 
 // candidates loads every stored item that shares a band, a link or a
-// medium with self, with the evidence each shares.
-func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, error) {
+// medium with self, with the evidence each shares. It reads every list in
+// one batch and then every candidate record in another, and returns the
+// lists as read.
+func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, map[string]kvEntry, error) {
+	text, links, media := textKeys(self.Print), linkKeys(self), mediaKeys(self)
+	lists, err := c.getMany(ctx, slices.Concat(text, links, media))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading fingerprint keys: %w", err)
+	}
 	found := map[string]*candidate{}
-	add := func(key string, evidence int) error {
-		ids, _, err := c.list(ctx, key)
+	for _, group := range []struct {
+		keys     []string
+		evidence int
+	}{{text, evidenceText}, {links, evidenceLink}} {
+		for _, key := range group.keys {
+			ids, err := decodeList(key, lists[key])
+			if err != nil {
+				return nil, nil, err
+			}
+			addCandidates(found, self.ID, ids[max(0, len(ids)-maxCandidatesPerKey):], group.evidence)
+		}
+	}
+	sharers := make([]map[string]*candidate, len(media))
+	for k, key := range media {
+		ids, err := decodeList(key, lists[key])
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
-		for _, id := range ids[max(0, len(ids)-maxCandidatesPerKey):] {
-			if id == self.ID {
-				continue
-			}
-			if found[id] == nil {
-				found[id] = &candidate{}
-			}
-			found[id].evidence |= evidence
-		}
-		return nil
+		sharers[k] = map[string]*candidate{}
+		addCandidates(sharers[k], self.ID, ids, evidenceMedia)
 	}
-	for _, key := range textKeys(self.Print) {
-		if err := add(key, evidenceText); err != nil {
-			return nil, err
-		}
+	if err := c.loadCandidates(ctx, append([]map[string]*candidate{found}, sharers...)); err != nil {
+		return nil, nil, err
 	}
-	for _, u := range linkURLs(self) {
-		if err := add(hashedKey("u.", u), evidenceLink); err != nil {
-			return nil, err
-		}
-	}
-	if err := c.loadCandidates(ctx, found); err != nil {
-		return nil, err
-	}
-	return found, c.addMedia(ctx, self, found)
+	addMedia(found, sharers)
+	return found, lists, nil
 }
 
-// addMedia adds the items that share an image or enclosure with self. A
-// medium already shared by items of two different clusters is a stock
-// picture or a logo, not evidence, and is skipped.
-func (c *Clusterer) addMedia(ctx context.Context, self memberRecord, found map[string]*candidate) error {
-	for _, m := range self.Media {
-		ids, _, err := c.list(ctx, hashedKey("m.", m))
-		if err != nil {
-			return err
+func linkKeys(rec memberRecord) []string {
+	var keys []string
+	for _, u := range linkURLs(rec) {
+		keys = append(keys, hashedKey("u.", u))
+	}
+	return keys
+}
+
+func mediaKeys(rec memberRecord) []string {
+	var keys []string
+	for _, m := range rec.Media {
+		keys = append(keys, hashedKey("m.", m))
+	}
+	return keys
+}
+
+// addCandidates adds ids other than self to found with evidence.
+func addCandidates(found map[string]*candidate, self string, ids []string, evidence int) {
+	for _, id := range ids {
+		if id == self {
+			continue
 		}
-		sharers := map[string]*candidate{}
+		if found[id] == nil {
+			found[id] = &candidate{}
+		}
+		found[id].evidence |= evidence
+	}
+}
+
+// addMedia adds the items that share an image or enclosure with self,
+// one set of sharers per medium. A medium already shared by items of two
+// different clusters is a stock picture or a logo, not evidence, and is
+// skipped.
+func addMedia(found map[string]*candidate, sharers []map[string]*candidate) {
+	for _, medium := range sharers {
 		clusters := map[string]bool{}
-		for _, id := range ids {
-			if id != self.ID {
-				sharers[id] = &candidate{evidence: evidenceMedia}
-			}
-		}
-		if err := c.loadCandidates(ctx, sharers); err != nil {
-			return err
-		}
-		for _, cand := range sharers {
+		for _, cand := range medium {
 			clusters[cand.rec.Cluster] = true
 		}
 		if len(clusters) > 1 {
 			continue
 		}
-		for id, cand := range sharers {
+		for id, cand := range medium {
 			if found[id] == nil {
 				found[id] = cand
 			}
 			found[id].evidence |= evidenceMedia
 		}
 	}
-	return nil
 }
 
-// loadCandidates reads the record of every candidate and drops those whose
-// record expired.
-func (c *Clusterer) loadCandidates(ctx context.Context, found map[string]*candidate) error {
-	for id, cand := range found {
-		rec, ok, err := c.member(ctx, id)
-		if err != nil {
-			return err
+// loadCandidates reads the record of every candidate in sets in one batch
+// and drops those whose record expired.
+func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candidate) error {
+	var keys []string
+	for _, set := range sets {
+		for id := range set {
+			keys = append(keys, memberKey(id))
 		}
-		if !ok {
-			delete(found, id)
-			continue
-		}
-		cand.rec = rec
 	}
-	return nil
-}
-
-func (c *Clusterer) member(ctx context.Context, id string) (memberRecord, bool, error) {
-	var rec memberRecord
-	data, _, ok, err := c.store.Get(ctx, memberKey(id))
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	got, err := c.getMany(ctx, keys)
 	if err != nil {
-		return rec, false, fmt.Errorf("reading fingerprint of item %s: %w", id, err)
+		return fmt.Errorf("reading fingerprints of candidates: %w", err)
 	}
-	if !ok {
-		return rec, false, nil
+	for _, set := range sets {
+		for id, cand := range set {
+			e, ok := got[memberKey(id)]
+			if !ok {
+				delete(set, id)
+				continue
+			}
+			if err := json.Unmarshal(e.value, &cand.rec); err != nil {
+				return fmt.Errorf("decoding fingerprint of item %s: %w", id, err)
+			}
+		}
 	}
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return rec, false, fmt.Errorf("decoding fingerprint of item %s: %w", id, err)
+	return nil
+}
+
+// batchGetter is implemented by stores that read many keys in one round
+// trip. The map holds the keys that exist.
+type batchGetter interface {
+	GetMany(ctx context.Context, keys []string) (map[string]kvEntry, error)
+}
+
+// getMany reads keys in one batch when the store can, and key by key
+// otherwise.
+func (c *Clusterer) getMany(ctx context.Context, keys []string) (map[string]kvEntry, error) {
+	if len(keys) == 0 {
+		return map[string]kvEntry{}, nil
 	}
-	return rec, true, nil
+	if b, ok := c.store.(batchGetter); ok {
+		return b.GetMany(ctx, keys)
+	}
+	return getEach(ctx, c.store, keys)
+}
+
+func getEach(ctx context.Context, store fingerprintStore, keys []string) (map[string]kvEntry, error) {
+	out := make(map[string]kvEntry, len(keys))
+	for _, key := range keys {
+		data, rev, ok, err := store.Get(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("reading fingerprint key %s: %w", key, err)
+		}
+		if ok {
+			out[key] = kvEntry{value: data, revision: rev}
+		}
+	}
+	return out, nil
+}
+
+func decodeList(key string, e kvEntry) ([]string, error) {
+	if e.revision == 0 {
+		return nil, nil
+	}
+	var ids []string
+	if err := json.Unmarshal(e.value, &ids); err != nil {
+		return nil, fmt.Errorf("decoding fingerprint key %s: %w", key, err)
+	}
+	return ids, nil
 }
 
 // list returns the ids stored under key and the key's revision, 0 when
@@ -348,28 +448,37 @@ func (c *Clusterer) appendID(ctx context.Context, key, id string) error {
 		if err != nil {
 			return err
 		}
-		if slices.Contains(ids, id) {
-			return nil
-		}
-		ids = append(ids, id)
-		ids = ids[max(0, len(ids)-maxListLen):]
-		data, err := json.Marshal(ids)
-		if err != nil {
-			return fmt.Errorf("encoding fingerprint key %s: %w", key, err)
-		}
-		if rev == 0 {
-			err = c.store.Create(ctx, key, data)
-		} else {
-			err = c.store.Update(ctx, key, data, rev)
-		}
-		if err == nil {
-			return nil
-		}
+		err = c.writeList(ctx, key, id, ids, rev)
 		if !errors.Is(err, errStoreConflict) {
-			return fmt.Errorf("writing fingerprint key %s: %w", key, err)
+			return err
 		}
 	}
 	return fmt.Errorf("writing fingerprint key %s: %w", key, errStoreConflict)
+}
+
+// writeList stores ids plus id under key if the key is still at
+// revision rev (0 for absent), keeping the newest maxListLen ids. It
+// returns an error wrapping errStoreConflict when another writer changed
+// the key.
+func (c *Clusterer) writeList(ctx context.Context, key, id string, ids []string, rev uint64) error {
+	if slices.Contains(ids, id) {
+		return nil
+	}
+	ids = append(ids, id)
+	ids = ids[max(0, len(ids)-maxListLen):]
+	data, err := json.Marshal(ids)
+	if err != nil {
+		return fmt.Errorf("encoding fingerprint key %s: %w", key, err)
+	}
+	if rev == 0 {
+		err = c.store.Create(ctx, key, data)
+	} else {
+		err = c.store.Update(ctx, key, data, rev)
+	}
+	if err != nil && !errors.Is(err, errStoreConflict) {
+		return fmt.Errorf("writing fingerprint key %s: %w", key, err)
+	}
+	return err
 }
 
 // pickCandidate returns the candidate self belongs with and how, or

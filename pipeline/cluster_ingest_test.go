@@ -24,7 +24,7 @@ func clusterIngester(t *testing.T, env *ingestEnv) *pipeline.Ingester {
 	return pipeline.NewIngester(pipeline.IngesterOptions{
 		Cache: env.newRC(), Index: env.index, Publisher: env.js, SubjectPrefix: env.prefix,
 		SeenTTL: time.Hour, ReserveTTL: 10 * time.Second,
-		Events: env.stream, Clusters: pipeline.NewClusterer(kv),
+		Events: env.stream, Clusters: pipeline.NewClusterer(env.js, kv),
 	})
 }
 

@@ -14,13 +14,26 @@ var errStoreConflict = errors.New("fingerprint key changed by another writer")
 // NewClusterer returns a clusterer that keeps its keys in kv, a JetStream
 // KV bucket named <kv_prefix>_FINGERPRINTS whose max age equals the
 // stream's, so fingerprints expire together with the events they group.
-func NewClusterer(kv jetstream.KeyValue) *Clusterer {
-	return &Clusterer{store: kvFingerprints{kv: kv}}
+// It reads many keys at once through js, which must be the JetStream
+// context kv was opened with.
+func NewClusterer(js jetstream.JetStream, kv jetstream.KeyValue) *Clusterer {
+	return &Clusterer{store: kvFingerprints{kv: kv, batch: newKVBatchReader(js, kv.Bucket())}}
 }
 
 // kvFingerprints is the fingerprintStore on a JetStream KV bucket.
 type kvFingerprints struct {
-	kv jetstream.KeyValue
+	kv    jetstream.KeyValue
+	batch kvBatchReader
+}
+
+// GetMany reads keys in one batch request, or key by key on a server
+// without batch reads.
+func (s kvFingerprints) GetMany(ctx context.Context, keys []string) (map[string]kvEntry, error) {
+	got, err := s.batch.getMany(ctx, keys)
+	if errors.Is(err, errBatchReadUnsupported) {
+		return getEach(ctx, s, keys)
+	}
+	return got, err
 }
 
 func (s kvFingerprints) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
@@ -59,7 +72,7 @@ func conflictOr(err error) error {
 
 // cluster sets the grouping of it before its event is published. An
 // update keeps the grouping its item got when created, and a new item
-// gets its grouping from the clusterer. It returns the fingerprint to
+// gets its grouping from the clusterer. It returns what to
 // record after the publish, nil when there is nothing to record.
 //
 // An update whose feed gave no usable date also keeps its first-seen
@@ -67,7 +80,7 @@ func conflictOr(err error) error {
 // move the item to the top of every list on each edit. An update without
 // a later feed update date gets the ingest time as its updated date, so
 // readers can see that the entry changed.
-func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found bool) (*fingerprint, error) {
+func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found bool) (*assignment, error) {
 	if found {
 		it.ClusterID = firstNonEmpty(prev.Cluster, it.ID)
 		it.DuplicateOf = prev.DuplicateOf
@@ -84,21 +97,21 @@ func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found
 		it.ClusterID, it.DuplicateOf = it.ID, ""
 		return nil, nil
 	}
-	fp, err := g.o.Clusters.Assign(ctx, it)
+	a, err := g.o.Clusters.assign(ctx, it)
 	if err != nil {
 		return nil, fmt.Errorf("grouping item %s: %w", it.ID, err)
 	}
-	return &fp, nil
+	return &a, nil
 }
 
 // recordCluster files a new item's fingerprint. A failure is logged, not
 // returned: the event is already in the stream, and the only loss is that
 // later copies of the item start clusters of their own.
-func (g *Ingester) recordCluster(ctx context.Context, it *Item, fp *fingerprint) {
-	if fp == nil {
+func (g *Ingester) recordCluster(ctx context.Context, it *Item, a *assignment) {
+	if a == nil {
 		return
 	}
-	if err := g.o.Clusters.Record(ctx, it, *fp); err != nil {
+	if err := g.o.Clusters.record(ctx, it, *a); err != nil {
 		g.o.Logger.Warn("recording item fingerprint failed", "item_id", it.ID, "error", err)
 	}
 }

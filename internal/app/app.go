@@ -161,7 +161,7 @@ func (a *App) openStores(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.Clusters = pipeline.NewClusterer(fingerprints)
+	a.Clusters = pipeline.NewClusterer(a.JS, fingerprints)
 	if err := a.openLeases(ctx); err != nil {
 		return err
 	}
