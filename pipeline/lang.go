@@ -4,7 +4,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/abadojack/whatlanggo"
 	"golang.org/x/text/language"
 )
 
@@ -12,25 +11,28 @@ import (
 const undetermined = "und"
 
 // Language detection limits, chosen on the labelled texts in
-// testdata/pairs/stories.json (docs/benchmarks.md has the figures).
+// testdata/pairs/stories.json and checked on the held-out sentences in
+// testdata/lang/sentences.json (docs/benchmarks.md has the figures).
 const (
-	// minDetectRunes is the shortest text detection runs on. whatlanggo's
-	// trigram profiles are unreliable on a title alone.
-	minDetectRunes = 100
-	// minDetectConfidence is the whatlanggo confidence above which the
-	// detected language overrides the declared one. On the labelled
-	// sentences every wrong guess but three scored below 0.3, and none
-	// of the texts of 100 or more characters scored a wrong guess above
-	// 0.5.
+	// minDetectRunes is the shortest text detection runs on. Below 40
+	// characters a title often holds no function word and no letter
+	// beyond a to z, so the guess rests on a few trigrams.
+	minDetectRunes = 40
+	// minDetectConfidence is the confidence (see guessLanguage) from
+	// which the detected language overrides the declared one. It lets
+	// through a language singled out by its letters, a lead of two
+	// function words, or a whatlanggo guess of 0.5 or more on a text of
+	// at least minTrigramRunes characters. No wrong guess on the
+	// labelled texts reached it.
 	minDetectConfidence = 0.5
 )
 
 // resolveLanguage returns the BCP 47 primary language tag of an item: the
 // detected language of text when detection is confident, else the
 // declared tag (xml:lang, dc:language or the channel language), else the
-// partner's configured language, else "und". Any language whatlanggo
-// supports can come out (Russian, Czech, Urdu and others), not only the
-// partner languages.
+// partner's configured language, else "und". Any language the detector
+// returns can come out (Russian, Czech, Urdu and the others listed in
+// lang_words.go), not only the partner languages.
 func resolveLanguage(declared, text, partner string) string {
 	if tag, ok := detectLanguage(text); ok {
 		return tag
@@ -45,7 +47,7 @@ func resolveLanguage(declared, text, partner string) string {
 }
 
 // detectLanguage returns the language of text and true when the text is
-// long enough and whatlanggo's confidence reaches minDetectConfidence.
+// long enough and the detector's confidence reaches minDetectConfidence.
 func detectLanguage(text string) (string, bool) {
 	if utf8.RuneCountInString(text) < minDetectRunes {
 		return "", false
@@ -53,17 +55,14 @@ func detectLanguage(text string) (string, bool) {
 	return cachedDetection(text)
 }
 
-// detectUncached runs whatlanggo on text and applies minDetectConfidence.
+// detectUncached runs guessLanguage on text and applies
+// minDetectConfidence.
 func detectUncached(text string) (string, bool) {
-	info := whatlanggo.Detect(text)
-	if info.Confidence < minDetectConfidence {
+	guess := guessLanguage(text)
+	if guess.confidence < minDetectConfidence {
 		return "", false
 	}
-	code := info.Lang.Iso6391()
-	if code == "" {
-		code = info.Lang.Iso6393()
-	}
-	tag := canonicalLanguage(code)
+	tag := canonicalLanguage(guess.tag)
 	return tag, tag != ""
 }
 
