@@ -157,7 +157,7 @@ func (a *App) openStores(ctx context.Context) error {
 	a.Meta = meta
 	a.Policies = pipeline.NewPolicies(meta)
 	// Fingerprints expire with the events they group.
-	fingerprints, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_FINGERPRINTS", n.Replicas, n.MaxAge, false)
+	fingerprints, err := broker.EnsureRebuildableKV(ctx, a.JS, n.KVPrefix+"_FINGERPRINTS", n.Replicas, n.MaxAge, false)
 	if err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (a *App) openStores(ctx context.Context) error {
 func (a *App) openCache(ctx context.Context) error {
 	r := a.Config.Redis
 	if r.URL == "" {
-		kv, err := broker.EnsureKV(ctx, a.JS, a.Config.NATS.KVPrefix+"_CACHE", a.Config.NATS.Replicas, 0, true)
+		kv, err := broker.EnsureRebuildableKV(ctx, a.JS, a.Config.NATS.KVPrefix+"_CACHE", a.Config.NATS.Replicas, 0, true)
 		if err != nil {
 			return err
 		}
