@@ -46,6 +46,7 @@ type flags struct {
 	syncAlways  bool
 	conc        int
 	cpuProfile  string
+	memProfile  string
 	stages      bool
 	mode        string
 	syndic      string
@@ -66,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.syncAlways, "sync-always", true, "nats.sync_always: fsync every stream write")
 	fs.IntVar(&f.conc, "concurrency", 8, "fetch.concurrency")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of all runs to this file")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile after each cold round to this file (-mode ingest)")
 	fs.BoolVar(&f.stages, "stages", false, "after the runs, time each pipeline stage on the same bytes")
 	fs.StringVar(&f.mode, "mode", "ingest", "ingest: rounds in this process; serve: `syndic run` as a process, memory, serving and restart")
 	fs.StringVar(&f.syndic, "syndic", "./syndic", "syndic binary for -mode serve")
@@ -100,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	o := bench.Options{
 		Farm: feedfarm.Dial(f.farm), Items: f.items, Slide: f.slide,
-		SyncAlways: f.syncAlways, Concurrency: f.conc,
+		SyncAlways: f.syncAlways, Concurrency: f.conc, HeapProfile: f.memProfile,
 	}
 	if f.cache == "redis" {
 		o.Store = bench.Store{RedisURL: f.redisURL, RedisPrefix: fmt.Sprintf("syndicbench:%d:", os.Getpid())}

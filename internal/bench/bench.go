@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/syndic-network/syndic/internal/app"
@@ -46,6 +48,9 @@ type Options struct {
 	// removes what it created.
 	Dir    string
 	Logger *slog.Logger
+	// HeapProfile, when set, is the file a heap profile is written to
+	// after the cold round, while the whole dedup state is in memory.
+	HeapProfile string
 }
 
 // Phase is the measurement of one round of polls.
@@ -119,6 +124,11 @@ func Run(ctx context.Context, o Options) ([]Phase, error) {
 		}
 		p := pollRound(ctx, a, feeds, w.name)
 		phases = append(phases, p)
+		if w.name == "cold" && o.HeapProfile != "" {
+			if err := writeHeapProfile(o.HeapProfile); err != nil {
+				return phases, err
+			}
+		}
 		if p.Failed > 0 || p.New != w.new || p.Duplicate != w.dup || p.NotModified != w.n304 {
 			return phases, fmt.Errorf("checking %s round: got %d new, %d duplicate, %d not modified, %d failed; want %d, %d, %d, 0",
 				w.name, p.New, p.Duplicate, p.NotModified, p.Failed, w.new, w.dup, w.n304)
@@ -184,4 +194,18 @@ func pollRound(ctx context.Context, a *app.App, feeds []workers.Feed, name strin
 	ph.ItemsPerSecond = float64(ph.New) / wall.Seconds()
 	ph.FeedsPerSecond = float64(len(feeds)) / wall.Seconds()
 	return ph
+}
+
+// writeHeapProfile collects garbage and writes a heap profile to path.
+func writeHeapProfile(path string) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("creating heap profile: %w", err)
+	}
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(out); err != nil {
+		_ = out.Close()
+		return fmt.Errorf("writing heap profile %s: %w", path, err)
+	}
+	return out.Close()
 }
