@@ -1,9 +1,10 @@
 // Package faulttest proves that Syndic loses and duplicates nothing while
 // parts of a scaled-out deployment fail. It runs a three-node NATS
-// cluster, Redis, and two ingest and two serve processes on loopback. It
-// kills a NATS node and an ingest worker with SIGKILL and flushes the
-// test's Redis keys. Then it checks the feed servers' output and the
-// stream.
+// cluster, Redis, two ingest, two serve and one digest process on
+// loopback. It kills a NATS node and an ingest worker with SIGKILL and
+// flushes the test's Redis keys. Then it checks the feed servers' output,
+// the stream, the WebSub hub's deliveries and the digests a loopback SMTP
+// server received.
 package faulttest
 
 import (
@@ -39,14 +40,34 @@ var expectedErrors = []string{
 
 const faultWindow = 30 * time.Second
 
+// baseURL is http.base_url of the deployment. The hub accepts topics under
+// it, and digest links point to it.
+const baseURL = "http://syndic.test"
+
+// Digest shape. The digest runs once, at the first whole minute at least
+// digestDelay after the configuration is written. Start-up takes about
+// ten seconds and the faults forty, so the run falls near the end of the
+// faults or soon after them, and covers hundreds of items.
+const (
+	digestDelay    = 45 * time.Second
+	digestMaxItems = 200
+)
+
+// digestSubscribers are the confirmed subscribers of the digest "daily".
+var digestSubscribers = []string{"ann@example.net", "ben@example.net", "cleo@example.net"}
+
 type deployment struct {
 	syndic, natsServer string
 	dir                string
 	natsPorts          []int
 	nats               []*proc
 	ingest, serve      []*proc
+	digest             *proc
 	serveAddrs         []string
 	logs               *logBook
+	mail               *mailbox
+	// digestAt is the send time of the digest.
+	digestAt time.Time
 }
 
 func TestNothingLostUnderFaults(t *testing.T) {
@@ -56,6 +77,9 @@ func TestNothingLostUnderFaults(t *testing.T) {
 	redisURL, redisPrefix := testenv.Redis(t)
 	farm := newPartnerFarm(t, farmFeeds)
 	d := startDeployment(t, farm.srv.URL, redisURL, redisPrefix)
+	subscriber := newHubSubscriber(t)
+	d.subscribe(t, d.serveAddrs[0], subscriber)
+	t.Logf("digest send time %s", d.digestAt.Format(time.TimeOnly))
 
 	stop := make(chan struct{})
 	publishing := make(chan struct{})
@@ -65,7 +89,7 @@ func TestNothingLostUnderFaults(t *testing.T) {
 	}()
 	var faults []time.Time
 	fault := func(what string, f func()) {
-		t.Logf("fault: %s", what)
+		t.Logf("%s fault: %s", time.Now().Format(time.TimeOnly), what)
 		faults = append(faults, time.Now())
 		f()
 	}
@@ -104,8 +128,13 @@ func TestNothingLostUnderFaults(t *testing.T) {
 	if streamDups != 0 {
 		t.Errorf("stream holds %d duplicate events, want 0", streamDups)
 	}
+	hub := checkHub(t, subscriber, published)
+	digest := d.checkDigests(t, published)
 	checkErrorLogs(t, d.logs.all(), faults)
 	fmt.Printf("fault test: published %d, ingested %d, duplicates %d, lost %d\n", len(published), ingested, streamDups, lost)
+	fmt.Printf("fault test: hub deliveries %d, duplicates %d, lost %d\n", hub.deliveries, hub.duplicates, hub.lost)
+	fmt.Printf("fault test: digests %d to %d subscribers, items %d, duplicates %d\n",
+		digest.messages, len(digestSubscribers), digest.items, digest.duplicates)
 }
 
 // waitDuration waits for d while the cluster runs on its own. The faults
@@ -116,7 +145,7 @@ func waitDuration(d time.Duration) {
 
 func startDeployment(t *testing.T, farmURL, redisURL, redisPrefix string) *deployment {
 	t.Helper()
-	d := &deployment{dir: t.TempDir(), logs: &logBook{}}
+	d := &deployment{dir: t.TempDir(), logs: &logBook{}, mail: newMailbox(t)}
 	t.Cleanup(func() {
 		if t.Failed() {
 			d.dumpLogs(t)
@@ -150,6 +179,11 @@ func startDeployment(t *testing.T, farmURL, redisURL, redisPrefix string) *deplo
 		p.start(t)
 		waitReady(t, "http://"+d.serveAddrs[i]+"/readyz")
 	}
+	d.importSubscribers(t, cfg)
+	digestAdmin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	d.digest = d.syndicProc(t, "digest", "digest", cfg, "SYNDIC_HTTP_ADMIN_ADDR="+digestAdmin)
+	d.digest.start(t)
+	waitReady(t, "http://"+digestAdmin+"/readyz")
 	return d
 }
 
@@ -224,14 +258,20 @@ func connect(t *testing.T, url string) *nats.Conn {
 
 func (d *deployment) writeConfig(t *testing.T, farmURL, redisURL, redisPrefix string) string {
 	t.Helper()
+	d.digestAt = time.Now().UTC().Add(digestDelay).Truncate(time.Minute).Add(time.Minute)
 	var b strings.Builder
 	fmt.Fprintf(&b, `data_dir: %s
 shutdown_grace: 5s
 log: {level: info, format: json}
+http: {base_url: %q}
 nats: {url: %q, replicas: 3, max_age: 48h, duplicate_window: 10m}
 redis: {url: %q, prefix: %q}
 fetch: {allow_private_networks: true, min_interval: 1s, max_interval: 2s, per_host: 64, lease_ttl: 3s, timeout: 5s}
 push: {enabled: false}
+smtp: {host: 127.0.0.1, port: %d, tls: none}
+digests_secret: %s
+digests:
+  - {id: daily, channel: all, schedule: "daily %s", timezone: UTC, max_items: %d, from: "Farm News <news@example.org>"}
 channels:
   - {id: all, title: All, max_items: 1000}
 partners:
@@ -240,7 +280,8 @@ partners:
     language: en
     timezone: UTC
     feeds:
-`, filepath.Join(d.dir, "data"), d.natsURL(), redisURL, redisPrefix)
+`, filepath.Join(d.dir, "data"), baseURL, d.natsURL(), redisURL, redisPrefix,
+		d.mail.port, strings.Repeat("d", 32), d.digestAt.Format("15:04"), digestMaxItems)
 	for i := range farmFeeds {
 		fmt.Fprintf(&b, "      - {id: f%d, url: %q, interval: 1s}\n", i, fmt.Sprintf("%s/f%d", farmURL, i))
 	}

@@ -1,0 +1,169 @@
+package faulttest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// hubSubscriber is a loopback WebSub subscriber of the channel's JSON
+// Feed. It confirms every verification request and counts how often each
+// item URL is delivered.
+type hubSubscriber struct {
+	mu         sync.Mutex
+	deliveries int
+	items      map[string]int
+	srv        *httptest.Server
+}
+
+func newHubSubscriber(t *testing.T) *hubSubscriber {
+	t.Helper()
+	s := &hubSubscriber{items: map[string]int{}}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+func (s *hubSubscriber) serve(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		_, _ = io.WriteString(w, r.URL.Query().Get("hub.challenge"))
+		return
+	}
+	var doc struct {
+		Items []struct {
+			URL string `json:"url"`
+		} `json:"items"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&doc); err != nil {
+		// A 400 makes the hub retry, and the test reports the item as
+		// lost if it never decodes.
+		http.Error(w, "undecodable JSON Feed: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deliveries++
+	for _, it := range doc.Items {
+		s.items[it.URL]++
+	}
+}
+
+// counts returns the number of deliveries and a copy of the per-item
+// counts.
+func (s *hubSubscriber) counts() (int, map[string]int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	items := make(map[string]int, len(s.items))
+	for u, n := range s.items {
+		items[u] = n
+	}
+	return s.deliveries, items
+}
+
+// subscribe sends a subscription request for the channel's JSON Feed to
+// the hub of the feed server at addr. It waits until the subscription is
+// stored in the WebSub bucket, so every item published afterwards is
+// delivered.
+func (d *deployment) subscribe(t *testing.T, addr string, s *hubSubscriber) {
+	t.Helper()
+	form := url.Values{
+		"hub.mode":     {"subscribe"},
+		"hub.topic":    {baseURL + "/feeds/all.json"},
+		"hub.callback": {s.srv.URL + "/callback"},
+	}
+	resp, err := http.PostForm("http://"+addr+"/hub", form)
+	if err != nil {
+		t.Fatalf("subscribing at the hub: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("hub subscribe status = %d %s, want 202", resp.StatusCode, body)
+	}
+	js, err := jetstream.New(connect(t, d.natsURL()))
+	if err != nil {
+		t.Fatalf("creating jetstream context: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !d.hasSubscription(js) {
+		if time.Now().After(deadline) {
+			t.Fatal("hub stored no subscription within 30s")
+		}
+		waitDuration(200 * time.Millisecond)
+	}
+}
+
+func (d *deployment) hasSubscription(js jetstream.JetStream) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	kv, err := js.KeyValue(ctx, "SYNDIC_WEBSUB")
+	if err != nil {
+		return false
+	}
+	keys, err := kv.ListKeys(ctx)
+	if err != nil {
+		return false
+	}
+	defer func() { _ = keys.Stop() }()
+	for range keys.Keys() {
+		return true
+	}
+	return false
+}
+
+// waitForDeliveries waits until the subscriber got every published item
+// or convergeWithin passes, and returns its counts.
+func (s *hubSubscriber) waitForDeliveries(published map[string]bool) (int, map[string]int) {
+	deadline := time.Now().Add(convergeWithin)
+	for {
+		total, items := s.counts()
+		missing := 0
+		for u := range published {
+			if items[u] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			return total, items
+		}
+		waitDuration(time.Second)
+	}
+}
+
+// hubCounts sums up the subscriber's deliveries.
+type hubCounts struct {
+	deliveries, duplicates, lost int
+}
+
+// checkHub waits for the hub deliveries and checks that the subscriber
+// got every published item exactly once.
+func checkHub(t *testing.T, s *hubSubscriber, published map[string]bool) hubCounts {
+	t.Helper()
+	var c hubCounts
+	total, items := s.waitForDeliveries(published)
+	c.deliveries = total
+	for u, n := range items {
+		if !published[u] {
+			t.Errorf("hub delivered %s, which the farm never published", u)
+		}
+		if n > 1 {
+			c.duplicates += n - 1
+			t.Errorf("hub delivered %s %d times", u, n)
+		}
+	}
+	for u := range published {
+		if items[u] == 0 {
+			c.lost++
+			t.Errorf("hub never delivered %s", u)
+		}
+	}
+	return c
+}
