@@ -246,3 +246,27 @@ func BenchmarkGuessLanguage(b *testing.B) {
 		}
 	})
 }
+
+// FuzzGuessLanguage checks that any text, valid UTF-8 or not, gets a
+// valid tag or none, a confidence from 0 to 1, and the same confident
+// result on a second run, which the detection cache relies on.
+func FuzzGuessLanguage(f *testing.F) {
+	for _, texts := range heldOutSentences(f) {
+		f.Add(texts[0])
+	}
+	f.Add("l' d' ' '' qu'a")
+	f.Add("\xff\xfe Gdańsk ÄÖÜ ß")
+	f.Fuzz(func(t *testing.T, text string) {
+		guess := guessLanguage(text)
+		if guess.tag != "" && canonicalLanguage(guess.tag) == "" {
+			t.Errorf("tag %q is not a valid language tag", guess.tag)
+		}
+		if guess.confidence < 0 || guess.confidence > 1 {
+			t.Errorf("confidence = %v, want 0 to 1", guess.confidence)
+		}
+		again := guessLanguage(text)
+		if guess.confidence >= minDetectConfidence && again != guess {
+			t.Errorf("second run = %+v, want %+v", again, guess)
+		}
+	})
+}
