@@ -11,15 +11,15 @@
 // Ingester.Ingest takes these steps for each item:
 //
 //  1. Look up the seen cache. The same content hash means duplicate.
-//  2. On a miss, look up the durable item index (JetStream KV). The same
-//     content hash means duplicate, so a flushed cache never lets an old
-//     item through again.
-//  3. Reserve the item with a short-lived create-only key (SET NX), then
-//     read the index again under the reservation. A reservation held by
-//     another writer means "retry later", never "duplicate".
+//  2. On a miss, reserve the item with a short-lived create-only key
+//     (SET NX). A reservation held by another writer means "retry later",
+//     never "duplicate".
+//  3. Under the reservation, look up the durable item index (JetStream
+//     KV). The same content hash means duplicate, so a flushed cache
+//     never lets an old item through again.
 //  4. Publish the event with Nats-Msg-Id set to id and content hash, and
 //     wait for the PubAck. A duplicate acknowledgement counts as success.
-//  5. Write the index entry, then the seen cache, then release the
+//  5. Write the index entry, then write the seen cache and release the
 //     reservation.
 //
 // The poller stores a feed's HTTP validators only after every item of the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -114,13 +115,6 @@ func (g *Ingester) Ingest(ctx context.Context, it *Item) (Result, error) {
 	if ok && hash == it.ContentHash {
 		return g.duplicate(ctx, seenKey, it, written)
 	}
-	entry, found, err := g.o.Index.Get(ctx, it.ID)
-	if err != nil {
-		return ResultRetry, err
-	}
-	if found && g.unchanged(ctx, entry, it) {
-		return g.duplicate(ctx, seenKey, it, time.Time{})
-	}
 	return g.publish(ctx, it)
 }
 
@@ -142,8 +136,10 @@ func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, writ
 }
 
 // publish reserves the item, publishes its event and records it. The
-// reservation is released on every error, so a failed publish is retried
-// by the next poll instead of blocking the item for ReserveTTL.
+// index is read once, under the reservation, so no writer can record the
+// item between the read and the publish. The reservation is released on
+// every error, so a failed publish is retried by the next poll instead of
+// blocking the item for ReserveTTL.
 func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 	reserveKey := reserveKeyPrefix + it.ID
 	won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
@@ -155,9 +151,6 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 		return ResultRetry, fmt.Errorf("item %s: %w", it.ID, ErrReserved)
 	}
 	crashPoint()
-	// Read the index again under the reservation: a writer that held it
-	// until a moment ago may have recorded this very revision after the
-	// first look.
 	prev, found, err := g.o.Index.Get(ctx, it.ID)
 	if err != nil {
 		g.release(ctx, reserveKey)
@@ -184,6 +177,21 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
 		return ResultRetry, err
 	}
+	if err := g.record(ctx, it, &ev, seq, prev, found, fp); err != nil {
+		return ResultRetry, err
+	}
+	result := Result(ev.Kind)
+	itemsTotal.WithLabelValues(string(result)).Inc()
+	return result, nil
+}
+
+// record writes what follows a publish: the index entry, then the seen
+// key and the release of the reservation. The fingerprints are written
+// alongside the index entry, since the event they group is already in the
+// stream. When the index write fails, the reservation is kept until it
+// expires, so a concurrent writer cannot publish the same revision again
+// meanwhile.
+func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, prev IndexEntry, found bool, fp *assignment) error {
 	firstSeen := prev.FirstSeen
 	if !found {
 		firstSeen = ev.IngestedAt
@@ -192,20 +200,17 @@ func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
 		Hash: it.ContentHash, Revision: ev.Revision, FirstSeen: firstSeen, Seq: seq,
 		Rules: it.RulesVersion, Cluster: it.ClusterID, DuplicateOf: it.DuplicateOf,
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { g.recordCluster(ctx, it, fp) })
 	if err := g.o.Index.Put(ctx, it.ID, entry); err != nil {
-		// The event is in the stream but not in the index. Keeping the
-		// reservation until it expires stops a concurrent writer from
-		// publishing the same revision again meanwhile.
-		return ResultRetry, err
+		return err
 	}
+	wg.Go(func() { g.release(ctx, reserveKeyPrefix+it.ID) })
 	if err := g.o.Cache.Set(ctx, seenKeyPrefix+it.ID, seenValue(it.ContentHash, g.o.Now()), g.o.SeenTTL); err != nil {
 		g.o.Logger.Debug("seen cache write failed", "item_id", it.ID, "error", err)
 	}
-	g.recordCluster(ctx, it, fp)
-	g.release(ctx, reserveKey)
-	result := Result(ev.Kind)
-	itemsTotal.WithLabelValues(string(result)).Inc()
-	return result, nil
+	return nil
 }
 
 func (g *Ingester) event(it *Item, prev IndexEntry, found bool) Event {

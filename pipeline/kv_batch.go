@@ -92,8 +92,12 @@ func (r kvBatchReader) getChunk(ctx context.Context, keys []string, out map[stri
 		ctx, cancel = context.WithTimeout(ctx, batchReadTimeout)
 		defer cancel()
 	}
+	// The server sends at most one message per key plus the end-of-batch
+	// status, so a channel of that size never fills. SubscribeSync would
+	// allocate a channel for 65,536 messages on every read.
+	replies := make(chan *nats.Msg, len(keys)+1)
 	inbox := r.nc.NewInbox()
-	sub, err := r.nc.SubscribeSync(inbox)
+	sub, err := r.nc.ChanSubscribe(inbox, replies)
 	if err != nil {
 		return fmt.Errorf("subscribing for batch read: %w", err)
 	}
@@ -102,13 +106,14 @@ func (r kvBatchReader) getChunk(ctx context.Context, keys []string, out map[stri
 		return fmt.Errorf("sending batch read: %w", err)
 	}
 	for {
-		msg, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return fmt.Errorf("reading batch read reply: %w", err)
-		}
-		done, err := r.take(msg, out)
-		if done || err != nil {
-			return err
+		select {
+		case msg := <-replies:
+			done, err := r.take(msg, out)
+			if done || err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("reading batch read reply: %w", ctx.Err())
 		}
 	}
 }
