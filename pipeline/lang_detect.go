@@ -81,7 +81,8 @@ func guessLanguage(text string) languageGuess {
 }
 
 // guess runs the three steps described on guessLanguage. When the
-// letters leave one language, the confidence is 1. When function words
+// letters leave one language and its alphabet has them all, the
+// confidence is 1. When function words
 // decide, it is the winner's lead over the next language in words,
 // divided by 3 and capped at 1. When trigrams decide, it is whatlanggo's
 // confidence, but 0 on texts shorter than minTrigramRunes and when a
@@ -89,8 +90,8 @@ func guessLanguage(text string) languageGuess {
 // cannot weigh that candidate.
 func (r scriptRules) guess(text string) languageGuess {
 	words, letters := splitWords(text)
-	byLetters := r.matchLetters(letters)
-	if len(byLetters) == 1 {
+	byLetters, missing := r.matchLetters(letters)
+	if len(byLetters) == 1 && missing == 0 {
 		return languageGuess{tag: byLetters[0], confidence: 1}
 	}
 	byWords, margin := matchWords(words, byLetters)
@@ -129,10 +130,9 @@ func splitWords(text string) (words []string, letters map[rune]bool) {
 }
 
 // matchLetters returns the languages whose alphabets miss the fewest of
-// letters, in r.languages order.
-func (r scriptRules) matchLetters(letters map[rune]bool) []string {
-	var best []string
-	fewest := len(letters) + 1
+// letters, in r.languages order, and how many letters they miss.
+func (r scriptRules) matchLetters(letters map[rune]bool) (best []string, fewest int) {
+	fewest = len(letters) + 1
 	for _, lang := range r.languages {
 		missing := 0
 		for letter := range letters {
@@ -147,7 +147,7 @@ func (r scriptRules) matchLetters(letters map[rune]bool) []string {
 			best = append(best, lang)
 		}
 	}
-	return best
+	return best, fewest
 }
 
 // matchWords returns the candidates that list the largest number of
