@@ -28,3 +28,10 @@ type Cache interface {
 	// Delete removes key; deleting an absent key is not an error.
 	Delete(ctx context.Context, key string) error
 }
+
+// MultiGetter is implemented by caches that read many keys in one round
+// trip, such as Redis with MGET. The values and found flags line up with
+// keys. An error is a store failure that applies to every key.
+type MultiGetter interface {
+	GetMany(ctx context.Context, keys []string) (values []string, found []bool, err error)
+}

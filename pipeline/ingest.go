@@ -106,16 +106,9 @@ func NewIngester(o IngesterOptions) *Ingester {
 // cases the caller must not store the feed's HTTP validators, so the next
 // poll fetches the item again.
 func (g *Ingester) Ingest(ctx context.Context, it *Item) (Result, error) {
-	seenKey := seenKeyPrefix + it.ID
-	value, ok, err := g.o.Cache.Get(ctx, seenKey)
-	if err != nil {
-		return ResultRetry, fmt.Errorf("checking seen cache for item %s: %w", it.ID, err)
-	}
-	hash, written := parseSeen(value)
-	if ok && hash == it.ContentHash {
-		return g.duplicate(ctx, seenKey, it, written)
-	}
-	return g.publish(ctx, it)
+	var s seenEntry
+	s.value, s.found, s.err = g.o.Cache.Get(ctx, seenKeyPrefix+it.ID)
+	return g.ingestAfterLookup(ctx, it, s)
 }
 
 // duplicate refreshes the seen key when it was written more than

@@ -362,8 +362,8 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 
 func (p *Poller) publish(ctx context.Context, f Feed, items []pipeline.Item, log *slog.Logger, rep *PollReport) {
 	var retryErr error
-	for i := range items {
-		result, err := p.o.Ingester.Ingest(ctx, &items[i])
+	for i, o := range p.o.Ingester.IngestBatch(ctx, items) {
+		result, err := o.Result, o.Err
 		switch {
 		case result == pipeline.ResultRejected:
 			rep.Rejected++
