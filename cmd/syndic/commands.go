@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 
@@ -121,6 +122,20 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 		return c.fail(err)
 	}
 	log := c.logger(cfg)
+	// Listen before anything starts, so a busy port fails at once with its
+	// configuration key instead of cancelling the start-up half-way.
+	adminLn, err := app.Listen("http.admin_addr", cfg.HTTP.AdminAddr)
+	if err != nil {
+		return c.fail(err)
+	}
+	defer adminLn.Close()
+	var publicLn net.Listener
+	if p.serve || p.intake {
+		if publicLn, err = app.Listen("http.addr", cfg.HTTP.Addr); err != nil {
+			return c.fail(err)
+		}
+		defer publicLn.Close()
+	}
 	a, err := app.Open(ctx, cfg, log, app.OpenOptions{Owner: p.owner})
 	if err != nil {
 		return c.fail(err)
@@ -132,7 +147,7 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 	g, gctx := errgroup.WithContext(ctx)
 	reloader := app.NewReloader(a, func() (*config.Config, error) { return c.flags(name, args, nil) })
 	g.Go(func() error { reloader.Run(gctx); return nil })
-	g.Go(func() error { return app.Serve(gctx, cfg.HTTP.AdminAddr, a.AdminHandler(), cfg.ShutdownGrace) })
+	g.Go(func() error { return app.ServeListener(gctx, adminLn, a.AdminHandler(), cfg.ShutdownGrace) })
 	if p.serve || p.intake {
 		var views *app.Views
 		if p.serve {
@@ -146,7 +161,7 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 		if err != nil {
 			return c.fail(err)
 		}
-		g.Go(func() error { return app.Serve(gctx, cfg.HTTP.Addr, h, cfg.ShutdownGrace) })
+		g.Go(func() error { return app.ServeListener(gctx, publicLn, h, cfg.ShutdownGrace) })
 	}
 	if p.digest {
 		g.Go(func() error { return a.RunDigests(gctx) })

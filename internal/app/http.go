@@ -199,6 +199,24 @@ func Serve(ctx context.Context, addr string, h http.Handler, grace time.Duration
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	return ServeListener(ctx, ln, h, grace)
+}
+
+// Listen opens the TCP listener of the configuration key key (such as
+// "http.addr"). Its error names the key, the address and how to change it.
+func Listen(key, addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		env := "SYNDIC_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+		return nil, fmt.Errorf("listening on %s (%s): %w; stop the program using it or set %s or %s to a free address", addr, key, err, key, env)
+	}
+	return ln, nil
+}
+
+// ServeListener runs an HTTP server on ln until ctx ends, then shuts it
+// down within grace.
+func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
+	addr := ln.Addr().String()
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
