@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/syndic-network/syndic/internal/broker"
 )
 
 // Near-duplicate thresholds, tuned on the labelled pairs under
@@ -112,7 +114,7 @@ func (c *Clusterer) Assign(ctx context.Context, it *Item) (fingerprint, error) {
 // under its keys with their revisions, which Record writes back to.
 type assignment struct {
 	print fingerprint
-	lists map[string]kvEntry
+	lists map[string]broker.KVEntry
 }
 
 func (c *Clusterer) assign(ctx context.Context, it *Item) (assignment, error) {
@@ -172,18 +174,18 @@ func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
 
 // appendKnown adds id to the list under key, starting from the list as
 // read in lists when it holds the key.
-func (c *Clusterer) appendKnown(ctx context.Context, key, id string, lists map[string]kvEntry) error {
+func (c *Clusterer) appendKnown(ctx context.Context, key, id string, lists map[string]broker.KVEntry) error {
 	if lists == nil {
 		return c.appendID(ctx, key, id)
 	}
 	var ids []string
 	known := lists[key]
-	if known.revision != 0 {
-		if err := json.Unmarshal(known.value, &ids); err != nil {
+	if known.Revision != 0 {
+		if err := json.Unmarshal(known.Value, &ids); err != nil {
 			return fmt.Errorf("decoding fingerprint key %s: %w", key, err)
 		}
 	}
-	err := c.writeList(ctx, key, id, ids, known.revision)
+	err := c.writeList(ctx, key, id, ids, known.Revision)
 	if errors.Is(err, errStoreConflict) {
 		return c.appendID(ctx, key, id)
 	}
@@ -264,7 +266,7 @@ func mediaURLs(it *Item) []string {
 // medium with self, with the evidence each shares. It reads every list in
 // one batch and then every candidate record in another, and returns the
 // lists as read.
-func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, map[string]kvEntry, error) {
+func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, map[string]broker.KVEntry, error) {
 	text, links, media := textKeys(self.Print), linkKeys(self), mediaKeys(self)
 	lists, err := c.getMany(ctx, slices.Concat(text, links, media))
 	if err != nil {
@@ -372,7 +374,7 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 				delete(set, id)
 				continue
 			}
-			if err := json.Unmarshal(e.value, &cand.rec); err != nil {
+			if err := json.Unmarshal(e.Value, &cand.rec); err != nil {
 				return fmt.Errorf("decoding fingerprint of item %s: %w", id, err)
 			}
 		}
@@ -383,14 +385,14 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 // batchGetter is implemented by stores that read many keys in one round
 // trip. The map holds the keys that exist.
 type batchGetter interface {
-	GetMany(ctx context.Context, keys []string) (map[string]kvEntry, error)
+	GetMany(ctx context.Context, keys []string) (map[string]broker.KVEntry, error)
 }
 
 // getMany reads keys in one batch when the store can, and key by key
 // otherwise.
-func (c *Clusterer) getMany(ctx context.Context, keys []string) (map[string]kvEntry, error) {
+func (c *Clusterer) getMany(ctx context.Context, keys []string) (map[string]broker.KVEntry, error) {
 	if len(keys) == 0 {
-		return map[string]kvEntry{}, nil
+		return map[string]broker.KVEntry{}, nil
 	}
 	if b, ok := c.store.(batchGetter); ok {
 		return b.GetMany(ctx, keys)
@@ -398,26 +400,26 @@ func (c *Clusterer) getMany(ctx context.Context, keys []string) (map[string]kvEn
 	return getEach(ctx, c.store, keys)
 }
 
-func getEach(ctx context.Context, store fingerprintStore, keys []string) (map[string]kvEntry, error) {
-	out := make(map[string]kvEntry, len(keys))
+func getEach(ctx context.Context, store fingerprintStore, keys []string) (map[string]broker.KVEntry, error) {
+	out := make(map[string]broker.KVEntry, len(keys))
 	for _, key := range keys {
 		data, rev, ok, err := store.Get(ctx, key)
 		if err != nil {
 			return nil, fmt.Errorf("reading fingerprint key %s: %w", key, err)
 		}
 		if ok {
-			out[key] = kvEntry{value: data, revision: rev}
+			out[key] = broker.KVEntry{Value: data, Revision: rev}
 		}
 	}
 	return out, nil
 }
 
-func decodeList(key string, e kvEntry) ([]string, error) {
-	if e.revision == 0 {
+func decodeList(key string, e broker.KVEntry) ([]string, error) {
+	if e.Revision == 0 {
 		return nil, nil
 	}
 	var ids []string
-	if err := json.Unmarshal(e.value, &ids); err != nil {
+	if err := json.Unmarshal(e.Value, &ids); err != nil {
 		return nil, fmt.Errorf("decoding fingerprint key %s: %w", key, err)
 	}
 	return ids, nil

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndic-network/syndic/internal/broker"
 )
 
 // errStoreConflict means a compare-and-set write lost to another writer.
@@ -17,20 +19,20 @@ var errStoreConflict = errors.New("fingerprint key changed by another writer")
 // It reads many keys at once through js, which must be the JetStream
 // context kv was opened with.
 func NewClusterer(js jetstream.JetStream, kv jetstream.KeyValue) *Clusterer {
-	return &Clusterer{store: kvFingerprints{kv: kv, batch: newKVBatchReader(js, kv.Bucket())}}
+	return &Clusterer{store: kvFingerprints{kv: kv, batch: broker.NewKVBatchReader(js, kv.Bucket())}}
 }
 
 // kvFingerprints is the fingerprintStore on a JetStream KV bucket.
 type kvFingerprints struct {
 	kv    jetstream.KeyValue
-	batch kvBatchReader
+	batch broker.KVBatchReader
 }
 
 // GetMany reads keys in one batch request, or key by key on a server
 // without batch reads.
-func (s kvFingerprints) GetMany(ctx context.Context, keys []string) (map[string]kvEntry, error) {
-	got, err := s.batch.getMany(ctx, keys)
-	if errors.Is(err, errBatchReadUnsupported) {
+func (s kvFingerprints) GetMany(ctx context.Context, keys []string) (map[string]broker.KVEntry, error) {
+	got, err := s.batch.GetMany(ctx, keys)
+	if errors.Is(err, broker.ErrBatchReadUnsupported) {
 		return getEach(ctx, s, keys)
 	}
 	return got, err

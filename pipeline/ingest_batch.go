@@ -28,12 +28,11 @@ type seenEntry struct {
 
 // IngestBatch runs the items of one feed document through dedup and
 // publish and returns one outcome per item, with the results and errors
-// Ingest gives. It reads every item's seen key first, in one MGET where
-// the cache supports it and otherwise several at a time, so the known
-// items of a document cost one cache read each and do not wait on each
-// other. The remaining items then go through Ingest's steps one at a
-// time in document order, so a copy later in the document is grouped with
-// an earlier one exactly as with Ingest.
+// Ingest gives. It reads every item's seen key first, in one request
+// where the cache supports it (Redis MGET, a batch read of the KV bucket)
+// and otherwise several at a time. The remaining items then go through
+// Ingest's steps one at a time in document order, so a copy later in the
+// document is grouped with an earlier one exactly as with Ingest.
 func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 	seen := g.lookupSeen(ctx, items)
 	out := make([]Outcome, len(items))

@@ -1,4 +1,4 @@
-package pipeline
+package broker
 
 import (
 	"context"
@@ -13,37 +13,41 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// maxBatchKeys is the most keys one batch read asks for. nats-server
-// answers at most 1,024 messages to one multi_last request (2.11 to 2.15)
-// and returns 413 beyond that, so larger reads are split.
+// maxBatchKeys is the maximum number of keys in one batch request.
+// nats-server sends at most 1,024 messages in reply to one multi_last
+// request (checked in 2.15.3) and returns 413 beyond that, so larger
+// reads are split.
 const maxBatchKeys = 256
 
 // batchReadTimeout bounds a batch read when ctx has no deadline, as the
 // JetStream client's default API timeout does for single reads.
 const batchReadTimeout = 5 * time.Second
 
-// errBatchReadUnsupported means the server rejected the batch request
-// shape, as servers before 2.11 do; the caller reads key by key instead.
-var errBatchReadUnsupported = errors.New("batch direct get not supported by the server")
+// ErrBatchReadUnsupported means the server rejected the batch request,
+// as a server without multi_last support does. The caller then reads key
+// by key.
+var ErrBatchReadUnsupported = errors.New("batch direct get not supported by the server")
 
-// kvEntry is one key's latest value and revision as read.
-type kvEntry struct {
-	value    []byte
-	revision uint64
+// KVEntry is one key's latest value and revision as read.
+type KVEntry struct {
+	Value    []byte
+	Revision uint64
 }
 
-// kvBatchReader reads the latest value of many keys of one KV bucket in a
-// single request: a JetStream direct get with multi_last, which the server
-// answers with one message per key that exists and an end-of-batch status.
+// KVBatchReader reads the latest value of many keys of one KV bucket in a
+// single request: a JetStream direct get with multi_last. The server
+// replies with one message per key that exists and an end-of-batch status.
 // The bucket must allow direct gets, as buckets created by nats.go do.
-type kvBatchReader struct {
+type KVBatchReader struct {
 	nc      *nats.Conn
 	subject string // $JS.API.DIRECT.GET.KV_<bucket>
 	prefix  string // $KV.<bucket>.
 }
 
-func newKVBatchReader(js jetstream.JetStream, bucket string) kvBatchReader {
-	return kvBatchReader{
+// NewKVBatchReader returns a reader for bucket, sending its requests
+// through js.
+func NewKVBatchReader(js jetstream.JetStream, bucket string) KVBatchReader {
+	return KVBatchReader{
 		nc:      js.Conn(),
 		subject: apiPrefix(js.Options()) + "DIRECT.GET.KV_" + bucket,
 		prefix:  "$KV." + bucket + ".",
@@ -63,10 +67,10 @@ func apiPrefix(o jetstream.JetStreamOptions) string {
 	}
 }
 
-// getMany returns the live entries among keys. Absent keys, delete and
+// GetMany returns the live entries among keys. Absent keys, delete and
 // purge markers are left out of the map.
-func (r kvBatchReader) getMany(ctx context.Context, keys []string) (map[string]kvEntry, error) {
-	out := make(map[string]kvEntry, len(keys))
+func (r KVBatchReader) GetMany(ctx context.Context, keys []string) (map[string]KVEntry, error) {
+	out := make(map[string]KVEntry, len(keys))
 	for start := 0; start < len(keys); start += maxBatchKeys {
 		chunk := keys[start:min(len(keys), start+maxBatchKeys)]
 		if err := r.getChunk(ctx, chunk, out); err != nil {
@@ -76,7 +80,7 @@ func (r kvBatchReader) getMany(ctx context.Context, keys []string) (map[string]k
 	return out, nil
 }
 
-func (r kvBatchReader) getChunk(ctx context.Context, keys []string, out map[string]kvEntry) error {
+func (r KVBatchReader) getChunk(ctx context.Context, keys []string, out map[string]KVEntry) error {
 	subjects := make([]string, len(keys))
 	for k, key := range keys {
 		subjects[k] = r.prefix + key
@@ -120,7 +124,7 @@ func (r kvBatchReader) getChunk(ctx context.Context, keys []string, out map[stri
 
 // take stores one reply message in out and reports whether it ended the
 // batch.
-func (r kvBatchReader) take(msg *nats.Msg, out map[string]kvEntry) (bool, error) {
+func (r KVBatchReader) take(msg *nats.Msg, out map[string]KVEntry) (bool, error) {
 	switch status := msg.Header.Get("Status"); status {
 	case "":
 	case "204":
@@ -133,7 +137,7 @@ func (r kvBatchReader) take(msg *nats.Msg, out map[string]kvEntry) (bool, error)
 	case "404":
 		return true, nil
 	case "408":
-		return true, fmt.Errorf("%w: %s", errBatchReadUnsupported, msg.Header.Get("Description"))
+		return true, fmt.Errorf("%w: %s", ErrBatchReadUnsupported, msg.Header.Get("Description"))
 	default:
 		return true, fmt.Errorf("batch read failed with status %s %s", status, msg.Header.Get("Description"))
 	}
@@ -149,7 +153,7 @@ func (r kvBatchReader) take(msg *nats.Msg, out map[string]kvEntry) (bool, error)
 	if isMarker(msg.Header) {
 		return false, nil
 	}
-	out[key] = kvEntry{value: msg.Data, revision: seq}
+	out[key] = KVEntry{Value: msg.Data, Revision: seq}
 	return false, nil
 }
 

@@ -1,4 +1,4 @@
-package pipeline
+package broker
 
 import (
 	"context"
@@ -48,7 +48,7 @@ func TestKVBatchReaderGetMany(t *testing.T) {
 	delete(want, "k.2")
 	keys = append(keys, "absent")
 
-	got, err := newKVBatchReader(js, kv.Bucket()).getMany(ctx, keys)
+	got, err := NewKVBatchReader(js, kv.Bucket()).GetMany(ctx, keys)
 	if err != nil {
 		t.Fatalf("getMany: %v", err)
 	}
@@ -61,14 +61,14 @@ func TestKVBatchReaderGetMany(t *testing.T) {
 			t.Errorf("key %s missing", key)
 			continue
 		}
-		if e.revision != rev {
-			t.Errorf("key %s: revision %d, want %d", key, e.revision, rev)
+		if e.Revision != rev {
+			t.Errorf("key %s: revision %d, want %d", key, e.Revision, rev)
 		}
 	}
-	if v := string(got["k.0"].value); v != "second" {
+	if v := string(got["k.0"].Value); v != "second" {
 		t.Errorf("k.0 = %q, want the latest value %q", v, "second")
 	}
-	if v := string(got["k.5"].value); v != "vk.5" {
+	if v := string(got["k.5"].Value); v != "vk.5" {
 		t.Errorf("k.5 = %q, want %q", v, "vk.5")
 	}
 }
@@ -84,7 +84,7 @@ func TestKVBatchReaderNoKeysFound(t *testing.T) {
 	if err != nil {
 		t.Fatalf("creating bucket: %v", err)
 	}
-	got, err := newKVBatchReader(js, kv.Bucket()).getMany(ctx, []string{"a", "b"})
+	got, err := NewKVBatchReader(js, kv.Bucket()).GetMany(ctx, []string{"a", "b"})
 	if err != nil {
 		t.Fatalf("getMany: %v", err)
 	}
