@@ -8,16 +8,29 @@ import (
 	"github.com/syndic-network/syndic/internal/app"
 )
 
-// splitDir takes the directory argument off the end of args, where
-// `syndic backup [--config FILE] DIR` puts it.
+// splitDir takes the one argument that is neither a flag nor the value of
+// --config out of args, so DIR may come before or after the flags.
 func splitDir(args []string) (rest []string, dir string, ok bool) {
-	if len(args) == 0 || strings.HasPrefix(args[len(args)-1], "-") {
+	var dirs []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--config" || a == "-config":
+			rest = append(rest, a)
+			if i+1 < len(args) {
+				i++
+				rest = append(rest, args[i])
+			}
+		case strings.HasPrefix(a, "-"):
+			rest = append(rest, a)
+		default:
+			dirs = append(dirs, a)
+		}
+	}
+	if len(dirs) != 1 {
 		return args, "", false
 	}
-	if len(args) >= 2 && args[len(args)-2] == "--config" {
-		return args, "", false
-	}
-	return args[:len(args)-1], args[len(args)-1], true
+	return rest, dirs[0], true
 }
 
 // backup implements `syndic backup DIR`: it writes the item stream and the
@@ -53,7 +66,7 @@ func (c *cli) restore(ctx context.Context, args []string) int {
 func (c *cli) withDir(ctx context.Context, name string, args []string, fn func(*app.App, string) error) int {
 	rest, dir, ok := splitDir(args)
 	if !ok {
-		fmt.Fprintf(c.stderr, "syndic %s: missing directory: use syndic %s [--config FILE] DIR\n", name, name)
+		fmt.Fprintf(c.stderr, "syndic %s: name one directory: syndic %s [--config FILE] DIR\n", name, name)
 		return 2
 	}
 	cfg, err := c.flags(name, rest, nil)
