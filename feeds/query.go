@@ -120,6 +120,11 @@ func parseLanguages(values []string) ([]string, string) {
 		if languageTag(p) != p || p == "" {
 			return nil, fix
 		}
+		// ISO 639 codes have two or three letters, so "english" is a
+		// mistake, not a language that no item happens to have.
+		if primary, _, _ := strings.Cut(p, "-"); len(primary) < 2 || len(primary) > 3 {
+			return nil, fix
+		}
 		parts[i] = strings.ToLower(p)
 	}
 	return sortedUnique(parts), ""

@@ -56,6 +56,8 @@ func TestParseFeedQueryRejects(t *testing.T) {
 		{"language with spaces", "lang=p%20l", "lang"},
 		{"empty language in a list", "lang=pl,,en", "lang"},
 		{"too many languages", "lang=" + tooMany, "lang"},
+		{"language name, not a code", "lang=english", "lang"},
+		{"one-letter language", "lang=e", "lang"},
 		{"partner with capitals", "partner=WIPK", "partner"},
 		{"partner too long", "partner=" + strings.Repeat("a", 33), "partner"},
 		{"empty category", "category=", "category"},
