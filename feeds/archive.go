@@ -152,7 +152,11 @@ func (h *handler) serveArchive(w http.ResponseWriter, r *http.Request) {
 	}
 	pages := newArchivePages(h.archivePageSize(), first, last)
 	if !pages.exists(k) {
-		apierror.Write(w, http.StatusNotFound, "archive_not_found", fmt.Sprintf("archive pages run from %d to %d", pages.oldest, pages.newest), map[string]string{"page": strconv.FormatUint(k, 10)})
+		msg := fmt.Sprintf("archive pages run from %d to %d", pages.oldest, pages.newest)
+		if pages.newest == 0 || pages.newest < pages.oldest {
+			msg = fmt.Sprintf("the stream has no full archive page yet; the current items are in /feeds/%s.%s", ch.ID, f.ext)
+		}
+		apierror.Write(w, http.StatusNotFound, "archive_not_found", msg, map[string]string{"page": strconv.FormatUint(k, 10)})
 		return
 	}
 

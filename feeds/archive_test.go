@@ -241,3 +241,19 @@ func TestArchiveSourceFailure(t *testing.T) {
 		t.Errorf("prev-archive = %q, want none while the archive fails", got)
 	}
 }
+
+func TestArchiveNoFullPageMessage(t *testing.T) {
+	h, src, _ := newArchiveHandler(t)
+	src.events = src.events[:2]
+	rec := serve(t, h, http.MethodGet, "/feeds/all/archive/1.atom", nil)
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("status = %d, want 404", rec.Code)
+	}
+	body := rec.Body.String()
+	if !strings.Contains(body, "no full archive page yet") || !strings.Contains(body, "/feeds/all.atom") {
+		t.Errorf("body = %s, want it to say there is no page yet and name the current feed", body)
+	}
+	if strings.Contains(body, "from 1 to 0") {
+		t.Errorf("body = %s, want no empty page range", body)
+	}
+}
