@@ -152,8 +152,11 @@ func parseCategories(values []string) ([]string, string) {
 	out := make([]string, 0, len(values))
 	for _, v := range values {
 		v = strings.TrimSpace(v)
-		if v == "" || len(v) > maxQueryValueBytes || !utf8.ValidString(v) || cleanText(v) != v {
+		if v == "" || len(v) > maxQueryValueBytes {
 			return nil, fmt.Sprintf("use a category of 1 to %d bytes of text, one per category parameter", maxQueryValueBytes)
+		}
+		if !isQueryText(v) {
+			return nil, invalidTextFix
 		}
 		// Categories match without regard to case, so the folded form
 		// gives one cache entry for "Export" and "export".
@@ -164,8 +167,11 @@ func parseCategories(values []string) ([]string, string) {
 
 func parseTerms(values []string) ([]string, string) {
 	joined := strings.Join(values, " ")
-	if len(joined) > maxQueryValueBytes || !utf8.ValidString(joined) || cleanText(joined) != joined {
+	if len(joined) > maxQueryValueBytes {
 		return nil, fmt.Sprintf("use at most %d bytes of text", maxQueryValueBytes)
+	}
+	if !isQueryText(joined) {
+		return nil, invalidTextFix
 	}
 	terms := strings.Fields(foldText(joined))
 	if len(values) > 0 && len(terms) == 0 {
@@ -175,6 +181,16 @@ func parseTerms(values []string) ([]string, string) {
 		return nil, fmt.Sprintf("use at most %d words", maxQueryTerms)
 	}
 	return sortedUnique(terms), ""
+}
+
+// invalidTextFix is the message for a category or search value that is
+// not valid UTF-8 or contains a control character such as NUL.
+const invalidTextFix = "use UTF-8 text without control characters"
+
+// isQueryText reports whether v is valid UTF-8 without characters that
+// XML forbids, which are the C0 controls other than tab and line breaks.
+func isQueryText(v string) bool {
+	return utf8.ValidString(v) && cleanText(v) == v
 }
 
 // parseLimit returns 0 when limit is absent or not below maxItems, because

@@ -85,6 +85,30 @@ func TestParseFeedQueryRejects(t *testing.T) {
 	}
 }
 
+func TestParseFeedQueryNamesTheFix(t *testing.T) {
+	tests := []struct {
+		name, query, field, want string
+	}{
+		{"invalid utf-8 in search", "q=%ff%fe", "q", invalidTextFix},
+		{"nul byte in search", "q=a%00b", "q", invalidTextFix},
+		{"long search", "q=" + strings.Repeat("a", maxQueryValueBytes+1), "q", "use at most 200 bytes of text"},
+		{"invalid utf-8 in category", "category=%ff", "category", invalidTextFix},
+		{"nul byte in category", "category=a%00b", "category", invalidTextFix},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			values, err := url.ParseQuery(tt.query)
+			if err != nil {
+				t.Fatalf("parsing %q: %v", tt.query, err)
+			}
+			_, problems := parseFeedQuery(values, 100)
+			if got := problems[tt.field]; got != tt.want {
+				t.Errorf("problems[%s] = %q, want %q", tt.field, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestHandlerQueryNarrowsChannel(t *testing.T) {
 	h, _ := newTestHandler(t)
 	tests := []struct {
