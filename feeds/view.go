@@ -11,27 +11,28 @@ import (
 
 // View is an in-memory window of the newest items of the event stream, built
 // by applying events in stream order. It keeps at most window items, one
-// revision per item id, and evicts the oldest by Published. A View is safe
-// for concurrent use.
+// revision per item id. When it is full, it evicts the oldest item by
+// Published of the partner that holds the most items, so a partner that
+// sends thousands of items pushes out its own old items, not those of the
+// partners that send a few. A View is safe for concurrent use.
 //
 // Applying the same events again changes nothing: an event whose revision is
 // not above the last one seen for its id is ignored, and an event older than
-// an item already evicted stays out. The View remembers the revisions of
-// evicted and retracted ids only while they are newer than the oldest
-// evicted entry, so memory stays proportional to the window.
+// an item of its partner already evicted stays out. The View remembers the
+// revisions of evicted and retracted ids only while they are newer than
+// their partner's oldest evicted entry, so memory stays proportional to the
+// window.
 type View struct {
 	mu     sync.RWMutex
 	window int
 	items  map[string]*viewEntry
-	// oldest is a heap whose root is the entry evicted next.
-	oldest entryHeap
+	// partners holds, per partner id, the heap of its entries whose root is
+	// its entry evicted next, and its eviction mark.
+	partners map[string]*partnerWindow
 	// tombstones stores the last revision of ids that were retracted or
 	// evicted.
 	tombstones map[string]tombstone
-	// evictedUpTo is the sort key of the newest entry evicted so far. An
-	// event at or beyond it in display order would be evicted at once.
-	evictedUpTo *sortKey
-	seq         uint64
+	seq        uint64
 	version     uint64
 	modified    time.Time
 	now         func() time.Time
@@ -51,7 +52,18 @@ type viewEntry struct {
 type tombstone struct {
 	revision  int
 	key       sortKey
+	partner   string
 	retracted bool
+}
+
+// partnerWindow is the part of the window that belongs to one partner.
+type partnerWindow struct {
+	// oldest is a heap whose root is the partner's entry evicted next.
+	oldest entryHeap
+	// evictedUpTo is the sort key of the partner's newest entry evicted so
+	// far. An event of the partner at or beyond it in display order would
+	// be evicted at once.
+	evictedUpTo *sortKey
 }
 
 // sortKey is the display order of entries: newest Published first, ties by
@@ -79,6 +91,7 @@ func NewView(window int) *View {
 	return &View{
 		window:     max(window, 1),
 		items:      make(map[string]*viewEntry),
+		partners:   make(map[string]*partnerWindow),
 		tombstones: make(map[string]tombstone),
 		now:        time.Now,
 	}
@@ -119,8 +132,9 @@ func (v *View) Apply(ev pipeline.Event) {
 }
 
 func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
+	pw := v.partner(cur.ev.Partner)
 	if ev.Kind == pipeline.KindRetracted {
-		heap.Remove(&v.oldest, cur.index)
+		heap.Remove(&pw.oldest, cur.index)
 		delete(v.items, ev.ID)
 		v.forget(ev)
 		v.changed(ev)
@@ -128,21 +142,56 @@ func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
 	}
 	cur.ev = ev
 	cur.text = searchText(ev)
-	heap.Fix(&v.oldest, cur.index)
+	heap.Fix(&pw.oldest, cur.index)
 	v.changed(ev)
+}
+
+// partner returns the window of partner id, creating it when needed.
+func (v *View) partner(id string) *partnerWindow {
+	pw, ok := v.partners[id]
+	if !ok {
+		pw = &partnerWindow{}
+		v.partners[id] = pw
+	}
+	return pw
+}
+
+// victim returns the partner whose oldest entry leaves a full window next:
+// the one with the most entries, the smallest id among equals. The
+// partner extra is counted with add more entries, for an event not yet
+// inserted.
+func (v *View) victim(extra string, add int) string {
+	best, most := "", -1
+	consider := func(id string, n int) {
+		if n > most || n == most && id < best {
+			best, most = id, n
+		}
+	}
+	for id, pw := range v.partners {
+		n := len(pw.oldest)
+		if id == extra {
+			n += add
+		}
+		consider(id, n)
+	}
+	if _, ok := v.partners[extra]; !ok && add > 0 {
+		consider(extra, add)
+	}
+	return best
 }
 
 // evictsAtOnce reports whether ev would be the next entry to leave the
 // window, so inserting it would change nothing.
 func (v *View) evictsAtOnce(ev pipeline.Event) bool {
 	k := keyOf(ev)
-	if v.evictedUpTo != nil && !k.before(*v.evictedUpTo) {
+	pw := v.partners[ev.Partner]
+	if pw != nil && pw.evictedUpTo != nil && !k.before(*pw.evictedUpTo) {
 		return true
 	}
-	if len(v.items) < v.window {
+	if len(v.items) < v.window || v.victim(ev.Partner, 1) != ev.Partner {
 		return false
 	}
-	return !k.before(keyOf(v.oldest[0].ev))
+	return pw == nil || len(pw.oldest) == 0 || !k.before(keyOf(pw.oldest[0].ev))
 }
 
 func (v *View) insert(ev pipeline.Event) {
@@ -150,9 +199,10 @@ func (v *View) insert(ev pipeline.Event) {
 	v.seq++
 	e := &viewEntry{ev: ev, firstSeq: v.seq, text: searchText(ev)}
 	v.items[ev.ID] = e
-	heap.Push(&v.oldest, e)
+	heap.Push(&v.partner(ev.Partner).oldest, e)
 	for len(v.items) > v.window {
-		out := heap.Pop(&v.oldest).(*viewEntry)
+		pw := v.partners[v.victim("", 0)]
+		out := heap.Pop(&pw.oldest).(*viewEntry)
 		delete(v.items, out.ev.ID)
 		v.forget(out.ev)
 	}
@@ -164,28 +214,30 @@ func (v *View) insert(ev pipeline.Event) {
 // revision cannot bring either back.
 func (v *View) forget(ev pipeline.Event) {
 	k := keyOf(ev)
-	v.tombstones[ev.ID] = tombstone{revision: ev.Revision, key: k, retracted: ev.Kind == pipeline.KindRetracted}
-	if ev.Kind != pipeline.KindRetracted && (v.evictedUpTo == nil || v.evictedUpTo.before(k)) {
+	v.tombstones[ev.ID] = tombstone{revision: ev.Revision, key: k, partner: ev.Partner, retracted: ev.Kind == pipeline.KindRetracted}
+	pw := v.partner(ev.Partner)
+	if ev.Kind != pipeline.KindRetracted && (pw.evictedUpTo == nil || pw.evictedUpTo.before(k)) {
 		// Only evictions move the mark: a retraction is not a statement
 		// about which dates still fit in the window.
-		v.evictedUpTo = &k
+		pw.evictedUpTo = &k
 	}
 	v.pruneTombstones()
 }
 
-// pruneTombstones drops tombstones behind the eviction mark once there are
-// more than twice the window of them, because events behind the mark are
-// ignored anyway. Scanning only then keeps the cost per event constant on
-// average.
+// pruneTombstones drops tombstones behind their partner's eviction mark
+// once there are more than twice the window of them, because events behind
+// the mark are ignored anyway. Scanning only then keeps the cost per event
+// constant on average.
 //
 // NOTE: a pruned retracted id comes back if an older revision of it
-// arrives with a Published date newer than the eviction mark.
+// arrives with a Published date newer than its partner's eviction mark.
 func (v *View) pruneTombstones() {
-	if v.evictedUpTo == nil || len(v.tombstones) <= 2*v.window {
+	if len(v.tombstones) <= 2*v.window {
 		return
 	}
 	for id, g := range v.tombstones {
-		if !g.key.before(*v.evictedUpTo) {
+		pw := v.partners[g.partner]
+		if pw != nil && pw.evictedUpTo != nil && !g.key.before(*pw.evictedUpTo) {
 			delete(v.tombstones, id)
 		}
 	}

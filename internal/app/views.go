@@ -28,6 +28,11 @@ type Views struct {
 // a new view. Reading a bounded window keeps start-up time independent of
 // the stream's length; items older than the window are beyond every
 // channel's max_items in practice.
+//
+// NOTE: while running, a partner that floods the window evicts its own old
+// items first, but this rebuild reads only the newest window events, so
+// after a restart a quiet partner's items older than the flood are gone
+// from the views until they are updated.
 func (a *App) StartViews(ctx context.Context) (*Views, error) {
 	window := a.Config.Feeds.Window
 	v := &Views{View: feeds.NewView(window)}

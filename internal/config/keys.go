@@ -208,7 +208,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "feeds.window", Default: "20000", Env: "SYNDIC_FEEDS_WINDOW",
-		Doc: "Number of the latest item events read from the stream at start-up to rebuild the merged feed views, from 1 to 1000000.",
+		Doc: "Number of items the merged feed views keep, and of the latest item events read from the stream at start-up to rebuild them, from 1 to 1000000. When the views are full, the partner with the most items loses its oldest item first.",
 		// The views hold every event read in memory.
 		Validate: intRange(1, 1_000_000),
 	},
