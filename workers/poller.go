@@ -346,6 +346,10 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 	if parsed.RepeatedGUIDs {
 		rep.Warnings = append(rep.Warnings, WarningDuplicateGUID)
 		warningsTotal.WithLabelValues(WarningDuplicateGUID).Inc()
+	}
+	if parsed.RepeatedGUIDs && !linkKeys {
+		// Logged once, when the feed switches to link keys; the feed
+		// health keeps showing the warning.
 		log.Warn(WarningDuplicateGUID, "hint", "the feed gives one guid to different items; Syndic keys them by link instead, and the partner should give each item its own guid")
 	}
 	if parsed.RepeatedGUIDs && !linkKeys {
