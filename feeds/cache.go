@@ -38,6 +38,21 @@ type cacheKey struct {
 // bounds the query cache at an estimated 25 to 75 MB.
 const DefaultQueryCacheSize = 256
 
+// DefaultQueryCacheBytes is the total size of cached ad-hoc query
+// documents, body and gzip copy counted, that a handler keeps when
+// HandlerOptions.QueryCacheBytes is below 1. It is an estimate of the default
+// 256 documents at about 250 KB each, so typical documents fill the count
+// before the bytes. A channel whose items carry large content fills the bytes
+// first, so each distinct query string can no longer pin a whole large
+// document.
+const DefaultQueryCacheBytes = 64 << 20
+
+// queryDocumentShare is the fraction of the byte bound that one query
+// document may take and still be cached. A larger document is built for
+// its request and dropped afterwards, and the query slots bound how many
+// such builds run at once. With the default bound the limit is 8 MiB.
+const queryDocumentShare = 8
+
 // renderCache stores the last document per channel, format and query. Each
 // entry has its own lock, so a slow render of one channel does not delay
 // requests for another, and concurrent requests for a stale document
@@ -45,29 +60,46 @@ const DefaultQueryCacheSize = 256
 //
 // The channels' own documents live in a map, bounded by the configured
 // channels and formats. Documents for ad-hoc queries live in an LRU list
-// of fixed size, so any number of distinct query strings cannot exhaust
-// memory or evict the documents most readers fetch.
+// bounded by entry count and by total bytes, so any number of distinct
+// query strings cannot exhaust memory or evict the documents most readers
+// fetch.
 type renderCache struct {
 	mu      sync.Mutex
 	entries map[cacheKey]*cacheEntry
 	queries *lru.Cache[cacheKey, *cacheEntry]
+	// queryBytes is the sum of the size fields of the entries in queries.
+	queryBytes    int64
+	maxQueryBytes int64
 }
 
 type cacheEntry struct {
 	mu      sync.Mutex
 	version uint64
 	doc     *document
+	// size is the byte count of doc that queryBytes includes, 0 while the
+	// entry is not counted. renderCache.mu guards it.
+	size int64
 }
 
-// newRenderCache returns an empty cache that keeps querySize query
-// documents, or DefaultQueryCacheSize when querySize is below 1.
-func newRenderCache(querySize int) *renderCache {
+// newRenderCache returns an empty cache that keeps at most querySize query
+// documents of at most queryBytes in total. Values below 1 select
+// DefaultQueryCacheSize and DefaultQueryCacheBytes.
+func newRenderCache(querySize int, queryBytes int64) *renderCache {
 	if querySize < 1 {
 		querySize = DefaultQueryCacheSize
 	}
-	// lru.New fails only for a size below 1, which is ruled out above.
-	queries, _ := lru.New[cacheKey, *cacheEntry](querySize)
-	return &renderCache{entries: make(map[cacheKey]*cacheEntry), queries: queries}
+	if queryBytes < 1 {
+		queryBytes = DefaultQueryCacheBytes
+	}
+	c := &renderCache{entries: make(map[cacheKey]*cacheEntry), maxQueryBytes: queryBytes}
+	// lru.NewWithEvict fails only for a size below 1, which is ruled out
+	// above. golang-lru v2 runs the callback synchronously in the goroutine
+	// that adds or removes, and that goroutine holds c.mu.
+	c.queries, _ = lru.NewWithEvict(querySize, func(_ cacheKey, e *cacheEntry) {
+		c.queryBytes -= e.size
+		e.size = 0
+	})
+	return c
 }
 
 // entry returns the entry for k, creating it when missing. The lock makes
@@ -92,9 +124,53 @@ func (c *renderCache) entry(k cacheKey) *cacheEntry {
 	return e
 }
 
+// store sets doc as the document of e, the entry of k, and returns whether
+// the cache keeps it. The caller holds e.mu. A query document larger than
+// maxQueryBytes/queryDocumentShare is not kept and its entry leaves the
+// cache. Otherwise the least recently used query documents are dropped
+// until the total fits maxQueryBytes again.
+func (c *renderCache) store(k cacheKey, e *cacheEntry, doc *document, version uint64) bool {
+	if k.query == "" {
+		e.doc, e.version = doc, version
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	size := int64(len(doc.body) + len(doc.gzBody))
+	current, listed := c.queries.Peek(k)
+	listed = listed && current == e
+	if size > c.maxQueryBytes/queryDocumentShare {
+		if listed {
+			c.queries.Remove(k)
+		}
+		e.doc, e.version = nil, 0
+		return false
+	}
+	e.doc, e.version = doc, version
+	if !listed {
+		// The entry was evicted while its document was built. Requests that
+		// wait on e.mu still reuse doc, and nothing retains it after them.
+		return false
+	}
+	c.queryBytes += size - e.size
+	e.size = size
+	c.queries.Get(k) // marks k as the most recently used
+	for c.queryBytes > c.maxQueryBytes && c.queries.Len() > 1 {
+		c.queries.RemoveOldest()
+	}
+	return true
+}
+
 // queryLen returns the number of cached query documents.
 func (c *renderCache) queryLen() int {
 	return c.queries.Len()
+}
+
+// queryByteCount returns the size of the cached query documents.
+func (c *renderCache) queryByteCount() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queryBytes
 }
 
 // rendered returns the document for ch in format f narrowed by q.
@@ -166,10 +242,10 @@ func (h *handler) cachedDocument(r *http.Request, key cacheKey, immutable bool, 
 	if b.cacheControl != "" {
 		doc.cacheControl = b.cacheControl
 	}
-	e.doc, e.version = doc, version
+	kept := h.cache.store(key, e, doc, version)
 	h.log.DebugContext(r.Context(), "rendered document",
 		"channel", key.channel, "format", key.format, "query", key.query, "entries", b.entries,
-		"bytes", len(b.body), "duration_ms", time.Since(start).Milliseconds())
+		"bytes", len(b.body), "cached", kept, "duration_ms", time.Since(start).Milliseconds())
 	return doc, nil
 }
 

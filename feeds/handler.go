@@ -57,6 +57,10 @@ type HandlerOptions struct {
 	// QueryCacheSize is the number of documents for ad-hoc queries kept
 	// in the render cache; below 1 means DefaultQueryCacheSize.
 	QueryCacheSize int
+	// QueryCacheBytes bounds the total size of those documents, gzip
+	// copies included; below 1 means DefaultQueryCacheBytes. A document
+	// over an eighth of it is served but not cached.
+	QueryCacheBytes int64
 	// Logger receives render timings at debug level and render failures
 	// at error level. Nil discards them.
 	Logger *slog.Logger
@@ -89,7 +93,7 @@ func NewHandler(o HandlerOptions) http.Handler {
 		baseURL:  strings.TrimRight(o.BaseURL, "/"),
 		channels: make(map[string]Channel, len(o.Channels)),
 		log:      o.Logger,
-		cache:    newRenderCache(o.QueryCacheSize),
+		cache:    newRenderCache(o.QueryCacheSize, o.QueryCacheBytes),
 
 		querySlots: newQuerySlots(),
 	}

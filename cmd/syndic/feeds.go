@@ -113,17 +113,12 @@ func writeHealthTable(w io.Writer, rows []workers.FeedHealth, now time.Time) {
 	_ = tw.Flush()
 }
 
-// problem is the latest error of a failing feed, else the warnings of a
-// feed. A feed that recovered keeps its last error in the JSON output, but
-// the table shows it only while the feed is failing.
+// problem is the latest error of a feed, else its warnings.
 func problem(r workers.FeedHealth) string {
-	if r.LastError != "" && r.Failing() {
+	if r.LastError != "" || len(r.Warnings) == 0 {
 		return r.LastError
 	}
-	if len(r.Warnings) > 0 {
-		return "warning: " + strings.Join(r.Warnings, "; ")
-	}
-	return ""
+	return "warning: " + strings.Join(r.Warnings, "; ")
 }
 
 func dash(s string) string {

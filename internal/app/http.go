@@ -128,17 +128,18 @@ func (a *App) mountFeeds(ctx context.Context, mux *http.ServeMux, v *Views) erro
 		}
 	}
 	fh := feeds.NewHandler(feeds.HandlerOptions{
-		View:           v.View,
-		Channels:       a.Channels(),
-		BaseURL:        a.Config.HTTP.BaseURL,
-		TagAuthority:   auth,
-		Partners:       partners,
-		FeedURLs:       feedURLs,
-		QueryCacheSize: a.Config.Feeds.QueryCacheSize,
-		SignUpURL:      a.signUpURL(),
-		Archive:        a.archiveSource(),
-		HubURL:         hubURL(a.Config.HTTP.BaseURL),
-		Logger:         a.Log,
+		View:            v.View,
+		Channels:        a.Channels(),
+		BaseURL:         a.Config.HTTP.BaseURL,
+		TagAuthority:    auth,
+		Partners:        partners,
+		FeedURLs:        feedURLs,
+		QueryCacheSize:  a.Config.Feeds.QueryCacheSize,
+		QueryCacheBytes: int64(a.Config.Feeds.QueryCacheBytes),
+		SignUpURL:       a.signUpURL(),
+		Archive:         a.archiveSource(),
+		HubURL:          hubURL(a.Config.HTTP.BaseURL),
+		Logger:          a.Log,
 	})
 	mux.Handle("/feeds/", fh)
 	mux.Handle("/feeds", fh)

@@ -110,6 +110,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"fetch.max_redirects", cfg.Fetch.MaxRedirects, 5},
 		{"fetch.contact_url", cfg.Fetch.ContactURL, ""},
 		{"feeds.window", cfg.Feeds.Window, 20000},
+		{"feeds.query_cache_bytes", cfg.Feeds.QueryCacheBytes, 64 * MiB},
 		{"partners", len(cfg.Partners), 0},
 		{"channels", len(cfg.Channels), 0},
 	}

@@ -77,6 +77,7 @@ func TestValidateRejects(t *testing.T) {
 		{"negative redirects", func(c *Config) { c.Fetch.MaxRedirects = -1 }, []string{"fetch.max_redirects:", "invalid value -1", "from 0 to 20"}},
 		{"contact url without scheme", func(c *Config) { c.Fetch.ContactURL = "ops@example.org" }, []string{"fetch.contact_url:", `"ops@example.org"`, "mailto: address"}},
 		{"zero window", func(c *Config) { c.Feeds.Window = 0 }, []string{"feeds.window:", "invalid value 0", "from 1 to 1000000"}},
+		{"tiny query cache", func(c *Config) { c.Feeds.QueryCacheBytes = KiB }, []string{"feeds.query_cache_bytes:", "invalid value 1KiB", "from 1MiB to 4GiB"}},
 		{"partner id with capitals", func(c *Config) { c.Partners[0].ID = "WIPK" }, []string{"partners[WIPK].id:", `"WIPK"`, "use 1 to 32 characters from a-z, 0-9 and '-'"}},
 		{"partner id too long", func(c *Config) { c.Partners[0].ID = strings.Repeat("a", 33) }, []string{".id:", "use 1 to 32 characters"}},
 		{"empty partner id", func(c *Config) { c.Partners[0].ID = "" }, []string{"partners[0].id:", `""`, "use 1 to 32 characters"}},
