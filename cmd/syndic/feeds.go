@@ -113,12 +113,17 @@ func writeHealthTable(w io.Writer, rows []workers.FeedHealth, now time.Time) {
 	_ = tw.Flush()
 }
 
-// problem is the latest error of a feed, else its warnings.
+// problem is the latest error of a failing feed, else the warnings of a
+// feed. A feed that recovered keeps its last error in the JSON output, but
+// the table shows it only while the feed is failing.
 func problem(r workers.FeedHealth) string {
-	if r.LastError != "" || len(r.Warnings) == 0 {
+	if r.LastError != "" && r.Failing() {
 		return r.LastError
 	}
-	return "warning: " + strings.Join(r.Warnings, "; ")
+	if len(r.Warnings) > 0 {
+		return "warning: " + strings.Join(r.Warnings, "; ")
+	}
+	return ""
 }
 
 func dash(s string) string {

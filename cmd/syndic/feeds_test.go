@@ -19,6 +19,7 @@ func TestHealthTable(t *testing.T) {
 		{
 			Feed: "wipk/news", Status: workers.StatusOK, Outcome: "not_modified", Since: now.Add(-90 * time.Second),
 			LastSuccess: now.Add(-5 * time.Minute), NextAttempt: now.Add(2 * time.Hour), ItemsSeen: 12,
+			LastError: "the connection to the server failed", Warnings: []string{workers.WarningDuplicateGUID},
 		},
 		{Feed: "wipk/new", Status: workers.StatusPending, NextAttempt: now.Add(-time.Second)},
 	}
@@ -46,6 +47,12 @@ func TestHealthTable(t *testing.T) {
 				}
 			}
 		})
+	}
+	if strings.Contains(lines[2], "connection") {
+		t.Errorf("healthy row shows the error of a past failure: %q", lines[2])
+	}
+	if !strings.Contains(lines[2], "warning: "+workers.WarningDuplicateGUID) {
+		t.Errorf("healthy row lacks its warning: %q", lines[2])
 	}
 	if strings.Contains(lines[1], strings.Repeat("x", 81)) {
 		t.Errorf("gone row error was not shortened: %q", lines[1])
