@@ -95,6 +95,9 @@ type PollerOptions struct {
 	// BackfillMaxAge marks items older than this as backfill on a feed's
 	// first complete poll. Zero marks none.
 	BackfillMaxAge time.Duration
+	// MaxItems is the most items taken from one document, the newest
+	// first (see capItems). Zero takes all.
+	MaxItems int
 	// IncidentAfter is how long a feed must keep failing before OnIncident
 	// is called for it, once per run of failures. Zero or a nil
 	// OnIncident reports nothing.
@@ -323,6 +326,7 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 		return rep, nil
 	}
 	p.noteParse(ctx, f, parsed, linkKeys, log, &rep)
+	p.capItems(parsed, log, &rep)
 	if !st.Seeded {
 		rep.Backfill = markBackfill(parsed.Items, p.o.Now(), p.o.BackfillMaxAge)
 	}

@@ -231,6 +231,7 @@ func (a *App) buildPipeline() {
 		PerHost:            c.Fetch.PerHost,
 		AdoptRedirectAfter: c.Fetch.AdoptRedirectAfter,
 		BackfillMaxAge:     c.Fetch.BackfillMaxAge,
+		MaxItems:           c.Fetch.MaxItems,
 		IncidentAfter:      c.Fetch.IncidentAfter,
 		OnIncident:         a.incidentHook(),
 	})

@@ -81,6 +81,7 @@ type Fetch struct {
 	AdoptRedirectAfter   int           `yaml:"adopt_redirect_after"`
 	PerHost              int           `yaml:"per_host"`
 	BackfillMaxAge       time.Duration `yaml:"backfill_max_age"`
+	MaxItems             int           `yaml:"max_items"`
 	IncidentAfter        time.Duration `yaml:"incident_after"`
 	IncidentFrom         string        `yaml:"incident_from"`
 	LeaseTTL             time.Duration `yaml:"lease_ttl"`
@@ -88,9 +89,8 @@ type Fetch struct {
 
 // Feeds is the section of the merged feed views.
 type Feeds struct {
-	Window          int      `yaml:"window"`
-	QueryCacheSize  int      `yaml:"query_cache_size"`
-	QueryCacheBytes ByteSize `yaml:"query_cache_bytes"`
+	Window         int `yaml:"window"`
+	QueryCacheSize int `yaml:"query_cache_size"`
 }
 
 // Partner is one organisation whose feeds Syndic polls.

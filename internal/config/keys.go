@@ -187,6 +187,14 @@ var Keys = []Key{
 		Validate: durationRange(0, 0),
 	},
 	{
+		Path: "fetch.max_items", Default: "1000", Env: "SYNDIC_FETCH_MAX_ITEMS",
+		Doc: "Most items taken from one feed document per poll, the newest by date, from 1 to 100000. The rest are left out, and the feed health shows a warning.",
+		// News feeds carry 10 to 100 items and archive feeds a few hundred,
+		// so 1,000 keeps every real feed whole, while a document of 50,000
+		// items can neither stall a poll for minutes nor fill the views.
+		Validate: intRange(1, 100_000),
+	},
+	{
 		Path: "fetch.incident_after", Default: "6h", Env: "SYNDIC_FETCH_INCIDENT_AFTER",
 		Doc: "How long a feed must keep failing before its partner's `contact` gets one mail about it, at least `1m`. A feed that recovers and fails again starts a new incident.",
 		// Six hours lets a host's maintenance window or a short outage pass
@@ -216,15 +224,6 @@ var Keys = []Key{
 		Path: "feeds.query_cache_size", Default: "256", Env: "SYNDIC_FEEDS_QUERY_CACHE_SIZE",
 		Doc:      "Number of rendered documents for ad-hoc feed queries (`?lang=`, `?q=` and the like) kept in memory, least recently used dropped first, from 1 to 100000. The channels' own documents are kept apart and always cached.",
 		Validate: intRange(1, 100_000),
-	},
-	{
-		Path: "feeds.query_cache_bytes", Default: "64MiB", Env: "SYNDIC_FEEDS_QUERY_CACHE_BYTES",
-		Doc: "Total size of the rendered documents for ad-hoc feed queries kept in memory, gzip copies included, from `1MiB` to `4GiB`. Least recently used documents are dropped first once it is reached. A document larger than an eighth of it is served but not kept, so a channel with very large items cannot make each distinct query string hold a copy of it.",
-		// 64 MiB holds the default 256 documents at about 250 KB each, a
-		// typical 100-item channel, so the entry count binds first for
-		// ordinary channels and this bound only for channels with large
-		// items.
-		Validate: sizeRange(MiB, 4*GiB),
 	},
 	{
 		Path: "push.enabled", Default: "true", Env: "SYNDIC_PUSH_ENABLED",
