@@ -89,8 +89,9 @@ type Fetch struct {
 
 // Feeds is the section of the merged feed views.
 type Feeds struct {
-	Window         int `yaml:"window"`
-	QueryCacheSize int `yaml:"query_cache_size"`
+	Window          int      `yaml:"window"`
+	QueryCacheSize  int      `yaml:"query_cache_size"`
+	QueryCacheBytes ByteSize `yaml:"query_cache_bytes"`
 }
 
 // Partner is one organisation whose feeds Syndic polls.

@@ -226,6 +226,15 @@ var Keys = []Key{
 		Validate: intRange(1, 100_000),
 	},
 	{
+		Path: "feeds.query_cache_bytes", Default: "64MiB", Env: "SYNDIC_FEEDS_QUERY_CACHE_BYTES",
+		Doc: "Total size of the rendered documents for ad-hoc feed queries kept in memory, gzip copies included, from `1MiB` to `4GiB`. Least recently used documents are dropped first once it is reached. A document larger than an eighth of it is served but not kept, so a channel with very large items cannot make each distinct query string hold a copy of it.",
+		// 64 MiB holds the default 256 documents at about 250 KB each, a
+		// typical 100-item channel, so the entry count binds first for
+		// ordinary channels and this bound only for channels with large
+		// items.
+		Validate: sizeRange(MiB, 4*GiB),
+	},
+	{
 		Path: "push.enabled", Default: "true", Env: "SYNDIC_PUSH_ENABLED",
 		Doc: "Serve the partner intake API under `/api/v1/items` on the public server. Partners still need a token from `syndic partners token issue`.",
 	},
