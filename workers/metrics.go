@@ -35,6 +35,10 @@ var (
 		Name: "syndic_feed_recoveries_total",
 		Help: "Repairs needed to read fetched feeds, by kind (such as bare ampersand or byte-order mark).",
 	}, []string{"kind"})
+	websubForgedTotal = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "syndic_websub_forged_deliveries_total",
+		Help: "WebSub content deliveries dropped because their signature was missing or wrong.",
+	})
 	warningsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "syndic_feed_warnings_total",
 		Help: "Polls whose document had a fault the pipeline worked around, by warning (such as duplicate guid in feed).",

@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/syndic-network/syndic/internal/apierror"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -31,7 +33,17 @@ func (w *WebSub) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /websub/{partner}/{feed}/{token}", w.verify)
 	mux.HandleFunc("POST /websub/{partner}/{feed}/{token}", w.deliver)
+	mux.HandleFunc("/websub/", func(rw http.ResponseWriter, r *http.Request) {
+		callbackNotFound(rw)
+	})
 	return mux
+}
+
+// callbackNotFound answers a request for a callback that does not exist,
+// with the common JSON error body. It says no more, so a prober learns
+// nothing about which partners or feeds have subscriptions.
+func callbackNotFound(rw http.ResponseWriter) {
+	apierror.Write(rw, http.StatusNotFound, "not_found", "no websub subscription at this callback URL", nil)
 }
 
 // subscriptionFor returns the subscription that the callback path names,
@@ -55,7 +67,7 @@ func (w *WebSub) verify(rw http.ResponseWriter, r *http.Request) {
 	sub, rev := w.subscriptionFor(r)
 	q := r.URL.Query()
 	if sub == nil || q.Get("hub.topic") != sub.Topic {
-		http.NotFound(rw, r)
+		callbackNotFound(rw)
 		return
 	}
 	switch mode := q.Get("hub.mode"); {
@@ -78,7 +90,7 @@ func (w *WebSub) verify(rw http.ResponseWriter, r *http.Request) {
 			w.o.Logger.Warn("deleting websub subscription failed", "partner", sub.Partner, "feed_id", sub.Feed, "error", err)
 		}
 	default:
-		http.NotFound(rw, r)
+		callbackNotFound(rw)
 		return
 	}
 	rw.Header().Set("Content-Type", "text/plain")
@@ -97,29 +109,32 @@ func (w *WebSub) save(ctx context.Context, sub *Subscription, rev uint64) {
 func (w *WebSub) deliver(rw http.ResponseWriter, r *http.Request) {
 	sub, rev := w.subscriptionFor(r)
 	if sub == nil || sub.State != subActive {
-		http.NotFound(rw, r)
+		callbackNotFound(rw)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(rw, r.Body, w.o.MaxBody))
 	var maxErr *http.MaxBytesError
 	if errors.As(err, &maxErr) {
-		http.Error(rw, "delivery too large", http.StatusRequestEntityTooLarge)
+		apierror.Write(rw, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("deliveries are limited to %d bytes", w.o.MaxBody), nil)
 		return
 	}
 	if err != nil {
-		http.Error(rw, "reading delivery failed", http.StatusBadRequest)
+		apierror.Write(rw, http.StatusBadRequest, "invalid_body", "reading the delivery body failed; send it again", nil)
 		return
 	}
 	log := w.o.Logger.With("partner", sub.Partner, "feed_id", sub.Feed, "hub", sub.Hub)
 	if !validSignature(sub.Secret, r.Header.Get("X-Hub-Signature"), body) {
-		log.Warn("dropping websub delivery with a bad signature")
+		// Anyone who learns a callback URL can send forgeries, so they are
+		// counted and logged at debug level rather than filling the log.
+		websubForgedTotal.Inc()
+		log.Debug("dropping websub delivery with a bad signature")
 		rw.WriteHeader(http.StatusAccepted)
 		return
 	}
 	if err := w.ingestDelivery(r.Context(), sub, body, r.Header.Get("Content-Type")); err != nil {
 		// A 5xx makes the hub retry the delivery later.
 		log.Warn("ingesting websub delivery failed", "error", err)
-		http.Error(rw, "ingesting delivery failed; retry later", http.StatusServiceUnavailable)
+		apierror.Write(rw, http.StatusServiceUnavailable, "unavailable", "ingesting the delivery failed; retry later", nil)
 		return
 	}
 	sub.LastDelivery = w.o.Now().UTC()

@@ -193,10 +193,17 @@ func TestWebSubRoundTrip(t *testing.T) {
 		t.Errorf("verification for another topic = %d, want 404", status)
 	}
 	q.Set("hub.topic", feed.URL)
-	if status, _ := get(t, verifyURL(otherToken(callback), q)); status != http.StatusNotFound {
+	status, body := get(t, verifyURL(otherToken(callback), q))
+	if status != http.StatusNotFound {
 		t.Errorf("verification with a wrong token = %d, want 404", status)
 	}
-	status, body := get(t, verifyURL(callback, q))
+	if !strings.Contains(body, `"code":"not_found"`) {
+		t.Errorf("wrong-token body = %q, want the JSON error body", body)
+	}
+	if status, body := get(t, env.callback.URL+"/websub/nothing"); status != http.StatusNotFound || !strings.Contains(body, `"code":"not_found"`) {
+		t.Errorf("unknown callback path = %d %q, want 404 with the JSON error body", status, body)
+	}
+	status, body = get(t, verifyURL(callback, q))
 	if status != http.StatusOK || body != "c1" {
 		t.Fatalf("verification = %d %q, want 200 and the challenge", status, body)
 	}
