@@ -29,4 +29,7 @@ var (
 	// ErrPeriodDone is returned when a subscriber's period was already
 	// sent, or the relay rejected the address for it.
 	ErrPeriodDone = errors.New("period already sent")
+	// errConfirmationStale is returned by SendConfirmation for a request
+	// that no longer needs a mail.
+	errConfirmationStale = errors.New("confirmation no longer needed")
 )

@@ -18,6 +18,10 @@ var (
 		Name: "syndic_digest_signups_total",
 		Help: "Digest sign-up requests by result (accepted, invalid, rate_limited, error).",
 	}, []string{"result"})
+	confirmationsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "syndic_digest_confirmations_total",
+		Help: "Queued confirmation mails by result (sent, skipped, retried, failed).",
+	}, []string{"result"})
 	bouncesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "syndic_digest_bounces_total",
 		Help: "Bounces and complaints received by the webhook, by type (hard, soft, complaint).",

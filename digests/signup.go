@@ -13,7 +13,7 @@ import (
 	"github.com/syndic-network/syndic/pipeline"
 )
 
-// sendTimeout bounds the confirmation mail sent inside a sign-up request.
+// sendTimeout bounds one confirmation mail.
 const sendTimeout = 30 * time.Second
 
 // ServiceOptions configures a Service.
@@ -21,8 +21,12 @@ type ServiceOptions struct {
 	Digests []Digest
 	Store   *Store
 	Links   Links
-	// Mailer sends confirmation messages.
+	// Mailer sends confirmation messages: inside the sign-up request when
+	// Confirmations is nil, and in SendConfirmation.
 	Mailer Mailer
+	// Confirmations, when set, takes the confirmation requests of
+	// sign-ups, and another process sends them with SendConfirmation.
+	Confirmations ConfirmationQueue
 	// Cache keeps the sign-up rate counters.
 	Cache pipeline.Cache
 	// Partners maps partner ids to display names, for the form.
@@ -58,8 +62,8 @@ func NewService(o ServiceOptions) *Service {
 	return s
 }
 
-// SignUp records a pending subscription and sends the confirmation link.
-// A confirmed subscriber is left unchanged and gets no mail, and the
+// SignUp records a pending subscription and sends the confirmation link,
+// or queues it when ServiceOptions.Confirmations is set. A confirmed subscriber is left unchanged and gets no mail, and the
 // caller sees the same result either way, so the API does not reveal who
 // subscribed. It returns errors wrapping ErrUnknownDigest,
 // ErrInvalidSubscriber or ErrRateLimited, or a store or mail failure.
@@ -95,7 +99,40 @@ func (s *Service) signUp(ctx context.Context, sub Subscriber, client string) err
 	if err := s.o.Store.CreatePending(ctx, &sub, rev, ConfirmTTL); err != nil {
 		return err
 	}
+	if s.o.Confirmations != nil {
+		return s.o.Confirmations.Enqueue(ctx, ConfirmationRequest{
+			Digest: d.ID, Email: sub.Email, RequestedAt: sub.CreatedAt,
+		})
+	}
 	return s.sendConfirmation(ctx, d, &sub, now)
+}
+
+// SendConfirmation sends the confirmation mail of a queued request. It
+// returns an error wrapping errConfirmationStale, and sends nothing, when
+// the request no longer matches a pending sign-up: the digest is gone, the
+// address confirmed, the record expired, or a newer sign-up replaced it
+// (that sign-up has its own request). Mail failures wrap ErrPermanent for
+// a 5xx rejection and are temporary otherwise.
+func (s *Service) SendConfirmation(ctx context.Context, req ConfirmationRequest) error {
+	d, ok := s.digests[req.Digest]
+	if !ok {
+		return fmt.Errorf("%w: digest %q is not configured", errConfirmationStale, req.Digest)
+	}
+	if !s.o.Now().Before(req.RequestedAt.Add(ConfirmTTL)) {
+		return fmt.Errorf("%w: the link has expired", errConfirmationStale)
+	}
+	sub, _, err := s.o.Store.Find(ctx, req.Digest, req.Email)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: no pending sign-up", errConfirmationStale)
+	case err != nil:
+		return err
+	case sub.Status != StatusPending:
+		return fmt.Errorf("%w: already confirmed", errConfirmationStale)
+	case !sub.CreatedAt.Equal(req.RequestedAt):
+		return fmt.Errorf("%w: replaced by a newer sign-up", errConfirmationStale)
+	}
+	return s.sendConfirmation(ctx, d, sub, req.RequestedAt)
 }
 
 // checkPartners rejects partner ids that are not configured, because such

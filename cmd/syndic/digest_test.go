@@ -11,8 +11,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndic-network/syndic/internal/testenv"
 )
 
 // mailSink is an in-process SMTP server (emersion/go-smtp) that counts the
@@ -49,6 +53,23 @@ func (m *mailSink) recipients() []string {
 	return append([]string(nil), m.rcp...)
 }
 
+// waitFor polls until the sink has n recipients or 30 seconds pass, and
+// returns the recipients.
+func (m *mailSink) waitFor(t *testing.T, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := m.recipients()
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("relay received %q after 30s, want %d recipients", got, n)
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, not waiting out a delay
+	}
+}
+
 func startMailSink(t *testing.T) (*mailSink, int) {
 	t.Helper()
 	sink := &mailSink{}
@@ -67,12 +88,19 @@ func startMailSink(t *testing.T) (*mailSink, int) {
 // instance's configuration.
 func addDigestConfig(t *testing.T, in *instance, port int) {
 	t.Helper()
+	appendDigestConfig(t, in.config, port)
+}
+
+// appendDigestConfig appends a relay on port and one daily digest to the
+// configuration file at path.
+func appendDigestConfig(t *testing.T, path string, port int) {
+	t.Helper()
 	extra := fmt.Sprintf(`smtp: {host: 127.0.0.1, port: %d, tls: none}
 digests_secret: %s
 digests:
   - {id: daily, channel: all, schedule: "daily 07:00", timezone: Europe/Warsaw, from: "News <news@example.org>"}
 `, port, strings.Repeat("s", 32))
-	f, err := os.OpenFile(in.config, os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatalf("opening config: %v", err)
 	}
@@ -100,7 +128,7 @@ func TestRunServesDigestSignUp(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("sign-up status = %d, want 202", resp.StatusCode)
 	}
-	if got := sink.recipients(); len(got) != 1 || got[0] != "ann@example.org" {
+	if got := sink.waitFor(t, 1); len(got) != 1 || got[0] != "ann@example.org" {
 		t.Errorf("relay received %q, want the confirmation to ann@example.org", got)
 	}
 	page, err := http.Get("http://" + in.addr + "/digests")
@@ -162,4 +190,61 @@ func TestDigestCommands(t *testing.T) {
 	if code, out := in.command(ctx, "subscribers", "export", "--digest", "daily"); code != 0 || strings.Contains(out, "reader@example.net") {
 		t.Errorf("export after delete = %d, %q, want the address gone", code, out)
 	}
+}
+
+// TestServeQueuesConfirmationDigestSends runs the sign-up split across
+// processes: serve stores the confirmation request in the queue stream and
+// sends nothing, and the digest process sends the mail.
+func TestServeQueuesConfirmationDigestSends(t *testing.T) {
+	partner := newPartnerFeed(t, "1")
+	ns := testenv.NATS(t)
+	cfg := splitConfig(t, ns.URL, partner.srv.URL)
+	sink, port := startMailSink(t)
+	appendDigestConfig(t, cfg, port)
+
+	serve := startProcess(t, "serve", cfg)
+	serve.waitOK(t, "/readyz")
+	resp, err := http.Post("http://"+serve.addr+"/api/v1/digests/daily/subscribers", "application/json",
+		strings.NewReader(`{"email": "ann@example.org"}`))
+	if err != nil {
+		t.Fatalf("POST sign-up: %v", err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("sign-up status = %d, want 202", resp.StatusCode)
+	}
+	js, err := jetstream.New(testenv.Conn(t, ns.URL))
+	if err != nil {
+		t.Fatalf("creating JetStream context: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// The server is this test's own, so the one stream named *_CONFIRM
+	// is the queue of its configuration.
+	var info *jetstream.StreamInfo
+	streams := js.ListStreams(ctx)
+	for si := range streams.Info() {
+		if strings.HasSuffix(si.Config.Name, "_CONFIRM") {
+			info = si
+		}
+	}
+	if err := streams.Err(); err != nil {
+		t.Fatalf("listing streams: %v", err)
+	}
+	if info == nil {
+		t.Fatal("serve created no confirmation queue stream")
+	}
+	if info.State.Msgs != 1 {
+		t.Errorf("queue holds %d requests after the sign-up, want 1", info.State.Msgs)
+	}
+	if got := sink.recipients(); len(got) != 0 {
+		t.Errorf("serve sent mail to %q; only the digest process may", got)
+	}
+
+	digest := startProcess(t, "digest", cfg)
+	if got := sink.waitFor(t, 1); len(got) != 1 || got[0] != "ann@example.org" {
+		t.Errorf("relay received %q, want the confirmation to ann@example.org", got)
+	}
+	digest.stop(t)
+	serve.stop(t)
 }

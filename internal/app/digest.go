@@ -33,6 +33,9 @@ type Digests struct {
 	SendLog *digests.SendLog
 	Links   digests.Links
 	Mailer  digests.Mailer
+	// Confirmations carries the confirmation mails of sign-ups from the
+	// feed servers to the digest workers.
+	Confirmations *digests.JetStreamConfirmations
 
 	app *App
 }
@@ -56,6 +59,14 @@ func (a *App) OpenDigests(ctx context.Context) (*Digests, error) {
 	if err != nil {
 		return nil, err
 	}
+	confirmations, err := digests.OpenConfirmations(ctx, a.JS, digests.ConfirmQueueOptions{
+		Stream:   n.Stream + "_CONFIRM",
+		Subject:  n.SubjectPrefix + "_digests.confirmations",
+		Replicas: n.Replicas,
+	})
+	if err != nil {
+		return nil, err
+	}
 	s := a.Config.SMTP
 	mailer, err := digests.NewSMTPMailer(digests.SMTPOptions{
 		Host: s.Host, Port: s.Port, Username: s.Username, Password: s.Password, TLS: s.TLS, Timeout: s.Timeout,
@@ -65,8 +76,9 @@ func (a *App) OpenDigests(ctx context.Context) (*Digests, error) {
 	}
 	return &Digests{
 		List: list, Store: digests.NewStore(subs), SendLog: digests.NewSendLog(sendLog), Mailer: mailer,
-		Links: digests.Links{BaseURL: a.Config.HTTP.BaseURL, Signer: digests.NewSigner(a.Config.DigestsSecret)},
-		app:   a,
+		Confirmations: confirmations,
+		Links:         digests.Links{BaseURL: a.Config.HTTP.BaseURL, Signer: digests.NewSigner(a.Config.DigestsSecret)},
+		app:           a,
 	}, nil
 }
 
@@ -93,11 +105,13 @@ func (a *App) partnerNames() map[string]string {
 	return names
 }
 
-// Service returns the sign-up service.
+// Service returns the sign-up service. It queues confirmation mails on
+// d.Confirmations, which RunDigests sends.
 func (d *Digests) Service() *digests.Service {
 	return digests.NewService(digests.ServiceOptions{
 		Digests: d.List, Store: d.Store, Links: d.Links, Mailer: d.Mailer, Cache: d.app.Cache,
-		Partners: d.app.partnerNames(), BounceToken: d.app.Config.DigestsBounceToken, Logger: d.app.Log,
+		Confirmations: d.Confirmations,
+		Partners:      d.app.partnerNames(), BounceToken: d.app.Config.DigestsBounceToken, Logger: d.app.Log,
 	})
 }
 
@@ -125,10 +139,10 @@ func (a *App) mountDigests(ctx context.Context, mux *http.ServeMux) error {
 	return nil
 }
 
-// RunDigests sends every configured digest on its schedule until ctx
-// ends. At start it sends the latest period that is due, which after
-// downtime is the one catch-up digest. It returns nil at once when no
-// digest is configured.
+// RunDigests sends every configured digest on its schedule, and the
+// confirmation mails that sign-ups queue, until ctx ends. At start it
+// sends the latest period that is due, which after downtime is the one
+// catch-up digest. It returns nil at once when no digest is configured.
 func (a *App) RunDigests(ctx context.Context) error {
 	d, err := a.OpenDigests(ctx)
 	if err != nil || d == nil {
@@ -139,6 +153,17 @@ func (a *App) RunDigests(ctx context.Context) error {
 	// at a time, so the digests take turns.
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	// A confirmation consumer that cannot start stops the digests too,
+	// so the process exits and its supervisor restarts it.
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := d.Confirmations.Consume(ctx, d.Service()); err != nil {
+			stop(err)
+		}
+	}()
 	for _, dg := range d.List {
 		wg.Add(1)
 		go func() {
@@ -147,6 +172,9 @@ func (a *App) RunDigests(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
 	return nil
 }
 
