@@ -21,25 +21,53 @@ var errNotHTTP = errors.New("not an http or https url")
 
 // CanonicalURL returns raw as an absolute http or https URL, resolved
 // against base (which may be nil), with the scheme and host in lower
-// case, the default port, the fragment and tracking parameters removed,
-// and the remaining query parameters in their original order. It returns
-// an error for text that is not a URL, a relative URL without a base, and
-// schemes other than http and https.
+// case, the default port, the user name and password, the fragment and
+// tracking parameters removed, and the remaining query parameters in
+// their original order. It returns an error for text that is not a URL,
+// a relative URL without a base, and schemes other than http and https.
 func CanonicalURL(raw string, base *url.URL) (string, error) {
+	u, err := canonicalParts(raw, base)
+	if err != nil {
+		return "", err
+	}
+	// Credentials in a link are the publisher's secret, and Syndic
+	// republishes every link (rules version 4).
+	u.User = nil
+	return formatCanonical(u, raw)
+}
+
+// identityURL returns the canonical form of raw with its user name and
+// password kept, for the link identity key. Rules version 3 kept them in
+// canonical links, so an item keyed by such a link keeps its id. link is
+// CanonicalURL(raw, base), returned as it is when raw has no user info.
+func identityURL(raw string, base *url.URL, link string) string {
+	u, err := canonicalParts(raw, base)
+	if err != nil || u.User == nil {
+		return link
+	}
+	if withUser, err := formatCanonical(u, raw); err == nil {
+		return withUser
+	}
+	return link
+}
+
+// canonicalParts applies every rule of CanonicalURL except removing the
+// user info and formatting.
+func canonicalParts(raw string, base *url.URL) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return "", fmt.Errorf("parsing url %q: %w", raw, err)
+		return nil, fmt.Errorf("parsing url %q: %w", raw, err)
 	}
 	if base != nil {
 		u = base.ResolveReference(u)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("canonicalising url %q: %w", raw, errNotHTTP)
+		return nil, fmt.Errorf("canonicalising url %q: %w", raw, errNotHTTP)
 	}
 	u.Host = canonicalHost(u.Scheme, u.Host)
 	if u.Host == "" {
-		return "", fmt.Errorf("canonicalising url %q: missing host", raw)
+		return nil, fmt.Errorf("canonicalising url %q: missing host", raw)
 	}
 	u.Fragment, u.RawFragment = "", ""
 	u.RawQuery = stripTracking(u.RawQuery)
@@ -47,6 +75,10 @@ func CanonicalURL(raw string, base *url.URL) (string, error) {
 	if u.Path == "" {
 		u.Path = "/"
 	}
+	return u, nil
+}
+
+func formatCanonical(u *url.URL, raw string) (string, error) {
 	out := u.String()
 	// Go's parser accepts some hosts, such as "::", that it cannot read
 	// back once they are written out. Such a URL is no use to a reader.

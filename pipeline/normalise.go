@@ -47,14 +47,28 @@ type itemDraft struct {
 	publishedParsed, updatedParsed *time.Time // dates as gofeed read them
 	base                           *url.URL   // xml:base in force, nil when none
 	linkKey                        string     // set by cleanItem, see linkIdentity
+	// titleKey is the plain title before cutTitle, which the hash
+	// identity reads, so that items keyed by title before titles were
+	// cut keep their ids.
+	titleKey string
+	warnings FieldWarnings // set by cleanItem
 }
 
 // NormaliseItem cleans an item that arrives already structured, as pushed
 // items do, with the same rules ParseFeed applies to feed items: plain
 // text title and summary, sanitised content, canonical URL, UTC dates,
-// identity and content hash. It returns an error wrapping ErrInvalidItem
-// for an item without title, link and content.
+// field limits, identity and content hash. It returns an error wrapping
+// ErrInvalidItem for an item without title, link and content.
 func NormaliseItem(it *Item, src Source, now time.Time) error {
+	_, err := NormaliseItemWarnings(it, src, now)
+	return err
+}
+
+// NormaliseItemWarnings is NormaliseItem that also returns what the rules
+// cut or dropped from the item's fields. Examples are an image that is
+// not an http(s) URL and a title over the length limit. The intake API
+// returns them to the partner.
+func NormaliseItemWarnings(it *Item, src Source, now time.Time) (FieldWarnings, error) {
 	d := itemDraft{Item: *it}
 	if !it.Published.IsZero() {
 		p := it.Published
@@ -64,11 +78,11 @@ func NormaliseItem(it *Item, src Source, now time.Time) error {
 	d.updatedParsed = it.Updated
 	clean, err := cleanItem(&d, src, feedBase(src.FeedURL), now)
 	if err != nil {
-		return err
+		return d.warnings, err
 	}
 	clean.ID = ItemID(src.Partner, itemKey(draftIdentity(&d, &clean, src), src.LinkKeys))
 	*it = clean
-	return nil
+	return d.warnings, nil
 }
 
 // cleanItem applies every field rule to a draft and returns the item
@@ -80,12 +94,13 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 		GUID:  stripIllegal(strings.TrimSpace(d.GUID)),
 		Title: plainTitle(d.Title),
 	}
+	d.titleKey = it.Title
 	linkBase := firstURL(d.base, feedURL)
 	// An empty link would resolve to the feed URL itself.
 	if raw := stripIllegal(d.URL); strings.TrimSpace(raw) != "" {
-		if link, err := CanonicalURL(raw, linkBase); err == nil {
+		if link, err := CanonicalURL(raw, linkBase); err == nil && len(link) <= maxURLBytes {
 			it.URL = link
-			d.linkKey = linkIdentity(link, d.URL)
+			d.linkKey = linkIdentity(identityURL(raw, linkBase, link), d.URL)
 		}
 	}
 	it.Alternates = cleanAlternates(d.Alternates, it.URL, linkBase)
@@ -97,6 +112,10 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	it.Categories = cleanCategories(d.Categories)
 	it.Enclosures = cleanEnclosures(d.Enclosures, contentBase)
 	it.Image = cleanImage(d.Image, it.Enclosures, contentBase)
+	d.warnings = droppedFields(d, &it, contentBase)
+	for field, msg := range limitFields(&it) {
+		d.warnings.add(field, msg)
+	}
 	applyDates(&it, d, src.Location, now)
 	if enclosureTypeInferred(d.Enclosures, it.Enclosures) {
 		it.Flags = addFlag(it.Flags, FlagEnclosureTypeInferred)
@@ -336,7 +355,7 @@ func parseLength(s string) int64 {
 func draftIdentity(d *itemDraft, it *Item, src Source) identityInput {
 	return identityInput{
 		guid: it.GUID, link: d.linkKey, feed: src.Feed,
-		title: it.Title, summary: it.Summary, published: strings.TrimSpace(d.published),
+		title: d.titleKey, summary: it.Summary, published: strings.TrimSpace(d.published),
 	}
 }
 

@@ -24,8 +24,11 @@ import (
 // normalised text (see contentHashV2) and strips tracking parameters from
 // URL-shaped GUIDs. Version 3 also ignores whitespace before closing
 // punctuation and after opening brackets, because summaries extracted
-// from HTML once read "about ." where they now read "about.".
-const RulesVersion = 3
+// from HTML once read "about ." where they now read "about.". Version 4
+// removes the user name and password from canonical URLs (identity keys
+// keep them, see identityURL) and hashes fields within the limits of
+// limitFields.
+const RulesVersion = 4
 
 // hashRules maps each rules version to the content hash it computes. An
 // index entry written under an older version is compared by hashing the
@@ -34,11 +37,21 @@ var hashRules = map[int]func(*Item) string{
 	1: contentHashV1,
 	2: contentHashV2,
 	3: contentHashV3,
+	4: contentHashV4,
 }
 
 // ContentHash returns the content hash of it under the current rules.
 func ContentHash(it *Item) string {
-	return contentHashV3(it)
+	return contentHashV4(it)
+}
+
+// contentHashV4 is contentHashV3 over the item cut to the field limits,
+// so an event stored before the limits hashes as the same item cut today.
+// URLs lose their user info through hashURL.
+func contentHashV4(it *Item) string {
+	limited := *it
+	limitFields(&limited)
+	return contentHashOfText(&limited, "4", hashTextTight)
 }
 
 // contentHashV3 is contentHashV2 with punctuation spacing ignored.

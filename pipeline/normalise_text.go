@@ -19,13 +19,59 @@ const maxSummaryRunes = 500
 // other angle brackets ("Vector<int>") is left alone.
 var inlineMarkup = regexp.MustCompile(`(?i)</?(a|abbr|b|big|br|cite|code|del|em|font|i|img|ins|mark|p|q|s|small|span|strike|strong|sub|sup|u)(\s[^>]*)?/?>`)
 
-// plainTitle turns a title into plain text: known inline tags removed,
-// entities decoded, whitespace collapsed, forbidden characters removed.
+// maxTitlePasses bounds how often plainTitle reduces markup that decoding
+// entities formed again. Each pass peels one layer of escaping, and a
+// title escaped more than three times is not text a publisher meant.
+const maxTitlePasses = 4
+
+// plainTitle turns a title into plain text: markup reduced to its text
+// (script and style content dropped), entities decoded, whitespace
+// collapsed, forbidden characters removed. A title escaped twice
+// ("&lt;script&gt;") becomes markup once decoded, so it is reduced again,
+// because RSS readers that treat titles as HTML would run it.
 func plainTitle(s string) string {
-	if inlineMarkup.MatchString(s) {
-		return htmlToText(s)
+	if !hasTitleMarkup(s) {
+		s = collapseSpace(html.UnescapeString(s))
+		if !hasTitleMarkup(s) {
+			return s
+		}
 	}
-	return collapseSpace(html.UnescapeString(s))
+	for range maxTitlePasses {
+		s = htmlToText(s)
+		if !hasTitleMarkup(s) {
+			return s
+		}
+	}
+	// Still markup after every pass: drop the angle brackets, so no
+	// reader can see a tag.
+	return collapseSpace(strings.NewReplacer("<", " ", ">", " ").Replace(s))
+}
+
+// hasTitleMarkup reports whether s contains the inline tags publishers
+// use in titles, a comment, or a start or end tag whose name is an HTML
+// element. Text such as "Vector<int>" or "a < b" has no such tag.
+// NOTE: a generic type named like an element ("List<Map>") reads as
+// markup and loses that part of the title.
+func hasTitleMarkup(s string) bool {
+	if !strings.Contains(s, "<") {
+		return false
+	}
+	if inlineMarkup.MatchString(s) {
+		return true
+	}
+	z := nethtml.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case nethtml.ErrorToken:
+			return false
+		case nethtml.CommentToken, nethtml.DoctypeToken:
+			return true
+		case nethtml.StartTagToken, nethtml.EndTagToken, nethtml.SelfClosingTagToken:
+			if htmlElements[tagAtom(z)] {
+				return true
+			}
+		}
+	}
 }
 
 // htmlToText returns the visible text of an HTML fragment with

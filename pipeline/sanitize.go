@@ -231,15 +231,21 @@ func rewriteSrcset(base *url.URL, v string) string {
 	return strings.Join(parts, ", ")
 }
 
-// resolveReference makes ref absolute against base. It returns ref
-// unchanged when either cannot be parsed or base is nil.
+// resolveReference makes ref absolute against base and removes its user
+// name and password, which are the publisher's secret in a link that is
+// republished. It returns ref unchanged when it cannot be parsed, or when
+// base is nil and ref has no user info.
 func resolveReference(base *url.URL, ref string) string {
 	ref = strings.TrimSpace(ref)
 	u, err := url.Parse(ref)
-	if err != nil || base == nil {
+	if err != nil || base == nil && u.User == nil {
 		return ref
 	}
-	return base.ResolveReference(u).String()
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	u.User = nil
+	return u.String()
 }
 
 func isHTTPURL(v string) bool {

@@ -1,0 +1,239 @@
+package pipeline
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on the fields of one item, applied to polled and pushed items
+// alike. Every field is written into every feed format, the HTML pages
+// and the digests, so one oversized item would otherwise grow each of
+// them. Content has its own limit, set by the NATS message size (see
+// truncate.go).
+const (
+	// maxTitleRunes is the title length: several times a long headline,
+	// and small enough that one title, escaped, stays far below the
+	// 90,000 bytes of HTML a digest renders per item. A cut title ends at
+	// a word boundary with "…".
+	maxTitleRunes = 1000
+	// maxCategories is the number of categories kept, in feed order.
+	// Channel filters and digest subscriptions match categories one by
+	// one, and news items carry a handful. More than 50 is a keyword dump.
+	maxCategories = 50
+	// maxCategoryRunes is the length of one category. A longer one is a
+	// sentence, not a tag, so it is dropped rather than cut: a cut tag
+	// would match no filter that a reader chose.
+	maxCategoryRunes = 100
+	// maxAuthors is the number of authors kept. A news item credits a few
+	// people or one organisation.
+	maxAuthors = 20
+	// maxAuthorNameRunes is the length of an author name. 200 characters
+	// leave room for several names written as one.
+	maxAuthorNameRunes = 200
+	// maxEmailBytes is the length of an author address: RFC 5321 limits a
+	// path to 256 bytes, two of them the angle brackets.
+	maxEmailBytes = 254
+	// maxEnclosures is the number of enclosures kept. A podcast episode
+	// has one file, and a news item a few pictures or documents.
+	maxEnclosures = 20
+	// maxAlternates is the number of alternate links kept: one per
+	// translation of the item.
+	maxAlternates = 20
+	// maxURLBytes is the length of any URL. The sitemaps.org protocol
+	// requires page URLs of fewer than 2,048 characters, so a longer link
+	// is not a page address that publishers expect readers to follow. An item link over the
+	// limit is treated as invalid (the intake API rejects the item). An
+	// image, enclosure, alternate or author URL over it is dropped.
+	maxURLBytes = 2048
+)
+
+// FieldWarnings maps a field of Item, by its JSON name, to what
+// normalisation cut or dropped from it. A nil map means nothing was lost.
+type FieldWarnings map[string]string
+
+func (w *FieldWarnings) add(field, msg string) {
+	if *w == nil {
+		*w = FieldWarnings{}
+	}
+	(*w)[field] = msg
+}
+
+// cutTitle shortens a title to maxTitleRunes, ellipsis included, so that
+// cutting a cut title changes nothing.
+func cutTitle(title string) string {
+	if utf8.RuneCountInString(title) <= maxTitleRunes {
+		return title
+	}
+	return truncateText(title, maxTitleRunes-1)
+}
+
+// limitFields applies the limits above to a cleaned item and returns
+// what it cut or dropped. It is idempotent, and the content hash applies
+// it too, so an item stored before the limits hashes as it does now.
+func limitFields(it *Item) FieldWarnings {
+	var w FieldWarnings
+	if cut := cutTitle(it.Title); cut != it.Title {
+		it.Title = cut
+		w.add("title", fmt.Sprintf("longer than %d characters; cut", maxTitleRunes))
+	}
+	if len(it.URL) > maxURLBytes {
+		it.URL = ""
+		w.add("url", fmt.Sprintf("longer than %d bytes; dropped", maxURLBytes))
+	}
+	if len(it.Image) > maxURLBytes {
+		it.Image = ""
+		w.add("image", fmt.Sprintf("longer than %d bytes; dropped", maxURLBytes))
+	}
+	it.Categories = limitCategories(it.Categories, &w)
+	it.Authors = limitAuthors(it.Authors, &w)
+	it.Enclosures = limitEnclosures(it.Enclosures, &w)
+	it.Alternates = limitAlternates(it.Alternates)
+	return w
+}
+
+func limitCategories(in []string, w *FieldWarnings) []string {
+	var out []string
+	long := 0
+	for _, c := range in {
+		if utf8.RuneCountInString(c) > maxCategoryRunes {
+			long++
+			continue
+		}
+		out = append(out, c)
+	}
+	var msgs []string
+	if long > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d longer than %d characters dropped", long, maxCategoryRunes))
+	}
+	if len(out) > maxCategories {
+		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", maxCategories, len(out)))
+		out = out[:maxCategories]
+	}
+	if len(msgs) > 0 {
+		w.add("categories", joinMessages(msgs))
+	}
+	if len(out) == len(in) {
+		return in
+	}
+	return out
+}
+
+func limitAuthors(in []Author, w *FieldWarnings) []Author {
+	if len(in) == 0 {
+		return in
+	}
+	out := make([]Author, 0, min(len(in), maxAuthors))
+	var msgs []string
+	if len(in) > maxAuthors {
+		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", maxAuthors, len(in)))
+		in = in[:maxAuthors]
+	}
+	cut, dropped := 0, 0
+	for _, a := range in {
+		if utf8.RuneCountInString(a.Name) > maxAuthorNameRunes {
+			a.Name = truncateText(a.Name, maxAuthorNameRunes-1)
+			cut++
+		}
+		if len(a.URL) > maxURLBytes {
+			a.URL = ""
+			dropped++
+		}
+		if len(a.Email) > maxEmailBytes {
+			a.Email = ""
+			dropped++
+		}
+		if a.Name != "" || a.Email != "" {
+			out = append(out, a)
+		}
+	}
+	if cut > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d names longer than %d characters cut", cut, maxAuthorNameRunes))
+	}
+	if dropped > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d URLs over %d bytes or addresses over %d bytes dropped", dropped, maxURLBytes, maxEmailBytes))
+	}
+	if len(msgs) > 0 {
+		w.add("authors", joinMessages(msgs))
+	}
+	return out
+}
+
+func limitEnclosures(in []Enclosure, w *FieldWarnings) []Enclosure {
+	var out []Enclosure
+	long := 0
+	for _, e := range in {
+		if len(e.URL) > maxURLBytes {
+			long++
+			continue
+		}
+		out = append(out, e)
+	}
+	var msgs []string
+	if long > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d with a URL over %d bytes dropped", long, maxURLBytes))
+	}
+	if len(out) > maxEnclosures {
+		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", maxEnclosures, len(out)))
+		out = out[:maxEnclosures]
+	}
+	if len(msgs) > 0 {
+		w.add("enclosures", joinMessages(msgs))
+	}
+	if len(out) == len(in) {
+		return in
+	}
+	return out
+}
+
+// limitAlternates drops long alternate links and keeps the first
+// maxAlternates. Alternates only group translations, so losing one is
+// not worth a warning.
+func limitAlternates(in []string) []string {
+	var out []string
+	for _, u := range in {
+		if len(u) <= maxURLBytes && len(out) < maxAlternates {
+			out = append(out, u)
+		}
+	}
+	if len(out) == len(in) {
+		return in
+	}
+	return out
+}
+
+func joinMessages(msgs []string) string {
+	out := msgs[0]
+	for _, m := range msgs[1:] {
+		out += "; " + m
+	}
+	return out
+}
+
+// droppedFields returns a warning for each field that the cleaning rules
+// dropped although the draft set it: an image or enclosure URL that is
+// not http(s), a language that is not a language tag, and content that
+// sanitising left empty.
+func droppedFields(d *itemDraft, it *Item, base *url.URL) FieldWarnings {
+	var w FieldWarnings
+	if strings.TrimSpace(d.Image) != "" && cleanURL(d.Image, base) == "" {
+		w.add("image", "not an absolute http or https URL; dropped")
+	}
+	invalid := 0
+	for _, e := range d.Enclosures {
+		if cleanURL(e.URL, base) == "" {
+			invalid++
+		}
+	}
+	if invalid > 0 {
+		w.add("enclosures", fmt.Sprintf("%d without an absolute http or https URL dropped", invalid))
+	}
+	if strings.TrimSpace(d.Language) != "" && canonicalLanguage(d.Language) == "" {
+		w.add("language", "not a language tag such as en or pl-PL; ignored")
+	}
+	if it.Content == "" && strings.TrimSpace(firstNonEmpty(d.Content, d.Summary)) != "" {
+		w.add("content", "nothing was left after removing markup that is not allowed; dropped")
+	}
+	return w
+}

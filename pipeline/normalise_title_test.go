@@ -1,0 +1,65 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPlainTitle(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"script element", "<script>alert(1)</script> title XSS", "title XSS"},
+		{"upper-case script", "<SCRIPT>alert(1)</SCRIPT>News", "News"},
+		{"style element", "<style>h1{}</style>Fair opens", "Fair opens"},
+		{"iframe with script text", "<iframe><script>alert(1)</script></iframe>Fair", "Fair"},
+		{"image with handler", `<img src=x onerror="alert(1)">Fair`, "Fair"},
+		{"div element", "<div>Fair</div> opens", "Fair opens"},
+		{"svg with handler", `<svg onload="alert(1)">Fair</svg>`, "Fair"},
+		{"comment", "Fair<!-- x --> opens", "Fair opens"},
+		{"escaped twice", "&lt;script&gt;alert(1)&lt;/script&gt; title", "title"},
+		// Decoded once, this is escaped text that an HTML reader shows
+		// as "<script>", so it runs nowhere.
+		{"escaped three times", "&amp;lt;script&amp;gt; t", "&lt;script&gt; t"},
+		{"inline bold", "Stocks <b>up</b>.", "Stocks up."},
+		{"generic type", "Vector<int> in C++", "Vector<int> in C++"},
+		{"generic pair", "Map<K, V> explained", "Map<K, V> explained"},
+		{"less than", "a < b and c > d", "a < b and c > d"},
+		{"escaped less than", "a &lt; b", "a < b"},
+		{"no space before letter", "a<b", "a<b"},
+		{"ampersand", "AT&amp;T results", "AT&T results"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := plainTitle(tt.in); got != tt.want {
+				t.Errorf("plainTitle(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseFeedReducesEscapedScriptTitle(t *testing.T) {
+	doc := `<rss version="2.0"><channel><title>X</title><link>https://x.example/</link><item>` +
+		`<title>&lt;script&gt;alert(1)&lt;/script&gt; title XSS</title><link>https://x.example/1</link>` +
+		`</item></channel></rss>`
+	res, err := ParseFeed([]byte(doc), "application/rss+xml", Source{Partner: "x", Feed: "news", FeedURL: "https://x.example/rss"}, limitsNow)
+	if err != nil {
+		t.Fatalf("parsing feed: %v", err)
+	}
+	if len(res.Items) != 1 {
+		t.Fatalf("parsed %d items, want 1", len(res.Items))
+	}
+	if got := res.Items[0].Title; got != "title XSS" {
+		t.Errorf("title = %q, want %q", got, "title XSS")
+	}
+}
+
+func TestNormaliseItemReducesPushedScriptTitle(t *testing.T) {
+	it, _ := normaliseWithWarnings(t, Item{GUID: "px-1c", Title: "<script>alert(1)</script> title XSS"})
+	if it.Title != "title XSS" {
+		t.Errorf("title = %q, want %q", it.Title, "title XSS")
+	}
+	if strings.Contains(it.Title, "<") {
+		t.Errorf("title kept markup")
+	}
+}
