@@ -196,7 +196,7 @@ func (h *handler) renderArchive(ctx context.Context, ch Channel, f format, pages
 			modified = ev.IngestedAt
 		}
 	}
-	stories := v.Stories(ch.Filter, 0, Filter{}, 0)
+	stories := v.OwnedStories(h.opts.PartnerDomains, ch.Filter, 0, Filter{}, 0)
 	stories = slices.DeleteFunc(stories, func(s Story) bool { return h.opts.View.Retracted(s.Item.ID) })
 	entries := items(stories)
 	m := h.meta(ch, f, feedQuery{})

@@ -183,7 +183,7 @@ func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (
 			}
 			defer h.releaseQuerySlot()
 		}
-		stories := h.opts.View.Stories(ch.Filter, ch.MaxItems, q.filter, q.limit)
+		stories := h.opts.View.OwnedStories(h.opts.PartnerDomains, ch.Filter, ch.MaxItems, q.filter, q.limit)
 		entries := items(stories)
 		m := h.meta(ch, f, q)
 		m.Copies = copiesMap(stories)

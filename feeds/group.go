@@ -63,17 +63,23 @@ func storyKeys(sorted []viewEntry) []string {
 }
 
 // groupStories folds sorted entries into stories, keeping the display order
-// of each story's shown item. The shown item is the cluster's origin (no
-// DuplicateOf) when it is among the entries, else the copy ingested first.
+// of each story's shown item. The shown item is the item of the partner
+// that owns the domain of its link when there is one, then the cluster's
+// origin (no DuplicateOf), then the copy ingested first. The pipeline makes
+// the first copy it receives the origin, so without the owner rule a partner
+// that pushes another partner's link first would take over the story.
 // Grouping runs on entries that already passed the filters, so a story is
 // never hidden because its shown copy was filtered out.
-func groupStories(sorted []viewEntry) []Story {
+func groupStories(sorted []viewEntry, owners PartnerDomains) []Story {
 	keys := storyKeys(sorted)
 	shown := make(map[string]viewEntry, len(sorted))
+	owned := make(map[string]bool, len(sorted))
 	for i, e := range sorted {
+		own := owners.ownsLink(e.ev)
 		cur, ok := shown[keys[i]]
-		if !ok || prefersShown(e, cur) {
+		if !ok || prefersShown(e, own, cur, owned[keys[i]]) {
 			shown[keys[i]] = e
+			owned[keys[i]] = own
 		}
 	}
 	index := make(map[string]int, len(shown))
@@ -100,8 +106,12 @@ func groupStories(sorted []viewEntry) []Story {
 	return out
 }
 
-// prefersShown reports whether a should be shown in place of b.
-func prefersShown(a, b viewEntry) bool {
+// prefersShown reports whether a should be shown in place of b. aOwned
+// and bOwned tell whether each item's partner owns the domain of its link.
+func prefersShown(a viewEntry, aOwned bool, b viewEntry, bOwned bool) bool {
+	if aOwned != bOwned {
+		return aOwned
+	}
 	aOrigin, bOrigin := a.ev.DuplicateOf == "", b.ev.DuplicateOf == ""
 	if aOrigin != bOrigin {
 		return aOrigin

@@ -42,6 +42,11 @@ type HandlerOptions struct {
 	TagAuthority string
 	Partners     map[string]PartnerInfo
 	FeedURLs     map[string]string
+	// PartnerDomains names the partner that owns each domain. Within a
+	// story, the item of that partner is shown when its link is on the
+	// domain, and the other copies are listed with it. Nil shows the
+	// cluster's origin.
+	PartnerDomains PartnerDomains
 	// SignUpURL is the digest sign-up form that the home page links to;
 	// empty leaves the link out.
 	SignUpURL string

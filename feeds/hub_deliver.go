@@ -44,6 +44,11 @@ func (h *Hub) URL() string {
 // channel that ev passes. Retractions make no jobs, because WebSub has no
 // way to withdraw an entry, and neither do copies of a story (DuplicateOf
 // set), because the feeds show the story through its origin.
+//
+// NOTE: the feeds show a copy in place of the origin when the copy's
+// partner owns the domain of the link (see PartnerDomains), but the hub
+// still delivers only origins, so subscribers can get the other partner's
+// item for such a story.
 func (h *Hub) Jobs(ctx context.Context, ev pipeline.Event) ([]HubJob, error) {
 	if ev.Kind == pipeline.KindRetracted || ev.DuplicateOf != "" {
 		return nil, nil

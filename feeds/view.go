@@ -283,12 +283,19 @@ func (v *View) Narrow(channel Filter, window int, query Filter, limit int) []pip
 // counts stories, and a query selects among every copy in that window
 // before grouping again, so a story stays when only a copy matches.
 func (v *View) Stories(channel Filter, window int, query Filter, limit int) []Story {
+	return v.OwnedStories(nil, channel, window, query, limit)
+}
+
+// OwnedStories is Stories where, within each story, the item of the partner
+// that owns the domain of its link per owners is shown in place of the
+// other copies. A nil owners gives Stories.
+func (v *View) OwnedStories(owners PartnerDomains, channel Filter, window int, query Filter, limit int) []Story {
 	picked := v.matching(channel.compile())
 	sort.Slice(picked, func(i, j int) bool {
 		return keyOf(picked[i].ev).before(keyOf(picked[j].ev))
 	})
 	picked = firstPerURL(picked)
-	stories := groupStories(picked)
+	stories := groupStories(picked, owners)
 	if window > 0 && len(stories) > window {
 		picked = withinStories(picked, stories[:window])
 		stories = stories[:window]
@@ -303,7 +310,7 @@ func (v *View) Stories(channel Filter, window int, query Filter, limit int) []St
 			matched = append(matched, e)
 		}
 	}
-	return capStories(groupStories(matched), limit)
+	return capStories(groupStories(matched, owners), limit)
 }
 
 // withinStories keeps the entries that belong to one of stories.

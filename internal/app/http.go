@@ -134,6 +134,7 @@ func (a *App) mountFeeds(ctx context.Context, mux *http.ServeMux, v *Views) erro
 		TagAuthority:    auth,
 		Partners:        partners,
 		FeedURLs:        feedURLs,
+		PartnerDomains:  a.partnerDomains(),
 		QueryCacheSize:  a.Config.Feeds.QueryCacheSize,
 		QueryCacheBytes: int64(a.Config.Feeds.QueryCacheBytes),
 		SignUpURL:       a.signUpURL(),
