@@ -165,6 +165,7 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 	}
 	if p.digest {
 		g.Go(func() error { return a.RunDigests(gctx) })
+		g.Go(func() error { return a.RunHubDeliveries(gctx, reloader.HubReloads(), reloader.Config) })
 	}
 	if p.poll {
 		g.Go(func() error {

@@ -1,8 +1,9 @@
 // Command syndic runs the Syndic content syndication pipeline: it polls
 // partner feeds, deduplicates and publishes their items on NATS JetStream,
 // and serves merged RSS, Atom and JSON feeds. `syndic run` does all of it in
-// one process with an embedded NATS server; `syndic ingest` and `syndic
-// serve` split the work across processes sharing a NATS cluster and Redis.
+// one process with an embedded NATS server; `syndic ingest`, `syndic serve`
+// and `syndic digest` split the work across processes sharing a NATS
+// cluster and Redis.
 package main
 
 import (
@@ -27,11 +28,12 @@ Commands:
   run            run everything in one process (embedded NATS unless nats.url is set)
   ingest         poll partner feeds and publish their items; serve the intake API
                  and WebSub callbacks on http.addr
-  serve          serve merged feeds, web pages, the WebSub hub and digest sign-up
+  serve          serve merged feeds, web pages, WebSub hub subscriptions and digest sign-up
   poll --once    poll every feed once, print a summary and exit
   feeds status|reset PARTNER/FEED
                  show feed health, failing feeds first, or resume a gone or flagged feed
-  digest         send the email digests on their schedule
+  digest         send the email digests on their schedule, sign-up confirmation mails
+                 and WebSub hub deliveries
   digest preview --digest ID --subscriber EMAIL [--out PATH]
                  write one subscriber's next digest to PATH.eml and PATH.html
   digest send --digest ID --now

@@ -10,14 +10,17 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
 
 	"github.com/syndic-network/syndic/feeds"
+	"github.com/syndic-network/syndic/internal/config"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
-// Durable consumer names shared by every feed server, so that each item
+// Durable consumer names shared by every digest worker, so that each item
 // event is fanned out once and each delivery is sent once, whichever
-// server takes it.
+// worker takes it.
 const (
 	hubFanoutConsumer  = "feeds-hub-fanout"
 	hubDeliverConsumer = "feeds-hub-deliver"
@@ -32,7 +35,7 @@ var hubBackoff = []time.Duration{
 	10 * time.Minute, 30 * time.Minute, 2 * time.Hour,
 }
 
-// hubDeliverWorkers bounds the deliveries one server sends at once.
+// hubDeliverWorkers bounds the deliveries one process sends at once.
 const hubDeliverWorkers = 8
 
 // hubConfig names the streams and subjects of the hub workers.
@@ -48,6 +51,87 @@ type hubConfig struct {
 	Backoff []time.Duration
 }
 
+// hubDeliveriesTotal counts the WebSub deliveries this process sent, by
+// result: delivered (the subscriber took it or the subscription is gone),
+// retried, or failed (given up after the last retry).
+var hubDeliveriesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "syndic_websub_deliveries_total",
+	Help: "WebSub hub deliveries sent by this process, by result (delivered, retried, failed).",
+}, []string{"result"})
+
+// RunHubDeliveries runs the delivery side of the WebSub hub until ctx
+// ends: the shared durable consumers that turn new items into delivery
+// jobs and send them to the subscribers' callbacks. Feed servers only take
+// subscription requests (mountHub). After each value of reloads it starts
+// again with the channels of current(), and keeps the running consumers
+// when that fails.
+func (a *App) RunHubDeliveries(ctx context.Context, reloads <-chan struct{}, current func() *config.Config) error {
+	var stop func()
+	err := a.retryOnTimeout(ctx, "starting the WebSub deliveries", func() error {
+		var err error
+		stop, err = a.withConfig(current()).startHubDeliveries(ctx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			// The consumers stop with ctx. Waiting for them here could
+			// outlast shutdown_grace while a slow delivery holds a slot.
+			return nil
+		case <-reloads:
+		}
+		next, err := a.withConfig(current()).startHubDeliveries(ctx)
+		if err != nil {
+			a.Log.Error("restarting the WebSub deliveries after a reload failed; keeping the previous channels", "error", err)
+			continue
+		}
+		stop()
+		stop = next
+		a.Log.Info("WebSub deliveries restarted", "channels", len(current().Channels))
+	}
+}
+
+// startHubDeliveries starts the hub's consumers for the channels of
+// a.Config. The returned function stops them and returns once they take
+// no more messages. Deliveries in flight then are not awaited: a job that
+// was not acknowledged is sent again after the consumer's AckWait, so a
+// stop can repeat a delivery but never loses one.
+func (a *App) startHubDeliveries(ctx context.Context) (func(), error) {
+	auth, err := a.TagAuthority(ctx)
+	if err != nil {
+		return nil, err
+	}
+	partners, feedURLs := a.partnerLinks()
+	hub, err := a.newHub(ctx, feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs})
+	if err != nil {
+		return nil, err
+	}
+	n := a.Config.NATS
+	wctx, cancel := context.WithCancel(ctx)
+	w, err := startHubWorkers(wctx, a.JS, a.Stream, hub, hubConfig{
+		ItemSubjects: n.SubjectPrefix + ".>",
+		Stream:       n.Stream + "_WEBSUB",
+		Subject:      n.SubjectPrefix + "_websub.deliveries",
+		Replicas:     n.Replicas,
+	}, a.Log)
+	if err != nil {
+		cancel()
+		hub.Close()
+		return nil, err
+	}
+	go func() {
+		<-wctx.Done()
+		hub.Close()
+	}()
+	return func() {
+		cancel()
+		<-w.done
+	}, nil
+}
+
 // hubWorkers runs the two shared durable consumers of the WebSub hub. The
 // fan-out consumer turns each new item event into one delivery job per
 // matching subscription on the deliveries stream, and the delivery
@@ -60,14 +144,15 @@ type hubWorkers struct {
 	backoff []time.Duration
 	slots   chan struct{}
 	wg      sync.WaitGroup
+	// done is closed once both consumers have stopped after ctx ended.
+	done chan struct{}
 }
 
 // startHubWorkers creates the deliveries stream and both consumers and
-// consumes until ctx ends. The returned function waits for deliveries
-// still in progress, which end once ctx is done.
-func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstream.Stream, hub *feeds.Hub, cfg hubConfig, log *slog.Logger) (func(), error) {
+// consumes until ctx ends.
+func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstream.Stream, hub *feeds.Hub, cfg hubConfig, log *slog.Logger) (*hubWorkers, error) {
 	w := &hubWorkers{js: js, hub: hub, log: log, subject: cfg.Subject, backoff: cfg.Backoff,
-		slots: make(chan struct{}, hubDeliverWorkers)}
+		slots: make(chan struct{}, hubDeliverWorkers), done: make(chan struct{})}
 	if w.backoff == nil {
 		w.backoff = hubBackoff
 	}
@@ -111,8 +196,18 @@ func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstrea
 		<-ctx.Done()
 		fanout.Stop()
 		sends.Stop()
+		<-fanout.Closed()
+		<-sends.Closed()
+		close(w.done)
 	}()
-	return w.wg.Wait, nil
+	return w, nil
+}
+
+// wait blocks until the consumers have stopped after ctx ended and the
+// deliveries still in progress have ended, each within its timeout.
+func (w *hubWorkers) wait() {
+	<-w.done
+	w.wg.Wait()
 }
 
 func consumeDurable(ctx context.Context, s jetstream.Stream, cfg jetstream.ConsumerConfig, handle jetstream.MessageHandler) (jetstream.ConsumeContext, error) {
@@ -196,6 +291,7 @@ func (w *hubWorkers) send(msg jetstream.Msg) {
 	defer cancel()
 	err := w.hub.Deliver(ctx, job)
 	if err == nil {
+		hubDeliveriesTotal.WithLabelValues("delivered").Inc()
 		_ = msg.Ack()
 		return
 	}
@@ -205,10 +301,12 @@ func (w *hubWorkers) send(msg jetstream.Msg) {
 	}
 	log := w.log.With("subscription", job.Key, "item_id", job.Event.ID, "attempt", attempt, "error", err)
 	if attempt > len(w.backoff) {
+		hubDeliveriesTotal.WithLabelValues("failed").Inc()
 		log.Warn("giving up on a WebSub delivery")
 		_ = msg.Term()
 		return
 	}
+	hubDeliveriesTotal.WithLabelValues("retried").Inc()
 	log.Debug("WebSub delivery failed, retrying")
 	_ = msg.NakWithDelay(w.backoff[attempt-1])
 }

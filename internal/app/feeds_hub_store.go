@@ -104,36 +104,30 @@ func hubURL(baseURL string) string {
 	return strings.TrimRight(baseURL, "/") + "/hub"
 }
 
-// mountHub mounts the WebSub hub at /hub and runs its workers until ctx
-// ends.
-func (a *App) mountHub(ctx context.Context, mux *http.ServeMux, channels []feeds.Channel, meta feeds.HubMeta) error {
+// newHub opens the WebSub subscriptions bucket and returns a hub for the
+// configured channels. The caller closes it.
+func (a *App) newHub(ctx context.Context, meta feeds.HubMeta) (*feeds.Hub, error) {
 	n := a.Config.NATS
 	kv, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_WEBSUB", n.Replicas, 0, false)
 	if err != nil {
-		return fmt.Errorf("opening WebSub bucket: %w", err)
+		return nil, fmt.Errorf("opening WebSub bucket: %w", err)
 	}
-	hub, err := feeds.NewHub(feeds.HubOptions{
+	return feeds.NewHub(feeds.HubOptions{
 		Store:    kvSubscriptions{kv: kv},
 		Client:   a.hubClient(),
 		BaseURL:  a.Config.HTTP.BaseURL,
-		Channels: channels,
+		Channels: a.Channels(),
 		Meta:     meta,
 		Logger:   a.Log,
 	})
+}
+
+// mountHub mounts the WebSub hub at /hub, which takes subscription
+// requests and verifies them until ctx ends. Deliveries to subscribers
+// run in the digest workers (RunHubDeliveries), not here.
+func (a *App) mountHub(ctx context.Context, mux *http.ServeMux, meta feeds.HubMeta) error {
+	hub, err := a.newHub(ctx, meta)
 	if err != nil {
-		return err
-	}
-	// Deliveries in flight when ctx ends are not awaited. A job that was
-	// not acknowledged is sent again after the consumer's AckWait, so a
-	// stop can repeat a delivery but never loses one.
-	_, err = startHubWorkers(ctx, a.JS, a.Stream, hub, hubConfig{
-		ItemSubjects: n.SubjectPrefix + ".>",
-		Stream:       n.Stream + "_WEBSUB",
-		Subject:      n.SubjectPrefix + "_websub.deliveries",
-		Replicas:     n.Replicas,
-	}, a.Log)
-	if err != nil {
-		hub.Close()
 		return err
 	}
 	go func() {

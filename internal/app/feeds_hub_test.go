@@ -104,16 +104,16 @@ func (f *hubFixture) newHub(t *testing.T, allowPrivate bool) *feeds.Hub {
 	return hub
 }
 
-// startServer runs the hub workers of one feed server until the test ends.
+// startServer runs the hub workers of one digest worker until the test ends.
 func (f *hubFixture) startServer(t *testing.T, hub *feeds.Hub) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	wait, err := startHubWorkers(ctx, f.js, f.items, hub, f.cfg, slog.New(slog.DiscardHandler))
+	w, err := startHubWorkers(ctx, f.js, f.items, hub, f.cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		cancel()
 		t.Fatalf("starting hub workers: %v", err)
 	}
-	t.Cleanup(func() { cancel(); wait() })
+	t.Cleanup(func() { cancel(); w.wait() })
 }
 
 func (f *hubFixture) subscribe(t *testing.T, callback string) {

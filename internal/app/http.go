@@ -68,7 +68,8 @@ func (a *App) Channels() []feeds.Channel {
 // on one address.
 type Mounts struct {
 	// Feeds is the reader side: merged feeds, channel and index pages,
-	// OPML, the WebSub hub, digest sign-up and partner feed health.
+	// OPML, the WebSub hub's subscription endpoint, digest sign-up and
+	// partner feed health.
 	Feeds bool
 	// Intake is the partner side that publishes items: the intake API
 	// (push.enabled) and the WebSub callbacks (a public https base URL).
@@ -115,18 +116,7 @@ func (a *App) mountFeeds(ctx context.Context, mux *http.ServeMux, v *Views) erro
 	if err != nil {
 		return err
 	}
-	partners := map[string]feeds.PartnerInfo{}
-	feedURLs := map[string]string{}
-	for _, p := range a.Config.Partners {
-		partners[p.ID] = feeds.PartnerInfo{Name: p.Name, URL: p.URL}
-		for _, f := range p.Feeds {
-			// Only web URLs are shown to readers: a file: URL would expose a
-			// path on the server.
-			if strings.HasPrefix(f.URL, "http://") || strings.HasPrefix(f.URL, "https://") {
-				feedURLs[p.ID+"/"+f.ID] = f.URL
-			}
-		}
-	}
+	partners, feedURLs := a.partnerLinks()
 	fh := feeds.NewHandler(feeds.HandlerOptions{
 		View:            v.View,
 		Channels:        a.Channels(),
@@ -148,13 +138,31 @@ func (a *App) mountFeeds(ctx context.Context, mux *http.ServeMux, v *Views) erro
 	mux.Handle("/channels/", fh)
 	mux.Handle("/opml", fh)
 	hubMeta := feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs}
-	if err := a.mountHub(ctx, mux, a.Channels(), hubMeta); err != nil {
+	if err := a.mountHub(ctx, mux, hubMeta); err != nil {
 		return err
 	}
 	if err := a.mountDigests(ctx, mux); err != nil {
 		return err
 	}
 	return a.mountPartnerHealth(ctx, mux)
+}
+
+// partnerLinks returns the partners' names and home pages by partner id,
+// and the URLs of their feeds by "partner/feed".
+func (a *App) partnerLinks() (map[string]feeds.PartnerInfo, map[string]string) {
+	partners := map[string]feeds.PartnerInfo{}
+	feedURLs := map[string]string{}
+	for _, p := range a.Config.Partners {
+		partners[p.ID] = feeds.PartnerInfo{Name: p.Name, URL: p.URL}
+		for _, f := range p.Feeds {
+			// Only web URLs are shown to readers: a file: URL would expose a
+			// path on the server.
+			if strings.HasPrefix(f.URL, "http://") || strings.HasPrefix(f.URL, "https://") {
+				feedURLs[p.ID+"/"+f.ID] = f.URL
+			}
+		}
+	}
+	return partners, feedURLs
 }
 
 // mountIntake adds the Intake routes to mux.

@@ -17,8 +17,8 @@ import (
 
 // Reloader applies a changed configuration file on SIGHUP without a
 // restart. Only partners (with their feeds) and channels take effect: the
-// pollers restart with the new feed list and the public handler is
-// rebuilt. Changes to other keys are logged and wait for a restart. A
+// pollers restart with the new feed list, the WebSub deliveries with the
+// new channels, and the public handler is rebuilt. Changes to other keys are logged and wait for a restart. A
 // file that does not load or validate keeps the previous configuration.
 //
 // Reloader is safe for concurrent use.
@@ -29,8 +29,9 @@ type Reloader struct {
 	// mu serialises reloads.
 	mu      sync.Mutex
 	current atomic.Pointer[config.Config]
-	// pollers receives a value after each successful reload.
+	// pollers and hubs receive a value after each successful reload.
 	pollers chan struct{}
+	hubs    chan struct{}
 
 	// handler is the current public handler, nil until Handler is
 	// called. views and mounts are what it is built from.
@@ -44,7 +45,7 @@ type Reloader struct {
 // NewReloader returns a reloader for a that reads the configuration with
 // load, usually config.Load on the file the process started with.
 func NewReloader(a *App, load func() (*config.Config, error)) *Reloader {
-	r := &Reloader{app: a, load: load, pollers: make(chan struct{}, 1)}
+	r := &Reloader{app: a, load: load, pollers: make(chan struct{}, 1), hubs: make(chan struct{}, 1)}
 	r.current.Store(a.Config)
 	return r
 }
@@ -57,6 +58,10 @@ func (r *Reloader) Feeds() []workers.Feed { return r.app.withConfig(r.Config()).
 
 // PollerReloads returns the channel that RunPollers watches for reloads.
 func (r *Reloader) PollerReloads() <-chan struct{} { return r.pollers }
+
+// HubReloads returns the channel that RunHubDeliveries watches for
+// reloads.
+func (r *Reloader) HubReloads() <-chan struct{} { return r.hubs }
 
 // FeedHandler returns Handler with the Feeds routes only.
 func (r *Reloader) FeedHandler(ctx context.Context, v *Views) (http.Handler, error) {
@@ -121,10 +126,13 @@ func (r *Reloader) Reload(ctx context.Context) error {
 		}
 	}
 	r.current.Store(applied)
-	select {
-	case r.pollers <- struct{}{}:
-	default:
-		// A reload is already waiting; it will read the new feeds.
+	for _, c := range []chan struct{}{r.pollers, r.hubs} {
+		select {
+		case c <- struct{}{}:
+		default:
+			// A reload is already waiting; it will read the new
+			// configuration.
+		}
 	}
 	r.app.Log.Info("configuration reloaded", "partners", len(applied.Partners),
 		"feeds", len(r.app.withConfig(applied).Feeds()), "channels", len(applied.Channels))

@@ -3,8 +3,8 @@
 // cluster, Redis, two ingest, two serve and one digest process on
 // loopback. It kills a NATS node and an ingest worker with SIGKILL and
 // flushes the test's Redis keys. Then it checks the feed servers' output,
-// the stream, the WebSub hub's deliveries and the digests a loopback SMTP
-// server received.
+// the stream, the WebSub hub's deliveries (sent by the digest process
+// only) and the digests a loopback SMTP server received.
 package faulttest
 
 import (
@@ -64,8 +64,10 @@ type deployment struct {
 	ingest, serve      []*proc
 	digest             *proc
 	serveAddrs         []string
-	logs               *logBook
-	mail               *mailbox
+	// admins maps process names to their admin addresses.
+	admins map[string]string
+	logs   *logBook
+	mail   *mailbox
 	// digestAt is the send time of the digest.
 	digestAt time.Time
 }
@@ -129,6 +131,7 @@ func TestNothingLostUnderFaults(t *testing.T) {
 		t.Errorf("stream holds %d duplicate events, want 0", streamDups)
 	}
 	hub := checkHub(t, subscriber, published)
+	d.checkHubSenders(t, hub)
 	digest := d.checkDigests(t, published)
 	checkErrorLogs(t, d.logs.all(), faults)
 	fmt.Printf("fault test: published %d, ingested %d, duplicates %d, lost %d\n", len(published), ingested, streamDups, lost)
@@ -145,7 +148,7 @@ func waitDuration(d time.Duration) {
 
 func startDeployment(t *testing.T, farmURL, redisURL, redisPrefix string) *deployment {
 	t.Helper()
-	d := &deployment{dir: t.TempDir(), logs: &logBook{}, mail: newMailbox(t)}
+	d := &deployment{dir: t.TempDir(), admins: map[string]string{}, logs: &logBook{}, mail: newMailbox(t)}
 	t.Cleanup(func() {
 		if t.Failed() {
 			d.dumpLogs(t)
@@ -158,14 +161,18 @@ func startDeployment(t *testing.T, farmURL, redisURL, redisPrefix string) *deplo
 	for i := range 2 {
 		admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 		admins = append(admins, admin)
+		d.admins[fmt.Sprintf("ingest-%d", i+1)] = admin
 		d.ingest = append(d.ingest, d.syndicProc(t, fmt.Sprintf("ingest-%d", i+1), "ingest", cfg,
 			"SYNDIC_HTTP_ADMIN_ADDR="+admin, fmt.Sprintf("SYNDIC_HTTP_ADDR=127.0.0.1:%d", freePort(t))))
 	}
 	for i := range 2 {
 		addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		admin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+		name := fmt.Sprintf("serve-%d", i+1)
 		d.serveAddrs = append(d.serveAddrs, addr)
-		d.serve = append(d.serve, d.syndicProc(t, fmt.Sprintf("serve-%d", i+1), "serve", cfg,
-			"SYNDIC_HTTP_ADDR="+addr, fmt.Sprintf("SYNDIC_HTTP_ADMIN_ADDR=127.0.0.1:%d", freePort(t))))
+		d.admins[name] = admin
+		d.serve = append(d.serve, d.syndicProc(t, name, "serve", cfg,
+			"SYNDIC_HTTP_ADDR="+addr, "SYNDIC_HTTP_ADMIN_ADDR="+admin))
 	}
 	// Starting one process at a time saves the half minute of start-up
 	// retries that four processes racing to create the R3 stream and
@@ -181,6 +188,7 @@ func startDeployment(t *testing.T, farmURL, redisURL, redisPrefix string) *deplo
 	}
 	d.importSubscribers(t, cfg)
 	digestAdmin := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	d.admins["digest"] = digestAdmin
 	d.digest = d.syndicProc(t, "digest", "digest", cfg, "SYNDIC_HTTP_ADMIN_ADDR="+digestAdmin)
 	d.digest.start(t)
 	waitReady(t, "http://"+digestAdmin+"/readyz")

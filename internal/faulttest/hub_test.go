@@ -1,12 +1,18 @@
 package faulttest
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -166,4 +172,58 @@ func checkHub(t *testing.T, s *hubSubscriber, published map[string]bool) hubCoun
 		}
 	}
 	return c
+}
+
+// deliveredMetric is the counter line of successful WebSub deliveries in
+// a process's Prometheus output.
+const deliveredMetric = `syndic_websub_deliveries_total{result="delivered"}`
+
+// checkHubSenders checks, through each process's admin /metrics, that the
+// digest process sent every delivery the subscriber got, and that the
+// feed servers, which take the subscription requests, and the ingest
+// workers sent none.
+func (d *deployment) checkHubSenders(t *testing.T, hub hubCounts) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(d.admins)) {
+		admin := d.admins[name]
+		sent, err := scrapeCounter(admin, deliveredMetric)
+		if err != nil {
+			t.Errorf("%s: reading %s: %v", name, deliveredMetric, err)
+			continue
+		}
+		want := 0
+		if name == "digest" {
+			want = hub.deliveries
+		}
+		if sent != want {
+			t.Errorf("%s sent %d WebSub deliveries, want %d", name, sent, want)
+		}
+		fmt.Printf("fault test: %s sent %d hub deliveries\n", name, sent)
+	}
+}
+
+// scrapeCounter returns the value of the counter line named metric on the
+// admin address, or 0 when the process never incremented it.
+func scrapeCounter(admin, metric string) (int, error) {
+	resp, err := http.Get("http://" + admin + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		value, ok := strings.CutPrefix(sc.Text(), metric+" ")
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parsing %q: %w", sc.Text(), err)
+		}
+		return int(f), nil
+	}
+	return 0, sc.Err()
 }
