@@ -52,7 +52,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "http.addr", Default: "127.0.0.1:8080", Env: "SYNDIC_HTTP_ADDR",
-		Doc:      "Listen address (host:port) of the public server that serves the merged feeds.",
+		Doc:      "Listen address (host:port) of the public server: the merged feeds, web pages, WebSub hub and digest sign-up in `serve`, the intake API and WebSub callbacks in `ingest`, all of them in `run`. `digest` opens no public listener.",
 		Validate: hostPort,
 	},
 	{
