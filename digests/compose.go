@@ -13,9 +13,16 @@ import (
 type messageToSend struct {
 	env      Envelope
 	rendered Rendered
+	// items is the number of items given to Render.
+	items int
 }
 
 func (m *messageToSend) build() (*gomail.Msg, error) { return NewMessage(m.env, m.rendered) }
+
+// showsNoItem reports whether Render left out every item, as too large.
+func (m *messageToSend) showsNoItem() bool {
+	return m.items > 0 && len(m.rendered.Omitted) == m.items
+}
 
 // compose renders the issue of s for the period due at due.
 func (r *Runner) compose(s *Subscriber, items []pipeline.Item, due time.Time, messageID string) (*messageToSend, error) {
@@ -40,5 +47,5 @@ func (r *Runner) compose(s *Subscriber, items []pipeline.Item, due time.Time, me
 		From: d.From, To: s.Email, MessageID: messageID, Date: now,
 		UnsubscribeURL: r.o.Links.Unsubscribe(d.ID, s.Email, now),
 	}
-	return &messageToSend{env: env, rendered: rendered}, nil
+	return &messageToSend{env: env, rendered: rendered, items: len(items)}, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/syndic-network/syndic/pipeline"
 )
@@ -29,6 +31,20 @@ var (
 // "3D" after each "=" of the inline styles and a soft break every 76
 // octets, about 10% here, so 90 KB of HTML stays under the clip.
 const MaxHTMLBytes = 90_000
+
+// Lengths in runes of the text one item shows. The pipeline cuts titles
+// and summaries on ingest, but items stored before it did so stay in the
+// stream for up to 35 days, so the digest cuts them again. One item with
+// a 300,000-character title must not stop the digest.
+const (
+	// maxTitleRunes is the longest title and group heading. A headline
+	// past 300 characters no longer reads as one, and its link leads to
+	// the full text.
+	maxTitleRunes = 300
+	// maxSummaryRunes is above the pipeline's 500, so only summaries
+	// stored before that limit are cut.
+	maxSummaryRunes = 600
+)
 
 // Issue is everything one message of a digest shows.
 type Issue struct {
@@ -56,6 +72,10 @@ type Rendered struct {
 	Subject string
 	HTML    string
 	Text    string
+	// Omitted are the items left out because the HTML of each, alone in
+	// a message, exceeds MaxHTMLBytes. They count in the "more items"
+	// line.
+	Omitted []pipeline.Item
 }
 
 type renderItem struct {
@@ -80,26 +100,56 @@ type renderData struct {
 }
 
 // Render builds subject, HTML and text of an issue in the subscriber's
-// locale, with dates in the subscriber's time zone. When the HTML part
-// would exceed MaxHTMLBytes it shows plain summaries instead of item
-// content, and then leaves out the oldest items until it fits.
+// locale, with dates in the subscriber's time zone. Titles and summaries
+// longer than maxTitleRunes and maxSummaryRunes are cut at a word. When
+// the HTML part would exceed MaxHTMLBytes it shows plain summaries instead
+// of item content, leaves out the items that cannot fit even alone (see
+// Rendered.Omitted), and then leaves out the oldest items until it fits.
+// With every item left out, the message shows only the "more items" line.
 func Render(is Issue) (Rendered, error) {
-	withContent := true
+	out, err := render(is, true)
+	if err != nil || len(out.HTML) <= MaxHTMLBytes {
+		return out, err
+	}
+	is, omitted, err := leaveOutUnfit(is)
+	if err != nil {
+		return Rendered{}, err
+	}
 	for {
-		out, err := render(is, withContent)
-		if err != nil || len(out.HTML) <= MaxHTMLBytes {
+		out, err := render(is, false)
+		if err != nil {
 			return out, err
 		}
-		switch {
-		case withContent:
-			withContent = false
-		case len(is.Items) > 1:
-			is.Items = is.Items[:len(is.Items)-1]
-			is.More++
-		default:
-			return out, fmt.Errorf("rendering digest: one item alone exceeds %d bytes of HTML", MaxHTMLBytes)
+		if len(out.HTML) <= MaxHTMLBytes || len(is.Items) == 0 {
+			out.Omitted = omitted
+			return out, nil
 		}
+		is.Items = is.Items[:len(is.Items)-1]
+		is.More++
 	}
+}
+
+// leaveOutUnfit returns is without the items whose HTML alone, as a
+// summary with the "more items" line, exceeds MaxHTMLBytes, and those
+// items. Such an item has a link, image URL or partner name too long for
+// a message, none of which can be cut.
+func leaveOutUnfit(is Issue) (Issue, []pipeline.Item, error) {
+	var fitting, omitted []pipeline.Item
+	for _, it := range is.Items {
+		alone := is
+		alone.Items, alone.More = []pipeline.Item{it}, is.More+1
+		out, err := render(alone, false)
+		if err != nil {
+			return is, nil, err
+		}
+		if len(out.HTML) > MaxHTMLBytes {
+			omitted = append(omitted, it)
+			continue
+		}
+		fitting = append(fitting, it)
+	}
+	is.Items, is.More = fitting, is.More+len(omitted)
+	return is, omitted, nil
 }
 
 func render(is Issue, withContent bool) (Rendered, error) {
@@ -149,7 +199,7 @@ func groupItems(is Issue, loc *time.Location, withContent bool) []renderGroup {
 func groupName(is Issue, it pipeline.Item) string {
 	if is.GroupBy == "category" {
 		if len(it.Categories) > 0 && strings.TrimSpace(it.Categories[0]) != "" {
-			return it.Categories[0]
+			return cutText(it.Categories[0], maxTitleRunes)
 		}
 		return messagesFor(is.Subscriber.Locale).Other
 	}
@@ -161,10 +211,10 @@ func groupName(is Issue, it pipeline.Item) string {
 
 func toRenderItem(locale string, it pipeline.Item, loc *time.Location, withContent bool) renderItem {
 	out := renderItem{
-		Title:     it.Title,
+		Title:     cutText(it.Title, maxTitleRunes),
 		URL:       it.URL,
 		Published: formatDateTime(locale, it.Published, loc),
-		Summary:   it.Summary,
+		Summary:   cutText(it.Summary, maxSummaryRunes),
 		Image:     it.Image,
 	}
 	// Both parts show the same text: the content when it fits, as HTML
@@ -174,10 +224,31 @@ func toRenderItem(locale string, it pipeline.Item, loc *time.Location, withConte
 		body, links := emailHTML(it.Content)
 		out.Body, out.Links = htmltemplate.HTML(body), links
 		out.Summary = textFromHTML(it.Content)
-	case it.Summary != "":
-		out.Body = htmltemplate.HTML("<p style=\"margin:0;\">" + htmltemplate.HTMLEscapeString(it.Summary) + "</p>")
+	case out.Summary != "":
+		out.Body = htmltemplate.HTML("<p style=\"margin:0;\">" + htmltemplate.HTMLEscapeString(out.Summary) + "</p>")
 	}
 	return out
+}
+
+// cutText returns s shortened to at most limit runes, an ellipsis
+// included. The cut falls after the last whole word, unless that would
+// drop more than half of the text kept, as in a title without spaces.
+func cutText(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	end := 0
+	for range limit - 1 {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+	}
+	head := s[:end]
+	if next, _ := utf8.DecodeRuneInString(s[end:]); !unicode.IsSpace(next) {
+		if i := strings.LastIndexFunc(head, unicode.IsSpace); i > len(head)/2 {
+			head = head[:i]
+		}
+	}
+	return strings.TrimRightFunc(head, unicode.IsSpace) + "…"
 }
 
 // RenderConfirmation builds the double opt-in message in locale.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -53,6 +54,12 @@ type RunnerOptions struct {
 type Runner struct {
 	o       RunnerOptions
 	limiter *rate.Limiter
+
+	// omittedMu guards omitted, the ids of the items already logged as
+	// left out, so that each is logged once per runner, not once per
+	// subscriber.
+	omittedMu sync.Mutex
+	omitted   map[string]bool
 }
 
 // NewRunner returns a runner.
@@ -69,12 +76,28 @@ func NewRunner(o RunnerOptions) *Runner {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{o: o, limiter: rate.NewLimiter(rate.Every(time.Minute/time.Duration(o.RatePerMinute)), 1)}
+	return &Runner{
+		o:       o,
+		limiter: rate.NewLimiter(rate.Every(time.Minute/time.Duration(o.RatePerMinute)), 1),
+		omitted: map[string]bool{},
+	}
 }
 
-// Report counts the outcomes of one run.
+// Report counts the subscribers of one run by outcome.
 type Report struct {
-	Sent, Empty, Skipped, Failed, Deferred int
+	Sent int
+	// Empty had nothing new, or only items too large for a message.
+	Empty int
+	// Skipped were sent the period already or are claimed by another
+	// worker.
+	Skipped int
+	// Failed were rejected by the relay in this run.
+	Failed int
+	// Deferred are retried in a later run.
+	Deferred int
+	// Unconfirmed sign-ups and Undeliverable addresses (rejected in an
+	// earlier run) get no digest, so they are counted apart.
+	Unconfirmed, Undeliverable int
 }
 
 // Run sends the digest of the period whose send time is due to every
@@ -124,7 +147,8 @@ func (r *Runner) run(ctx context.Context, is issue) (Report, error) {
 	}
 	countReport(rep)
 	log.Info("digest run finished", "sent", rep.Sent, "empty", rep.Empty, "skipped", rep.Skipped,
-		"failed", rep.Failed, "deferred", rep.Deferred)
+		"failed", rep.Failed, "deferred", rep.Deferred,
+		"unconfirmed", rep.Unconfirmed, "undeliverable", rep.Undeliverable)
 	return rep, nil
 }
 
@@ -157,7 +181,14 @@ func later(a, b time.Time) time.Time {
 }
 
 func (r *Runner) runOne(ctx context.Context, log *slog.Logger, w *Window, s *Subscriber, is issue, rep *Report) {
-	if !isDue(s, is.until) {
+	switch {
+	case s.Status != StatusConfirmed:
+		rep.Unconfirmed++
+		return
+	case s.Undeliverable:
+		rep.Undeliverable++
+		return
+	case !isDue(s, is.until):
 		rep.Skipped++
 		return
 	}
@@ -212,6 +243,14 @@ func (r *Runner) deliver(ctx context.Context, log *slog.Logger, claim *Claim, s 
 		rep.Deferred++
 		return
 	}
+	r.logOmitted(log, msg.rendered.Omitted)
+	if msg.showsNoItem() {
+		// The covered-until time stays, so the next period sends the
+		// items of this one that fit.
+		r.finish(ctx, log, claim, StateReleased)
+		rep.Empty++
+		return
+	}
 	err = r.sendWithRetry(ctx, log, msg)
 	switch {
 	case err == nil:
@@ -227,6 +266,22 @@ func (r *Runner) deliver(ctx context.Context, log *slog.Logger, claim *Claim, s 
 		log.Warn("sending digest deferred to the next run", "subscriber", s.Key(), "error", err)
 		r.finish(ctx, log, claim, StateReleased)
 		rep.Deferred++
+	}
+}
+
+// logOmitted logs one warning for each item left out of a digest that
+// was not logged before by this runner.
+func (r *Runner) logOmitted(log *slog.Logger, items []pipeline.Item) {
+	r.omittedMu.Lock()
+	defer r.omittedMu.Unlock()
+	for _, it := range items {
+		if r.omitted[it.ID] {
+			continue
+		}
+		r.omitted[it.ID] = true
+		log.Warn("item left out of digests: too large for one message",
+			"item_id", it.ID, "partner", it.Partner, "max_html_bytes", MaxHTMLBytes,
+			"hint", "its link, image URL or partner name is too long; retract it with `syndic items retract "+it.ID+"` or ask the partner to shorten it")
 	}
 }
 
@@ -332,5 +387,6 @@ func (r *Runner) Preview(ctx context.Context, email string, now time.Time) (*gom
 	if err != nil {
 		return nil, err
 	}
+	r.logOmitted(r.o.Logger.With("digest", d.ID), msg.rendered.Omitted)
 	return msg.build()
 }

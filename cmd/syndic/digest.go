@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/syndic-network/syndic/digests"
 	"github.com/syndic-network/syndic/internal/app"
 )
 
@@ -110,10 +111,17 @@ func (c *cli) digestSend(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	fmt.Fprintf(c.stdout, "digest %s, period %s: %d sent, %d empty, %d already sent or claimed, %d rejected, %d deferred\n",
-		id, dg.Schedule.Period(dg.Schedule.Next(now)), rep.Sent, rep.Empty, rep.Skipped, rep.Failed, rep.Deferred)
+	fmt.Fprintln(c.stdout, sendSummary(id, dg.Schedule.Period(dg.Schedule.Next(now)), rep))
 	if rep.Deferred > 0 {
 		return 1
 	}
 	return 0
+}
+
+// sendSummary returns the line that `digest send` prints. Unconfirmed
+// sign-ups and undeliverable addresses were never due a digest, so they
+// are counted apart from those already sent.
+func sendSummary(id, period string, rep digests.Report) string {
+	return fmt.Sprintf("digest %s, period %s: %d sent, %d empty, %d already sent or claimed, %d rejected, %d deferred; not sent to %d unconfirmed and %d undeliverable addresses",
+		id, period, rep.Sent, rep.Empty, rep.Skipped, rep.Failed, rep.Deferred, rep.Unconfirmed, rep.Undeliverable)
 }
