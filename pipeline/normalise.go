@@ -98,7 +98,7 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	linkBase := firstURL(d.base, feedURL)
 	// An empty link would resolve to the feed URL itself.
 	if raw := stripIllegal(d.URL); strings.TrimSpace(raw) != "" {
-		if link, err := CanonicalURL(raw, linkBase); err == nil && len(link) <= maxURLBytes {
+		if link, err := CanonicalURL(raw, linkBase); err == nil && len(link) <= MaxURLBytes {
 			it.URL = link
 			d.linkKey = linkIdentity(identityURL(raw, linkBase, link), d.URL)
 		}

@@ -41,12 +41,13 @@ const (
 	// maxAlternates is the number of alternate links kept: one per
 	// translation of the item.
 	maxAlternates = 20
-	// maxURLBytes is the length of any URL. The sitemaps.org protocol
+	// MaxURLBytes is the length of any URL. The sitemaps.org protocol
 	// requires page URLs of fewer than 2,048 characters, so a longer link
-	// is not a page address that publishers expect readers to follow. An item link over the
-	// limit is treated as invalid (the intake API rejects the item). An
-	// image, enclosure, alternate or author URL over it is dropped.
-	maxURLBytes = 2048
+	// is not an address that publishers expect readers to follow. An item
+	// link over the limit is treated as invalid, and the intake API
+	// rejects the item. An image, enclosure, alternate or author URL over
+	// it is dropped.
+	MaxURLBytes = 2048
 )
 
 // FieldWarnings maps a field of Item, by its JSON name, to what
@@ -78,13 +79,13 @@ func limitFields(it *Item) FieldWarnings {
 		it.Title = cut
 		w.add("title", fmt.Sprintf("longer than %d characters; cut", maxTitleRunes))
 	}
-	if len(it.URL) > maxURLBytes {
+	if len(it.URL) > MaxURLBytes {
 		it.URL = ""
-		w.add("url", fmt.Sprintf("longer than %d bytes; dropped", maxURLBytes))
+		w.add("url", fmt.Sprintf("longer than %d bytes; dropped", MaxURLBytes))
 	}
-	if len(it.Image) > maxURLBytes {
+	if len(it.Image) > MaxURLBytes {
 		it.Image = ""
-		w.add("image", fmt.Sprintf("longer than %d bytes; dropped", maxURLBytes))
+		w.add("image", fmt.Sprintf("longer than %d bytes; dropped", MaxURLBytes))
 	}
 	it.Categories = limitCategories(it.Categories, &w)
 	it.Authors = limitAuthors(it.Authors, &w)
@@ -136,7 +137,7 @@ func limitAuthors(in []Author, w *FieldWarnings) []Author {
 			a.Name = truncateText(a.Name, maxAuthorNameRunes-1)
 			cut++
 		}
-		if len(a.URL) > maxURLBytes {
+		if len(a.URL) > MaxURLBytes {
 			a.URL = ""
 			dropped++
 		}
@@ -152,7 +153,7 @@ func limitAuthors(in []Author, w *FieldWarnings) []Author {
 		msgs = append(msgs, fmt.Sprintf("%d names longer than %d characters cut", cut, maxAuthorNameRunes))
 	}
 	if dropped > 0 {
-		msgs = append(msgs, fmt.Sprintf("%d URLs over %d bytes or addresses over %d bytes dropped", dropped, maxURLBytes, maxEmailBytes))
+		msgs = append(msgs, fmt.Sprintf("%d URLs over %d bytes or addresses over %d bytes dropped", dropped, MaxURLBytes, maxEmailBytes))
 	}
 	if len(msgs) > 0 {
 		w.add("authors", joinMessages(msgs))
@@ -164,7 +165,7 @@ func limitEnclosures(in []Enclosure, w *FieldWarnings) []Enclosure {
 	var out []Enclosure
 	long := 0
 	for _, e := range in {
-		if len(e.URL) > maxURLBytes {
+		if len(e.URL) > MaxURLBytes {
 			long++
 			continue
 		}
@@ -172,7 +173,7 @@ func limitEnclosures(in []Enclosure, w *FieldWarnings) []Enclosure {
 	}
 	var msgs []string
 	if long > 0 {
-		msgs = append(msgs, fmt.Sprintf("%d with a URL over %d bytes dropped", long, maxURLBytes))
+		msgs = append(msgs, fmt.Sprintf("%d with a URL over %d bytes dropped", long, MaxURLBytes))
 	}
 	if len(out) > maxEnclosures {
 		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", maxEnclosures, len(out)))
@@ -193,7 +194,7 @@ func limitEnclosures(in []Enclosure, w *FieldWarnings) []Enclosure {
 func limitAlternates(in []string) []string {
 	var out []string
 	for _, u := range in {
-		if len(u) <= maxURLBytes && len(out) < maxAlternates {
+		if len(u) <= MaxURLBytes && len(out) < maxAlternates {
 			out = append(out, u)
 		}
 	}

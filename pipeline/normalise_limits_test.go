@@ -82,7 +82,7 @@ func TestNormaliseItemLimitsCategories(t *testing.T) {
 func TestNormaliseItemLimitsAuthors(t *testing.T) {
 	authors := []Author{{Name: strings.Repeat("<script>x</script>", 1000) + strings.Repeat("n", 300)}}
 	for i := range maxAuthors + 5 {
-		authors = append(authors, Author{Name: fmt.Sprintf("Author %d", i), URL: "https://a.example/" + strings.Repeat("p", maxURLBytes)})
+		authors = append(authors, Author{Name: fmt.Sprintf("Author %d", i), URL: "https://a.example/" + strings.Repeat("p", MaxURLBytes)})
 	}
 	it, warnings := normaliseWithWarnings(t, Item{GUID: "authors", Title: "authors", Authors: authors})
 	if len(it.Authors) != maxAuthors {
@@ -103,7 +103,7 @@ func TestNormaliseItemLimitsAuthors(t *testing.T) {
 }
 
 func TestNormaliseItemDropsLongURLs(t *testing.T) {
-	long := "https://a.example/" + strings.Repeat("x", maxURLBytes)
+	long := "https://a.example/" + strings.Repeat("x", MaxURLBytes)
 	it, warnings := normaliseWithWarnings(t, Item{
 		GUID: "long-urls", Title: "long urls", URL: long, Image: long + ".jpg",
 		Enclosures: []Enclosure{{URL: long + ".mp3"}, {URL: "https://a.example/ok.mp3"}},

@@ -118,6 +118,9 @@ type ItemResult struct {
 	ItemID string            `json:"item_id,omitempty"`
 	Status string            `json:"status"`
 	Fields map[string]string `json:"fields,omitempty"`
+	// Warnings name, by field, what was cut or dropped from an accepted
+	// item, such as an image that is not an http(s) URL.
+	Warnings map[string]string `json:"warnings,omitempty"`
 }
 
 // statusRejected is the ItemResult status of an item that failed
@@ -308,7 +311,7 @@ func (h *PushHandler) ingest(ctx context.Context, w http.ResponseWriter, log *sl
 			return nil, false
 		}
 		log.Debug("pushed item", "item_id", e.Item.ID, "result", string(res))
-		results[i] = ItemResult{ID: e.Key, ItemID: e.Item.ID, Status: string(res)}
+		results[i] = ItemResult{ID: e.Key, ItemID: e.Item.ID, Status: string(res), Warnings: e.Warnings}
 	}
 	return results, true
 }
@@ -333,6 +336,26 @@ func pipelineReason(err error) string {
 // accept, so a partner can name an item that came from its polled feed.
 var hexItemID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
+// Values of the by query parameter of GET and DELETE, which selects how
+// {id} is read. Without it, {id} is the partner's own id or, when no such
+// item exists and {id} is 32 hex digits, an item_id.
+const (
+	byPartnerID = "id"
+	byItemID    = "item_id"
+)
+
+// Lookup errors that the handlers turn into 400 and 409 responses.
+var (
+	// errAmbiguousID is returned when {id} without by names one item as
+	// the partner's own id and another as an item_id.
+	errAmbiguousID = errors.New("ambiguous item id")
+	// errInvalidBy is returned for a by value other than id and item_id.
+	errInvalidBy = errors.New("invalid by parameter")
+	// errNotItemID is returned for by=item_id with an {id} that is not
+	// 32 hex digits.
+	errNotItemID = errors.New("not an item id")
+)
+
 // ItemStatus is the body of GET and DELETE /api/v1/items/{id}.
 type ItemStatus struct {
 	ID        string         `json:"id"`
@@ -349,7 +372,7 @@ func (h *PushHandler) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PathValue("id")
-	state, err := h.lookup(r.Context(), partner, key)
+	state, err := h.lookup(r.Context(), partner, key, r.URL.Query().Get("by"))
 	if h.writeLookupError(w, partner, key, err) {
 		return
 	}
@@ -362,7 +385,7 @@ func (h *PushHandler) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.PathValue("id")
-	state, err := h.lookup(r.Context(), partner, key)
+	state, err := h.lookup(r.Context(), partner, key, r.URL.Query().Get("by"))
 	if h.writeLookupError(w, partner, key, err) {
 		return
 	}
@@ -376,14 +399,39 @@ func (h *PushHandler) delete(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, itemStatus(key, state))
 }
 
-// lookup finds the item that partner names key: first as the partner's
-// own id, then as Syndic's item id.
-func (h *PushHandler) lookup(ctx context.Context, partner, key string) (pipeline.ItemState, error) {
-	state, err := h.o.Retractor.State(ctx, partner, pipeline.PushedItemID(partner, key))
-	if errors.Is(err, pipeline.ErrItemNotFound) && hexItemID.MatchString(key) {
+// lookup finds the item that partner names key, read as by selects. Without
+// by, a 32-hex key is looked up both ways, because a partner's own ids
+// may be 32-hex digests too. It returns errAmbiguousID when the two
+// readings find different items, so a request never acts on an item the
+// partner did not mean.
+func (h *PushHandler) lookup(ctx context.Context, partner, key, by string) (pipeline.ItemState, error) {
+	switch by {
+	case byPartnerID:
+		return h.o.Retractor.State(ctx, partner, pipeline.PushedItemID(partner, key))
+	case byItemID:
+		if !hexItemID.MatchString(key) {
+			return pipeline.ItemState{}, errNotItemID
+		}
 		return h.o.Retractor.State(ctx, partner, key)
+	case "":
+	default:
+		return pipeline.ItemState{}, errInvalidBy
 	}
-	return state, err
+	own, err := h.o.Retractor.State(ctx, partner, pipeline.PushedItemID(partner, key))
+	if !hexItemID.MatchString(key) || err != nil && !errors.Is(err, pipeline.ErrItemNotFound) {
+		return own, err
+	}
+	ownFound := err == nil
+	byID, err := h.o.Retractor.State(ctx, partner, key)
+	switch {
+	case errors.Is(err, pipeline.ErrItemNotFound) && ownFound:
+		return own, nil
+	case err != nil:
+		return byID, err
+	case ownFound && own.Event.ID != byID.Event.ID:
+		return pipeline.ItemState{}, errAmbiguousID
+	}
+	return byID, nil
 }
 
 // writeLookupError writes 404, 503 or nothing for err and reports whether
@@ -394,6 +442,15 @@ func (h *PushHandler) writeLookupError(w http.ResponseWriter, partner, key strin
 		return false
 	case errors.Is(err, pipeline.ErrItemNotFound):
 		apierror.Write(w, http.StatusNotFound, "not_found", "partner "+partner+" has no item "+strconv.Quote(key), nil)
+	case errors.Is(err, errAmbiguousID):
+		apierror.Write(w, http.StatusConflict, "ambiguous_id",
+			strconv.Quote(key)+" is the id of one item of partner "+partner+" and the item_id of another; add ?by=id or ?by=item_id", nil)
+	case errors.Is(err, errInvalidBy):
+		apierror.Write(w, http.StatusBadRequest, "invalid_parameter", "the by parameter is invalid",
+			map[string]string{"by": "use id (the partner's own id) or item_id (Syndic's 32-hex id)"})
+	case errors.Is(err, errNotItemID):
+		apierror.Write(w, http.StatusBadRequest, "invalid_parameter", "with by=item_id, {id} must be an item_id",
+			map[string]string{"id": "an item_id is 32 lower-case hex digits"})
 	case errors.Is(err, pipeline.ErrReserved):
 		unavailable(w, "item_reserved", "the item is being written by another request; retry later", reservedRetryAfter)
 	default:

@@ -74,10 +74,13 @@ var pushItemFields = map[string]bool{
 
 // intakeEntry is the outcome of decoding one item: a normalised item, or
 // field errors that reject it. Key is the partner-scoped id as sent.
+// Warnings name what normalisation cut or dropped from an accepted item,
+// keyed by intake field.
 type intakeEntry struct {
-	Key    string
-	Item   *pipeline.Item
-	Fields map[string]string
+	Key      string
+	Item     *pipeline.Item
+	Fields   map[string]string
+	Warnings map[string]string
 }
 
 // requestError rejects a whole request with an HTTP status and an error
@@ -334,12 +337,53 @@ func decodeItem(raw json.RawMessage, src pipeline.Source, now time.Time) intakeE
 	if len(entry.Fields) > 0 {
 		return entry
 	}
-	if err := pipeline.NormaliseItem(it, src, now); err != nil {
+	warnings, err := pipeline.NormaliseItemWarnings(it, src, now)
+	if err != nil {
 		entry.Fields["title"] = "set a title, url, summary or content: " + err.Error()
 		return entry
 	}
 	entry.Item, entry.Fields = it, nil
+	entry.Warnings = intakeWarnings(warnings, &p)
 	return entry
+}
+
+// intakeWarnings renames the item fields of pipeline warnings to the
+// intake fields the partner sent.
+//
+// A dropped image or attachment, an ignored language tag, content that
+// sanitising emptied and a cut title or tag list become warnings in the
+// 200 response, not rejections. The item is still right without them.
+// A partner whose publishing system adds a bad image to every item would
+// otherwise get no news through at all. Only a link that cannot
+// be used rejects the item (see buildPushItem), because the link is
+// what readers follow and what dedup keys on.
+func intakeWarnings(w pipeline.FieldWarnings, p *PushItem) map[string]string {
+	if len(w) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(w))
+	for field, msg := range w {
+		out[intakeField(field, p)] = msg
+	}
+	return out
+}
+
+func intakeField(field string, p *PushItem) string {
+	switch field {
+	case "categories":
+		return "tags"
+	case "enclosures":
+		return "attachments"
+	case "content":
+		switch {
+		case p.ContentHTML != "":
+			return "content_html"
+		case p.ContentText != "":
+			return "content_text"
+		}
+		return "summary"
+	}
+	return field
 }
 
 // keyOf returns the id of an item that failed to decode, when it is a
@@ -379,6 +423,10 @@ func buildPushItem(p *PushItem) (*pipeline.Item, map[string]string) {
 	switch {
 	case id == "":
 		fields["id"] = "required: the item's own id, unique within the partner"
+	case id != p.ID:
+		// GET and DELETE name the item by this id, so a padded id could
+		// never be read back as sent.
+		fields["id"] = "starts or ends with white space; send the id without it"
 	case len(id) > maxKeyBytes:
 		fields["id"] = fmt.Sprintf("longer than %d bytes", maxKeyBytes)
 	case strings.ContainsFunc(id, isControl):
@@ -393,8 +441,10 @@ func buildPushItem(p *PushItem) (*pipeline.Item, map[string]string) {
 		it.Content = "<p>" + html.EscapeString(p.ContentText) + "</p>"
 	}
 	if p.URL != "" {
-		if _, err := pipeline.CanonicalURL(p.URL, nil); err != nil {
+		if link, err := pipeline.CanonicalURL(p.URL, nil); err != nil {
 			fields["url"] = "must be an absolute http or https URL"
+		} else if len(link) > pipeline.MaxURLBytes {
+			fields["url"] = fmt.Sprintf("longer than %d bytes; send a shorter link", pipeline.MaxURLBytes)
 		}
 	}
 	it.Published = parsePushDate(p.DatePublished, "date_published", fields)
