@@ -131,6 +131,9 @@ func parseArchiveFile(file string) (uint64, format, bool) {
 
 // serveArchive sends one archive page of a channel.
 func (h *handler) serveArchive(w http.ResponseWriter, r *http.Request) {
+	if h.writeNotReady(w) {
+		return
+	}
 	id := r.PathValue("id")
 	ch, known := h.channels[id]
 	if !known || h.opts.Archive == nil {

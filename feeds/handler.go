@@ -66,6 +66,10 @@ type HandlerOptions struct {
 	// copies included; below 1 means DefaultQueryCacheBytes. A document
 	// over an eighth of it is served but not cached.
 	QueryCacheBytes int64
+	// Ready reports whether View has caught up with the stream. While it
+	// returns false, feeds, archive pages and channel pages get 503 with
+	// Retry-After and Cache-Control: no-store. Nil means always ready.
+	Ready func() bool
 	// Logger receives render timings at debug level and render failures
 	// at error level. Nil discards them.
 	Logger *slog.Logger
@@ -132,6 +136,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
+	if h.writeNotReady(w) {
+		return
+	}
 	file := r.PathValue("file")
 	// Channel ids may contain dots, so the format is after the last one.
 	dot := strings.LastIndexByte(file, '.')

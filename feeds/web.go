@@ -157,6 +157,9 @@ func (h *handler) serveHome(w http.ResponseWriter, r *http.Request) {
 // takes the query parameters of the feeds, so a reader can see what a
 // narrowed feed would carry before subscribing to it.
 func (h *handler) serveChannel(w http.ResponseWriter, r *http.Request) {
+	if h.writeNotReady(w) {
+		return
+	}
 	id := r.PathValue("id")
 	ch, known := h.channels[id]
 	if !known {

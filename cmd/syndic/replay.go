@@ -104,7 +104,7 @@ func (c *cli) replayChannel(ctx context.Context, a *app.App, rf replayFlags, sta
 	if err != nil {
 		return err
 	}
-	h, err := a.FeedHandler(ctx, &app.Views{View: view})
+	h, err := a.FeedHandler(ctx, app.CompleteViews(view))
 	if err != nil {
 		return err
 	}

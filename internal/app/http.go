@@ -119,6 +119,7 @@ func (a *App) mountFeeds(ctx context.Context, mux *http.ServeMux, v *Views) erro
 	partners, feedURLs := a.partnerLinks()
 	fh := feeds.NewHandler(feeds.HandlerOptions{
 		View:            v.View,
+		Ready:           v.Ready,
 		Channels:        a.Channels(),
 		BaseURL:         a.Config.HTTP.BaseURL,
 		TagAuthority:    auth,

@@ -75,6 +75,15 @@ func (a *App) StartViews(ctx context.Context) (*Views, error) {
 	return v, nil
 }
 
+// CompleteViews returns Views over a view that already holds every event
+// it should, such as one replayed from the stream, so handlers serve it at
+// once.
+func CompleteViews(view *feeds.View) *Views {
+	v := &Views{View: view}
+	v.ready.Store(true)
+	return v
+}
+
 // Ready reports whether the view has caught up with the stream as it was
 // at start-up.
 func (v *Views) Ready() bool { return v.ready.Load() }
