@@ -15,9 +15,42 @@ import (
 
 // csvHeader is the column list of subscriber exports and imports. List
 // cells separate values with spaces.
+//
+// NOTE: a category that contains a space is split into two by an import.
 var csvHeader = []string{"digest", "email", "locale", "time_zone", "languages", "partners", "categories", "status", "created_at", "confirmed_at"}
 
-// Export writes the subscribers of digest as CSV with csvHeader.
+// formulaStart lists the first characters that make Excel and LibreOffice
+// Calc read a cell as a formula (CSV injection): a sign-up may send a
+// category such as =HYPERLINK(...), and an address may start with "-".
+const formulaStart = "=+-@\t\r"
+
+// escapeCell returns v with an apostrophe in front when a spreadsheet
+// would read it as a formula. Spreadsheets show such a cell as text. A
+// value that starts with apostrophes before a formula character gets one
+// more, so unescapeCell restores every value.
+func escapeCell(v string) string {
+	if startsFormula(v) {
+		return "'" + v
+	}
+	return v
+}
+
+// unescapeCell removes the apostrophe that escapeCell added.
+func unescapeCell(cell string) string {
+	if rest, ok := strings.CutPrefix(cell, "'"); ok && startsFormula(rest) {
+		return rest
+	}
+	return cell
+}
+
+func startsFormula(v string) bool {
+	rest := strings.TrimLeft(v, "'")
+	return rest != "" && strings.ContainsRune(formulaStart, rune(rest[0]))
+}
+
+// Export writes the subscribers of digest as CSV with csvHeader. Cells
+// that a spreadsheet would run as a formula start with an apostrophe,
+// which Import removes.
 func (st *Store) Export(ctx context.Context, digest string, w io.Writer) error {
 	subs, err := st.List(ctx, digest)
 	if err != nil {
@@ -35,6 +68,9 @@ func (st *Store) Export(ctx context.Context, digest string, w io.Writer) error {
 		row := []string{s.Digest, s.Email, s.Locale, s.TimeZone, strings.Join(s.Languages, " "),
 			strings.Join(s.Partners, " "), strings.Join(s.Categories, " "), s.Status,
 			s.CreatedAt.UTC().Format(time.RFC3339), confirmed}
+		for i := range row {
+			row[i] = escapeCell(row[i])
+		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("writing CSV: %w", err)
 		}
@@ -54,8 +90,9 @@ type ImportReport struct {
 // Import reads subscribers of digest from CSV with csvHeader (the digest
 // column may be empty). Every row needs confirmed_at, the time the person
 // gave consent, because imported subscribers receive digests without a
-// confirmation mail. Suppressed addresses are skipped. It stops at the
-// first bad row with an error naming its line, keeping the rows before.
+// confirmation mail. Suppressed addresses are skipped. The apostrophe
+// that Export puts before formula cells is removed. It stops at the first
+// bad row with an error naming its line, keeping the rows before.
 func (st *Store) Import(ctx context.Context, digest string, r io.Reader) (ImportReport, error) {
 	var rep ImportReport
 	cr := csv.NewReader(r)
@@ -73,6 +110,9 @@ func (st *Store) Import(ctx context.Context, digest string, r io.Reader) (Import
 		}
 		if err != nil {
 			return rep, fmt.Errorf("reading CSV line %d: %w", line, err)
+		}
+		for i := range row {
+			row[i] = unescapeCell(row[i])
 		}
 		if err := st.importRow(ctx, digest, row, &rep); err != nil {
 			return rep, fmt.Errorf("importing CSV line %d: %w", line, err)

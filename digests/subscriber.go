@@ -8,9 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -29,6 +32,22 @@ var Locales = []string{"en", "pl", "fr", "lt", "de"}
 // maxFilterValues bounds each filter list of a subscriber. The form offers
 // at most the configured partners and categories, so more is abuse.
 const maxFilterValues = 50
+
+// maxCategoryRunes is the longest category filter. The pipeline drops item
+// categories longer than 100 characters, so a longer filter matches
+// nothing.
+const maxCategoryRunes = 100
+
+// Patterns of the filter values. Partner ids follow the configuration's
+// rule for ids. Languages are BCP 47 tags such as pl or en-GB, which the
+// feeds package matches by prefix. A tag with script and region, such as
+// zh-Hant-TW, has 10 characters, so 35 leave room for variants.
+var (
+	partnerIDPattern   = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+	languageTagPattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$`)
+)
+
+const maxLanguageTagBytes = 35
 
 // Subscriber is one address subscribed to one digest. It stores only what
 // sending needs plus the consent record (CreatedAt, ConfirmedAt).
@@ -93,15 +112,82 @@ func (s *Subscriber) Normalize() error {
 	if _, err := time.LoadLocation(s.TimeZone); err != nil || strings.HasPrefix(s.TimeZone, "Local") {
 		return fmt.Errorf("%w: time_zone: use an IANA name such as Europe/Warsaw", ErrInvalidSubscriber)
 	}
-	for name, list := range map[string][]string{"languages": s.Languages, "partners": s.Partners, "categories": s.Categories} {
-		if len(list) > maxFilterValues {
-			return fmt.Errorf("%w: %s: use at most %d values", ErrInvalidSubscriber, name, maxFilterValues)
-		}
+	if err := checkFilters(s); err != nil {
+		return err
 	}
 	s.Languages = cleanList(s.Languages)
 	s.Partners = cleanList(s.Partners)
 	s.Categories = cleanList(s.Categories)
 	return nil
+}
+
+// checkFilters checks the count of each filter list and each value. The
+// errors wrap ErrInvalidSubscriber and name the value as categories[i].
+func checkFilters(s *Subscriber) error {
+	lists := []struct {
+		name   string
+		values []string
+		check  func(string) string
+	}{
+		{"languages", s.Languages, checkLanguage},
+		{"partners", s.Partners, checkPartnerID},
+		{"categories", s.Categories, checkCategory},
+	}
+	for _, l := range lists {
+		if len(l.values) > maxFilterValues {
+			return fmt.Errorf("%w: %s: use at most %d values", ErrInvalidSubscriber, l.name, maxFilterValues)
+		}
+		for i, v := range l.values {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				continue // cleanList drops it
+			}
+			if fix := l.check(v); fix != "" {
+				return fmt.Errorf("%w: %s[%d]: %s", ErrInvalidSubscriber, l.name, i, fix)
+			}
+		}
+	}
+	return nil
+}
+
+// checkLanguage, checkPartnerID and checkCategory return what to change
+// in a filter value, or "" for a valid one.
+func checkLanguage(v string) string {
+	if len(v) > maxLanguageTagBytes || !languageTagPattern.MatchString(v) {
+		return "use a language code with optional subtags, such as pl or en-GB"
+	}
+	return ""
+}
+
+func checkPartnerID(v string) string {
+	if !partnerIDPattern.MatchString(v) {
+		return "use a partner id of 1 to 32 characters from a-z, 0-9 and '-'"
+	}
+	return ""
+}
+
+func checkCategory(v string) string {
+	if n := utf8.RuneCountInString(v); n > maxCategoryRunes {
+		return fmt.Sprintf("use at most %d characters, not %d", maxCategoryRunes, n)
+	}
+	for _, r := range v {
+		if !isCategoryRune(r) {
+			return fmt.Sprintf("remove %U: use visible characters and plain spaces only", r)
+		}
+	}
+	return ""
+}
+
+// isCategoryRune reports whether r may appear in a category: a visible
+// character or the plain space. Control and format characters (such as
+// right-to-left overrides) and other spaces are rejected, because no
+// feed category needs them and they hide text. So is U+FFFD, which the
+// JSON decoder puts in place of invalid UTF-8.
+func isCategoryRune(r rune) bool {
+	if r == ' ' {
+		return true
+	}
+	return r != utf8.RuneError && unicode.IsGraphic(r) && !unicode.IsSpace(r)
 }
 
 // normalizeEmail lower-cases the domain of an address. The local part keeps
