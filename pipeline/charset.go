@@ -23,6 +23,12 @@ const (
 	recoveryInvalidUTF8     = "invalid utf-8 replaced"
 )
 
+// RecoveryDefaultCharset is the recovery recorded, next to the one that
+// explains it, when a body is not UTF-8 and the partner sets no usable
+// partners[].charset, so the body was read as windows-1252. That is a
+// guess: a windows-1250 body read this way shows "Za¿ó³æ" for "Zażółć".
+const RecoveryDefaultCharset = "not utf-8, read as windows-1252 by default"
+
 // xmlDeclEncoding finds the encoding pseudo-attribute of an XML
 // declaration, in single or double quotes, after optional leading blanks.
 var xmlDeclEncoding = regexp.MustCompile(
@@ -116,17 +122,17 @@ func chooseDeclared(body []byte, contentType, fallback string) (encoding.Encodin
 	if utf8.Valid(body) {
 		return encoding.Nop, "utf-8", nil
 	}
-	enc, name := fallbackCharset(fallback)
-	return enc, name, []string{"no charset declared, decoded as " + name}
+	enc, name, notes := fallbackCharset(fallback)
+	return enc, name, append([]string{"no charset declared, decoded as " + name}, notes...)
 }
 
 // fallbackCharset returns the partner's fallback encoding, or windows-1252
-// when it names none or an unknown one.
-func fallbackCharset(label string) (encoding.Encoding, string) {
+// with RecoveryDefaultCharset when it names none or an unknown one.
+func fallbackCharset(label string) (encoding.Encoding, string, []string) {
 	if enc, name := lookupCharset(label); enc != nil && name != "utf-8" {
-		return enc, name
+		return enc, name, nil
 	}
-	return charmap.Windows1252, "windows-1252"
+	return charmap.Windows1252, "windows-1252", []string{RecoveryDefaultCharset}
 }
 
 // checkDeclared catches the two contradictions seen in real feeds: a body
@@ -138,8 +144,8 @@ func checkDeclared(body []byte, enc encoding.Encoding, name, fallback string) (e
 	switch name {
 	case "utf-8":
 		if !utf8.Valid(body) && !mostlyUTF8(body) {
-			enc, name := fallbackCharset(fallback)
-			return enc, name, []string{recoveryCharsetMismatch}
+			enc, name, notes := fallbackCharset(fallback)
+			return enc, name, append([]string{recoveryCharsetMismatch}, notes...)
 		}
 	case "windows-1252":
 		if utf8.Valid(body) && hasMultiByte(body) {

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -35,6 +36,37 @@ func TestParseFeedUsesPartnerFallbackCharset(t *testing.T) {
 			}
 			if got := res.Items[0].Title; got != tt.want {
 				t.Errorf("title = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseFeedRecordsDefaultCharset(t *testing.T) {
+	doc := `<rss version="2.0"><channel><title>Izba</title><link>https://izba.example/</link>` +
+		`<item><title>Zażółć gęślą jaźń</title><link>https://izba.example/n/1</link></item></channel></rss>`
+	legacy, err := charmap.Windows1250.NewEncoder().String(doc)
+	if err != nil {
+		t.Fatalf("encoding fixture as windows-1250: %v", err)
+	}
+	tests := []struct {
+		name, body, contentType, fallback string
+		want                              bool
+	}{
+		{"false utf-8 label without fallback", legacy, "application/rss+xml; charset=utf-8", "", true},
+		{"no label without fallback", legacy, "application/rss+xml", "", true},
+		{"false utf-8 label with fallback", legacy, "application/rss+xml; charset=utf-8", "windows-1250", false},
+		{"real utf-8", doc, "application/rss+xml; charset=utf-8", "", false},
+		{"declared windows-1250", legacy, "application/rss+xml; charset=windows-1250", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := Source{Partner: "izba", Feed: "news", FeedURL: "https://izba.example/rss", Charset: tt.fallback}
+			res, err := ParseFeed([]byte(tt.body), tt.contentType, src, time.Now())
+			if err != nil {
+				t.Fatalf("parsing feed: %v", err)
+			}
+			if got := slices.Contains(res.Recoveries, RecoveryDefaultCharset); got != tt.want {
+				t.Errorf("recoveries = %q, want RecoveryDefaultCharset %v", res.Recoveries, tt.want)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/syndic-network/syndic/pipeline"
@@ -325,7 +326,7 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 		log.Warn("feed unreadable", "error", err, "hint", "check that the URL returns an RSS, Atom or JSON feed")
 		return rep, nil
 	}
-	p.noteParse(ctx, f, parsed, linkKeys, log, &rep)
+	p.noteParse(ctx, f, parsed, linkKeys, st.Warnings, log, &rep)
 	p.capItems(parsed, log, &rep)
 	if !st.Seeded {
 		rep.Backfill = markBackfill(parsed.Items, p.o.Now(), p.o.BackfillMaxAge)
@@ -338,11 +339,19 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 // gives one GUID to items with different links or titles.
 const WarningDuplicateGUID = "duplicate guid in feed"
 
+// WarningCharsetGuessed is the warning recorded for a feed whose body is
+// not UTF-8, whatever it declares, while its partner sets no charset, so
+// Syndic read it as windows-1252 and may show wrong letters.
+const WarningCharsetGuessed = "feed is not utf-8 and was read as windows-1252; set partners[].charset"
+
 // noteParse records the repairs, the identity policy and the rejected
-// items of a parsed document.
-func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseResult, linkKeys bool, log *slog.Logger, rep *PollReport) {
+// items of a parsed document. previous are the warnings of the feed's
+// last document, so a warning is logged when it first appears.
+func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseResult, linkKeys bool, previous []string, log *slog.Logger, rep *PollReport) {
+	guessedCharset := false
 	for _, kind := range parsed.Recoveries {
 		recoveriesTotal.WithLabelValues(kind).Inc()
+		guessedCharset = guessedCharset || kind == pipeline.RecoveryDefaultCharset
 	}
 	if len(parsed.Recoveries) > 0 {
 		log.Debug("feed repaired", "recoveries", parsed.Recoveries)
@@ -350,6 +359,15 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 	if parsed.RepeatedGUIDs {
 		rep.Warnings = append(rep.Warnings, WarningDuplicateGUID)
 		warningsTotal.WithLabelValues(WarningDuplicateGUID).Inc()
+	}
+	if guessedCharset {
+		rep.Warnings = append(rep.Warnings, WarningCharsetGuessed)
+		warningsTotal.WithLabelValues(WarningCharsetGuessed).Inc()
+		// Logged when it first appears; the feed health keeps showing it.
+		if !slices.Contains(previous, WarningCharsetGuessed) {
+			log.Warn(WarningCharsetGuessed,
+				"hint", "set partners[].charset of this partner to the feed's real encoding, such as windows-1250 for Polish or Czech text")
+		}
 	}
 	if parsed.RepeatedGUIDs && !linkKeys {
 		// Logged once, when the feed switches to link keys; the feed
