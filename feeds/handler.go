@@ -95,7 +95,9 @@ type handler struct {
 // query parameters lang, partner, category, q and limit; invalid values get
 // 400. Other methods get 405, unknown paths, channels and formats get 404,
 // all with the apierror body. Documents are rendered once per channel,
-// format, normalised query and View.Version.
+// format, normalised query and View.Version. A document response sets its
+// own write deadline, 30 seconds plus one second per 64 KiB, in place of
+// the server's WriteTimeout.
 func NewHandler(o HandlerOptions) http.Handler {
 	h := &handler{
 		opts:     o,
@@ -216,6 +218,7 @@ func writeDocument(w http.ResponseWriter, r *http.Request, f format, doc *docume
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
+		setDocumentDeadline(w, len(body))
 		_, _ = w.Write(body)
 	}
 }

@@ -224,19 +224,32 @@ func Listen(key, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// ServeListener runs an HTTP server on ln until ctx ends, then shuts it
-// down within grace.
-func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
-	addr := ln.Addr().String()
-	srv := &http.Server{
+// newServer returns the http.Server of every listener, with timeouts that
+// stop slow or stalled clients from holding connections.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		// A client that sends its body one byte at a time would otherwise
 		// hold a connection for as long as it likes. A full push body
 		// (1 MiB by default) arrives well within this on any working link.
 		ReadTimeout: 60 * time.Second,
-		IdleTimeout: 120 * time.Second,
+		// Without it a client that stops reading holds its connection
+		// forever. The time runs from the end of the request headers and
+		// includes the handler. The slowest handler is an intake request,
+		// which publishes up to push.max_items items and waits for each
+		// acknowledgement, and its response is small. Feed documents and
+		// pages set their own deadline from their size (see feeds.NewHandler).
+		WriteTimeout: 2 * time.Minute,
+		IdleTimeout:  120 * time.Second,
 	}
+}
+
+// ServeListener runs an HTTP server on ln until ctx ends, then shuts it
+// down within grace.
+func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
+	addr := ln.Addr().String()
+	srv := newServer(h)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
