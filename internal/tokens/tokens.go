@@ -237,14 +237,22 @@ func (s *Store) write(ctx context.Context, partner string, rec record, rev uint6
 	if err != nil {
 		return fmt.Errorf("encoding tokens of partner %s: %w", partner, err)
 	}
+	var written uint64
 	if rev == 0 {
-		_, err = s.kv.Create(ctx, partner, data)
+		written, err = s.kv.Create(ctx, partner, data)
 	} else {
-		_, err = s.kv.Update(ctx, partner, data, rev)
+		written, err = s.kv.Update(ctx, partner, data, rev)
 	}
 	if err != nil {
 		return fmt.Errorf("writing tokens of partner %s: %w", partner, err)
 	}
+	// The watcher would bring the change in a moment later; taking it now
+	// makes a revocation hold in this process from the time Revoke returns.
+	s.mu.Lock()
+	if cur, ok := s.byKey[partner]; !ok || cur.revision < written {
+		s.byKey[partner] = cached{rec: rec, revision: written}
+	}
+	s.mu.Unlock()
 	return nil
 }
 

@@ -188,3 +188,24 @@ func TestWatchSeesTokenIssuedLater(t *testing.T) {
 		t.Errorf("token issued after start = %q, %v; want wipk", got, err)
 	}
 }
+
+// TestRevokeHoldsAtOnceInSameStore checks that a watching store that
+// revokes a token rejects it as soon as Revoke returns, without waiting
+// for its watcher, as the intake API's own revocation needs.
+func TestRevokeHoldsAtOnceInSameStore(t *testing.T) {
+	kv := newBucket(t)
+	running := watched(t, kv)
+	ctx := context.Background()
+	for i := range 20 {
+		token, info := issue(t, running, "wipk")
+		if _, err := running.Authenticate(ctx, token); err != nil {
+			t.Fatalf("round %d: fresh token rejected: %v", i, err)
+		}
+		if _, err := running.Revoke(ctx, "wipk", info.ID); err != nil {
+			t.Fatalf("round %d: revoking: %v", i, err)
+		}
+		if _, err := running.Authenticate(ctx, token); !errors.Is(err, tokens.ErrInvalidToken) {
+			t.Fatalf("round %d: revoked token right after Revoke: error = %v, want ErrInvalidToken", i, err)
+		}
+	}
+}
