@@ -5,14 +5,19 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/syndic-network/syndic/internal/apierror"
 )
 
 // maxRequestBody bounds sign-up and preference requests. A sign-up with
-// every filter at its maximum is a few KB.
+// every filter at its maximum is about 25 KB: 50 categories of 100
+// characters of up to 4 bytes each, plus 50 partner ids and languages.
 const maxRequestBody = 64 << 10
+
+var tooLargeMessage = "the body is larger than the limit of " + strconv.Itoa(maxRequestBody) +
+	" bytes; send one sign-up with at most 50 values in each filter list"
 
 // Register mounts the routes of the service on mux:
 //
@@ -62,6 +67,11 @@ func (s *Service) apiSignUp(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			apierror.Write(w, http.StatusRequestEntityTooLarge, "body_too_large", tooLargeMessage, nil)
+			return
+		}
 		apierror.Write(w, http.StatusBadRequest, "invalid_json", "decoding the request body: "+err.Error(), nil)
 		return
 	}
@@ -136,6 +146,11 @@ func (s *Service) formPage(w http.ResponseWriter, r *http.Request) {
 func (s *Service) formSignUp(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 	if err := r.ParseForm(); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			s.writePage(w, http.StatusRequestEntityTooLarge, pageData{Title: "Form too large", Message: "The form is larger than a sign-up can be. Enter fewer categories."})
+			return
+		}
 		s.writePage(w, http.StatusBadRequest, pageData{Title: "Invalid request", Message: "The form could not be read."})
 		return
 	}

@@ -89,16 +89,16 @@ func (s *Subscriber) Location() *time.Location {
 // Normalize cleans the fields of a sign-up and checks them. It returns an
 // error wrapping ErrInvalidSubscriber that names the bad field.
 func (s *Subscriber) Normalize() error {
-	addr, err := mail.ParseAddress(strings.TrimSpace(s.Email))
-	if err != nil || addr.Name != "" || len(addr.Address) > 254 {
-		return fmt.Errorf("%w: email: use a single address such as name@example.org", ErrInvalidSubscriber)
+	addr, ok := plainAddress(s.Email)
+	if !ok {
+		return fmt.Errorf("%w: email: use a single address such as name@example.org, without a name, quotes or comments", ErrInvalidSubscriber)
 	}
-	if !isASCII(addr.Address) {
+	if !isASCII(addr) {
 		// Delivering to a non-ASCII address needs SMTPUTF8 (RFC 6531) on
 		// every relay on the way, which Syndic cannot check at sign-up.
 		return fmt.Errorf("%w: email: use an address in ASCII characters; internationalised addresses are not supported", ErrInvalidSubscriber)
 	}
-	s.Email = normalizeEmail(addr.Address)
+	s.Email = normalizeEmail(addr)
 	s.Locale = strings.ToLower(strings.TrimSpace(s.Locale))
 	if s.Locale == "" {
 		s.Locale = "en"
@@ -119,6 +119,24 @@ func (s *Subscriber) Normalize() error {
 	s.Partners = cleanList(s.Partners)
 	s.Categories = cleanList(s.Categories)
 	return nil
+}
+
+// plainAddress returns email without surrounding blanks when it is a
+// plain addr-spec (RFC 5322) of at most 254 bytes, such as
+// name@example.org. A display name, comment, quoted local part or domain
+// literal is rejected, because net/mail decodes "a,b"@example.org to an
+// address that the mail library cannot put in a To header, and a quoted
+// string may contain line breaks.
+func plainAddress(email string) (string, bool) {
+	email = strings.TrimSpace(email)
+	addr, err := mail.ParseAddress(email)
+	switch {
+	case err != nil, addr.Name != "", addr.Address != email:
+		return "", false
+	case len(email) > 254, strings.ContainsAny(email, `"\[]`):
+		return "", false
+	}
+	return email, true
 }
 
 // checkFilters checks the count of each filter list and each value. The
