@@ -6,8 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzPlainTitle checks that a cleaned title contains no markup, is
-// clean text, and stays the same when cleaned again.
+// FuzzPlainTitle checks that a cleaned title contains no markup and is
+// clean text, and that cutting it a second time changes nothing.
 func FuzzPlainTitle(f *testing.F) {
 	for _, seed := range []string{
 		"<script>alert(1)</script> title XSS",
