@@ -112,6 +112,15 @@ type runState struct {
 // time, or at once when none is stored. A gone feed is checked again every
 // MinInterval, so `syndic feeds reset` takes effect without a restart.
 func (p *Poller) Run(ctx context.Context, feeds []Feed) {
+	p.RunDraining(ctx, ctx, feeds)
+}
+
+// RunDraining is Run with two contexts: once sched is cancelled no poll
+// starts, and it returns when the polls in flight have ended; polls
+// controls those polls. A reload cancels sched alone, so a long ingest in
+// flight finishes instead of being cut short.
+func (p *Poller) RunDraining(sched, polls context.Context, feeds []Feed) {
+	ctx := sched
 	rs := &runState{
 		feeds: feeds,
 		due:   make([]time.Time, len(feeds)),
@@ -139,7 +148,7 @@ func (p *Poller) Run(ctx context.Context, feeds []Feed) {
 			rs.due[d.index] = d.next
 		case <-timer.C:
 		}
-		timer.Reset(p.dispatch(ctx, rs))
+		timer.Reset(p.dispatch(polls, rs))
 	}
 }
 

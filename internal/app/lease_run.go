@@ -23,17 +23,22 @@ func (a *App) RunPollers(stop context.Context, grace time.Duration, reload <-cha
 	go a.Leases.Keep(work)
 	current := feeds()
 	for {
-		runCtx, cancelRun := context.WithCancel(work)
+		schedCtx, stopSched := context.WithCancel(work)
+		pollCtx, cancelPolls := context.WithCancel(work)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			a.Poller.Run(runCtx, current)
+			a.Poller.RunDraining(schedCtx, pollCtx, current)
 		}()
 		select {
 		case <-reload:
-			// Run returns once its polls in flight end, so no feed is
-			// polled by the old and the new scheduler at once.
-			cancelRun()
+			// No poll starts after the reload, and those in flight get the
+			// grace period to finish, so a reload does not cut a long
+			// ingest short. RunDraining returns once they end, so no feed
+			// is polled by the old and the new scheduler at once.
+			stopSched()
+			a.waitPolls(done, grace)
+			cancelPolls()
 			<-done
 			current = feeds()
 			a.Leases.Retain(work, current)
@@ -41,12 +46,25 @@ func (a *App) RunPollers(stop context.Context, grace time.Duration, reload <-cha
 		case <-stop.Done():
 		}
 		a.drain(grace)
-		cancelRun()
+		stopSched()
+		cancelPolls()
 		<-done
 		rctx, cancel := context.WithTimeout(work, releaseTimeout)
 		a.Leases.Release(rctx)
 		cancel()
 		return
+	}
+}
+
+// waitPolls waits up to grace for the scheduler to return after a reload
+// stopped it.
+func (a *App) waitPolls(done <-chan struct{}, grace time.Duration) {
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		a.Log.Warn("reload grace ran out; cancelling feed polls in flight", "grace_ms", grace.Milliseconds())
 	}
 }
 
