@@ -128,6 +128,9 @@ func decodeIntake(body []byte, contentType string, src pipeline.Source, maxItems
 		}
 	}
 	if kind == bodyItems || media == "application/feed+json" {
+		// RFC 8259 lets a parser ignore a byte-order mark, and Windows
+		// tools write one, so it is dropped rather than rejected.
+		body = bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF"))
 		if err := checkJSON(body); err != nil {
 			return nil, err
 		}
@@ -161,7 +164,7 @@ func decodeIntake(body []byte, contentType string, src pipeline.Source, maxItems
 // keys repeated within one object.
 func checkJSON(body []byte) error {
 	if !utf8.Valid(body) {
-		return badRequest("invalid_utf8", "the body is not valid UTF-8")
+		return badRequest("invalid_utf8", "the body is not valid UTF-8; send JSON as UTF-8 text")
 	}
 	if jsonDepth(body) > maxJSONDepth {
 		return badRequest("too_deep", "the JSON body nests deeper than %d levels", maxJSONDepth)
