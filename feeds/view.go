@@ -33,9 +33,9 @@ type View struct {
 	// evicted.
 	tombstones map[string]tombstone
 	seq        uint64
-	version     uint64
-	modified    time.Time
-	now         func() time.Time
+	version    uint64
+	modified   time.Time
+	now        func() time.Time
 }
 
 type viewEntry struct {
