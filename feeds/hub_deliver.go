@@ -33,6 +33,9 @@ type HubMeta struct {
 	TagAuthority string
 	Partners     map[string]PartnerInfo
 	FeedURLs     map[string]string
+	// Owners maps partner domains to partners, as HandlerOptions'
+	// PartnerDomains does for the feeds.
+	Owners PartnerDomains
 }
 
 // URL returns the hub endpoint that feeds advertise with rel="hub".
@@ -43,14 +46,17 @@ func (h *Hub) URL() string {
 // Jobs returns one job for every unexpired subscription to a feed of a
 // channel that ev passes. Retractions make no jobs, because WebSub has no
 // way to withdraw an entry, and neither do copies of a story (DuplicateOf
-// set), because the feeds show the story through its origin.
+// set), because the feeds show the story through its origin. A copy whose
+// partner owns the domain of its link is the exception: the feeds show it
+// in place of the origin, so it is delivered too.
 //
-// NOTE: the feeds show a copy in place of the origin when the copy's
-// partner owns the domain of the link (see PartnerDomains), but the hub
-// still delivers only origins, so subscribers can get the other partner's
-// item for such a story.
+// NOTE: an origin is delivered before any copy exists, so when another
+// partner published the owner's link first, subscribers get both items.
 func (h *Hub) Jobs(ctx context.Context, ev pipeline.Event) ([]HubJob, error) {
-	if ev.Kind == pipeline.KindRetracted || ev.DuplicateOf != "" {
+	if ev.Kind == pipeline.KindRetracted {
+		return nil, nil
+	}
+	if ev.DuplicateOf != "" && !h.opts.Meta.Owners.ownsLink(ev) {
 		return nil, nil
 	}
 	subs, err := h.opts.Store.List(ctx)

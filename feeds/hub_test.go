@@ -321,8 +321,12 @@ func TestHubJobsFollowChannelFilters(t *testing.T) {
 
 	en := event("en", now)
 	en.Language = "en"
+	hub.opts.Meta.Owners = NewPartnerDomains(map[string][]string{"northwind": {"https://northwind.example.com/"}})
 	copied := en
 	copied.DuplicateOf = "origin"
+	copied.Partner = "southwind"
+	owned := en
+	owned.DuplicateOf = "origin"
 	retracted := en
 	retracted.Kind = pipeline.KindRetracted
 	tests := []struct {
@@ -332,6 +336,7 @@ func TestHubJobsFollowChannelFilters(t *testing.T) {
 	}{
 		{"only matching channels", en, []string{all}},
 		{"copies make no jobs", copied, nil},
+		{"a copy from the link's owner makes jobs", owned, []string{all}},
 		{"retractions make no jobs", retracted, nil},
 	}
 	for _, tt := range tests {

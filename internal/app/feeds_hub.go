@@ -105,7 +105,7 @@ func (a *App) startHubDeliveries(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	partners, feedURLs := a.partnerLinks()
-	hub, err := a.newHub(ctx, feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs})
+	hub, err := a.newHub(ctx, feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs, Owners: a.partnerDomains()})
 	if err != nil {
 		return nil, err
 	}

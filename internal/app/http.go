@@ -138,7 +138,7 @@ func (a *App) mountFeeds(ctx context.Context, mux *http.ServeMux, v *Views) erro
 	mux.Handle("GET /{$}", fh)
 	mux.Handle("/channels/", fh)
 	mux.Handle("/opml", fh)
-	hubMeta := feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs}
+	hubMeta := feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs, Owners: a.partnerDomains()}
 	if err := a.mountHub(ctx, mux, hubMeta); err != nil {
 		return err
 	}
