@@ -95,25 +95,34 @@ func limitFields(it *Item) FieldWarnings {
 }
 
 func limitCategories(in []string, w *FieldWarnings) []string {
-	var out []string
+	return limitList(in, maxCategories, "categories",
+		func(c string) bool { return utf8.RuneCountInString(c) > maxCategoryRunes },
+		func(n int) string { return fmt.Sprintf("%d longer than %d characters dropped", n, maxCategoryRunes) }, w)
+}
+
+// limitList drops the values of in that tooLong reports, keeps the first
+// most of the rest, and records under field what it dropped (dropped
+// words it) and cut. It returns in itself when nothing changed.
+func limitList[T any](in []T, most int, field string, tooLong func(T) bool, dropped func(int) string, w *FieldWarnings) []T {
+	var out []T
 	long := 0
-	for _, c := range in {
-		if utf8.RuneCountInString(c) > maxCategoryRunes {
+	for _, v := range in {
+		if tooLong(v) {
 			long++
 			continue
 		}
-		out = append(out, c)
+		out = append(out, v)
 	}
 	var msgs []string
 	if long > 0 {
-		msgs = append(msgs, fmt.Sprintf("%d longer than %d characters dropped", long, maxCategoryRunes))
+		msgs = append(msgs, dropped(long))
 	}
-	if len(out) > maxCategories {
-		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", maxCategories, len(out)))
-		out = out[:maxCategories]
+	if len(out) > most {
+		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", most, len(out)))
+		out = out[:most]
 	}
 	if len(msgs) > 0 {
-		w.add("categories", joinMessages(msgs))
+		w.add(field, joinMessages(msgs))
 	}
 	if len(out) == len(in) {
 		return in
@@ -162,30 +171,9 @@ func limitAuthors(in []Author, w *FieldWarnings) []Author {
 }
 
 func limitEnclosures(in []Enclosure, w *FieldWarnings) []Enclosure {
-	var out []Enclosure
-	long := 0
-	for _, e := range in {
-		if len(e.URL) > MaxURLBytes {
-			long++
-			continue
-		}
-		out = append(out, e)
-	}
-	var msgs []string
-	if long > 0 {
-		msgs = append(msgs, fmt.Sprintf("%d with a URL over %d bytes dropped", long, MaxURLBytes))
-	}
-	if len(out) > maxEnclosures {
-		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", maxEnclosures, len(out)))
-		out = out[:maxEnclosures]
-	}
-	if len(msgs) > 0 {
-		w.add("enclosures", joinMessages(msgs))
-	}
-	if len(out) == len(in) {
-		return in
-	}
-	return out
+	return limitList(in, maxEnclosures, "enclosures",
+		func(e Enclosure) bool { return len(e.URL) > MaxURLBytes },
+		func(n int) string { return fmt.Sprintf("%d with a URL over %d bytes dropped", n, MaxURLBytes) }, w)
 }
 
 // limitAlternates drops long alternate links and keeps the first
