@@ -37,9 +37,9 @@ func (s *Service) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /digests", s.indexPage)
 	mux.HandleFunc("GET /digests/{digest}/subscribe", s.formPage)
 	mux.HandleFunc("POST /digests/{digest}/subscribe", s.formSignUp)
-	mux.HandleFunc("GET /digests/confirm", s.tokenPage("Confirm your subscription", "Confirm"))
+	mux.HandleFunc("GET /digests/confirm", s.tokenPage(ActionConfirm))
 	mux.HandleFunc("POST /digests/confirm", s.confirm)
-	mux.HandleFunc("GET /digests/unsubscribe", s.tokenPage("Unsubscribe", "Unsubscribe"))
+	mux.HandleFunc("GET /digests/unsubscribe", s.tokenPage(ActionUnsubscribe))
 	mux.HandleFunc("POST /digests/unsubscribe", s.unsubscribe)
 	mux.HandleFunc("GET /digests/manage", s.managePage)
 	mux.HandleFunc("POST /digests/manage", s.manage)
@@ -102,16 +102,21 @@ func (s *Service) writeAPIError(w http.ResponseWriter, err error) {
 }
 
 type pageData struct {
+	Text                                  pageText
 	Title, Message, Action, Token, Button string
 	Links                                 []pageLink
 	ShowEmail                             bool
 	Form                                  *Subscriber
-	Locales                               []string
+	Locales                               []localeOption
 	Partners                              []partnerChoice
 }
 
+// writePage renders p. Callers take Title and Message from p.Text, so
+// that the whole page is in one language.
 func (s *Service) writePage(w http.ResponseWriter, status int, p pageData) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", p.Text.Lang)
+	w.Header().Add("Vary", "Accept-Language")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
@@ -120,38 +125,48 @@ func (s *Service) writePage(w http.ResponseWriter, status int, p pageData) {
 	}
 }
 
+// notice returns a page with only a heading and a paragraph.
+func notice(t pageText, title, message string) pageData {
+	return pageData{Text: t, Title: title, Message: message}
+}
+
 type pageLink struct{ URL, Text string }
 
-func (s *Service) indexPage(w http.ResponseWriter, _ *http.Request) {
-	p := pageData{Title: "Email digests", Message: "Choose a digest to subscribe to."}
+func (s *Service) indexPage(w http.ResponseWriter, r *http.Request) {
+	t := pageLanguage(r, "")
+	p := notice(t, t.IndexTitle, t.IndexMessage)
 	for _, d := range s.o.Digests {
-		p.Links = append(p.Links, pageLink{URL: "/digests/" + d.ID + "/subscribe", Text: d.ID + " (" + d.Channel + ")"})
+		p.Links = append(p.Links, pageLink{URL: withLang("/digests/"+d.ID+"/subscribe", t), Text: d.ID + " (" + d.Channel + ")"})
 	}
 	s.writePage(w, http.StatusOK, p)
 }
 
 func (s *Service) formPage(w http.ResponseWriter, r *http.Request) {
+	t := pageLanguage(r, "")
 	digest := r.PathValue("digest")
 	if _, ok := s.digests[digest]; !ok {
-		s.writePage(w, http.StatusNotFound, pageData{Title: "Not found", Message: "There is no digest " + digest + "."})
+		s.writePage(w, http.StatusNotFound, notice(t, t.NotFoundTitle, expand(t.NoDigest, map[string]string{"digest": digest})))
 		return
 	}
 	s.writePage(w, http.StatusOK, pageData{
-		Title: "Subscribe to the digest", Action: "/digests/" + digest + "/subscribe", Button: "Subscribe",
-		ShowEmail: true, Form: &Subscriber{Locale: "en", TimeZone: "UTC"}, Locales: Locales,
+		Text: t, Title: t.SubscribeTitle, Action: withLang("/digests/"+digest+"/subscribe", t), Button: t.SubscribeButton,
+		ShowEmail: true, Form: &Subscriber{Locale: t.Lang, TimeZone: "UTC"}, Locales: localeOptions(),
 		Partners: s.partnerChoices(nil),
 	})
 }
 
+// formSignUp renders its result in the language of the form page, which
+// the action URL carries as ?lang, not in the locale chosen for the digest.
 func (s *Service) formSignUp(w http.ResponseWriter, r *http.Request) {
+	t := pageLanguage(r, "")
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 	if err := r.ParseForm(); err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			s.writePage(w, http.StatusRequestEntityTooLarge, pageData{Title: "Form too large", Message: "The form is larger than a sign-up can be. Enter fewer categories."})
+			s.writePage(w, http.StatusRequestEntityTooLarge, notice(t, t.FormTooLargeTitle, t.FormTooLarge))
 			return
 		}
-		s.writePage(w, http.StatusBadRequest, pageData{Title: "Invalid request", Message: "The form could not be read."})
+		s.writePage(w, http.StatusBadRequest, notice(t, t.InvalidRequestTitle, t.Unreadable))
 		return
 	}
 	sub := formSubscriber(r)
@@ -159,16 +174,16 @@ func (s *Service) formSignUp(w http.ResponseWriter, r *http.Request) {
 	err := s.SignUp(r.Context(), sub, clientID(r))
 	switch {
 	case err == nil:
-		s.writePage(w, http.StatusOK, pageData{Title: "Check your inbox", Message: "Unless the address is already subscribed, it will receive a link to confirm the subscription."})
+		s.writePage(w, http.StatusOK, notice(t, t.CheckInboxTitle, t.CheckInbox))
 	case errors.Is(err, ErrUnknownDigest):
-		s.writePage(w, http.StatusNotFound, pageData{Title: "Not found", Message: "There is no such digest."})
+		s.writePage(w, http.StatusNotFound, notice(t, t.NotFoundTitle, expand(t.NoDigest, map[string]string{"digest": sub.Digest})))
 	case errors.Is(err, ErrInvalidSubscriber):
-		s.writePage(w, http.StatusUnprocessableEntity, pageData{Title: "Please check the form", Message: err.Error()})
+		s.writePage(w, http.StatusUnprocessableEntity, notice(t, t.CheckFormTitle, t.invalidMessage(err)))
 	case errors.Is(err, ErrRateLimited):
-		s.writePage(w, http.StatusTooManyRequests, pageData{Title: "Too many requests", Message: "Please try again later."})
+		s.writePage(w, http.StatusTooManyRequests, notice(t, t.TooManyTitle, t.TooMany))
 	default:
 		s.o.Logger.Error("digest sign-up failed", "error", err)
-		s.writePage(w, http.StatusServiceUnavailable, pageData{Title: "Try again later", Message: "The sign-up could not be completed."})
+		s.writePage(w, http.StatusServiceUnavailable, notice(t, t.LaterTitle, t.SignUpFailed))
 	}
 }
 
@@ -190,15 +205,21 @@ func splitList(text string) []string {
 	return out
 }
 
-// tokenPage shows a button that POSTs the token back.
-func (s *Service) tokenPage(title, button string) http.HandlerFunc {
+// tokenPage shows a button that POSTs the token back, in the locale of
+// the subscription that the token names.
+func (s *Service) tokenPage(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token := r.URL.Query().Get("token")
+		t := pageLanguage(r, s.storedLocale(r.Context(), token, action))
 		if token == "" {
-			s.writePage(w, http.StatusBadRequest, pageData{Title: "Invalid link", Message: "The link has no token. Copy the whole link from the message."})
+			s.writePage(w, http.StatusBadRequest, notice(t, t.InvalidLinkTitle, t.NoToken))
 			return
 		}
-		s.writePage(w, http.StatusOK, pageData{Title: title, Action: r.URL.Path, Token: token, Button: button})
+		p := pageData{Text: t, Title: t.ConfirmTitle, Action: r.URL.Path, Token: token, Button: t.ConfirmButton}
+		if action == ActionUnsubscribe {
+			p.Title, p.Button = t.UnsubscribeTitle, t.UnsubscribeButton
+		}
+		s.writePage(w, http.StatusOK, p)
 	}
 }
 
@@ -216,17 +237,22 @@ func requestToken(w http.ResponseWriter, r *http.Request) string {
 }
 
 func (s *Service) confirm(w http.ResponseWriter, r *http.Request) {
-	_, err := s.Confirm(r.Context(), requestToken(w, r))
+	token := requestToken(w, r)
+	sub, err := s.Confirm(r.Context(), token)
 	if err != nil {
-		s.writeTokenError(w, err)
+		s.writeTokenError(w, pageLanguage(r, s.storedLocale(r.Context(), token, ActionConfirm)), err)
 		return
 	}
-	s.writePage(w, http.StatusOK, pageData{Title: "Subscription confirmed", Message: "The first digest will contain news from now on."})
+	t := pageLanguage(r, sub.Locale)
+	s.writePage(w, http.StatusOK, notice(t, t.ConfirmedTitle, t.Confirmed))
 }
 
 func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request) {
-	if err := s.Unsubscribe(r.Context(), requestToken(w, r)); err != nil {
-		s.writeTokenError(w, err)
+	token := requestToken(w, r)
+	// Read the locale first: unsubscribing deletes the subscription.
+	t := pageLanguage(r, s.storedLocale(r.Context(), token, ActionUnsubscribe))
+	if err := s.Unsubscribe(r.Context(), token); err != nil {
+		s.writeTokenError(w, t, err)
 		return
 	}
 	if r.PostFormValue("List-Unsubscribe") == "One-Click" {
@@ -234,45 +260,51 @@ func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "unsubscribed\n")
 		return
 	}
-	s.writePage(w, http.StatusOK, pageData{Title: "Unsubscribed", Message: "You will receive no more digests. Your address was deleted."})
+	s.writePage(w, http.StatusOK, notice(t, t.UnsubscribedTitle, t.Unsubscribed))
 }
 
 func (s *Service) managePage(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
 	sub, err := s.Preferences(r.Context(), token)
 	if err != nil {
-		s.writeTokenError(w, err)
+		s.writeTokenError(w, pageLanguage(r, s.storedLocale(r.Context(), token, ActionManage)), err)
 		return
 	}
+	t := pageLanguage(r, sub.Locale)
 	s.writePage(w, http.StatusOK, pageData{
-		Title: "Digest preferences", Action: "/digests/manage", Token: token, Button: "Save",
-		Form: sub, Locales: Locales, Partners: s.partnerChoices(sub.Partners),
+		Text: t, Title: t.PrefsTitle, Action: "/digests/manage", Token: token, Button: t.SaveButton,
+		Form: sub, Locales: localeOptions(), Partners: s.partnerChoices(sub.Partners),
 	})
 }
 
+// manage renders its result in the locale that the subscription has
+// after the change.
 func (s *Service) manage(w http.ResponseWriter, r *http.Request) {
 	token := requestToken(w, r)
-	_, err := s.ChangePreferences(r.Context(), token, formSubscriber(r))
-	switch {
-	case errors.Is(err, ErrInvalidSubscriber):
-		s.writePage(w, http.StatusUnprocessableEntity, pageData{Title: "Please check the form", Message: err.Error()})
-	case err != nil:
-		s.writeTokenError(w, err)
-	default:
-		s.writePage(w, http.StatusOK, pageData{Title: "Preferences saved", Message: "The next digest follows your new preferences."})
+	sub, err := s.ChangePreferences(r.Context(), token, formSubscriber(r))
+	if err != nil {
+		t := pageLanguage(r, s.storedLocale(r.Context(), token, ActionManage))
+		if errors.Is(err, ErrInvalidSubscriber) {
+			s.writePage(w, http.StatusUnprocessableEntity, notice(t, t.CheckFormTitle, t.invalidMessage(err)))
+			return
+		}
+		s.writeTokenError(w, t, err)
+		return
 	}
+	t := pageLanguage(r, sub.Locale)
+	s.writePage(w, http.StatusOK, notice(t, t.SavedTitle, t.Saved))
 }
 
-func (s *Service) writeTokenError(w http.ResponseWriter, err error) {
+func (s *Service) writeTokenError(w http.ResponseWriter, t pageText, err error) {
 	switch {
 	case errors.Is(err, ErrInvalidToken):
-		s.writePage(w, http.StatusBadRequest, pageData{Title: "Invalid link", Message: "The link is damaged. Copy the whole link from the message."})
+		s.writePage(w, http.StatusBadRequest, notice(t, t.InvalidLinkTitle, t.DamagedLink))
 	case errors.Is(err, ErrExpiredToken):
-		s.writePage(w, http.StatusGone, pageData{Title: "Link expired", Message: "The link has expired. Sign up again to get a new one."})
+		s.writePage(w, http.StatusGone, notice(t, t.ExpiredTitle, t.Expired))
 	case errors.Is(err, ErrNotFound):
-		s.writePage(w, http.StatusNotFound, pageData{Title: "Subscription not found", Message: "The subscription expired unconfirmed or was removed. Sign up again."})
+		s.writePage(w, http.StatusNotFound, notice(t, t.SubscriptionGoneTitle, t.SubscriptionGone))
 	default:
 		s.o.Logger.Error("digest link request failed", "error", err)
-		s.writePage(w, http.StatusServiceUnavailable, pageData{Title: "Try again later", Message: "The request could not be completed."})
+		s.writePage(w, http.StatusServiceUnavailable, notice(t, t.LaterTitle, t.RequestFailed))
 	}
 }
