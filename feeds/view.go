@@ -387,6 +387,16 @@ func (v *View) Retracted(id string) bool {
 	return v.tombstones[id].retracted
 }
 
+// PartnerLen returns the number of items of partner in the window.
+func (v *View) PartnerLen(partner string) int {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if pw := v.partners[partner]; pw != nil {
+		return len(pw.oldest)
+	}
+	return 0
+}
+
 // Len returns the number of items in the window.
 func (v *View) Len() int {
 	v.mu.RLock()

@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndic-network/syndic/feeds"
@@ -19,20 +22,26 @@ import (
 type Views struct {
 	View *feeds.View
 	// ready turns true once the consumer has delivered every event that
-	// was in the stream when it started.
+	// was in the stream when it started, and the back-fill of partners
+	// with few items in that window has ended.
 	ready atomic.Bool
-	cc    jetstream.ConsumeContext
+	// caught guards the start of the back-fill, which runs once.
+	caught sync.Once
+	cc     jetstream.ConsumeContext
 }
+
+// maxBackfillWindows bounds the back-fill after a restart to this many
+// windows of events before the newest one, so start-up stays bounded on
+// a long stream while a partner quieter than a flood by up to this factor
+// gets its items back.
+const maxBackfillWindows = 9
 
 // StartViews starts consuming the newest window events of the stream into
 // a new view. Reading a bounded window keeps start-up time independent of
-// the stream's length; items older than the window are beyond every
-// channel's max_items in practice.
-//
-// NOTE: while running, a partner that floods the window evicts its own old
-// items first, but this rebuild reads only the newest window events, so
-// after a restart a quiet partner's items older than the flood are gone
-// from the views until they are updated.
+// the stream's length. Once that window is read, backfill reads further
+// back the events of partners that have fewer items in the view than the
+// largest channel shows, so a partner that flooded the stream before a
+// restart does not push the others out of the rebuilt view.
 func (a *App) StartViews(ctx context.Context) (*Views, error) {
 	window := a.Config.Feeds.Window
 	v := &Views{View: feeds.NewView(window)}
@@ -47,6 +56,16 @@ func (a *App) StartViews(ctx context.Context) (*Views, error) {
 	}
 	if info.State.Msgs == 0 {
 		v.ready.Store(true)
+	}
+	caughtUp := func() {
+		if start <= info.State.FirstSeq {
+			v.ready.Store(true)
+			return
+		}
+		go func() {
+			a.backfill(ctx, v.View, info.State.FirstSeq, start)
+			v.ready.Store(true)
+		}()
 	}
 	cons, err := a.Stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{a.Config.NATS.SubjectPrefix + ".>"},
@@ -64,7 +83,7 @@ func (a *App) StartViews(ctx context.Context) (*Views, error) {
 			v.View.Apply(ev)
 		}
 		if md, err := msg.Metadata(); err == nil && (md.NumPending == 0 || md.Sequence.Stream >= last) {
-			v.ready.Store(true)
+			v.caught.Do(caughtUp)
 		}
 	})
 	if err != nil {
@@ -73,6 +92,89 @@ func (a *App) StartViews(ctx context.Context) (*Views, error) {
 	v.cc = cc
 	a.probe.views.Store(v)
 	return v, nil
+}
+
+// backfill reads the events before sequence start, a window at a time
+// back to first and for at most maxBackfillWindows windows, of the
+// configured partners that have fewer items in view than the largest
+// channel's max_items. Failures are logged: the view then lacks some old
+// items, which is what it had before back-fill existed.
+func (a *App) backfill(ctx context.Context, view *feeds.View, first, start uint64) {
+	need := 0
+	for _, ch := range a.Config.Channels {
+		need = max(need, ch.MaxItems)
+	}
+	window := uint64(max(a.Config.Feeds.Window, 1))
+	for range maxBackfillWindows {
+		if start <= first {
+			return
+		}
+		var subjects []string
+		for _, p := range a.Config.Partners {
+			if view.PartnerLen(p.ID) < need {
+				subjects = append(subjects, a.Config.NATS.SubjectPrefix+"."+p.ID)
+			}
+		}
+		if len(subjects) == 0 {
+			return
+		}
+		from := max(first, start-min(start-1, window))
+		if err := a.readEvents(ctx, view, subjects, from, start-1); err != nil {
+			a.Log.Warn("back-filling the merged feed views failed; older items of quiet partners may be missing until the next restart", "error", err)
+			return
+		}
+		start = from
+	}
+}
+
+// readEvents applies to view the events on subjects from sequence from to
+// to, both included.
+func (a *App) readEvents(ctx context.Context, view *feeds.View, subjects []string, from, to uint64) error {
+	cons, err := a.Stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: subjects,
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    from,
+	})
+	if err != nil {
+		return fmt.Errorf("creating back-fill consumer on %s: %w", a.Config.NATS.Stream, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("reading back-fill consumer info: %w", err)
+	}
+	if info.NumPending == 0 {
+		// No event on these subjects from here on: a fetch would only
+		// wait out its timeout.
+		return nil
+	}
+	for {
+		batch, err := cons.FetchNoWait(500)
+		if err != nil {
+			return fmt.Errorf("fetching events %d to %d: %w", from, to, err)
+		}
+		got, done := 0, false
+		for msg := range batch.Messages() {
+			got++
+			md, err := msg.Metadata()
+			if err != nil || md.Sequence.Stream > to {
+				done = true
+				continue
+			}
+			var ev pipeline.Event
+			if err := json.Unmarshal(msg.Data(), &ev); err == nil {
+				view.Apply(ev)
+			}
+			if md.NumPending == 0 || md.Sequence.Stream == to {
+				done = true
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) {
+			return fmt.Errorf("fetching events %d to %d: %w", from, to, err)
+		}
+		if done || got == 0 {
+			return nil
+		}
+	}
 }
 
 // CompleteViews returns Views over a view that already holds every event

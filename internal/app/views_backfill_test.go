@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/syndic-network/syndic/feeds"
+	"github.com/syndic-network/syndic/internal/config"
+	"github.com/syndic-network/syndic/internal/testenv"
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// TestStartViewsBackfillsQuietPartner rebuilds the views after a partner
+// flooded the stream with more events than the window: the quiet
+// partner's older items come back, and the flood keeps the rest.
+func TestStartViewsBackfillsQuietPartner(t *testing.T) {
+	cfg := testConfig(t, testenv.NATS(t).URL, "http://127.0.0.1:1", 1, time.Minute)
+	cfg.Feeds.Window = 20
+	cfg.Partners = append(cfg.Partners,
+		config.Partner{ID: "quiet", Name: "Quiet", Language: "en", Timezone: "UTC"},
+		config.Partner{ID: "flood", Name: "Flood", Language: "en", Timezone: "UTC"})
+	cfg.Channels = []config.Channel{{ID: "all", Title: "All", MaxItems: 5}}
+	a := openApp(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	start := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	publish := func(partner string, n int, from time.Time) {
+		for i := range n {
+			ev := pipeline.Event{Version: pipeline.EventVersion, Kind: pipeline.KindCreated, Revision: 1, Item: pipeline.Item{
+				ID: fmt.Sprintf("%s-%03d", partner, i), Partner: partner, Feed: "news",
+				URL:   fmt.Sprintf("https://%s.example.org/%d", partner, i),
+				Title: fmt.Sprintf("%s story %d", partner, i), Published: from.Add(time.Duration(i) * time.Minute),
+			}}
+			data, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatalf("encoding event: %v", err)
+			}
+			if _, err := a.JS.Publish(ctx, cfg.NATS.SubjectPrefix+"."+partner, data); err != nil {
+				t.Fatalf("publishing event: %v", err)
+			}
+		}
+	}
+	publish("quiet", 3, start)
+	publish("flood", 150, start.Add(time.Hour))
+
+	views, err := a.StartViews(ctx)
+	if err != nil {
+		t.Fatalf("starting views: %v", err)
+	}
+	defer views.Stop()
+	if err := views.WaitReady(ctx); err != nil {
+		t.Fatalf("views not ready: %v", err)
+	}
+	quiet := views.View.Entries(feeds.Filter{Partners: []string{"quiet"}}, 0)
+	if len(quiet) != 3 {
+		t.Errorf("quiet partner has %d items after the restart, want its 3", len(quiet))
+	}
+	if n := views.View.PartnerLen("flood"); n != 17 {
+		t.Errorf("flood partner has %d items, want the other 17 of the window", n)
+	}
+}
