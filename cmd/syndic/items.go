@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/syndic-network/syndic/internal/app"
 	"github.com/syndic-network/syndic/pipeline"
@@ -15,21 +17,30 @@ const itemsUsage = `Usage:
 
 retract publishes a retracted event that removes the item from the merged
 feeds and from digests not yet sent. ID is Syndic's 32-hex item id, as in the item
-events and the merged feeds, or with --partner the partner's own id of a
-pushed item.
+events, or an entry id copied from a merged feed (tag:...:ITEMID), or with
+--partner the partner's own id of a pushed item. Flags may come before or
+after ID.
 `
 
 // items implements `syndic items retract ID`. It exits 2 on a usage
 // error, 1 when the item is unknown or the retraction failed.
 func (c *cli) items(ctx context.Context, args []string) int {
+	if len(args) > 0 && slices.ContainsFunc(args, isHelpFlag) {
+		fmt.Fprint(c.stdout, itemsUsage)
+		return 0
+	}
 	if len(args) < 2 || args[0] != "retract" {
 		fmt.Fprint(c.stderr, itemsUsage)
 		return 2
 	}
-
-	id := args[1]
+	flagArgs, ids := splitPositional(args[1:], "config", "partner")
+	if len(ids) != 1 {
+		fmt.Fprint(c.stderr, itemsUsage)
+		return 2
+	}
+	id := ids[0]
 	var partner string
-	cfg, err := c.flags("items retract", args[2:], func(fs *flag.FlagSet) {
+	cfg, err := c.flags("items retract", flagArgs, func(fs *flag.FlagSet) {
 		fs.StringVar(&partner, "partner", "", "partner whose own id ID is; empty when ID is Syndic's item id")
 	})
 	if err != nil {
@@ -44,6 +55,10 @@ func (c *cli) items(ctx context.Context, args []string) int {
 
 	if partner != "" {
 		id = pipeline.PushedItemID(partner, id)
+	} else {
+		// A partner's own id may itself be a tag URI, so only Syndic's
+		// ids are taken out of entry ids.
+		id = itemIDOf(id)
 	}
 	state, published, err := a.Retractor().Retract(ctx, partner, id)
 	if errors.Is(err, pipeline.ErrItemNotFound) {
@@ -58,4 +73,40 @@ func (c *cli) items(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "retracted item %s of partner %s (revision %d)\n", id, state.Event.Partner, state.Event.Revision)
 	return 0
+}
+
+// isHelpFlag reports whether arg asks for the usage text.
+func isHelpFlag(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
+}
+
+// splitPositional separates the flags of args, with the values of the
+// flags named in valued, from the other arguments, so flags may come
+// before or after them.
+func splitPositional(args []string, valued ...string) (flags, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "-") {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if slices.Contains(valued, name) && i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, rest
+}
+
+// itemIDOf returns the item id in an entry id copied from a merged feed
+// ("tag:AUTHORITY:ITEMID"), and any other id unchanged.
+func itemIDOf(id string) string {
+	if rest, ok := strings.CutPrefix(id, "tag:"); ok {
+		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+			return rest[i+1:]
+		}
+	}
+	return id
 }
