@@ -61,7 +61,7 @@ func (a *App) restoreStream(ctx context.Context, dir string, sm StreamManifest) 
 		return fmt.Errorf("reading stream info: %w", err)
 	}
 	if info.State.LastSeq != 0 {
-		return fmt.Errorf("stream %s already holds messages up to sequence %d: restore into a new deployment or delete the stream first", info.Config.Name, info.State.LastSeq)
+		return fmt.Errorf("stream %s already holds messages up to sequence %d: restore into an empty deployment (on one machine, stop syndic run and move its data_dir aside; on a cluster, use a new cluster or stream name)", info.Config.Name, info.State.LastSeq)
 	}
 	if sm.FirstSeq > 1 {
 		// Purging an empty stream up to a sequence moves its first

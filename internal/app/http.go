@@ -219,7 +219,12 @@ func Listen(key, addr string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		env := "SYNDIC_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-		return nil, fmt.Errorf("listening on %s (%s): %w; stop the program using it or set %s or %s to a free address", addr, key, err, key, env)
+		hint := ""
+		if key == "http.addr" {
+			// Links in feeds, pages and mails follow the base URL.
+			hint = ", and http.base_url (SYNDIC_HTTP_BASE_URL) to match"
+		}
+		return nil, fmt.Errorf("listening on %s (%s): %w; stop the program using it or set %s or %s to a free address%s", addr, key, err, key, env, hint)
 	}
 	return ln, nil
 }
