@@ -184,8 +184,8 @@ var execLine = regexp.MustCompile(`^Exec(?:Start|StartPre|StartPost)=/usr/local/
 
 func TestSystemdRunsRealSubcommands(t *testing.T) {
 	units, err := filepath.Glob("systemd/*.service")
-	if err != nil || len(units) != 3 {
-		t.Fatalf("listing systemd units: %v (%d units, want 3)", err, len(units))
+	if err != nil || len(units) != 4 {
+		t.Fatalf("listing systemd units: %v (%d units, want 4)", err, len(units))
 	}
 	for _, unit := range units {
 		f, err := os.Open(unit)
