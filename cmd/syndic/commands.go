@@ -142,7 +142,7 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 	}
 	defer a.Close(context.WithoutCancel(ctx))
 	log.Info("syndic started", "command", name, "version", app.Version,
-		"http_addr", cfg.HTTP.Addr, "admin_addr", cfg.HTTP.AdminAddr,
+		"url", cfg.HTTP.BaseURL+"/", "http_addr", cfg.HTTP.Addr, "admin_addr", cfg.HTTP.AdminAddr,
 		"feeds", len(a.Feeds()), "embedded_nats", cfg.NATS.URL == "", "embedded_cache", cfg.Redis.URL == "")
 	g, gctx := errgroup.WithContext(ctx)
 	reloader := app.NewReloader(a, func() (*config.Config, error) { return c.flags(name, args, nil) })
