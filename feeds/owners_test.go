@@ -13,24 +13,56 @@ func TestNewPartnerDomains(t *testing.T) {
 	domains := NewPartnerDomains(map[string][]string{
 		"alpha": {"https://www.alpha-news.org/", "https://feeds.alpha-news.org/news.rss"},
 		"beta":  {"https://beta-radio.net", "file:///srv/beta.xml", "https://feeds.shared-host.com/beta"},
-		"gamma": {"https://feeds.shared-host.com/gamma", "http://192.0.2.7/feed"},
+		"gamma": {"https://feeds.shared-host.com/beta", "http://192.0.2.7/feed"},
 	})
 	tests := []struct {
-		domain  string
+		link    string
 		partner string
 	}{
-		{"alpha-news.org", "alpha"},
-		{"beta-radio.net", "beta"},
-		{"192.0.2.7", "gamma"},
-		{"shared-host.com", ""},
+		{"https://alpha-news.org/news/1", "alpha"},
+		{"https://feeds.alpha-news.org/x", "alpha"},
+		{"https://beta-radio.net/a", "beta"},
+		{"http://192.0.2.7/feed/x", "gamma"},
+		{"http://192.0.2.7/other", ""},
+		{"https://feeds.shared-host.com/beta/1", ""},
 	}
 	for _, tt := range tests {
-		if got := domains[tt.domain]; got != tt.partner {
-			t.Errorf("owner of %s = %q, want %q", tt.domain, got, tt.partner)
+		if got := domains.ownerOf(tt.link); got != tt.partner {
+			t.Errorf("owner of %s = %q, want %q", tt.link, got, tt.partner)
 		}
 	}
-	if len(domains) != 3 {
-		t.Errorf("domains = %v, want 3 entries", domains)
+}
+
+// TestOwnerOfPlatformPages checks that a partner whose site is a page or
+// subdomain of a publishing platform owns only that part of it.
+func TestOwnerOfPlatformPages(t *testing.T) {
+	domains := NewPartnerDomains(map[string][]string{
+		"beta":    {"https://medium.com/@beta"},
+		"blog":    {"https://blog-partner.wordpress.com/"},
+		"site":    {"https://sites.google.com/view/site-partner"},
+		"physics": {"https://physics.uni.example/"},
+		"chem":    {"https://chem.uni.example/"},
+		"uni":     {"https://www.uni.example/"},
+	})
+	tests := []struct {
+		link    string
+		partner string
+	}{
+		{"https://medium.com/@beta/fair-report-1a2b", "beta"},
+		{"https://medium.com/@alpha/fair-report-1a2b", ""},
+		{"https://medium.com/fair-report", ""},
+		{"https://blog-partner.wordpress.com/2026/12/01/news/", "blog"},
+		{"https://other.wordpress.com/2026/12/01/news/", ""},
+		{"https://sites.google.com/view/site-partner/news", "site"},
+		{"https://sites.google.com/view/another/news", ""},
+		{"https://physics.uni.example/news/1", "physics"},
+		{"https://chem.uni.example/news/1", "chem"},
+		{"https://library.uni.example/news/1", "uni"},
+	}
+	for _, tt := range tests {
+		if got := domains.ownerOf(tt.link); got != tt.partner {
+			t.Errorf("owner of %s = %q, want %q", tt.link, got, tt.partner)
+		}
 	}
 }
 

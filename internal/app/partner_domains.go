@@ -2,9 +2,9 @@ package app
 
 import "github.com/syndic-network/syndic/feeds"
 
-// partnerDomains returns the domains of the partners' home pages and feed
-// URLs, so a merged feed shows, within a story, the item of the partner
-// whose domain the story's link is on.
+// partnerDomains returns the site scopes of the partners' home pages and
+// feed URLs, so a merged feed shows, within a story, the item of the
+// partner whose site the story's link is on.
 func (a *App) partnerDomains() feeds.PartnerDomains {
 	links := make(map[string][]string, len(a.Config.Partners))
 	for _, p := range a.Config.Partners {
