@@ -221,6 +221,9 @@ func droppedFields(d *itemDraft, it *Item, base *url.URL) FieldWarnings {
 	if strings.TrimSpace(d.Language) != "" && canonicalLanguage(d.Language) == "" {
 		w.add("language", "not a language tag such as en or pl-PL; ignored")
 	}
+	if it.Title == "" && strings.TrimSpace(d.Title) != "" {
+		w.add("title", "nothing was left after removing markup; send the title as plain text")
+	}
 	if it.Content == "" && strings.TrimSpace(firstNonEmpty(d.Content, d.Summary)) != "" {
 		w.add("content", "nothing was left after removing markup that is not allowed; dropped")
 	}

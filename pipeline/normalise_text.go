@@ -15,10 +15,6 @@ import (
 // teaser of three or four sentences, short enough for a mail preview.
 const maxSummaryRunes = 500
 
-// inlineMarkup matches the tags publishers put into titles. Text with
-// other angle brackets ("Vector<int>") is left alone.
-var inlineMarkup = regexp.MustCompile(`(?i)</?(a|abbr|b|big|br|cite|code|del|em|font|i|img|ins|mark|p|q|s|small|span|strike|strong|sub|sup|u)(\s[^>]*)?/?>`)
-
 // maxTitlePasses bounds how often plainTitle reduces markup that decoding
 // entities formed again. Each pass peels one layer of escaping, and a
 // title escaped more than three times is not text a publisher meant.
@@ -47,29 +43,75 @@ func plainTitle(s string) string {
 	return collapseSpace(strings.NewReplacer("<", " ", ">", " ").Replace(s))
 }
 
-// hasTitleMarkup reports whether s contains the inline tags publishers
-// use in titles, a comment, or a start or end tag whose name is an HTML
-// element. Text such as "Vector<int>" or "a < b" has no such tag.
-// NOTE: a generic type named like an element ("List<Map>") reads as
-// markup and loses that part of the title.
+// hasTitleMarkup reports whether s contains markup: a comment, an
+// element whose content readers never see or that runs code (script,
+// style, iframe...), a line break, or a tag of an HTML element that has
+// well-formed attributes or whose start and end tags both appear. Text
+// that only looks like a tag stays text: "Vector<int>", "a < b",
+// "if (a<b && c>d)", "The <title> element", "use <input> and <button>".
 func hasTitleMarkup(s string) bool {
 	if !strings.Contains(s, "<") {
 		return false
 	}
-	if inlineMarkup.MatchString(s) {
-		return true
-	}
+	starts, ends := map[atom.Atom]bool{}, map[atom.Atom]bool{}
 	z := nethtml.NewTokenizer(strings.NewReader(s))
 	for {
-		switch z.Next() {
+		tt := z.Next()
+		switch tt {
 		case nethtml.ErrorToken:
+			for tag := range starts {
+				if ends[tag] {
+					return true
+				}
+			}
 			return false
 		case nethtml.CommentToken, nethtml.DoctypeToken:
 			return true
 		case nethtml.StartTagToken, nethtml.EndTagToken, nethtml.SelfClosingTagToken:
-			if htmlElements[tagAtom(z)] {
+			name, hasAttr := z.TagName()
+			tag := atom.Lookup(name)
+			if !htmlElements[tag] {
+				continue
+			}
+			if activeElements[tag] || tag == atom.Br || tag == atom.Wbr {
 				return true
 			}
+			if hasAttr && wellFormedAttributes(z) {
+				return true
+			}
+			if tt == nethtml.EndTagToken {
+				ends[tag] = true
+			} else {
+				starts[tag] = true
+			}
+		}
+	}
+}
+
+// activeElements are the elements that are markup wherever they appear
+// in a title, because a reader that renders titles as HTML would run or
+// hide their content.
+var activeElements = map[atom.Atom]bool{
+	atom.Script: true, atom.Style: true, atom.Iframe: true, atom.Object: true,
+	atom.Embed: true, atom.Svg: true, atom.Math: true, atom.Noscript: true,
+	atom.Template: true, atom.Frame: true, atom.Frameset: true, atom.Applet: true,
+	atom.Base: true, atom.Link: true, atom.Meta: true, atom.Form: true,
+}
+
+// attributeName is the form of an attribute name in markup a publisher
+// wrote; the tokenizer also reads "&&" in "a<b && c>d" as one.
+var attributeName = regexp.MustCompile(`^[a-z_:][-a-z0-9_:.]*$`)
+
+// wellFormedAttributes reports whether every attribute of the current tag
+// token has a name of the usual form.
+func wellFormedAttributes(z *nethtml.Tokenizer) bool {
+	for {
+		key, _, more := z.TagAttr()
+		if !attributeName.Match(key) {
+			return false
+		}
+		if !more {
+			return true
 		}
 	}
 }

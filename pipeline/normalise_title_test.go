@@ -28,6 +28,12 @@ func TestPlainTitle(t *testing.T) {
 		{"escaped less than", "a &lt; b", "a < b"},
 		{"no space before letter", "a<b", "a<b"},
 		{"ampersand", "AT&amp;T results", "AT&T results"},
+		{"comparison in code", "if (a<b && c>d) return", "if (a<b && c>d) return"},
+		{"element named in prose", "The <title> element explained", "The <title> element explained"},
+		{"two elements named", "How to use <input> and <button>", "How to use <input> and <button>"},
+		{"line break", "Fair<br>opens today", "Fair opens today"},
+		{"unclosed script", "Fair <script>alert(1)", "Fair"},
+		{"span with class", `<span class="kicker">Export</span> mission`, "Export mission"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,5 +67,15 @@ func TestNormaliseItemReducesPushedScriptTitle(t *testing.T) {
 	}
 	if strings.Contains(it.Title, "<") {
 		t.Errorf("title kept markup")
+	}
+}
+
+func TestNormaliseItemWarnsMarkupOnlyTitle(t *testing.T) {
+	it, w := normaliseWithWarnings(t, Item{GUID: "px-2", Title: "<script>alert(1)</script>", URL: "https://x.example/2"})
+	if it.Title != "" {
+		t.Errorf("title = %q, want empty", it.Title)
+	}
+	if w["title"] == "" {
+		t.Errorf("warnings = %v, want one for the title", w)
 	}
 }
