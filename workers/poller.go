@@ -327,7 +327,7 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 		return rep, nil
 	}
 	p.noteParse(ctx, f, parsed, linkKeys, st.Warnings, log, &rep)
-	p.capItems(parsed, log, &rep)
+	p.capItems(parsed, st.Warnings, log, &rep)
 	if !st.Seeded {
 		rep.Backfill = markBackfill(parsed.Items, p.o.Now(), p.o.BackfillMaxAge)
 	}
