@@ -139,3 +139,13 @@ func TestSignUpBodyTooLarge(t *testing.T) {
 		t.Errorf("form sign-up status = %d, want 413", form.StatusCode)
 	}
 }
+
+// TestSignUpAcceptsByteOrderMark checks that a JSON sign-up body that
+// starts with a UTF-8 byte-order mark is read like one without it.
+func TestSignUpAcceptsByteOrderMark(t *testing.T) {
+	e := newDigestEnv(t)
+	resp, got := postJSON(t, e.HTTP.URL+"/api/v1/digests/daily/subscribers", "\xEF\xBB\xBF"+`{"email": "bom@example.org", "locale": "en"}`)
+	if resp.StatusCode != http.StatusAccepted {
+		t.Errorf("sign-up with a byte-order mark: status = %d, want 202: %s", resp.StatusCode, got)
+	}
+}

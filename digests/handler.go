@@ -1,6 +1,7 @@
 package digests
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
@@ -64,7 +65,13 @@ func (req signUpRequest) subscriber(digest string) Subscriber {
 
 func (s *Service) apiSignUp(w http.ResponseWriter, r *http.Request) {
 	var req signUpRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	body := bufio.NewReader(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	// RFC 8259 lets a parser ignore a byte-order mark, which Windows tools
+	// write; the intake API drops it too.
+	if mark, err := body.Peek(3); err == nil && string(mark) == "\xEF\xBB\xBF" {
+		_, _ = body.Discard(3)
+	}
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		var tooLarge *http.MaxBytesError

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/syndic-network/syndic/pipeline"
@@ -422,14 +423,16 @@ func jsonTypeName(goKind string) string {
 // converts p to a pipeline item.
 func buildPushItem(p *PushItem) (*pipeline.Item, map[string]string) {
 	fields := map[string]string{}
-	id := strings.TrimSpace(p.ID)
+	// U+FEFF is invisible but not white space, and tools that write a
+	// byte-order mark leave it at the start of a value.
+	id := strings.TrimFunc(p.ID, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' })
 	switch {
 	case id == "":
 		fields["id"] = "required: the item's own id, unique within the partner"
 	case id != p.ID:
 		// GET and DELETE name the item by this id, so a padded id could
 		// never be read back as sent.
-		fields["id"] = "starts or ends with white space; send the id without it"
+		fields["id"] = "starts or ends with white space or a byte-order mark; send the id without it"
 	case len(id) > maxKeyBytes:
 		fields["id"] = fmt.Sprintf("longer than %d bytes", maxKeyBytes)
 	case strings.ContainsFunc(id, isControl):

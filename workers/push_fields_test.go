@@ -71,13 +71,17 @@ func TestPushRejectsBadIDAndLink(t *testing.T) {
 	longURL := "https://a.example/" + strings.Repeat("x", 2048)
 	body := `[{"id":"  padded  ","title":"padded","url":"https://a.example/i14"},` +
 		`{"id":"long-url","title":"long","url":"` + longURL + `"},` +
-		`{"id":"ok","title":"ok","url":"https://a.example/ok"}]`
+		`{"id":"ok","title":"ok","url":"https://a.example/ok"},` +
+		`{"id":"\ufeffbom-6","title":"bom","url":"https://a.example/bom"}]`
 	got := env.push(env.tokenA, body).results(t)
 	if got[0].Status != "rejected" || got[0].Fields["id"] == "" {
 		t.Errorf("padded id = %q %v, want rejected with an id field", got[0].Status, got[0].Fields)
 	}
 	if got[1].Status != "rejected" || got[1].Fields["url"] == "" {
 		t.Errorf("long url = %q %v, want rejected with a url field", got[1].Status, got[1].Fields)
+	}
+	if got[3].Status != "rejected" || got[3].Fields["id"] == "" {
+		t.Errorf("id with a byte-order mark = %q %v, want rejected with an id field", got[3].Status, got[3].Fields)
 	}
 	if got[2].Status != "created" {
 		t.Errorf("valid item = %q, want created", got[2].Status)
