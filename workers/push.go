@@ -460,13 +460,20 @@ func (h *PushHandler) writeLookupError(w http.ResponseWriter, partner, key strin
 	return true
 }
 
+// itemStatus returns the status of s, with the partner's own id (the
+// item's GUID) as ID however the request named it, and key for an item
+// without one.
 func itemStatus(key string, s pipeline.ItemState) ItemStatus {
 	state := "live"
 	if s.Retracted() {
 		state = string(pipeline.KindRetracted)
 	}
+	id := s.Event.GUID
+	if id == "" {
+		id = key
+	}
 	return ItemStatus{
-		ID: key, ItemID: s.Event.ID, State: state, Revision: s.Event.Revision,
+		ID: id, ItemID: s.Event.ID, State: state, Revision: s.Event.Revision,
 		FirstSeen: s.FirstSeen, Event: s.Event,
 	}
 }

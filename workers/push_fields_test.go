@@ -121,6 +121,9 @@ func TestPushLookupWithHexPartnerID(t *testing.T) {
 	if st.ItemID != hexID {
 		t.Errorf("by=item_id found %s, want %s", st.ItemID, hexID)
 	}
+	if st.ID != "n-1" {
+		t.Errorf("by=item_id answered id %q, want the partner's own id n-1", st.ID)
+	}
 	decodeStatus(t, env.do(http.MethodDelete, "/api/v1/items/"+hexID+"?by=id", env.tokenA, "", nil), &st)
 	if st.ItemID != otherID || st.State != "retracted" {
 		t.Errorf("by=id retracted %s (%s), want %s", st.ItemID, st.State, otherID)
