@@ -91,7 +91,28 @@ func (a *App) StartViews(ctx context.Context) (*Views, error) {
 	}
 	v.cc = cc
 	a.probe.views.Store(v)
+	go a.watchExpiry(ctx, v, last, func() { v.caught.Do(caughtUp) })
 	return v, nil
+}
+
+// watchExpiry calls caughtUp when every event up to last has left the
+// stream (by max age) before the consumer delivered it, which would
+// otherwise keep the views unready until the next event arrives. It ends
+// once the views are ready or ctx ends.
+func (a *App) watchExpiry(ctx context.Context, v *Views, last uint64, caughtUp func()) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for !v.Ready() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		info, err := a.Stream.Info(ctx)
+		if err == nil && (info.State.Msgs == 0 || info.State.FirstSeq > last) {
+			caughtUp()
+		}
+	}
 }
 
 // backfill reads the events before sequence start, a window at a time

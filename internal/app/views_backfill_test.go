@@ -63,3 +63,24 @@ func TestStartViewsBackfillsQuietPartner(t *testing.T) {
 		t.Errorf("flood partner has %d items, want the other 17 of the window", n)
 	}
 }
+
+// TestWatchExpiryMarksViewsCaughtUp checks that views whose pending
+// events left the stream before delivery still become ready.
+func TestWatchExpiryMarksViewsCaughtUp(t *testing.T) {
+	cfg := testConfig(t, testenv.NATS(t).URL, "http://127.0.0.1:1", 1, time.Minute)
+	a := openApp(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ack, err := a.JS.Publish(ctx, cfg.NATS.SubjectPrefix+".farm", []byte(`{}`))
+	if err != nil {
+		t.Fatalf("publishing event: %v", err)
+	}
+	if err := a.Stream.Purge(ctx); err != nil {
+		t.Fatalf("purging stream: %v", err)
+	}
+	v := &Views{View: feeds.NewView(10)}
+	go a.watchExpiry(ctx, v, ack.Sequence, func() { v.ready.Store(true) })
+	if err := v.WaitReady(ctx); err != nil {
+		t.Fatalf("views never became ready after their events left the stream: %v", err)
+	}
+}
