@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/syndic-network/syndic/internal/app"
 )
@@ -11,26 +10,11 @@ import (
 // splitDir takes the one argument that is neither a flag nor the value of
 // --config out of args, so DIR may come before or after the flags.
 func splitDir(args []string) (rest []string, dir string, ok bool) {
-	var dirs []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--config" || a == "-config":
-			rest = append(rest, a)
-			if i+1 < len(args) {
-				i++
-				rest = append(rest, args[i])
-			}
-		case strings.HasPrefix(a, "-"):
-			rest = append(rest, a)
-		default:
-			dirs = append(dirs, a)
-		}
-	}
+	flags, dirs := splitPositional(args, "config")
 	if len(dirs) != 1 {
 		return args, "", false
 	}
-	return rest, dirs[0], true
+	return flags, dirs[0], true
 }
 
 // backup implements `syndic backup DIR`: it writes the item stream and the

@@ -80,26 +80,6 @@ func isHelpFlag(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
 }
 
-// splitPositional separates the flags of args, with the values of the
-// flags named in valued, from the other arguments, so flags may come
-// before or after them.
-func splitPositional(args []string, valued ...string) (flags, rest []string) {
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "-") {
-			rest = append(rest, a)
-			continue
-		}
-		flags = append(flags, a)
-		name := strings.TrimLeft(a, "-")
-		if slices.Contains(valued, name) && i+1 < len(args) {
-			i++
-			flags = append(flags, args[i])
-		}
-	}
-	return flags, rest
-}
-
 // itemIDOf returns the item id in an entry id copied from a merged feed
 // ("tag:AUTHORITY:ITEMID"), and any other id unchanged.
 func itemIDOf(id string) string {

@@ -23,19 +23,7 @@ const (
 // nothing unless http.base_url is a public https URL, because a hub could
 // not reach the callbacks otherwise.
 func (a *App) mountWebSub(ctx context.Context, mux *http.ServeMux) error {
-	n := a.Config.NATS
-	kv, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_WEBSUB", n.Replicas, 0, false)
-	if err != nil {
-		return err
-	}
-	ws, err := workers.NewWebSub(workers.WebSubOptions{
-		KV:       kv,
-		BaseURL:  a.Config.HTTP.BaseURL,
-		Ingester: a.Ingester,
-		Policies: a.Policies,
-		MaxBody:  int64(a.Config.Push.MaxBody),
-		Logger:   a.Log,
-	})
+	ws, err := a.newWebSub(ctx)
 	if errors.Is(err, workers.ErrCallbackNotPublic) {
 		a.Log.Debug("websub subscriptions off: http.base_url is not a public https URL")
 		return nil
@@ -72,27 +60,36 @@ func (a *App) runWebSub(ctx context.Context, ws *workers.WebSub) {
 
 // useSubscriptions lets the poller read the WebSub subscriptions that
 // the processes serving the callbacks store, so feeds a reliable hub
-// pushes are polled only at the safety interval. Without a public https base URL no subscription can
-// exist and the poller keeps every feed on its own schedule.
+// pushes are polled only at the safety interval. Without a public https
+// base URL no subscription can exist, and the poller keeps every feed on
+// its own schedule.
 func (a *App) useSubscriptions(ctx context.Context) error {
 	if workers.CheckCallbackBase(a.Config.HTTP.BaseURL) != nil {
 		return nil
 	}
-	n := a.Config.NATS
-	kv, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_WEBSUB", n.Replicas, 0, false)
-	if err != nil {
-		return err
-	}
-	ws, err := workers.NewWebSub(workers.WebSubOptions{
-		KV:       kv,
-		BaseURL:  a.Config.HTTP.BaseURL,
-		Ingester: a.Ingester,
-		Policies: a.Policies,
-		Logger:   a.Log,
-	})
+	ws, err := a.newWebSub(ctx)
 	if err != nil {
 		return err
 	}
 	a.Poller.SetSubscriptions(ws)
 	return nil
+}
+
+// newWebSub returns the WebSub subscriber over the subscriptions bucket,
+// which it creates when missing. The error wraps
+// workers.ErrCallbackNotPublic when http.base_url is not a public https URL.
+func (a *App) newWebSub(ctx context.Context) (*workers.WebSub, error) {
+	n := a.Config.NATS
+	kv, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_WEBSUB", n.Replicas, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	return workers.NewWebSub(workers.WebSubOptions{
+		KV:       kv,
+		BaseURL:  a.Config.HTTP.BaseURL,
+		Ingester: a.Ingester,
+		Policies: a.Policies,
+		MaxBody:  int64(a.Config.Push.MaxBody),
+		Logger:   a.Log,
+	})
 }
