@@ -12,9 +12,8 @@ import (
 const WarningTooManyItems = "more items than fetch.max_items"
 
 // capItems keeps the newest p.o.MaxItems items of parsed, in document
-// order, and records a warning when it leaves some out, logged only when
-// the feed's previous warnings lacked it. Items with equal dates keep the
-// earlier ones of the document.
+// order, and records a warning (see warnFeed) when it leaves some out.
+// Among items with equal dates, the earlier ones of the document stay.
 func (p *Poller) capItems(parsed *pipeline.ParseResult, previous []string, log *slog.Logger, rep *PollReport) {
 	limit := p.o.MaxItems
 	if limit <= 0 || len(parsed.Items) <= limit {
@@ -33,12 +32,8 @@ func (p *Poller) capItems(parsed *pipeline.ParseResult, previous []string, log *
 	for _, i := range keep {
 		items = append(items, parsed.Items[i])
 	}
-	if !slices.Contains(previous, WarningTooManyItems) {
-		log.Warn("feed has more items than fetch.max_items; the oldest are left out",
-			"items", len(parsed.Items), "max_items", limit,
-			"hint", "raise fetch.max_items if the partner's older items are wanted")
-	}
+	warnFeed(rep, previous, log, WarningTooManyItems,
+		"the oldest are left out; raise fetch.max_items if the partner's older items are wanted",
+		"items", len(parsed.Items), "max_items", limit)
 	parsed.Items = items
-	rep.Warnings = append(rep.Warnings, WarningTooManyItems)
-	warningsTotal.WithLabelValues(WarningTooManyItems).Inc()
 }

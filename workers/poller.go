@@ -357,22 +357,12 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 		log.Debug("feed repaired", "recoveries", parsed.Recoveries)
 	}
 	if parsed.RepeatedGUIDs {
-		rep.Warnings = append(rep.Warnings, WarningDuplicateGUID)
-		warningsTotal.WithLabelValues(WarningDuplicateGUID).Inc()
+		warnFeed(rep, previous, log, WarningDuplicateGUID,
+			"the feed gives one guid to different items; Syndic keys them by link instead, and the partner should give each item its own guid")
 	}
 	if guessedCharset {
-		rep.Warnings = append(rep.Warnings, WarningCharsetGuessed)
-		warningsTotal.WithLabelValues(WarningCharsetGuessed).Inc()
-		// Logged when it first appears; the feed health keeps showing it.
-		if !slices.Contains(previous, WarningCharsetGuessed) {
-			log.Warn(WarningCharsetGuessed,
-				"hint", "set partners[].charset of this partner to the feed's real encoding, such as windows-1250 for Polish or Czech text")
-		}
-	}
-	if parsed.RepeatedGUIDs && !linkKeys {
-		// Logged once, when the feed switches to link keys; the feed
-		// health keeps showing the warning.
-		log.Warn(WarningDuplicateGUID, "hint", "the feed gives one guid to different items; Syndic keys them by link instead, and the partner should give each item its own guid")
+		warnFeed(rep, previous, log, WarningCharsetGuessed,
+			"set partners[].charset of this partner to the feed's real encoding, such as windows-1250 for Polish or Czech text")
 	}
 	if parsed.RepeatedGUIDs && !linkKeys {
 		if err := p.o.Policies.SetLinkKeys(ctx, f.Partner, f.ID); err != nil {
@@ -384,6 +374,17 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 		log.Warn("item rejected", "item_guid", rj.GUID, "item_index", rj.Index, "error", rj.Err)
 	}
 	rep.Recoveries = parsed.Recoveries
+}
+
+// warnFeed adds warning to the poll report and its metric, and logs it
+// with hint only when the feed's previous warnings lack it, because the
+// feed health keeps showing it on every later poll.
+func warnFeed(rep *PollReport, previous []string, log *slog.Logger, warning, hint string, args ...any) {
+	rep.Warnings = append(rep.Warnings, warning)
+	warningsTotal.WithLabelValues(warning).Inc()
+	if !slices.Contains(previous, warning) {
+		log.Warn(warning, append(args, "hint", hint)...)
+	}
 }
 
 func (p *Poller) publish(ctx context.Context, f Feed, items []pipeline.Item, log *slog.Logger, rep *PollReport) {
