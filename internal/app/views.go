@@ -30,18 +30,18 @@ type Views struct {
 	cc     jetstream.ConsumeContext
 }
 
-// maxBackfillWindows bounds the back-fill after a restart to this many
-// windows of events before the newest one, so start-up stays bounded on
-// a long stream while a partner quieter than a flood by up to this factor
-// gets its items back.
+// maxBackfillWindows is the number of windows of events, before the
+// newest one, that the back-fill after a restart reads at most. It keeps
+// start-up bounded on a long stream. A partner whose items lie up to this
+// many windows back still gets them into the views.
 const maxBackfillWindows = 9
 
 // StartViews starts consuming the newest window events of the stream into
 // a new view. Reading a bounded window keeps start-up time independent of
-// the stream's length. Once that window is read, backfill reads further
-// back the events of partners that have fewer items in the view than the
-// largest channel shows, so a partner that flooded the stream before a
-// restart does not push the others out of the rebuilt view.
+// the stream's length. Once that window is read, backfill reads older
+// events of the partners with fewer items in the view than the largest
+// channel shows. So a partner that flooded the stream before a restart
+// does not push the others out of the rebuilt view.
 func (a *App) StartViews(ctx context.Context) (*Views, error) {
 	window := a.Config.Feeds.Window
 	v := &Views{View: feeds.NewView(window)}
@@ -76,12 +76,7 @@ func (a *App) StartViews(ctx context.Context) (*Views, error) {
 		return nil, fmt.Errorf("creating view consumer on %s: %w", a.Config.NATS.Stream, err)
 	}
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		var ev pipeline.Event
-		if err := json.Unmarshal(msg.Data(), &ev); err != nil {
-			a.Log.Warn("skipping undecodable item event", "subject", msg.Subject(), "error", err)
-		} else {
-			v.View.Apply(ev)
-		}
+		a.applyEvent(v.View, msg)
 		if md, err := msg.Metadata(); err == nil && (md.NumPending == 0 || md.Sequence.Stream >= last) {
 			v.caught.Do(caughtUp)
 		}
@@ -181,10 +176,7 @@ func (a *App) readEvents(ctx context.Context, view *feeds.View, subjects []strin
 				done = true
 				continue
 			}
-			var ev pipeline.Event
-			if err := json.Unmarshal(msg.Data(), &ev); err == nil {
-				view.Apply(ev)
-			}
+			a.applyEvent(view, msg)
 			if md.NumPending == 0 || md.Sequence.Stream == to {
 				done = true
 			}
@@ -196,6 +188,17 @@ func (a *App) readEvents(ctx context.Context, view *feeds.View, subjects []strin
 			return nil
 		}
 	}
+}
+
+// applyEvent decodes the item event in msg and applies it to view. An
+// undecodable event is logged and skipped.
+func (a *App) applyEvent(view *feeds.View, msg jetstream.Msg) {
+	var ev pipeline.Event
+	if err := json.Unmarshal(msg.Data(), &ev); err != nil {
+		a.Log.Warn("skipping undecodable item event", "subject", msg.Subject(), "error", err)
+		return
+	}
+	view.Apply(ev)
 }
 
 // CompleteViews returns Views over a view that already holds every event
