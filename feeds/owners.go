@@ -18,8 +18,8 @@ import (
 //
 // Scopes are hosts, not registrable domains, because publishing platforms
 // (medium.com, wordpress.com, sites.google.com) give many organisations
-// pages under one domain; a partner whose site is one of them owns only its
-// own host or path there.
+// pages under one domain. A partner whose site is on one of them owns only
+// its own host or path there.
 type PartnerDomains map[string]string
 
 // NewPartnerDomains returns the scopes of links, which maps a partner id to
@@ -85,10 +85,10 @@ func (d PartnerDomains) ownerOf(link string) string {
 	return owner
 }
 
-// siteScope returns the lower-case host of an http or https URL without a
-// leading "www." and its directory: the path up to its last "/", or the
-// whole path with a "/" added when the last segment has no dot, as in
-// "/@agency". ok is false for other URLs.
+// siteScope returns the lower-case host of an http or https URL, without a
+// leading "www.", and its directory. The directory is the path up to its
+// last "/", or the whole path plus "/" when the last segment has no dot,
+// as in "/@agency". ok is false for other URLs.
 func siteScope(raw string) (host, dir string, ok bool) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {

@@ -12,9 +12,9 @@ import (
 // View is an in-memory window of the newest items of the event stream, built
 // by applying events in stream order. It keeps at most window items, one
 // revision per item id. When it is full, it evicts the oldest item by
-// Published of the partner that holds the most items, so a partner that
-// sends thousands of items pushes out its own old items, not those of the
-// partners that send a few. A View is safe for concurrent use.
+// Published of the partner with the most items. So a partner that sends
+// thousands of items pushes out its own old items, not those of partners
+// that send a few. A View is safe for concurrent use.
 //
 // Applying the same events again changes nothing: an event whose revision is
 // not above the last one seen for its id is ignored, and an event older than
@@ -161,10 +161,10 @@ func (v *View) partner(id string) *partnerWindow {
 // partner extra is counted with add more entries, for an event not yet
 // inserted.
 func (v *View) victim(extra string, add int) string {
-	best, most := "", -1
+	best, maxCount := "", -1
 	consider := func(id string, n int) {
-		if n > most || n == most && id < best {
-			best, most = id, n
+		if n > maxCount || n == maxCount && id < best {
+			best, maxCount = id, n
 		}
 	}
 	for id, pw := range v.partners {

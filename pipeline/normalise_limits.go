@@ -101,9 +101,9 @@ func limitCategories(in []string, w *FieldWarnings) []string {
 }
 
 // limitList drops the values of in that tooLong reports, keeps the first
-// most of the rest, and records under field what it dropped (dropped
-// words it) and cut. It returns in itself when nothing changed.
-func limitList[T any](in []T, most int, field string, tooLong func(T) bool, dropped func(int) string, w *FieldWarnings) []T {
+// limit of the rest, and records under field what it dropped (worded by
+// dropped) and cut. It returns in itself when nothing changed.
+func limitList[T any](in []T, limit int, field string, tooLong func(T) bool, dropped func(int) string, w *FieldWarnings) []T {
 	var out []T
 	long := 0
 	for _, v := range in {
@@ -117,9 +117,9 @@ func limitList[T any](in []T, most int, field string, tooLong func(T) bool, drop
 	if long > 0 {
 		msgs = append(msgs, dropped(long))
 	}
-	if len(out) > most {
-		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", most, len(out)))
-		out = out[:most]
+	if len(out) > limit {
+		msgs = append(msgs, fmt.Sprintf("kept the first %d of %d", limit, len(out)))
+		out = out[:limit]
 	}
 	if len(msgs) > 0 {
 		w.add(field, joinMessages(msgs))

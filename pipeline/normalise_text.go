@@ -43,12 +43,11 @@ func plainTitle(s string) string {
 	return collapseSpace(strings.NewReplacer("<", " ", ">", " ").Replace(s))
 }
 
-// hasTitleMarkup reports whether s contains markup: a comment, an
-// element whose content readers never see or that runs code (script,
-// style, iframe...), a line break, or a tag of an HTML element that has
-// well-formed attributes or whose start and end tags both appear. Text
-// that only looks like a tag stays text: "Vector<int>", "a < b",
-// "if (a<b && c>d)", "The <title> element", "use <input> and <button>".
+// hasTitleMarkup reports whether s contains markup. Markup is a comment,
+// an element that runs code or hides its content (script, style,
+// iframe...), a line break, or an HTML element with well-formed attributes
+// or with both its start and end tags. Text that only looks like a tag is
+// not: "Vector<int>", "if (a<b && c>d)", "The <title> element".
 func hasTitleMarkup(s string) bool {
 	if !strings.Contains(s, "<") {
 		return false

@@ -115,10 +115,10 @@ func (p *Poller) Run(ctx context.Context, feeds []Feed) {
 	p.RunDraining(ctx, ctx, feeds)
 }
 
-// RunDraining is Run with two contexts: once sched is cancelled no poll
-// starts, and it returns when the polls in flight have ended; polls
-// controls those polls. A reload cancels sched alone, so a long ingest in
-// flight finishes instead of being cut short.
+// RunDraining runs Run with two contexts. Once sched is cancelled no poll
+// starts, and RunDraining returns when the polls in flight have ended.
+// polls controls those polls. A reload cancels sched alone, so a long
+// ingest in flight finishes instead of being cut short.
 func (p *Poller) RunDraining(sched, polls context.Context, feeds []Feed) {
 	ctx := sched
 	rs := &runState{

@@ -39,9 +39,9 @@ func (w *WebSub) Handler() http.Handler {
 	return mux
 }
 
-// callbackNotFound answers a request for a callback that does not exist,
-// with the common JSON error body. It says no more, so a prober learns
-// nothing about which partners or feeds have subscriptions.
+// callbackNotFound writes a 404 with the common JSON error body for a
+// callback that does not exist. The message names nothing, so a prober
+// learns nothing about which partners or feeds have subscriptions.
 func callbackNotFound(rw http.ResponseWriter) {
 	apierror.Write(rw, http.StatusNotFound, "not_found", "no websub subscription at this callback URL", nil)
 }

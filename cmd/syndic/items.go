@@ -75,7 +75,7 @@ func (c *cli) items(ctx context.Context, args []string) int {
 	return 0
 }
 
-// isHelpFlag reports whether arg asks for the usage text.
+// isHelpFlag reports whether arg requests the usage text.
 func isHelpFlag(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
 }
