@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"unicode"
 )
 
 // trackingParams are query parameters that only identify the campaign or
@@ -70,7 +71,9 @@ func canonicalParts(raw string, base *url.URL) (*url.URL, error) {
 		return nil, fmt.Errorf("canonicalising url %q: missing host", raw)
 	}
 	u.Fragment, u.RawFragment = "", ""
-	u.RawQuery = stripTracking(u.RawQuery)
+	// A query is not escaped on output, so blanks at its end would end the
+	// URL and be trimmed on the next pass.
+	u.RawQuery = strings.TrimRightFunc(stripTracking(u.RawQuery), unicode.IsSpace)
 	u.ForceQuery = false
 	if u.Path == "" {
 		u.Path = "/"
@@ -117,7 +120,7 @@ func stripTracking(rawQuery string) string {
 	}
 	var kept []string
 	for _, pair := range strings.Split(rawQuery, "&") {
-		if pair == "" {
+		if strings.TrimSpace(pair) == "" {
 			continue
 		}
 		name, _, _ := strings.Cut(pair, "=")
