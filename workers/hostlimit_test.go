@@ -142,3 +142,47 @@ func TestSlowHostDoesNotStallOthers(t *testing.T) {
 		}
 	}
 }
+
+func TestLocalHostSlotsLimitInProcess(t *testing.T) {
+	url, prefix := testenv.Redis(t)
+	client := testenv.RedisClient(t, url)
+	cache := store.NewRedis(client, prefix)
+	env := newSchedEnv(t, envOptions{cache: cache, poller: func(o *workers.PollerOptions) {
+		o.PerHost = 2
+		o.Concurrency = 4
+		o.LocalHostSlots = true
+	}})
+	host := newGatedHost(t, "127.0.0.1")
+	feeds := gatedFeeds(host, "local", 6)
+
+	done := make(chan []workers.PollReport)
+	go func() { done <- env.poller.PollAll(context.Background(), feeds, nil) }()
+	for sent := range len(feeds) {
+		want := min(2, len(feeds)-sent)
+		waitFor(t, strconv.Itoa(want)+" requests in flight", func() bool {
+			inFlight, _, _ := host.stats()
+			return inFlight == want
+		})
+		slots, err := client.Keys(context.Background(), prefix+"*fetch:slot:*").Result()
+		if err != nil {
+			t.Fatalf("listing slot keys: %v", err)
+		}
+		if len(slots) != 0 {
+			t.Errorf("slot keys in the cache %v, want none with local slots", slots)
+		}
+		host.tokens <- struct{}{}
+	}
+	reports := <-done
+	_, maxSeen, served := host.stats()
+	if maxSeen != 2 {
+		t.Errorf("max requests in flight to one host = %d, want 2", maxSeen)
+	}
+	if served != len(feeds) {
+		t.Errorf("host served %d requests, want %d", served, len(feeds))
+	}
+	for _, r := range reports {
+		if r.Err != nil {
+			t.Errorf("%s: err %v, want none", r.Feed.Key(), r.Err)
+		}
+	}
+}

@@ -89,6 +89,9 @@ type PollerOptions struct {
 	// PerHost is the number of fetches in flight to one host name across
 	// every process sharing State (default 2).
 	PerHost int
+	// LocalHostSlots keeps the PerHost limit in this process instead of
+	// State. Set it only when no other process polls through State.
+	LocalHostSlots bool
 	// AdoptRedirectAfter is the number of consecutive polls that must
 	// return the same 301 or 308 before its target is polled instead of
 	// the configured URL (default 2).
@@ -175,7 +178,7 @@ func NewPoller(o PollerOptions) *Poller {
 	return &Poller{
 		o:     o,
 		sched: schedule{min: o.MinInterval, max: o.MaxInterval, jitter: o.Jitter},
-		hosts: newHostLimiter(o.State, o.PerHost, timeout),
+		hosts: newHostLimiter(o.State, o.PerHost, timeout, o.LocalHostSlots),
 	}
 }
 
@@ -210,8 +213,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) PollReport {
 
 // tryPoll is Poll without waiting: it returns false, having done nothing,
 // when the feed's host has no free fetch slot.
-func (p *Poller) tryPoll(ctx context.Context, f Feed) (PollReport, bool) {
-	st := p.loadState(ctx, f)
+func (p *Poller) tryPoll(ctx context.Context, f Feed, st fetchState) (PollReport, bool) {
 	if st.Gone {
 		return p.goneReport(f), true
 	}

@@ -23,9 +23,11 @@ func (p *Poller) PollAll(ctx context.Context, feeds []Feed, progress func(PollRe
 	}
 	// The queue holds every index at most once, so a requeue never blocks.
 	queue := make(chan int, len(feeds))
-	for _, i := range interleaveByHost(feeds) {
+	order := interleaveByHost(feeds)
+	for _, i := range order {
 		queue <- i
 	}
+	states := newStateAhead(p, feeds, order)
 	var left atomic.Int64
 	left.Store(int64(len(feeds)))
 	var mu sync.Mutex
@@ -33,7 +35,7 @@ func (p *Poller) PollAll(ctx context.Context, feeds []Feed, progress func(PollRe
 	for range min(p.o.Concurrency, len(feeds)) {
 		wg.Go(func() {
 			for i := range queue {
-				r, ok := p.tryPoll(ctx, feeds[i])
+				r, ok := p.tryPoll(ctx, feeds[i], states.state(ctx, i))
 				if !ok {
 					queue <- i
 					waitBriefly(ctx, firstSlotWait)
@@ -129,8 +131,7 @@ func (p *Poller) RunDraining(sched, polls context.Context, feeds []Feed) {
 		sem:   make(chan struct{}, p.o.Concurrency),
 	}
 	now := p.o.Now()
-	for i, f := range feeds {
-		st := p.loadState(ctx, f)
+	for i, st := range p.loadStates(ctx, feeds) {
 		rs.due[i] = st.NextPoll
 		if st.Gone {
 			rs.due[i] = now.Add(p.o.MinInterval)
@@ -194,7 +195,7 @@ func (p *Poller) runOne(ctx context.Context, f Feed) time.Time {
 		}
 		defer done()
 	}
-	r, ok := p.tryPoll(ctx, f)
+	r, ok := p.tryPoll(ctx, f, p.loadState(ctx, f))
 	now := p.o.Now()
 	if !ok {
 		return now.Add(hostBusyRetry)

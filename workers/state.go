@@ -76,23 +76,29 @@ func (p *Poller) stateTTL(st fetchState) time.Duration {
 // readState returns the stored state of f, the zero state when none is
 // stored, or a store error. An unreadable value counts as absent.
 func (p *Poller) readState(ctx context.Context, f Feed) (fetchState, error) {
-	var st fetchState
 	raw, ok, err := p.o.State.Get(ctx, stateKey(f))
 	if err != nil {
-		return st, fmt.Errorf("reading fetch state of %s: %w", f.Key(), err)
+		return fetchState{}, fmt.Errorf("reading fetch state of %s: %w", f.Key(), err)
 	}
-	if !ok {
-		return st, nil
+	return p.decodeState(f, raw, ok), nil
+}
+
+// decodeState decodes the stored state raw of f; found is false when
+// none is stored.
+func (p *Poller) decodeState(f Feed, raw string, found bool) fetchState {
+	var st fetchState
+	if !found {
+		return st
 	}
 	if err := json.Unmarshal([]byte(raw), &st); err != nil {
 		p.o.Logger.Warn("discarding unreadable fetch state", "feed_id", f.Key(), "error", err)
-		return fetchState{}, nil
+		return fetchState{}
 	}
 	if st.Source != "" && st.Source != f.URL {
 		// The operator changed the URL: an earlier move no longer applies.
 		st.MovedTo, st.MovedSeen, st.Adopted = "", 0, ""
 	}
-	return st, nil
+	return st
 }
 
 // loadState is readState for the poll path, where a store failure is

@@ -228,7 +228,13 @@ func (a *App) buildPipeline() {
 		Claim:       a.Leases.Claim,
 		Logger:      a.Log,
 
-		PerHost:            c.Fetch.PerHost,
+		PerHost: c.Fetch.PerHost,
+		// The owner of the embedded server with the embedded cache is
+		// the only process that polls, so it keeps host slots in memory.
+		// NOTE: a `syndic poll --once` beside a running `syndic run`
+		// then takes its own per_host slots, so one host may see up to
+		// twice per_host fetches while both poll.
+		LocalHostSlots:     a.embedded != nil && c.Redis.URL == "",
 		AdoptRedirectAfter: c.Fetch.AdoptRedirectAfter,
 		BackfillMaxAge:     c.Fetch.BackfillMaxAge,
 		MaxItems:           c.Fetch.MaxItems,
