@@ -134,17 +134,52 @@ func hashText(s string) string {
 	return collapseSpace(invisibleRunes.Replace(norm.NFC.String(s)))
 }
 
-var (
-	spaceBeforeClosing = regexp.MustCompile(`\s+([.,;:!?)\]])`)
-	spaceAfterOpening  = regexp.MustCompile(`([(\[])\s+`)
-)
-
 // hashTextTight is hashText without the whitespace before closing
 // punctuation or after an opening bracket, which depends on how text was
 // extracted from markup rather than on what the author wrote.
 func hashTextTight(s string) string {
-	s = spaceBeforeClosing.ReplaceAllString(hashText(s), "$1")
-	return spaceAfterOpening.ReplaceAllString(s, "$1")
+	return tightenPunctuation(hashText(s))
+}
+
+// tightenPunctuation removes every run of ASCII whitespace (\t \n \f \r
+// and space) that is followed by one of . , ; : ! ? ) ] or that follows
+// ( or [. Rules versions 3 and 4 hash its output, so it must stay byte for
+// byte equal to replacing `\s+([.,;:!?)\]])` and then `([(\[])\s+` with
+// "$1", which is what earlier releases did. Every byte it compares is
+// ASCII, so multi-byte and invalid UTF-8 sequences pass through unchanged.
+func tightenPunctuation(s string) string {
+	var b []byte
+	copyFrom := 0 // s[copyFrom:] is not in b yet
+	for i := 0; i < len(s); {
+		if !isASCIISpace(s[i]) {
+			i++
+			continue
+		}
+		end := i + 1
+		for end < len(s) && isASCIISpace(s[end]) {
+			end++
+		}
+		afterOpening := i > 0 && (s[i-1] == '(' || s[i-1] == '[')
+		beforeClosing := end < len(s) && strings.IndexByte(".,;:!?)]", s[end]) >= 0
+		if afterOpening || beforeClosing {
+			if b == nil {
+				b = make([]byte, 0, len(s))
+			}
+			b = append(b, s[copyFrom:i]...)
+			copyFrom = end
+		}
+		i = end
+	}
+	if b == nil {
+		return s
+	}
+	return string(append(b, s[copyFrom:]...))
+}
+
+// isASCIISpace reports whether c is in the \s class of Go regular
+// expressions, which is ASCII only and leaves out \v.
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r'
 }
 
 // commentCounter matches a trailing comment count that some feeds put
