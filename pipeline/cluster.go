@@ -79,6 +79,8 @@ type fingerprintStore interface {
 // may both start a cluster.
 type Clusterer struct {
 	store fingerprintStore
+	// records, when not nil, keeps copies of recent member records.
+	records *recordCache
 }
 
 // memberRecord is the record the clusterer stores per item.
@@ -114,7 +116,14 @@ func (c *Clusterer) Assign(ctx context.Context, it *Item) (fingerprint, error) {
 // under its keys with their revisions, which Record writes back to.
 type assignment struct {
 	print fingerprint
-	lists map[string]broker.KVEntry
+	lists map[string]listRead
+}
+
+// listRead is the list of item ids under one key as Assign read it, with
+// the key's revision, 0 when the key was absent.
+type listRead struct {
+	ids      []string
+	revision uint64
 }
 
 func (c *Clusterer) assign(ctx context.Context, it *Item) (assignment, error) {
@@ -167,6 +176,8 @@ func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
 	}
 	if err := c.store.Put(ctx, memberKey(it.ID), data); err != nil {
 		errs[len(keys)] = fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
+	} else {
+		c.records.put(rec)
 	}
 	wg.Wait()
 	return errors.Join(errs...)
@@ -174,18 +185,12 @@ func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
 
 // appendKnown adds id to the list under key, starting from the list as
 // read in lists when it holds the key.
-func (c *Clusterer) appendKnown(ctx context.Context, key, id string, lists map[string]broker.KVEntry) error {
+func (c *Clusterer) appendKnown(ctx context.Context, key, id string, lists map[string]listRead) error {
 	if lists == nil {
 		return c.appendID(ctx, key, id)
 	}
-	var ids []string
 	known := lists[key]
-	if known.Revision != 0 {
-		if err := json.Unmarshal(known.Value, &ids); err != nil {
-			return fmt.Errorf("decoding fingerprint key %s: %w", key, err)
-		}
-	}
-	err := c.writeList(ctx, key, id, ids, known.Revision)
+	err := c.writeList(ctx, key, id, known.ids, known.revision)
 	if errors.Is(err, errStoreConflict) {
 		return c.appendID(ctx, key, id)
 	}
@@ -266,11 +271,20 @@ func mediaURLs(it *Item) []string {
 // medium with self, with the evidence each shares. It reads every list in
 // one batch and then every candidate record in another, and returns the
 // lists as read.
-func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, map[string]broker.KVEntry, error) {
+func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, map[string]listRead, error) {
 	text, links, media := textKeys(self.Print), linkKeys(self), mediaKeys(self)
-	lists, err := c.getMany(ctx, slices.Concat(text, links, media))
+	all := slices.Concat(text, links, media)
+	raw, err := c.getMany(ctx, all)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading fingerprint keys: %w", err)
+	}
+	lists := make(map[string]listRead, len(all))
+	for _, key := range all {
+		ids, err := decodeList(key, raw[key])
+		if err != nil {
+			return nil, nil, err
+		}
+		lists[key] = listRead{ids: ids, revision: raw[key].Revision}
 	}
 	found := map[string]*candidate{}
 	for _, group := range []struct {
@@ -278,21 +292,14 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 		evidence int
 	}{{text, evidenceText}, {links, evidenceLink}} {
 		for _, key := range group.keys {
-			ids, err := decodeList(key, lists[key])
-			if err != nil {
-				return nil, nil, err
-			}
+			ids := lists[key].ids
 			addCandidates(found, self.ID, ids[max(0, len(ids)-maxCandidatesPerKey):], group.evidence)
 		}
 	}
 	sharers := make([]map[string]*candidate, len(media))
 	for k, key := range media {
-		ids, err := decodeList(key, lists[key])
-		if err != nil {
-			return nil, nil, err
-		}
 		sharers[k] = map[string]*candidate{}
-		addCandidates(sharers[k], self.ID, ids, evidenceMedia)
+		addCandidates(sharers[k], self.ID, lists[key].ids, evidenceMedia)
 	}
 	if err := c.loadCandidates(ctx, append([]map[string]*candidate{found}, sharers...)); err != nil {
 		return nil, nil, err
@@ -354,10 +361,19 @@ func addMedia(found map[string]*candidate, sharers []map[string]*candidate) {
 
 // loadCandidates reads the record of every candidate in sets in one batch
 // and drops those whose record expired.
+// Records copied in c.records are neither read nor decoded again.
 func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candidate) error {
+	known := map[string]memberRecord{}
 	var keys []string
 	for _, set := range sets {
 		for id := range set {
+			if _, done := known[id]; done {
+				continue
+			}
+			if rec, ok := c.records.get(id); ok {
+				known[id] = rec
+				continue
+			}
 			keys = append(keys, memberKey(id))
 		}
 	}
@@ -369,6 +385,10 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 	}
 	for _, set := range sets {
 		for id, cand := range set {
+			if rec, ok := known[id]; ok {
+				cand.rec = rec
+				continue
+			}
 			e, ok := got[memberKey(id)]
 			if !ok {
 				delete(set, id)
@@ -377,6 +397,8 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 			if err := json.Unmarshal(e.Value, &cand.rec); err != nil {
 				return fmt.Errorf("decoding fingerprint of item %s: %w", id, err)
 			}
+			known[id] = cand.rec
+			c.records.put(cand.rec)
 		}
 	}
 	return nil

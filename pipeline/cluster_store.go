@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -19,7 +20,10 @@ var errStoreConflict = errors.New("fingerprint key changed by another writer")
 // It reads many keys at once through js, which must be the JetStream
 // context kv was opened with.
 func NewClusterer(js jetstream.JetStream, kv jetstream.KeyValue) *Clusterer {
-	return &Clusterer{store: kvFingerprints{kv: kv, batch: broker.NewKVBatchReader(js, kv.Bucket())}}
+	return &Clusterer{
+		store:   kvFingerprints{kv: kv, batch: broker.NewKVBatchReader(js, kv.Bucket())},
+		records: newRecordCache(recordGeneration, time.Now),
+	}
 }
 
 // kvFingerprints is the fingerprintStore on a JetStream KV bucket.
