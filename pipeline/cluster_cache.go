@@ -1,9 +1,6 @@
 package pipeline
 
-import (
-	"sync"
-	"time"
-)
+import "time"
 
 // Sizes of the in-process copy of member records. A record never changes
 // once written, so a copy can stand in for reading and decoding it again.
@@ -22,16 +19,11 @@ const (
 	recordCacheMaxAge = time.Hour
 )
 
-// recordCache keeps the most recently used member records in two
-// generations: lookups promote a record from the old generation to the
-// current one, and a full current generation replaces the old one. It
-// is safe for concurrent use.
+// recordCache keeps the most recently used member records. A nil
+// recordCache keeps none.
 type recordCache struct {
-	mu       sync.Mutex
-	size     int
-	now      func() time.Time
-	current  map[string]cachedRecord
-	previous map[string]cachedRecord
+	now     func() time.Time
+	records *generations[string, cachedRecord]
 }
 
 type cachedRecord struct {
@@ -40,7 +32,7 @@ type cachedRecord struct {
 }
 
 func newRecordCache(size int, now func() time.Time) *recordCache {
-	return &recordCache{size: size, now: now, current: make(map[string]cachedRecord, size)}
+	return &recordCache{now: now, records: newGenerations[string, cachedRecord](size)}
 }
 
 // get returns the record of item id and true when the cache contains a copy
@@ -49,15 +41,7 @@ func (c *recordCache) get(id string) (memberRecord, bool) {
 	if c == nil {
 		return memberRecord{}, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.current[id]
-	if !ok {
-		e, ok = c.previous[id]
-		if ok {
-			c.putLocked(id, e)
-		}
-	}
+	e, ok := c.records.get(id)
 	if !ok || c.now().Sub(e.added) > recordCacheMaxAge {
 		return memberRecord{}, false
 	}
@@ -69,14 +53,5 @@ func (c *recordCache) put(rec memberRecord) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.putLocked(rec.ID, cachedRecord{rec: rec, added: c.now()})
-}
-
-func (c *recordCache) putLocked(id string, e cachedRecord) {
-	if len(c.current) >= c.size {
-		c.previous, c.current = c.current, make(map[string]cachedRecord, c.size)
-	}
-	c.current[id] = e
+	c.records.put(rec.ID, cachedRecord{rec: rec, added: c.now()})
 }

@@ -125,7 +125,7 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 		return Item{}, fmt.Errorf("%w: no title, link or content", ErrInvalidItem)
 	}
 	it.RulesVersion = RulesVersion
-	it.ContentHash = ContentHash(&it)
+	it.ContentHash = memoContentHash(&it)
 	return it, nil
 }
 
