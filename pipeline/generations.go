@@ -42,3 +42,10 @@ func (g *generations[K, V]) putLocked(key K, v V) {
 	}
 	g.current[key] = v
 }
+
+// reset drops every entry.
+func (g *generations[K, V]) reset() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.current, g.previous = make(map[K]V, g.size), nil
+}

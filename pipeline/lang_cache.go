@@ -50,9 +50,10 @@ func cachedDetection(text string) (string, bool) {
 	return tag, ok
 }
 
-// ResetLanguageCache empties the cache of detected languages. Benchmarks
-// that ingest the same texts in several runs of one process call it, so
-// that every run starts as cold as a new process.
-func ResetLanguageCache() {
+// ResetMemos empties the in-process memos of detected languages and
+// content hashes. Benchmarks that ingest the same texts in several runs of
+// one process call it, so that every run starts as cold as a new process.
+func ResetMemos() {
 	languageCache.Purge()
+	hashMemo.reset()
 }

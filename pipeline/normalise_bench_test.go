@@ -33,7 +33,7 @@ func BenchmarkNormaliseItem(b *testing.B) {
 	now := time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
 	// Every run of -count makes the same items, so start with no cached
 	// languages, as for items never seen.
-	ResetLanguageCache()
+	ResetMemos()
 	b.ReportAllocs()
 	for n := 0; b.Loop(); n++ {
 		it := benchItem(n)

@@ -103,7 +103,7 @@ func Run(ctx context.Context, o Options) ([]Phase, error) {
 		return nil, err
 	}
 	defer cleanup()
-	pipeline.ResetLanguageCache()
+	pipeline.ResetMemos()
 	feeds := a.Feeds()
 	want := []struct {
 		name           string

@@ -75,7 +75,7 @@ func MeasureStages(ctx context.Context, o Options) (StageCosts, error) {
 	if err != nil {
 		return sc, err
 	}
-	pipeline.ResetLanguageCache()
+	pipeline.ResetMemos()
 	parseCPU, err := timeCPU(func() error { return parseAll(docs) })
 	if err != nil {
 		return sc, err
