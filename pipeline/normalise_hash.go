@@ -193,10 +193,77 @@ var commentCounter = regexp.MustCompile(`(?i)\s*[(\[|–—-]?\s*(?:` +
 
 // stripCommentCounter removes a trailing comment counter from a title.
 func stripCommentCounter(title string) string {
-	if stripped := commentCounter.ReplaceAllString(title, ""); stripped != "" {
+	start, ok := commentCounterSearchStart(title)
+	if !ok {
+		return title
+	}
+	loc := commentCounter.FindStringIndex(title[start:])
+	if loc == nil {
+		return title
+	}
+	if stripped := title[:start+loc[0]]; stripped != "" {
 		return stripped
 	}
 	return title
+}
+
+// commentCounterSearchStart returns where a match of commentCounter can
+// start at the earliest, or false when the title cannot match at all.
+// Go's regexp has no fast path for a pattern anchored at the end, so it
+// would otherwise try every start position of the title.
+//
+// A match ends at the end of the title and its only ASCII digits are the
+// counter's digits, so the title's last digit d ends those digits. After
+// the digits the match holds at most two pieces of text between
+// whitespace (the word or closing bracket, and an optional bracket), and
+// before them at most three (separator, counter word, opening bracket).
+// Each piece lies inside one whitespace-separated field of the title, so
+// a match cannot start before the whitespace that precedes the third
+// field beginning before the digits. Searching from there finds the same
+// leftmost match, because the pattern looks at no text before the match.
+func commentCounterSearchStart(title string) (int, bool) {
+	d := strings.LastIndexAny(title, "0123456789")
+	if d < 0 {
+		return 0, false
+	}
+	if countFields(title[d+1:]) > 2 {
+		return 0, false
+	}
+	digitsStart := d
+	for digitsStart > 0 && title[digitsStart-1] >= '0' && title[digitsStart-1] <= '9' {
+		digitsStart--
+	}
+	// Walk back over up to three fields that begin before the digits,
+	// and then over the whitespace before them, which the pattern's
+	// leading \s* takes into the match.
+	start := digitsStart
+	for range 3 {
+		for start > 0 && isASCIISpace(title[start-1]) {
+			start--
+		}
+		for start > 0 && !isASCIISpace(title[start-1]) {
+			start--
+		}
+	}
+	for start > 0 && isASCIISpace(title[start-1]) {
+		start--
+	}
+	return start, true
+}
+
+// countFields returns the number of runs of bytes between ASCII
+// whitespace in s, the separators of the regexp class \s.
+func countFields(s string) int {
+	n := 0
+	inField := false
+	for i := 0; i < len(s); i++ {
+		space := isASCIISpace(s[i])
+		if !space && !inField {
+			n++
+		}
+		inField = !space
+	}
+	return n
 }
 
 // hashURL returns raw canonicalised under the current rules, or raw

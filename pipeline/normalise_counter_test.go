@@ -1,0 +1,63 @@
+package pipeline
+
+import "testing"
+
+// referenceStripCommentCounter is stripCommentCounter as it was before it
+// narrowed the search: a replacement over the whole title. Content hashes
+// and fingerprints depend on its output.
+func referenceStripCommentCounter(title string) string {
+	if stripped := commentCounter.ReplaceAllString(title, ""); stripped != "" {
+		return stripped
+	}
+	return title
+}
+
+var commentCounterCases = []string{
+	"",
+	"Fair opens",
+	"Fair opens (3 comments)",
+	"Export fair number 12 opens registration (4 comments)",
+	"Fair opens Comments (7)",
+	"Fair opens comments [ 7 ] ]",
+	"Fair opens\t–\t12\tkomentarzy \n",
+	"Fair opens — 5 réponses",
+	"Fair opens | 5 ODPOWIEDZI",
+	"Fair opens 5 commentſ",
+	"Budget 2026 approved for the new season",
+	"Top 10 exporters",
+	"(3 comments)",
+	"   (3 comments)",
+	"3 comments",
+	"a 1 2 3 comments",
+	"x(4 comments)",
+	"x [ Kommentare ( 12 ) ]",
+	"x  \t[ Kommentare ( 12 ) ]",
+	"x [ Kommentare (12)",
+	"a b c d e f 7 comments",
+	"x\vKommentare (12)",
+	"x\u00a0(3 comments)",
+	"x (3\u00a0comments)",
+	"x (3 comments) 4",
+	"x \xff(3 comments)",
+}
+
+func TestStripCommentCounterMatchesReference(t *testing.T) {
+	for _, title := range commentCounterCases {
+		if got, ref := stripCommentCounter(title), referenceStripCommentCounter(title); got != ref {
+			t.Errorf("stripCommentCounter(%q) = %q, reference %q", title, got, ref)
+		}
+	}
+}
+
+// FuzzStripCommentCounter checks that searching only the end of a title
+// removes the same counter as the regexp replacement over all of it.
+func FuzzStripCommentCounter(f *testing.F) {
+	for _, title := range commentCounterCases {
+		f.Add(title)
+	}
+	f.Fuzz(func(t *testing.T, title string) {
+		if got, ref := stripCommentCounter(title), referenceStripCommentCounter(title); got != ref {
+			t.Fatalf("stripCommentCounter(%q) = %q, reference %q", title, got, ref)
+		}
+	})
+}
