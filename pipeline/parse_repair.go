@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -66,6 +67,9 @@ func repairXML(text []byte) ([]byte, []string) {
 // do not parse as URLs, and empties those that still do not. It reports
 // whether it changed anything.
 func repairURIAttributes(text []byte) ([]byte, bool) {
+	if !hasInvalidURIAttribute(text) {
+		return text, false
+	}
 	changed := false
 	out := uriAttribute.ReplaceAllFunc(text, func(m []byte) []byte {
 		sub := uriAttribute.FindSubmatch(m)
@@ -81,6 +85,166 @@ func repairURIAttributes(text []byte) ([]byte, bool) {
 		return []byte(string(sub[1]) + `"` + strings.ReplaceAll(value, `"`, "%22") + `"`)
 	})
 	return out, changed
+}
+
+// hasInvalidURIAttribute reports whether a match of uriAttribute in text
+// has a value that url.Parse rejects. It checks the value at every
+// position where uriAttribute matches when anchored there, a superset of
+// the matches ReplaceAllFunc finds, so a false result means
+// repairURIAttributes would change nothing.
+func hasInvalidURIAttribute(text []byte) bool {
+	for i, c := range text {
+		if !isASCIISpace(c) {
+			continue
+		}
+		value, ok := uriAttributeValueAt(text, i+1)
+		if ok && !parsesAsURL(value) {
+			return true
+		}
+	}
+	return false
+}
+
+// uriAttributeValueAt matches uriAttribute without its leading \s at
+// text[i:], returning the quoted value. The pattern is deterministic
+// there: the name decides the branch, the whitespace runs are greedy and
+// the value ends at the first closing quote, with no "<" before it.
+func uriAttributeValueAt(text []byte, i int) ([]byte, bool) {
+	n, ok := uriAttributeName(text[i:])
+	if !ok {
+		return nil, false
+	}
+	i += n
+	for i < len(text) && isASCIISpace(text[i]) {
+		i++
+	}
+	if i == len(text) || text[i] != '=' {
+		return nil, false
+	}
+	i++
+	for i < len(text) && isASCIISpace(text[i]) {
+		i++
+	}
+	if i == len(text) || text[i] != '"' && text[i] != '\'' {
+		return nil, false
+	}
+	quote := text[i]
+	value := text[i+1:]
+	end := bytes.IndexAny(value, string(quote)+"<")
+	if end < 0 || value[end] != quote {
+		return nil, false
+	}
+	return value[:end], true
+}
+
+// uriAttributeNames are the attribute names of uriAttribute.
+var uriAttributeNames = []string{"href", "src", "uri", "scheme"}
+
+// uriAttributeName returns the length of the attribute name that text
+// starts with, compared as (?i) does: by Unicode simple case folding, so
+// "ſrc" (long s) is "src" too.
+func uriAttributeName(text []byte) (int, bool) {
+	for _, name := range uriAttributeNames {
+		if n, ok := hasPrefixFold(text, name); ok {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// hasPrefixFold reports whether text starts with the lower-case ASCII
+// word under Unicode simple case folding, and the length of that prefix
+// in bytes.
+func hasPrefixFold(text []byte, word string) (int, bool) {
+	n := 0
+	for k := 0; k < len(word); k++ {
+		if n == len(text) {
+			return 0, false
+		}
+		r, size := rune(text[n]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRune(text[n:])
+		}
+		if !equalFold(r, rune(word[k])) {
+			return 0, false
+		}
+		n += size
+	}
+	return n, true
+}
+
+// equalFold reports whether r is in the Unicode simple case folding orbit
+// of the lower-case ASCII letter lower, as regexp compares runes under (?i).
+func equalFold(r, lower rune) bool {
+	if r < utf8.RuneSelf {
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r == lower
+	}
+	for f := unicode.SimpleFold(lower); f != lower; f = unicode.SimpleFold(f) {
+		if f == r {
+			return true
+		}
+	}
+	return false
+}
+
+// parsesAsURL reports whether url.Parse accepts value. Values made of the
+// characters that url.Parse checks nothing about are accepted without
+// calling it: unreserved and sub-delimiter characters, "/", "?" and "#",
+// a leading scheme, and, after "//", a host of letters, digits and "-._~".
+// Anything else, such as "%", "@", brackets, a port or non-ASCII text,
+// goes to url.Parse.
+func parsesAsURL(value []byte) bool {
+	if simpleURL(value) {
+		return true
+	}
+	_, err := url.Parse(string(value))
+	return err == nil
+}
+
+func simpleURL(value []byte) bool {
+	rest := value
+	if n := bytes.IndexByte(value, ':'); n >= 0 {
+		if !isURLScheme(value[:n]) {
+			return false
+		}
+		rest = value[n+1:]
+	}
+	host := false
+	if len(rest) >= 2 && rest[0] == '/' && rest[1] == '/' {
+		rest = rest[2:]
+		host = true
+	}
+	for _, c := range rest {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-', c == '.', c == '_', c == '~':
+		case c == '/', c == '?', c == '#':
+			host = false
+		case host:
+			return false
+		case strings.IndexByte("!$&'()*+,;=", c) < 0:
+			return false
+		}
+	}
+	return true
+}
+
+// isURLScheme reports whether s matches [a-zA-Z][a-zA-Z0-9+.-]*, the
+// scheme syntax of RFC 3986 that url.Parse splits off.
+func isURLScheme(s []byte) bool {
+	if len(s) == 0 {
+		return false
+	}
+	for k, c := range s {
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+		if !letter && (k == 0 || !('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *xmlRepairer) note(s string) {
