@@ -23,6 +23,10 @@ var (
 		Help:    "Duration of the HTTP fetch of a feed, redirects and body included, by outcome.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 2, 13),
 	}, []string{"outcome"})
+	unchangedBodiesTotal = promauto.NewCounter(prometheus.CounterOpts{
+		Name: "syndic_poll_unchanged_bodies_total",
+		Help: "Full responses whose body was the one last ingested completely, counted as not modified without parsing.",
+	})
 	fetchBytes = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "syndic_fetch_bytes_total",
 		Help: "Decompressed bytes of feed bodies fetched.",

@@ -262,8 +262,16 @@ func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, releas
 	fetchBytes.Add(float64(len(res.Body)))
 
 	in := scheduleInput{res: res}
-	rep := PollReport{Feed: f, Outcome: res.Outcome, Err: res.Err}
-	switch res.Outcome {
+	if res.Outcome == OutcomeNewContent {
+		var same bool
+		if in.digest, same = unchangedBody(f, st, res); same {
+			unchangedBodiesTotal.Inc()
+			in.res.Outcome = OutcomeNotModified
+			in.ttl = channelTTL(res.Body)
+		}
+	}
+	rep := PollReport{Feed: f, Outcome: in.res.Outcome, Err: res.Err}
+	switch in.res.Outcome {
 	case OutcomeNotModified:
 	case OutcomeNewContent:
 		rep, in.items = p.ingest(ctx, f, st, res, log)

@@ -28,6 +28,8 @@ type scheduleInput struct {
 	items []pipeline.Item
 	// ttl is the RSS <ttl> of the document, 0 when absent.
 	ttl time.Duration
+	// digest is the documentDigest of a fetched document.
+	digest string
 }
 
 // schedule holds the scheduling rules of a Poller.

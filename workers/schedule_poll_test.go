@@ -157,8 +157,8 @@ func TestPollAdoptsPermanentRedirect(t *testing.T) {
 			rows[0].RedirectTarget, rows[0].AdoptedURL)
 	}
 	second := env.poller.Poll(ctx, feed)
-	if second.Duplicate != 2 {
-		t.Errorf("second poll = %d duplicate, want 2", second.Duplicate)
+	if second.New != 0 || second.Outcome != workers.OutcomeNotModified {
+		t.Errorf("second poll = %d new, outcome %v; want the unchanged body counted as not modified", second.New, second.Outcome)
 	}
 	rows, _ = env.poller.Health(ctx, []workers.Feed{feed})
 	if rows[0].AdoptedURL != partner.url("/new") {
@@ -274,8 +274,8 @@ func TestPollDiscoversFeedOnPage(t *testing.T) {
 	if n := partner.hitCount("/"); n != 1 {
 		t.Errorf("home page saw %d requests, want 1: later polls go to the feed", n)
 	}
-	if second.Duplicate != 1 {
-		t.Errorf("second poll = %d duplicate, want 1", second.Duplicate)
+	if second.New != 0 || second.Outcome != workers.OutcomeNotModified {
+		t.Errorf("second poll = %d new, outcome %v; want the unchanged feed counted as not modified", second.New, second.Outcome)
 	}
 	rows, err := env.poller.Health(ctx, []workers.Feed{feed})
 	if err != nil {

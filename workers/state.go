@@ -34,6 +34,9 @@ type fetchState struct {
 	// Seeded is set after the first complete ingest. Until then, old items
 	// are marked as backfill.
 	Seeded bool `json:"seeded,omitempty"`
+	// BodyDigest is the documentDigest of the last document whose items
+	// were all ingested. The same body again is not parsed.
+	BodyDigest string `json:"body_digest,omitempty"`
 
 	// Class is the outcome class of the latest poll (an Outcome name,
 	// "parse_error" or "items_left") and Since when it first took it.

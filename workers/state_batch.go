@@ -9,8 +9,8 @@ import (
 )
 
 // Reading fetch states ahead of their polls. A poll needs its feed's
-// state first, and reading the states of many feeds in one request (MGET
-// in Redis, a batched direct get in NATS KV) saves a round trip per poll,
+// state first. Reading the states of many feeds in one request (MGET in
+// Redis, a batched direct get in NATS KV) saves a round trip per poll,
 // which is most of the cost of a poll that ends in 304.
 const (
 	// stateChunk is how many states one request reads.

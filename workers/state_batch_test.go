@@ -57,7 +57,7 @@ func (c *stateCountingCache) reset() (singles, batches int) {
 
 var _ pipeline.MultiGetter = (*stateCountingCache)(nil)
 
-// etagFeeds starts a server of n feeds that answer 304 to their ETag.
+// etagFeeds starts a server of n feeds that return 304 for their ETag.
 func etagFeeds(t *testing.T, n int) []workers.Feed {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(benchHandler))
