@@ -67,7 +67,7 @@ func indexFunctionWords() map[string][]string {
 //
 // Texts in other scripts go to whatlanggo with otherScriptLanguages.
 func guessLanguage(text string) languageGuess {
-	switch whatlanggo.DetectScript(text) {
+	switch detectScript(text) {
 	case nil:
 		return languageGuess{}
 	case unicode.Latin:
@@ -78,6 +78,49 @@ func guessLanguage(text string) languageGuess {
 		info := whatlanggo.DetectWithOptions(text, otherScriptLanguages)
 		return languageGuess{tag: whatlanggoTag(info.Lang), confidence: info.Confidence}
 	}
+}
+
+// detectScript returns whatlanggo.DetectScript(text) without testing
+// every rune against each of its 23 script tables when all the letters
+// counted so far are Latin. DetectScript (v1.0.1) skips symbols, spaces,
+// punctuation and digits, and adds one to the count of the script each
+// other rune belongs to. It returns a script as soon as its count exceeds
+// half the byte length of the text. Otherwise it returns the script with
+// the highest count, or nil when no rune counted. The counts here are the
+// same while every rune counted is Latin, so the result is too. At the
+// first rune outside ASCII that is neither skipped nor Latin, it calls
+// DetectScript.
+func detectScript(text string) *unicode.RangeTable {
+	halfLen := len(text) / 2
+	latin := 0
+	for _, c := range text {
+		switch {
+		case c < utf8.RuneSelf:
+			// ASCII letters are Latin. Other ASCII runes are skipped or,
+			// like control characters, in none of the scripts.
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+				continue
+			}
+		case isScriptStopRune(c):
+			continue
+		case !unicode.Is(unicode.Latin, c):
+			return whatlanggo.DetectScript(text)
+		}
+		latin++
+		if latin > halfLen {
+			return unicode.Latin
+		}
+	}
+	if latin == 0 {
+		return nil
+	}
+	return unicode.Latin
+}
+
+// isScriptStopRune reports whether whatlanggo.DetectScript (v1.0.1)
+// skips c.
+func isScriptStopRune(c rune) bool {
+	return unicode.IsSymbol(c) || unicode.IsSpace(c) || unicode.IsPunct(c) || unicode.IsDigit(c)
 }
 
 // guess runs the three steps described on guessLanguage. When the
