@@ -277,9 +277,26 @@ func (r *xmlRepairer) step(i int) int {
 	case rest[0] == '&':
 		return r.reference(i)
 	}
+	if n := plainASCII(rest); n > 0 {
+		r.out.WriteString(rest[:n])
+		return i + n
+	}
 	c, size := utf8.DecodeRuneInString(rest)
 	r.writeChar(c)
 	return i + size
+}
+
+// plainASCII returns the length of the run at the start of s of ASCII
+// characters that XML allows and that start no markup or reference, which
+// step copies as they are.
+func plainASCII(s string) int {
+	for n := 0; n < len(s); n++ {
+		b := s[n]
+		if b == '<' || b == '&' || b >= utf8.RuneSelf || b < 0x20 && b != '\t' && b != '\n' && b != '\r' {
+			return n
+		}
+	}
+	return len(s)
 }
 
 // copyUntil copies text up to and including end, or to the end of the
@@ -290,7 +307,12 @@ func (r *xmlRepairer) copyUntil(i int, end string) int {
 	if n >= 0 {
 		stop = i + 2 + n + len(end)
 	}
-	for _, c := range r.src[i:stop] {
+	section := r.src[i:stop]
+	if utf8.ValidString(section) && !strings.ContainsFunc(section, notXMLChar) {
+		r.out.WriteString(section)
+		return stop
+	}
+	for _, c := range section {
 		r.writeChar(c)
 	}
 	return stop

@@ -1,0 +1,99 @@
+package pipeline
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// runeRepairer is repairXML as it was before runs of plain text and
+// clean sections were copied whole: one character at a time. It is the
+// reference the faster pass must match byte for byte.
+type runeRepairer struct{ *xmlRepairer }
+
+func (r runeRepairer) step(i int) int {
+	rest := r.src[i:]
+	switch {
+	case strings.HasPrefix(rest, "<![CDATA["):
+		return r.copyUntil(i, "]]>")
+	case strings.HasPrefix(rest, "<!--"):
+		return r.copyUntil(i, "-->")
+	case strings.HasPrefix(rest, "<?"):
+		return r.copyUntil(i, "?>")
+	case rest[0] == '&':
+		return r.reference(i)
+	}
+	c, size := utf8.DecodeRuneInString(rest)
+	r.writeChar(c)
+	return i + size
+}
+
+func (r runeRepairer) copyUntil(i int, end string) int {
+	n := strings.Index(r.src[i+2:], end)
+	stop := len(r.src)
+	if n >= 0 {
+		stop = i + 2 + n + len(end)
+	}
+	for _, c := range r.src[i:stop] {
+		r.writeChar(c)
+	}
+	return stop
+}
+
+func repairXMLByRune(text []byte) ([]byte, []string) {
+	r := runeRepairer{&xmlRepairer{src: string(text)}}
+	for i := 0; i < len(r.src); {
+		i = r.step(i)
+	}
+	out := []byte(r.trimLeading(r.out.String()))
+	if fixed, ok := repairURIAttributes(out); ok {
+		out = fixed
+		r.note(recoveryInvalidURI)
+	}
+	return out, r.notes
+}
+
+var repairCases = []string{
+	"<rss><channel><title>Plain text only</title></channel></rss>",
+	"<rss><title>tab\there\nnew\rline</title></rss>",
+	"<rss><title>a\x01b\x7fc</title></rss>",
+	"<rss><title>zażółć gęślą jaźń</title></rss>",
+	"<rss><title>bad \xff\xfe utf-8</title></rss>",
+	"<rss><d><![CDATA[<p>clean & fine</p>]]></d></rss>",
+	"<rss><d><![CDATA[bad \x02 char]]></d></rss>",
+	"<rss><d><![CDATA[bad \xc3 utf-8]]></d></rss>",
+	"<rss><!-- unclosed comment \x01",
+	"<?xml version=\"1.0\"?>\uFEFF<rss>&amp; &nbsp; & &#1; &#x80;</rss>",
+	"<<<&&&",
+	"",
+}
+
+func TestRepairXMLMatchesRuneByRune(t *testing.T) {
+	for _, text := range repairCases {
+		got, gotNotes := repairXML([]byte(text))
+		want, wantNotes := repairXMLByRune([]byte(text))
+		if !bytes.Equal(got, want) {
+			t.Errorf("repairXML(%q) = %q, want %q", text, got, want)
+		}
+		if strings.Join(gotNotes, ",") != strings.Join(wantNotes, ",") {
+			t.Errorf("repairXML(%q) notes %v, want %v", text, gotNotes, wantNotes)
+		}
+	}
+}
+
+func FuzzRepairXMLFastPath(f *testing.F) {
+	for _, text := range repairCases {
+		f.Add([]byte(text))
+	}
+	f.Fuzz(func(t *testing.T, text []byte) {
+		got, gotNotes := repairXML(text)
+		want, wantNotes := repairXMLByRune(text)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("repairXML(%q) = %q, want %q", text, got, want)
+		}
+		if strings.Join(gotNotes, ",") != strings.Join(wantNotes, ",") {
+			t.Fatalf("repairXML(%q) notes %v, want %v", text, gotNotes, wantNotes)
+		}
+	})
+}
