@@ -176,9 +176,54 @@ func tagAtom(z *nethtml.Tokenizer) atom.Atom {
 }
 
 // collapseSpace removes forbidden characters, joins runs of whitespace
-// into one space and trims the ends.
+// into one space and trims the ends. Whitespace is what unicode.IsSpace
+// reports, as for strings.Fields, and text that is already collapsed is
+// returned without a copy.
 func collapseSpace(s string) string {
-	return strings.Join(strings.Fields(stripIllegal(s)), " ")
+	s = stripIllegal(s)
+	if isCollapsed(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	fieldStart := -1
+	for i, r := range s {
+		switch {
+		case !unicode.IsSpace(r):
+			if fieldStart < 0 {
+				fieldStart = i
+			}
+		case fieldStart >= 0:
+			appendField(&b, s[fieldStart:i])
+			fieldStart = -1
+		}
+	}
+	if fieldStart >= 0 {
+		appendField(&b, s[fieldStart:])
+	}
+	return b.String()
+}
+
+// appendField appends a field to b, after a space unless b is empty.
+func appendField(b *strings.Builder, field string) {
+	if b.Len() > 0 {
+		b.WriteByte(' ')
+	}
+	b.WriteString(field)
+}
+
+// isCollapsed reports whether s has no whitespace at its ends and no
+// whitespace other than single spaces between fields.
+func isCollapsed(s string) bool {
+	previousSpace := true // so whitespace at the start fails too
+	for _, r := range s {
+		space := unicode.IsSpace(r)
+		if space && (r != ' ' || previousSpace) {
+			return false
+		}
+		previousSpace = space
+	}
+	return !previousSpace || s == ""
 }
 
 // truncateText shortens s to at most limit runes plus an ellipsis, cutting
