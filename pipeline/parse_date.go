@@ -161,6 +161,17 @@ func parseDateZone(raw string, loc *time.Location) (time.Time, zoneState, bool) 
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UTC(), zoneGiven, true
 	}
+	// Most RSS dates follow RFC 1123 with a numeric zone, which needs
+	// none of the rewriting below.
+	if t, err := time.Parse(time.RFC1123Z, s); err == nil {
+		return t.UTC(), zoneGiven, true
+	}
+	return parseSpelledDate(s, loc)
+}
+
+// parseSpelledDate is parseDateZone for a date in any other spelling,
+// with its blanks already collapsed.
+func parseSpelledDate(s string, loc *time.Location) (time.Time, zoneState, bool) {
 	s = normalizeDate(s)
 	for _, layout := range zonedLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
