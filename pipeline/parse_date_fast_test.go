@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// FuzzRFC1123ZFastPath checks that a date RFC 1123 with a numeric zone
-// reads, which parseDateZone takes without rewriting, gives the same
-// time and zone state as the rewriting path.
+// FuzzRFC1123ZFastPath checks that every date that parses as RFC 1123
+// with a numeric zone, which parseDateZone reads without rewriting, gets
+// the same time and zone state from the rewriting path.
 func FuzzRFC1123ZFastPath(f *testing.F) {
 	for _, s := range []string{
 		"Mon, 02 Jan 2006 15:04:05 -0700",
