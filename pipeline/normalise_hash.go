@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	nethtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -131,7 +132,20 @@ var invisibleRunes = strings.NewReplacer(
 // hashText returns s in NFC with invisible characters removed and
 // whitespace collapsed.
 func hashText(s string) string {
+	if isASCII(s) {
+		// ASCII text is in NFC and holds none of invisibleRunes.
+		return collapseSpace(s)
+	}
 	return collapseSpace(invisibleRunes.Replace(norm.NFC.String(s)))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // hashTextTight is hashText without the whitespace before closing

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"regexp"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // The regular expressions that hashTextTight applied before it became a
@@ -18,8 +20,14 @@ func referenceTightenPunctuation(s string) string {
 	return referenceSpaceAfterOpening.ReplaceAllString(s, "$1")
 }
 
+// referenceHashText is hashText before its ASCII shortcut and the
+// single-pass collapseSpace.
+func referenceHashText(s string) string {
+	return referenceCollapseSpace(invisibleRunes.Replace(norm.NFC.String(s)))
+}
+
 func referenceHashTextTight(s string) string {
-	return referenceTightenPunctuation(hashText(s))
+	return referenceTightenPunctuation(referenceHashText(s))
 }
 
 var tightenPunctuationCases = []struct {
@@ -62,6 +70,9 @@ func TestTightenPunctuation(t *testing.T) {
 func TestHashTextTightMatchesReference(t *testing.T) {
 	for _, tc := range tightenPunctuationCases {
 		t.Run(tc.name, func(t *testing.T) {
+			if got, ref := hashText(tc.in), referenceHashText(tc.in); got != ref {
+				t.Errorf("hashText(%q) = %q, reference %q", tc.in, got, ref)
+			}
 			if got, ref := hashTextTight(tc.in), referenceHashTextTight(tc.in); got != ref {
 				t.Errorf("hashTextTight(%q) = %q, reference %q", tc.in, got, ref)
 			}
@@ -70,7 +81,8 @@ func TestHashTextTightMatchesReference(t *testing.T) {
 }
 
 // FuzzHashTextTight checks that the single pass equals the two regular
-// expressions it replaced, both on raw text and on hashText output.
+// expressions it replaced, both on raw text and on hashText output, and
+// that hashText equals its form before the ASCII shortcut.
 func FuzzHashTextTight(f *testing.F) {
 	for _, tc := range tightenPunctuationCases {
 		f.Add(tc.in)
@@ -79,6 +91,9 @@ func FuzzHashTextTight(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, ref := tightenPunctuation(s), referenceTightenPunctuation(s); got != ref {
 			t.Fatalf("tightenPunctuation(%q) = %q, reference %q", s, got, ref)
+		}
+		if got, ref := hashText(s), referenceHashText(s); got != ref {
+			t.Fatalf("hashText(%q) = %q, reference %q", s, got, ref)
 		}
 		if got, ref := hashTextTight(s), referenceHashTextTight(s); got != ref {
 			t.Fatalf("hashTextTight(%q) = %q, reference %q", s, got, ref)

@@ -26,6 +26,12 @@ var collapseSpaceCases = []string{
 	"a\xff b",
 	"Šiauliai  fair\n",
 	"one two three",
+	"a ",
+	" a",
+	"a\x7fb \x7f",
+	"a\x1fb",
+	"~ ~",
+	"e\u0301 b",
 }
 
 func TestCollapseSpaceMatchesReference(t *testing.T) {

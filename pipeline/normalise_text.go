@@ -180,6 +180,9 @@ func tagAtom(z *nethtml.Tokenizer) atom.Atom {
 // reports, as for strings.Fields, and text that is already collapsed is
 // returned without a copy.
 func collapseSpace(s string) string {
+	if isCollapsedPrintableASCII(s) {
+		return s
+	}
 	s = stripIllegal(s)
 	if isCollapsed(s) {
 		return s
@@ -210,6 +213,22 @@ func appendField(b *strings.Builder, field string) {
 		b.WriteByte(' ')
 	}
 	b.WriteString(field)
+}
+
+// isCollapsedPrintableASCII reports whether s contains only the ASCII
+// characters from space to DEL, which XML allows and of which only the
+// space is whitespace, with no space at its ends or next to another.
+// stripIllegal and collapseSpace return such text unchanged.
+func isCollapsedPrintableASCII(s string) bool {
+	previousSpace := true // so a space at the start fails too
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c >= utf8.RuneSelf || c == ' ' && previousSpace {
+			return false
+		}
+		previousSpace = c == ' '
+	}
+	return !previousSpace || s == ""
 }
 
 // isCollapsed reports whether s has no whitespace at its ends and no
