@@ -133,7 +133,7 @@ var invisibleRunes = strings.NewReplacer(
 // whitespace collapsed.
 func hashText(s string) string {
 	if isASCII(s) {
-		// ASCII text is in NFC and holds none of invisibleRunes.
+		// ASCII text is in NFC and contains none of invisibleRunes.
 		return collapseSpace(s)
 	}
 	return collapseSpace(invisibleRunes.Replace(norm.NFC.String(s)))
