@@ -1,6 +1,10 @@
 package pipeline
 
-import "testing"
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
 
 // referenceStripCommentCounter is stripCommentCounter as it was before it
 // narrowed the search: a replacement over the whole title. Content hashes
@@ -34,6 +38,11 @@ var commentCounterCases = []string{
 	"x  \t[ Kommentare ( 12 ) ]",
 	"x [ Kommentare (12)",
 	"a b c d e f 7 comments",
+	"x - ( 7 comments",
+	"x [ comments 7 ]",
+	"x | Reacties\t(\t7\t)\n]",
+	"x Comments 7)",
+	"x –  3   odpowiedzi  )  ",
 	"x\vKommentare (12)",
 	"x\u00a0(3 comments)",
 	"x (3\u00a0comments)",
@@ -60,4 +69,26 @@ func FuzzStripCommentCounter(f *testing.F) {
 			t.Fatalf("stripCommentCounter(%q) = %q, reference %q", title, got, ref)
 		}
 	})
+}
+
+// TestStripCommentCounterGeneratedTitles compares with the reference on
+// titles built from the pieces of the pattern, which random fuzzing
+// rarely puts together.
+func TestStripCommentCounterGeneratedTitles(t *testing.T) {
+	pieces := []string{
+		"Fair", "opens", "3", "12", "comments", "Kommentare", "ODPOWIEDZI", "reacties", "commentſ",
+		"(", ")", "[", "]", "|", "–", "—", "-", " ", "  ", "\t", "\n", "\v", "\u00a0", "x1",
+		" | ", " ( ", " ) ", "[", " 7 ", "(7)", " comments ", " Comments (", " 5 komentarų",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 50000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(10) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		title := b.String()
+		if got, ref := stripCommentCounter(title), referenceStripCommentCounter(title); got != ref {
+			t.Fatalf("stripCommentCounter(%q) = %q, reference %q", title, got, ref)
+		}
+	}
 }

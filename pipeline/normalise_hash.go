@@ -228,13 +228,17 @@ func stripCommentCounter(title string) string {
 //
 // A match ends at the end of the title and its only ASCII digits are the
 // counter's digits, so the title's last digit d ends those digits. After
-// the digits the match holds at most two pieces of text between
-// whitespace (the word or closing bracket, and an optional bracket), and
-// before them at most three (separator, counter word, opening bracket).
-// Each piece lies inside one whitespace-separated field of the title, so
-// a match cannot start before the whitespace that precedes the third
-// field beginning before the digits. Searching from there finds the same
-// leftmost match, because the pattern looks at no text before the match.
+// the digits the match contains at most two pieces of text between
+// whitespace (the word or closing bracket, and an optional bracket).
+// Before them it contains at most one piece (a separator) when the word
+// follows the number, and at most three (separator, counter word,
+// opening bracket) when the number is in brackets after the word, which
+// needs ")" or "]" as the first character after the digits and
+// whitespace. Each piece lies inside one whitespace-separated field of
+// the title, so a match cannot start before the whitespace that precedes
+// the first or third field beginning before the digits. Searching from
+// there finds the same leftmost match, because the pattern looks at no
+// text before the match.
 func commentCounterSearchStart(title string) (int, bool) {
 	d := strings.LastIndexAny(title, "0123456789")
 	if d < 0 {
@@ -247,11 +251,15 @@ func commentCounterSearchStart(title string) (int, bool) {
 	for digitsStart > 0 && title[digitsStart-1] >= '0' && title[digitsStart-1] <= '9' {
 		digitsStart--
 	}
-	// Walk back over up to three fields that begin before the digits,
-	// and then over the whitespace before them, which the pattern's
-	// leading \s* takes into the match.
+	fieldsBefore := 1
+	if after := strings.TrimLeft(title[d+1:], " \t\n\f\r"); after != "" && (after[0] == ')' || after[0] == ']') {
+		fieldsBefore = 3
+	}
+	// Walk back over the fields that begin before the digits, and then
+	// over the whitespace before them, which the pattern's leading \s*
+	// takes into the match.
 	start := digitsStart
-	for range 3 {
+	for range fieldsBefore {
 		for start > 0 && isASCIISpace(title[start-1]) {
 			start--
 		}
