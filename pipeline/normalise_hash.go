@@ -231,10 +231,10 @@ func stripCommentCounter(title string) string {
 // the digits the match contains at most two pieces of text between
 // whitespace (the word or closing bracket, and an optional bracket).
 // Before them it contains at most one piece (a separator) when the word
-// follows the number, and at most three (separator, counter word,
-// opening bracket) when the number is in brackets after the word, which
-// needs ")" or "]" as the first character after the digits and
-// whitespace. Each piece lies inside one whitespace-separated field of
+// follows the number. When the number is in brackets after the word, it
+// contains at most three (separator, counter word, opening bracket), and
+// the first character after the digits and whitespace is ")" or "]".
+// Each piece lies inside one whitespace-separated field of
 // the title, so a match cannot start before the whitespace that precedes
 // the first or third field beginning before the digits. Searching from
 // there finds the same leftmost match, because the pattern looks at no
