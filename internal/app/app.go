@@ -90,7 +90,16 @@ func (a *App) openNATS(ctx context.Context, o OpenOptions) error {
 		}
 		natsURL = u
 	}
-	nc, js, err := broker.Connect(ctx, natsURL, "syndic", a.Log)
+	var nc *nats.Conn
+	var js jetstream.JetStream
+	var err error
+	if a.embedded != nil {
+		// This process started the server, so its client skips the TCP
+		// listener, which stays for the other processes.
+		nc, js, err = a.embedded.Connect(ctx, "syndic", a.Log)
+	} else {
+		nc, js, err = broker.Connect(ctx, natsURL, "syndic", a.Log)
+	}
 	if err != nil {
 		return fmt.Errorf("connecting to NATS: %w", err)
 	}
@@ -273,11 +282,12 @@ func (a *App) Feeds() []workers.Feed {
 }
 
 // Close drains the NATS connection, stops the embedded server and releases
-// the data directory lock, each bounded by ctx.
+// the data directory lock, each bounded by ctx. The drain finishes before
+// the server stops, so messages still buffered in the client reach it.
 func (a *App) Close(ctx context.Context) {
 	if a.Conn != nil {
-		if err := a.Conn.Drain(); err != nil {
-			a.Conn.Close()
+		if err := broker.Drain(ctx, a.Conn); err != nil {
+			a.Log.Warn("NATS drain failed", "error", err)
 		}
 	}
 	if a.redis != nil {

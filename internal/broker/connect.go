@@ -7,6 +7,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -34,10 +35,16 @@ const (
 // enabled. An old server yields an error wrapping ErrServerTooOld. On any
 // error the connection is closed. A nil log discards the messages.
 func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	return connect(ctx, url, name, log)
+}
+
+// connect is Connect with extra client options, which come after the
+// common ones and so override them.
+func connect(ctx context.Context, url, name string, log *slog.Logger, extra ...nats.Option) (*nats.Conn, jetstream.JetStream, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	nc, err := nats.Connect(url, connectOptions(name, log)...)
+	nc, err := nats.Connect(url, append(connectOptions(name, log), extra...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connecting to nats: %w", err)
 	}
@@ -47,7 +54,7 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Con
 	}
 	if err := checkServerVersion(nc.ConnectedServerVersion()); err != nil {
 		nc.Close()
-		return nil, nil, fmt.Errorf("checking server at %s: %w", nc.ConnectedUrlRedacted(), err)
+		return nil, nil, fmt.Errorf("checking server at %s: %w", serverAddress(nc), err)
 	}
 
 	js, err := jetstream.New(nc)
@@ -57,9 +64,50 @@ func Connect(ctx context.Context, url, name string, log *slog.Logger) (*nats.Con
 	}
 	if _, err := js.AccountInfo(ctx); err != nil {
 		nc.Close()
-		return nil, nil, fmt.Errorf("checking jetstream on %s: %w", nc.ConnectedUrlRedacted(), err)
+		return nil, nil, fmt.Errorf("checking jetstream on %s: %w", serverAddress(nc), err)
 	}
 	return nc, js, nil
+}
+
+// serverAddress returns the server nc is connected to, for messages: the
+// URL without its password, or "in-process server" for a connection
+// through InProcessServer, whose URL only carries the credentials.
+func serverAddress(nc *nats.Conn) string {
+	if nc.Opts.InProcessServer != nil {
+		return "in-process server"
+	}
+	return nc.ConnectedUrlRedacted()
+}
+
+// Drain drains nc and waits until it is closed, so the messages it
+// published reach the server before the caller stops the server. nats.go
+// (v1.56) closes nc after its DrainTimeout, 30 seconds by default, even
+// when a subscription has not drained, and reports ErrDrainTimeout to the
+// ErrorHandler, which logs it for connections made by Connect. When ctx
+// ends first, Drain closes nc and returns the context's error. An already
+// closed nc returns nil.
+func Drain(ctx context.Context, nc *nats.Conn) error {
+	// Listening before Drain means the close cannot be missed.
+	closed := nc.StatusChanged(nats.CLOSED)
+	defer nc.RemoveStatusListener(closed)
+
+	err := nc.Drain()
+	switch {
+	case errors.Is(err, nats.ErrConnectionClosed):
+		return nil
+	case err != nil:
+		// nats.go does not drain a connection that is reconnecting. It
+		// closes it without flushing and returns an error.
+		nc.Close()
+		return fmt.Errorf("draining nats connection: %w", err)
+	}
+	select {
+	case <-closed:
+		return nil
+	case <-ctx.Done():
+		nc.Close()
+		return fmt.Errorf("draining nats connection: %w", ctx.Err())
+	}
 }
 
 func connectOptions(name string, log *slog.Logger) []nats.Option {
@@ -77,7 +125,7 @@ func connectOptions(name string, log *slog.Logger) []nats.Option {
 			log.Warn("nats disconnected", "error", err)
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info("nats reconnected", "server_url", nc.ConnectedUrlRedacted())
+			log.Info("nats reconnected", "server_url", serverAddress(nc))
 			// A reconnect may land on another server of a cluster, so the
 			// version is checked again. The connection stays up because
 			// the log and KV work; only per-key TTLs would fail.

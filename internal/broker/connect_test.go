@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -193,4 +194,105 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestDrainWaitsUntilClosed(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	ctx := testContext(t)
+	nc, _, err := e.Connect(ctx, t.Name(), testLogger())
+	if err != nil {
+		t.Fatalf("Embedded.Connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	reader, _, err := Connect(ctx, e.URL(), t.Name()+"-reader", testLogger())
+	if err != nil {
+		t.Fatalf("Connect by URL: %v", err)
+	}
+	t.Cleanup(reader.Close)
+	sub, err := reader.SubscribeSync("drain.test")
+	if err != nil {
+		t.Fatalf("SubscribeSync: %v", err)
+	}
+	if err := reader.Flush(); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	// A subscription of nc's own makes the drain wait for its handler.
+	handled := make(chan struct{})
+	if _, err := nc.Subscribe("drain.self", func(*nats.Msg) {
+		time.Sleep(50 * time.Millisecond) // a handler still at work
+		close(handled)
+	}); err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+
+	// Publish buffers in the client; only Drain sends the rest.
+	const published = 1000
+	if err := nc.Publish("drain.self", nil); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	for i := range published {
+		if err := nc.Publish("drain.test", []byte(strconv.Itoa(i))); err != nil {
+			t.Fatalf("Publish %d: %v", i, err)
+		}
+	}
+	if err := Drain(ctx, nc); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	if !nc.IsClosed() {
+		t.Errorf("connection status after Drain = %v, want CLOSED", nc.Status())
+	}
+	select {
+	case <-handled:
+	default:
+		t.Error("Drain returned before the subscription handler finished")
+	}
+	for i := range published {
+		if _, err := sub.NextMsg(testTimeout); err != nil {
+			t.Fatalf("reader got %d of %d messages: %v", i, published, err)
+		}
+	}
+}
+
+func TestDrainClosesWhenContextEnds(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	nc, _, err := e.Connect(testContext(t), t.Name(), testLogger())
+	if err != nil {
+		t.Fatalf("Embedded.Connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	started := make(chan struct{})
+	if _, err := nc.Subscribe("drain.stuck", func(*nats.Msg) {
+		close(started)
+		<-release
+	}); err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	if err := nc.Publish("drain.stuck", nil); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	<-started
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err = Drain(ctx, nc)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Drain with a stuck handler = %v, want context.DeadlineExceeded", err)
+	}
+	if !nc.IsClosed() {
+		t.Errorf("connection status after Drain timed out = %v, want CLOSED", nc.Status())
+	}
+}
+
+func TestDrainClosedConnection(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	nc, _, err := e.Connect(testContext(t), t.Name(), testLogger())
+	if err != nil {
+		t.Fatalf("Embedded.Connect: %v", err)
+	}
+	nc.Close()
+	if err := Drain(testContext(t), nc); err != nil {
+		t.Errorf("Drain of a closed connection = %v, want nil", err)
+	}
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -188,6 +190,18 @@ func writeURLFile(path, serverURL string) error {
 // URL returns the client URL, nats://syndic:<password>@127.0.0.1:<port>.
 // It contains the password, so it must not be logged.
 func (e *Embedded) URL() string { return e.url }
+
+// Connect connects to the server through an in-memory pipe
+// (nats.InProcessServer) instead of its TCP listener, which saves the
+// loopback socket reads and writes of every message. Only the process that
+// started the server can do this, so other processes connect to URL. The
+// client still authenticates with the generated password and gets the
+// checks, logging and reconnects of the package-level Connect. A reconnect
+// opens a new pipe, which works while the server runs and fails after
+// Shutdown, so callers drain the connection (Drain) before Shutdown.
+func (e *Embedded) Connect(ctx context.Context, name string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	return connect(ctx, e.url, name, log, nats.InProcessServer(e.srv))
+}
 
 // Shutdown removes the URL file and stops the server, waiting for it until
 // ctx ends. When ctx ends first the server keeps stopping in the background

@@ -5,13 +5,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
 
@@ -266,5 +269,128 @@ func TestEmbeddedStartsWithoutWarnings(t *testing.T) {
 	// at every start, which is why StartEmbedded passes a bcrypt hash.
 	if got := logs.String(); got != "" {
 		t.Errorf("server logged warnings:\n%s", got)
+	}
+}
+
+// serverRecord returns the embedded server's monitoring record of the
+// client connection nc.
+func serverRecord(t *testing.T, e *Embedded, nc *nats.Conn) *server.ConnInfo {
+	t.Helper()
+	cid, err := nc.GetClientID()
+	if err != nil {
+		t.Fatalf("GetClientID: %v", err)
+	}
+	connz, err := e.srv.Connz(&server.ConnzOptions{CID: cid})
+	if err != nil {
+		t.Fatalf("Connz: %v", err)
+	}
+	if len(connz.Conns) != 1 {
+		t.Fatalf("Connz for client %d returned %d connections, want 1", cid, len(connz.Conns))
+	}
+	return connz.Conns[0]
+}
+
+func TestEmbeddedConnectIsInProcess(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	ctx := testContext(t)
+	local, localJS, err := e.Connect(ctx, "in-process", testLogger())
+	if err != nil {
+		t.Fatalf("Embedded.Connect: %v", err)
+	}
+	t.Cleanup(local.Close)
+	remote, remoteJS, err := Connect(ctx, e.URL(), "tcp", testLogger())
+	if err != nil {
+		t.Fatalf("Connect by URL: %v", err)
+	}
+	t.Cleanup(remote.Close)
+
+	// The server takes a client's address from its net.Conn: a pipe has
+	// none, a TCP client has its loopback address and port.
+	if got := serverRecord(t, e, local); got.IP != "" || got.Port != 0 {
+		t.Errorf("server sees the in-process client at %s:%d, want no address", got.IP, got.Port)
+	}
+	if got := local.ConnectedAddr(); got != "pipe" {
+		t.Errorf("in-process client ConnectedAddr = %q, want pipe", got)
+	}
+	tcp := serverRecord(t, e, remote)
+	if got, want := net.JoinHostPort(tcp.IP, strconv.Itoa(tcp.Port)), remote.LocalAddr(); got != want {
+		t.Errorf("server sees the TCP client at %s, want %s", got, want)
+	}
+
+	// Both clients use the one JetStream of the server.
+	if _, err := EnsureStream(ctx, localJS, StreamOptions{}); err != nil {
+		t.Fatalf("EnsureStream in process: %v", err)
+	}
+	if _, err := localJS.Publish(ctx, DefaultSubjectPrefix+".created", []byte("item")); err != nil {
+		t.Fatalf("publishing in process: %v", err)
+	}
+	stream, err := remoteJS.Stream(ctx, DefaultStream)
+	if err != nil {
+		t.Fatalf("looking up stream over TCP: %v", err)
+	}
+	if msgs := stream.CachedInfo().State.Msgs; msgs != 1 {
+		t.Errorf("stream seen over TCP holds %d messages, want 1", msgs)
+	}
+}
+
+func TestEmbeddedConnectReconnectsInProcess(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	ctx := testContext(t)
+	logs := &syncBuffer{}
+	nc, js, err := e.Connect(ctx, t.Name(), slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatalf("Embedded.Connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	first, err := nc.GetClientID()
+	if err != nil {
+		t.Fatalf("GetClientID: %v", err)
+	}
+
+	// The server closes a client it judges a slow consumer or stale; the
+	// running server then accepts a new pipe.
+	reconnected := nc.StatusChanged(nats.CONNECTED)
+	if err := e.srv.DisconnectClientByID(first); err != nil {
+		t.Fatalf("DisconnectClientByID: %v", err)
+	}
+	select {
+	case <-reconnected:
+	case <-ctx.Done():
+		t.Fatalf("no reconnect after the server closed the client: %v", ctx.Err())
+	}
+
+	if second, err := nc.GetClientID(); err != nil || second == first {
+		t.Errorf("client id after reconnect = %d, %v; want a new id, not %d", second, err, first)
+	}
+	if got := serverRecord(t, e, nc); got.IP != "" || got.Port != 0 {
+		t.Errorf("server sees the reconnected client at %s:%d, want no address", got.IP, got.Port)
+	}
+	if _, err := EnsureStream(ctx, js, StreamOptions{}); err != nil {
+		t.Errorf("EnsureStream after reconnect: %v", err)
+	}
+	// nats.go runs the handlers on its own goroutine, so the log is polled.
+	const want = `msg="nats reconnected" server_url="in-process server"`
+	for !strings.Contains(logs.String(), want) {
+		if ctx.Err() != nil {
+			t.Fatalf("log has no %s line:\n%s", want, logs.String())
+		}
+		time.Sleep(10 * time.Millisecond) // poll interval
+	}
+}
+
+func TestEmbeddedRejectsInProcessAfterShutdown(t *testing.T) {
+	e := startEmbedded(t, t.TempDir())
+	if err := e.Shutdown(testContext(t)); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	nc, _, err := e.Connect(ctx, t.Name(), testLogger())
+	if err == nil {
+		nc.Close()
+		t.Fatal("Embedded.Connect after Shutdown succeeded, want an error")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Embedded.Connect after Shutdown = %v, want context.DeadlineExceeded", err)
 	}
 }
