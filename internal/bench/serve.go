@@ -156,7 +156,7 @@ func restart(ctx context.Context, o ServeOptions, config, base, admin, logPath s
 // compareServing loads the merged feed at url and a static file server
 // holding the same bytes, each with plain and conditional requests.
 func compareServing(ctx context.Context, o ServeOptions, url, dir string) ([]Load, error) {
-	body, etag, err := fetchOnce(ctx, url, "ETag")
+	body, etag, err := stableDocument(ctx, url)
 	if err != nil {
 		return nil, err
 	}
@@ -212,6 +212,33 @@ func fetchOnce(ctx context.Context, url, header string) ([]byte, string, error) 
 		return nil, "", fmt.Errorf("fetching %s: status %d, want 200", url, resp.StatusCode)
 	}
 	return body, resp.Header.Get(header), nil
+}
+
+// stableDocument fetches the merged feed at url until two fetches half a
+// second apart return the same ETag, and returns that document. With
+// thousands of feeds the views still read the stream for a while after
+// the last item was published, and a document that changes during the
+// load would turn the 304 load into 200s.
+func stableDocument(ctx context.Context, url string) ([]byte, string, error) {
+	body, etag, err := fetchOnce(ctx, url, "ETag")
+	for range 240 {
+		if err != nil {
+			return nil, "", err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+		var next []byte
+		var nextTag string
+		next, nextTag, err = fetchOnce(ctx, url, "ETag")
+		if err == nil && nextTag == etag {
+			return body, etag, nil
+		}
+		body, etag = next, nextTag
+	}
+	return nil, "", fmt.Errorf("fetching %s: the document still changed after 2 minutes", url)
 }
 
 // startStatic serves body as a file with net/http's file server, which
