@@ -32,6 +32,10 @@ type View struct {
 	// tombstones stores the last revision of ids that were retracted or
 	// evicted.
 	tombstones map[string]tombstone
+	// pruneAt is the number of tombstones at which pruneTombstones scans
+	// next; see there.
+	pruneAt    int
+	pruneScans int
 	seq        uint64
 	version    uint64
 	modified   time.Time
@@ -226,21 +230,26 @@ func (v *View) forget(ev pipeline.Event) {
 
 // pruneTombstones drops tombstones behind their partner's eviction mark
 // once there are more than twice the window of them, because events behind
-// the mark are ignored anyway. Scanning only then keeps the cost per event
-// constant on average.
+// the mark are ignored anyway. A scan may drop few of them, as when a
+// restart reads older events whose partner's mark keeps moving back, so
+// the next scan waits until the tombstones have doubled again. Each scan
+// then follows at least as many new tombstones as it reads, which keeps
+// the cost per event constant on average.
 //
 // NOTE: a pruned retracted id comes back if an older revision of it
 // arrives with a Published date newer than its partner's eviction mark.
 func (v *View) pruneTombstones() {
-	if len(v.tombstones) <= 2*v.window {
+	if len(v.tombstones) <= max(2*v.window, v.pruneAt) {
 		return
 	}
+	v.pruneScans++
 	for id, g := range v.tombstones {
 		pw := v.partners[g.partner]
 		if pw != nil && pw.evictedUpTo != nil && !g.key.before(*pw.evictedUpTo) {
 			delete(v.tombstones, id)
 		}
 	}
+	v.pruneAt = 2 * len(v.tombstones)
 }
 
 // changed records a change caused by ev. The modification time is taken

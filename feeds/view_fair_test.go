@@ -75,3 +75,32 @@ func TestViewFloodEvictedItemStaysOut(t *testing.T) {
 		t.Errorf("applying the events again changed the entries from %v to %v", first, again)
 	}
 }
+
+// TestViewPruneScansStayFew replays what a restart's back-fill does:
+// older and older events of partners whose eviction mark then keeps moving
+// back, so a scan for tombstones to prune finds few. The scans must not
+// follow every event, or the back-fill of a large view takes minutes.
+func TestViewPruneScansStayFew(t *testing.T) {
+	const window, partners, rounds = 100, 50, 400
+	v := NewView(window)
+	start := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	for p := range partners {
+		for k := range 2 {
+			v.Apply(partnerEvent(fmt.Sprintf("p%d", p), fmt.Sprintf("p%d-new%d", p, k), start.Add(time.Duration(k)*time.Minute)))
+		}
+	}
+	applied := 0
+	for r := range rounds {
+		for p := range partners {
+			published := start.Add(-time.Duration(r+1) * time.Hour)
+			v.Apply(partnerEvent(fmt.Sprintf("p%d", p), fmt.Sprintf("p%d-old%d", p, r), published))
+			applied++
+		}
+	}
+	if v.Len() != window {
+		t.Errorf("view holds %d items, want the window of %d", v.Len(), window)
+	}
+	if v.pruneScans > 20 {
+		t.Errorf("%d prune scans for %d older events, want at most 20", v.pruneScans, applied)
+	}
+}
