@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,9 +30,10 @@ const (
 	// minWords keeps very short texts, such as a bare title, out of the
 	// text comparison: a few words match too many other stories.
 	minWords = 12
-	// maxListLen caps the item ids kept under one band, URL or media key.
-	// The newest ids are kept; a key shared by more items than this
-	// (a site logo, a common phrase) carries no evidence anyway.
+	// maxListLen caps the item ids kept under one media key. The newest
+	// ids are kept; a key shared by more items than this (a site logo)
+	// carries no evidence anyway. Band, sketch and URL keys keep only
+	// maxCandidatesPerKey ids, the only ones Assign reads from them.
 	maxListLen = 64
 	// mediaWindow is how far apart in publication time two items may be
 	// for a shared image or enclosure to count as evidence of one story.
@@ -316,6 +318,17 @@ func linkKeys(rec memberRecord) []string {
 	return keys
 }
 
+// listCap returns how many ids the list under key keeps. Every id of a
+// media list is read, to tell a stock picture shared across stories from
+// one story's image, while text and link lists are read only for their
+// newest candidates, so older ids there would be written and never read.
+func listCap(key string) int {
+	if strings.HasPrefix(key, "m.") {
+		return maxListLen
+	}
+	return maxCandidatesPerKey
+}
+
 func mediaKeys(rec memberRecord) []string {
 	var keys []string
 	for _, m := range rec.Media {
@@ -465,7 +478,7 @@ func (c *Clusterer) list(ctx context.Context, key string) ([]string, uint64, err
 }
 
 // appendID adds id to the list under key with compare-and-set, keeping
-// the newest maxListLen ids.
+// the newest listCap(key) ids.
 func (c *Clusterer) appendID(ctx context.Context, key, id string) error {
 	for range casRetries {
 		ids, rev, err := c.list(ctx, key)
@@ -481,7 +494,7 @@ func (c *Clusterer) appendID(ctx context.Context, key, id string) error {
 }
 
 // writeList stores ids plus id under key if the key is still at
-// revision rev (0 for absent), keeping the newest maxListLen ids. It
+// revision rev (0 for absent), keeping the newest listCap(key) ids. It
 // returns an error wrapping errStoreConflict when another writer changed
 // the key.
 func (c *Clusterer) writeList(ctx context.Context, key, id string, ids []string, rev uint64) error {
@@ -489,7 +502,7 @@ func (c *Clusterer) writeList(ctx context.Context, key, id string, ids []string,
 		return nil
 	}
 	ids = append(ids, id)
-	ids = ids[max(0, len(ids)-maxListLen):]
+	ids = ids[max(0, len(ids)-listCap(key)):]
 	data, err := json.Marshal(ids)
 	if err != nil {
 		return fmt.Errorf("encoding fingerprint key %s: %w", key, err)

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -102,5 +103,33 @@ func TestAssignReadsRecordsOnce(t *testing.T) {
 	}
 	if clusters[0] != clusters[1] || clusters[1] != clusters[2] {
 		t.Errorf("groupings %v differ between copies and reads", clusters)
+	}
+}
+
+func TestListCapByKeyKind(t *testing.T) {
+	ctx := context.Background()
+	c := &Clusterer{store: newMemFingerprints()}
+	keys := map[string]int{
+		bandKey(0, 7):                     maxCandidatesPerKey,
+		"s.ff":                            maxCandidatesPerKey,
+		hashedKey("u.", "https://a.b/x"):  maxCandidatesPerKey,
+		hashedKey("m.", "https://a.b/im"): maxListLen,
+	}
+	for key, want := range keys {
+		for n := range maxListLen + 10 {
+			if err := c.appendID(ctx, key, fmt.Sprintf("item%03d", n)); err != nil {
+				t.Fatalf("appending to %s: %v", key, err)
+			}
+		}
+		ids, _, err := c.list(ctx, key)
+		if err != nil {
+			t.Fatalf("reading %s: %v", key, err)
+		}
+		if len(ids) != want {
+			t.Errorf("list %s keeps %d ids, want %d", key, len(ids), want)
+		}
+		if newest := fmt.Sprintf("item%03d", maxListLen+9); len(ids) > 0 && ids[len(ids)-1] != newest {
+			t.Errorf("list %s ends with %s, want the newest %s", key, ids[len(ids)-1], newest)
+		}
 	}
 }
