@@ -223,6 +223,10 @@ func (v *View) forget(ev pipeline.Event) {
 	if ev.Kind != pipeline.KindRetracted && (pw.evictedUpTo == nil || pw.evictedUpTo.before(k)) {
 		// Only evictions move the mark: a retraction is not a statement
 		// about which dates still fit in the window.
+		// NOTE: the mark only moves to older keys, so it stays at the
+		// oldest entry ever evicted, unlike the field comment says, and
+		// pruneTombstones never drops the tombstones of later evictions:
+		// they grow by one per evicted item while the process runs.
 		pw.evictedUpTo = &k
 	}
 	v.pruneTombstones()

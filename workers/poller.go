@@ -60,6 +60,9 @@ type PollReport struct {
 	// Discovered is the feed URL that the HTML page served at the feed URL
 	// links to. The state now polls it, so the next poll reads the feed.
 	Discovered string
+	// policyUnsaved is set when the identity policy this document calls
+	// for could not be stored, so the next poll must read it again.
+	policyUnsaved bool
 	// Err is set when the feed could not be fetched or parsed, or when some
 	// item was left for retry. It wraps ErrFeedGone for a feed that is not
 	// fetched because it returned 410 earlier.
@@ -87,7 +90,8 @@ type PollerOptions struct {
 	// Concurrency is the number of feeds polled at once (default 8).
 	Concurrency int
 	// PerHost is the number of fetches in flight to one host name across
-	// every process sharing State (default 2).
+	// every process sharing State (default 2), or within this process
+	// alone when LocalHostSlots is set.
 	PerHost int
 	// LocalHostSlots keeps the PerHost limit in this process instead of
 	// State. Set it only when no other process polls through State.
@@ -377,6 +381,7 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 	if parsed.RepeatedGUIDs && !linkKeys {
 		if err := p.o.Policies.SetLinkKeys(ctx, f.Partner, f.ID); err != nil {
 			log.Warn("storing identity policy failed", "error", err)
+			rep.policyUnsaved = true
 		}
 	}
 	for _, rj := range parsed.Rejected {

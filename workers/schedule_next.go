@@ -35,7 +35,10 @@ func (p *Poller) applyOutcome(next *fetchState, in scheduleInput, rep PollReport
 		p.succeeded(next, now)
 	case OutcomeNewContent.String():
 		next.Validators = in.res.Validators
-		next.BodyDigest = in.digest
+		next.BodyDigest = ""
+		if skippable(rep) {
+			next.BodyDigest = in.digest
+		}
 		next.Seeded = true
 		next.ItemsSeen += rep.New
 		next.Recoveries = rep.Recoveries

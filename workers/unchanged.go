@@ -3,6 +3,7 @@ package workers
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"strconv"
 
 	"github.com/syndic-network/syndic/pipeline"
@@ -40,4 +41,13 @@ func documentDigest(f Feed, url string, res FetchResult) string {
 func unchangedBody(f Feed, st fetchState, res FetchResult) (string, bool) {
 	digest := documentDigest(f, pollURL(f, st), res)
 	return digest, st.BodyDigest != "" && st.BodyDigest == digest
+}
+
+// skippable reports whether a later poll may skip the document of rep
+// when its body comes back unchanged. A document with rejected items or
+// items left out by fetch.max_items is read again, because a setting an
+// operator raises may let them in, and so is one whose identity policy
+// could not be stored.
+func skippable(rep PollReport) bool {
+	return rep.Rejected == 0 && !rep.policyUnsaved && !slices.Contains(rep.Warnings, WarningTooManyItems)
 }

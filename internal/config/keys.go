@@ -176,7 +176,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.per_host", Default: "2", Env: "SYNDIC_FETCH_PER_HOST",
-		Doc: "Maximum fetches in flight to one host name, from 1 to 64, counted across every ingest process that shares the cache (Redis or the embedded bucket).",
+		Doc: "Maximum fetches in flight to one host name, from 1 to 64, counted across every ingest process that shares Redis. `syndic run` with the embedded cache counts them in its own memory, so a `syndic poll --once` beside it adds its own per_host.",
 		// Two parallel requests is the politeness limit most crawlers use
 		// for a host they do not operate.
 		Validate: intRange(1, 64),
