@@ -470,11 +470,8 @@ func (c *Clusterer) list(ctx context.Context, key string) ([]string, uint64, err
 	if !ok {
 		return nil, 0, nil
 	}
-	var ids []string
-	if err := json.Unmarshal(data, &ids); err != nil {
-		return nil, 0, fmt.Errorf("decoding fingerprint key %s: %w", key, err)
-	}
-	return ids, rev, nil
+	ids, err := decodeList(key, broker.KVEntry{Value: data, Revision: rev})
+	return ids, rev, err
 }
 
 // appendID adds id to the list under key with compare-and-set, keeping

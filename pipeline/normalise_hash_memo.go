@@ -1,8 +1,8 @@
 package pipeline
 
 import (
+	"encoding/binary"
 	"hash/maphash"
-	"strconv"
 )
 
 // Content hashes of items seen recently. A poll of a changed document
@@ -39,42 +39,37 @@ func memoContentHash(it *Item) string {
 }
 
 // contentMemoKey hashes every field ContentHash reads, and a few it does
-// not, with each field's length written before it so that no two
-// different items give the same input.
+// not. The fields are encoded once, each after its length so that no two
+// different items give the same bytes, and hashed with both seeds.
 func contentMemoKey(it *Item) memoKey {
-	var key memoKey
-	for k, seed := range hashMemoSeeds {
-		var h maphash.Hash
-		h.SetSeed(seed)
-		field := func(s string) {
-			h.WriteString(strconv.Itoa(len(s)))
-			h.WriteByte(':')
-			h.WriteString(s)
-		}
-		field(strconv.Itoa(RulesVersion))
-		field(it.Title)
-		field(it.Summary)
-		field(it.Content)
-		field(it.URL)
-		field(it.Image)
-		field(it.Language)
-		field(strconv.Itoa(len(it.Authors)))
-		for _, a := range it.Authors {
-			field(a.Name)
-			field(a.Email)
-			field(a.URL)
-		}
-		field(strconv.Itoa(len(it.Categories)))
-		for _, c := range it.Categories {
-			field(c)
-		}
-		field(strconv.Itoa(len(it.Enclosures)))
-		for _, e := range it.Enclosures {
-			field(e.URL)
-			field(e.Type)
-			field(strconv.FormatInt(e.Length, 10))
-		}
-		key[k] = h.Sum64()
+	buf := make([]byte, 0, 256+len(it.Title)+len(it.Summary)+len(it.Content))
+	field := func(s string) {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
 	}
-	return key
+	number := func(n int64) { buf = binary.AppendVarint(buf, n) }
+	number(RulesVersion)
+	field(it.Title)
+	field(it.Summary)
+	field(it.Content)
+	field(it.URL)
+	field(it.Image)
+	field(it.Language)
+	number(int64(len(it.Authors)))
+	for _, a := range it.Authors {
+		field(a.Name)
+		field(a.Email)
+		field(a.URL)
+	}
+	number(int64(len(it.Categories)))
+	for _, c := range it.Categories {
+		field(c)
+	}
+	number(int64(len(it.Enclosures)))
+	for _, e := range it.Enclosures {
+		field(e.URL)
+		field(e.Type)
+		number(e.Length)
+	}
+	return memoKey{maphash.Bytes(hashMemoSeeds[0], buf), maphash.Bytes(hashMemoSeeds[1], buf)}
 }
