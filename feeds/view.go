@@ -33,7 +33,7 @@ type View struct {
 	// evicted.
 	tombstones map[string]tombstone
 	// pruneAt is the number of tombstones at which pruneTombstones scans
-	// next; see there.
+	// next, and pruneScans counts its scans.
 	pruneAt    int
 	pruneScans int
 	seq        uint64
@@ -64,9 +64,9 @@ type tombstone struct {
 type partnerWindow struct {
 	// oldest is a heap whose root is the partner's entry evicted next.
 	oldest entryHeap
-	// evictedUpTo is the sort key of the partner's newest entry evicted so
-	// far. An event of the partner at or beyond it in display order would
-	// be evicted at once.
+	// evictedUpTo is the sort key of the oldest of the partner's entries
+	// evicted so far. An event of the partner at or beyond it in display
+	// order would be evicted at once.
 	evictedUpTo *sortKey
 }
 
@@ -223,10 +223,9 @@ func (v *View) forget(ev pipeline.Event) {
 	if ev.Kind != pipeline.KindRetracted && (pw.evictedUpTo == nil || pw.evictedUpTo.before(k)) {
 		// Only evictions move the mark: a retraction is not a statement
 		// about which dates still fit in the window.
-		// NOTE: the mark only moves to older keys, so it stays at the
-		// oldest entry ever evicted, unlike the field comment says, and
-		// pruneTombstones never drops the tombstones of later evictions:
-		// they grow by one per evicted item while the process runs.
+		// NOTE: the mark only moves to older keys, so pruneTombstones
+		// never drops the tombstones of later evictions. They grow by one
+		// per evicted item while the process runs.
 		pw.evictedUpTo = &k
 	}
 	v.pruneTombstones()

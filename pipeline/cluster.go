@@ -31,8 +31,8 @@ const (
 	// text comparison: a few words match too many other stories.
 	minWords = 12
 	// maxListLen caps the item ids kept under one media key. The newest
-	// ids are kept; a key shared by more items than this (a site logo)
-	// carries no evidence anyway. Band, sketch and URL keys keep only
+	// ids are kept, because a key shared by more items than this (a site
+	// logo) carries no evidence anyway. Band, sketch and URL keys keep only
 	// maxCandidatesPerKey ids, the only ones Assign reads from them.
 	maxListLen = 64
 	// mediaWindow is how far apart in publication time two items may be
@@ -320,8 +320,8 @@ func linkKeys(rec memberRecord) []string {
 
 // listCap returns how many ids the list under key keeps. Every id of a
 // media list is read, to tell a stock picture shared across stories from
-// one story's image, while text and link lists are read only for their
-// newest candidates, so older ids there would be written and never read.
+// one story's image. Text and link lists are read only for their newest
+// candidates, so older ids there would be written and never read.
 func listCap(key string) int {
 	if strings.HasPrefix(key, "m.") {
 		return maxListLen

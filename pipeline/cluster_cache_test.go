@@ -66,6 +66,7 @@ func TestAssignReadsRecordsOnce(t *testing.T) {
 	store := &recordReads{memFingerprints: newMemFingerprints()}
 	writer := &Clusterer{store: store, records: newRecordCache(64, time.Now)}
 	reader := &Clusterer{store: store, records: newRecordCache(64, time.Now)}
+
 	src := Source{Partner: "p", Feed: "news", FeedURL: "https://p.example/rss"}
 	now := time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
 	normalised := func(n int) Item {
@@ -81,6 +82,7 @@ func TestAssignReadsRecordsOnce(t *testing.T) {
 			t.Fatalf("recording: %v", err)
 		}
 	}
+
 	probe := normalised(100)
 	var clusters []string
 	for _, c := range []struct {
@@ -101,6 +103,7 @@ func TestAssignReadsRecordsOnce(t *testing.T) {
 			t.Errorf("%s: read %d records, want %d", c.name, store.reads, c.want)
 		}
 	}
+
 	if clusters[0] != clusters[1] || clusters[1] != clusters[2] {
 		t.Errorf("groupings %v differ between copies and reads", clusters)
 	}

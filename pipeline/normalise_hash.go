@@ -247,10 +247,12 @@ func commentCounterSearchStart(title string) (int, bool) {
 	if countFields(title[d+1:]) > 2 {
 		return 0, false
 	}
+
 	digitsStart := d
 	for digitsStart > 0 && title[digitsStart-1] >= '0' && title[digitsStart-1] <= '9' {
 		digitsStart--
 	}
+
 	fieldsBefore := 1
 	if after := strings.TrimLeft(title[d+1:], " \t\n\f\r"); after != "" && (after[0] == ')' || after[0] == ']') {
 		fieldsBefore = 3

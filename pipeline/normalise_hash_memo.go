@@ -48,6 +48,7 @@ func contentMemoKey(it *Item) memoKey {
 		buf = append(buf, s...)
 	}
 	number := func(n int64) { buf = binary.AppendVarint(buf, n) }
+
 	number(RulesVersion)
 	field(it.Title)
 	field(it.Summary)
@@ -55,21 +56,25 @@ func contentMemoKey(it *Item) memoKey {
 	field(it.URL)
 	field(it.Image)
 	field(it.Language)
+
 	number(int64(len(it.Authors)))
 	for _, a := range it.Authors {
 		field(a.Name)
 		field(a.Email)
 		field(a.URL)
 	}
+
 	number(int64(len(it.Categories)))
 	for _, c := range it.Categories {
 		field(c)
 	}
+
 	number(int64(len(it.Enclosures)))
 	for _, e := range it.Enclosures {
 		field(e.URL)
 		field(e.Type)
 		number(e.Length)
 	}
+
 	return memoKey{maphash.Bytes(hashMemoSeeds[0], buf), maphash.Bytes(hashMemoSeeds[1], buf)}
 }

@@ -13,7 +13,7 @@ import (
 // Redis, a batched direct get in NATS KV) saves a round trip per poll,
 // which is most of the cost of a poll that ends in 304.
 const (
-	// stateChunk is how many states one request reads.
+	// stateChunk is the number of states one request reads.
 	stateChunk = 64
 	// stateMaxAge is how long a state read ahead is used. A feed reset
 	// by an operator meanwhile is seen on the poll after, as it would be

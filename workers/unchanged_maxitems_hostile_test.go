@@ -11,7 +11,7 @@ import (
 
 // TestHostileUnchangedBodyAfterMaxItemsRaised polls a document of five
 // items with fetch.max_items 3, then raises the cap as the feed warning
-// tells the operator to do. The body is the same, but the two older items
+// asks the operator to do. The body is the same, but the two older items
 // left out by the cap must now be published.
 func TestHostileUnchangedBodyAfterMaxItemsRaised(t *testing.T) {
 	var opts workers.PollerOptions
