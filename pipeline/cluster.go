@@ -5,13 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/syndic-network/syndic/internal/broker"
@@ -38,8 +36,6 @@ const (
 	// mediaWindow is how far apart in publication time two items may be
 	// for a shared image or enclosure to count as evidence of one story.
 	mediaWindow = 7 * 24 * time.Hour
-	// casRetries bounds the compare-and-set loop of a list update.
-	casRetries = 8
 	// maxCandidatesPerKey is how many of the newest ids under one key are
 	// read as candidates. Each candidate's record is read and decoded, and
 	// a key shared by dozens of items is mostly shared by template texts,
@@ -62,13 +58,9 @@ const (
 )
 
 // fingerprintStore is the part of a JetStream KV bucket the clusterer
-// uses. Get returns found=false for an absent key. Create and Update
-// return an error wrapping errStoreConflict when another writer got there
-// first.
+// uses to keep member records. Get returns found=false for an absent key.
 type fingerprintStore interface {
 	Get(ctx context.Context, key string) (value []byte, revision uint64, found bool, err error)
-	Create(ctx context.Context, key string, value []byte) error
-	Update(ctx context.Context, key string, value []byte, revision uint64) error
 	Put(ctx context.Context, key string, value []byte) error
 }
 
@@ -76,13 +68,16 @@ type fingerprintStore interface {
 // same canonical link (or an alternate link naming it), near-identical
 // text by SimHash and a shingle sketch, or, across languages, a shared
 // image or enclosure. Every look-up is by key, never a scan: SimHash
-// bands, URL hashes and media hashes each name a short list of item ids.
-// It is safe for concurrent use; two copies ingested at the same moment
-// may both start a cluster.
+// bands, URL hashes and media hashes each name a short list of item ids,
+// held in memory and rebuilt from the stored member records. It is safe
+// for concurrent use; two copies ingested at the same moment may both
+// start a cluster.
 type Clusterer struct {
 	store fingerprintStore
 	// records, when not nil, keeps copies of recent member records.
 	records *recordCache
+	keys    *keyIndex
+	follow  following
 }
 
 // memberRecord is the record the clusterer stores per item.
@@ -114,29 +109,19 @@ func (c *Clusterer) Assign(ctx context.Context, it *Item) (fingerprint, error) {
 	return a.print, err
 }
 
-// assignment is what Assign read: the item's fingerprint and the lists
-// under its keys with their revisions, which Record writes back to.
+// assignment is what Assign computed for Record: the item's fingerprint.
 type assignment struct {
 	print fingerprint
-	lists map[string]listRead
-}
-
-// listRead is the list of item ids under one key as Assign read it, with
-// the key's revision, 0 when the key was absent.
-type listRead struct {
-	ids      []string
-	revision uint64
 }
 
 func (c *Clusterer) assign(ctx context.Context, it *Item) (assignment, error) {
 	a := assignment{print: itemFingerprint(it)}
 	it.ClusterID, it.DuplicateOf = it.ID, ""
 	self := memberFor(it, a.print)
-	cands, lists, err := c.candidates(ctx, self)
+	cands, err := c.candidates(ctx, self)
 	if err != nil {
 		return a, err
 	}
-	a.lists = lists
 	best, relation := pickCandidate(self, cands)
 	switch relation {
 	case relationDuplicate:
@@ -155,12 +140,10 @@ func (c *Clusterer) Record(ctx context.Context, it *Item, fp fingerprint) error 
 	return c.record(ctx, it, assignment{print: fp})
 }
 
-// record writes the item's record and appends its id to the list under
-// each of its keys, all at once. A concurrent Assign that finds the id
-// before the record is written skips it, as it skips an expired record. A list that a.lists holds is written
-// back with a compare-and-set against the revision Assign read, which
-// saves reading it again. When another writer changed it meanwhile, or
-// Assign did not read it, the list is read and updated in a loop.
+// record writes the item's member record and files it under its keys in
+// this process at once. Other processes file it when they read it. A
+// concurrent Assign that finds the id before the record is written skips
+// it, as it skips an expired record.
 func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
 	rec := memberFor(it, a.print)
 	rec.Cluster, rec.DuplicateOf = it.ClusterID, it.DuplicateOf
@@ -168,35 +151,12 @@ func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
 	if err != nil {
 		return fmt.Errorf("encoding fingerprint of item %s: %w", it.ID, err)
 	}
-	keys := recordKeys(rec)
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	errs := make([]error, len(keys)+1)
-	var wg sync.WaitGroup
-	for k, key := range keys {
-		wg.Go(func() { errs[k] = c.appendKnown(ctx, key, it.ID, a.lists) })
-	}
 	if err := c.store.Put(ctx, memberKey(it.ID), data); err != nil {
-		errs[len(keys)] = fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
-	} else {
-		c.records.put(rec)
+		return fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
 	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// appendKnown adds id to the list under key, starting from the list as
-// read in lists when it holds the key.
-func (c *Clusterer) appendKnown(ctx context.Context, key, id string, lists map[string]listRead) error {
-	if lists == nil {
-		return c.appendID(ctx, key, id)
-	}
-	known := lists[key]
-	err := c.writeList(ctx, key, id, known.ids, known.revision)
-	if errors.Is(err, errStoreConflict) {
-		return c.appendID(ctx, key, id)
-	}
-	return err
+	c.keys.add(rec, time.Now())
+	c.records.put(rec)
+	return nil
 }
 
 func memberFor(it *Item, fp fingerprint) memberRecord {
@@ -270,44 +230,34 @@ func mediaURLs(it *Item) []string {
 }
 
 // candidates loads every stored item that shares a band, a link or a
-// medium with self, with the evidence each shares. It reads every list in
-// one batch and then every candidate record in another, and returns the
-// lists as read.
-func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, map[string]listRead, error) {
+// medium with self, with the evidence each shares. The lists come from
+// the key index and every candidate record is read in one batch.
+func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, error) {
+	if err := c.ensureKeys(ctx); err != nil {
+		return nil, err
+	}
 	text, links, media := textKeys(self.Print), linkKeys(self), mediaKeys(self)
-	all := slices.Concat(text, links, media)
-	raw, err := c.getMany(ctx, all)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading fingerprint keys: %w", err)
-	}
-	lists := make(map[string]listRead, len(all))
-	for _, key := range all {
-		ids, err := decodeList(key, raw[key])
-		if err != nil {
-			return nil, nil, err
-		}
-		lists[key] = listRead{ids: ids, revision: raw[key].Revision}
-	}
+	lists := c.keys.ids(slices.Concat(text, links, media))
 	found := map[string]*candidate{}
 	for _, group := range []struct {
 		keys     []string
 		evidence int
 	}{{text, evidenceText}, {links, evidenceLink}} {
 		for _, key := range group.keys {
-			ids := lists[key].ids
+			ids := lists[key]
 			addCandidates(found, self.ID, ids[max(0, len(ids)-maxCandidatesPerKey):], group.evidence)
 		}
 	}
 	sharers := make([]map[string]*candidate, len(media))
 	for k, key := range media {
 		sharers[k] = map[string]*candidate{}
-		addCandidates(sharers[k], self.ID, lists[key].ids, evidenceMedia)
+		addCandidates(sharers[k], self.ID, lists[key], evidenceMedia)
 	}
 	if err := c.loadCandidates(ctx, append([]map[string]*candidate{found}, sharers...)); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	addMedia(found, sharers)
-	return found, lists, nil
+	return found, nil
 }
 
 func linkKeys(rec memberRecord) []string {
@@ -447,72 +397,6 @@ func getEach(ctx context.Context, store fingerprintStore, keys []string) (map[st
 		}
 	}
 	return out, nil
-}
-
-func decodeList(key string, e broker.KVEntry) ([]string, error) {
-	if e.Revision == 0 {
-		return nil, nil
-	}
-	var ids []string
-	if err := json.Unmarshal(e.Value, &ids); err != nil {
-		return nil, fmt.Errorf("decoding fingerprint key %s: %w", key, err)
-	}
-	return ids, nil
-}
-
-// list returns the ids stored under key and the key's revision, 0 when
-// absent.
-func (c *Clusterer) list(ctx context.Context, key string) ([]string, uint64, error) {
-	data, rev, ok, err := c.store.Get(ctx, key)
-	if err != nil {
-		return nil, 0, fmt.Errorf("reading fingerprint key %s: %w", key, err)
-	}
-	if !ok {
-		return nil, 0, nil
-	}
-	ids, err := decodeList(key, broker.KVEntry{Value: data, Revision: rev})
-	return ids, rev, err
-}
-
-// appendID adds id to the list under key with compare-and-set, keeping
-// the newest listCap(key) ids.
-func (c *Clusterer) appendID(ctx context.Context, key, id string) error {
-	for range casRetries {
-		ids, rev, err := c.list(ctx, key)
-		if err != nil {
-			return err
-		}
-		err = c.writeList(ctx, key, id, ids, rev)
-		if !errors.Is(err, errStoreConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("writing fingerprint key %s: %w", key, errStoreConflict)
-}
-
-// writeList stores ids plus id under key if the key is still at
-// revision rev (0 for absent), keeping the newest listCap(key) ids. It
-// returns an error wrapping errStoreConflict when another writer changed
-// the key.
-func (c *Clusterer) writeList(ctx context.Context, key, id string, ids []string, rev uint64) error {
-	if slices.Contains(ids, id) {
-		return nil
-	}
-	ids = append(ids, id)
-	ids = ids[max(0, len(ids)-listCap(key)):]
-	data, err := json.Marshal(ids)
-	if err != nil {
-		return fmt.Errorf("encoding fingerprint key %s: %w", key, err)
-	}
-	if rev == 0 {
-		err = c.store.Create(ctx, key, data)
-	} else {
-		err = c.store.Update(ctx, key, data, rev)
-	}
-	if err != nil && !errors.Is(err, errStoreConflict) {
-		return fmt.Errorf("writing fingerprint key %s: %w", key, err)
-	}
-	return err
 }
 
 // pickCandidate returns the candidate self belongs with and how, or

@@ -64,8 +64,9 @@ func TestRecordCacheExpires(t *testing.T) {
 func TestAssignReadsRecordsOnce(t *testing.T) {
 	ctx := context.Background()
 	store := &recordReads{memFingerprints: newMemFingerprints()}
-	writer := &Clusterer{store: store, records: newRecordCache(64, time.Now)}
-	reader := &Clusterer{store: store, records: newRecordCache(64, time.Now)}
+	clock := time.Now()
+	writer := newClusterer(store, newRecordCache(64, time.Now))
+	reader := newClusterer(store, newRecordCache(64, func() time.Time { return clock }))
 
 	src := Source{Partner: "p", Feed: "news", FeedURL: "https://p.example/rss"}
 	now := time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
@@ -83,6 +84,12 @@ func TestAssignReadsRecordsOnce(t *testing.T) {
 		}
 	}
 
+	// The reader keeps copies of the records it follows; once they are
+	// stale it reads each record once.
+	if err := reader.ensureKeys(ctx); err != nil {
+		t.Fatalf("reading records: %v", err)
+	}
+	clock = clock.Add(recordCacheMaxAge + time.Minute)
 	probe := normalised(100)
 	var clusters []string
 	for _, c := range []struct {
@@ -91,7 +98,7 @@ func TestAssignReadsRecordsOnce(t *testing.T) {
 		want int
 	}{
 		{"writer holds its own records", writer, 0},
-		{"reader reads them the first time", reader, 5},
+		{"reader reads its stale copies again", reader, 5},
 		{"reader reads them once", reader, 0},
 	} {
 		store.reads = 0
@@ -110,8 +117,7 @@ func TestAssignReadsRecordsOnce(t *testing.T) {
 }
 
 func TestListCapByKeyKind(t *testing.T) {
-	ctx := context.Background()
-	c := &Clusterer{store: newMemFingerprints()}
+	x := newKeyIndex()
 	keys := map[string]int{
 		bandKey(0, 7):                     maxCandidatesPerKey,
 		"s.ff":                            maxCandidatesPerKey,
@@ -120,19 +126,40 @@ func TestListCapByKeyKind(t *testing.T) {
 	}
 	for key, want := range keys {
 		for n := range maxListLen + 10 {
-			if err := c.appendID(ctx, key, fmt.Sprintf("item%03d", n)); err != nil {
-				t.Fatalf("appending to %s: %v", key, err)
-			}
+			x.addLocked(key, fmt.Sprintf("item%03d", n), 1)
 		}
-		ids, _, err := c.list(ctx, key)
-		if err != nil {
-			t.Fatalf("reading %s: %v", key, err)
-		}
+		x.addLocked(key, "item000", 1)
+		ids := x.ids([]string{key})[key]
 		if len(ids) != want {
 			t.Errorf("list %s keeps %d ids, want %d", key, len(ids), want)
 		}
-		if newest := fmt.Sprintf("item%03d", maxListLen+9); len(ids) > 0 && ids[len(ids)-1] != newest {
+		if newest := "item000"; len(ids) > 0 && ids[len(ids)-1] != newest {
 			t.Errorf("list %s ends with %s, want the newest %s", key, ids[len(ids)-1], newest)
 		}
+	}
+}
+
+func TestKeyIndexDropsExpiredKeys(t *testing.T) {
+	x := newKeyIndex()
+	x.setMaxAge(time.Hour)
+	start := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	rec := func(n int) memberRecord {
+		return memberRecord{ID: fmt.Sprintf("item%05d", n), URL: fmt.Sprintf("https://p.example/%d", n)}
+	}
+	for n := range 2000 {
+		x.add(rec(n), start)
+	}
+	later := start.Add(2 * time.Hour)
+	for n := 2000; n < 10000; n++ {
+		x.add(rec(n), later.Add(time.Duration(n)*time.Millisecond))
+	}
+	if got := x.ids(linkKeys(rec(5))); len(got) != 0 {
+		t.Errorf("key of an item stored two hours ago still holds %v", got)
+	}
+	if got := x.ids(linkKeys(rec(9999))); len(got) != 1 {
+		t.Errorf("key of the newest item holds %v, want its id", got)
+	}
+	if n := x.size(); n > 8000+1024 {
+		t.Errorf("index holds %d keys after 8,000 recent items, want at most 9,024", n)
 	}
 }

@@ -13,48 +13,70 @@ import (
 	"time"
 )
 
-// memFingerprints is an in-memory fingerprintStore with the same
-// compare-and-set contract as the KV bucket, for evaluating the decision
+// memFingerprints is an in-memory fingerprintStore that delivers member
+// records to followers like the KV bucket, for evaluating the decision
 // rules on hundreds of pairs without a server.
 type memFingerprints struct {
-	mu   sync.Mutex
-	vals map[string][]byte
-	revs map[string]uint64
-	next uint64
+	mu        sync.Mutex
+	vals      map[string][]byte
+	order     []string
+	followers []chan []byte
 }
 
 func newMemFingerprints() *memFingerprints {
-	return &memFingerprints{vals: map[string][]byte{}, revs: map[string]uint64{}}
+	return &memFingerprints{vals: map[string][]byte{}}
 }
 
 func (m *memFingerprints) Get(_ context.Context, key string) ([]byte, uint64, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.vals[key]
-	return v, m.revs[key], ok, nil
-}
-
-func (m *memFingerprints) Create(ctx context.Context, key string, value []byte) error {
-	return m.Update(ctx, key, value, 0)
-}
-
-func (m *memFingerprints) Update(_ context.Context, key string, value []byte, revision uint64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.revs[key] != revision {
-		return errStoreConflict
-	}
-	m.next++
-	m.vals[key], m.revs[key] = value, m.next
-	return nil
+	return v, 1, ok, nil
 }
 
 func (m *memFingerprints) Put(_ context.Context, key string, value []byte) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.next++
-	m.vals[key], m.revs[key] = value, m.next
+	if _, ok := m.vals[key]; !ok && strings.HasPrefix(key, "i.") {
+		m.order = append(m.order, key)
+	}
+	m.vals[key] = value
+	followers := slices.Clone(m.followers)
+	m.mu.Unlock()
+	if strings.HasPrefix(key, "i.") {
+		for _, ch := range followers {
+			ch <- value
+		}
+	}
 	return nil
+}
+
+// FollowRecords delivers the records held, then each one put later.
+func (m *memFingerprints) FollowRecords(ctx context.Context, apply func([]byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
+	m.mu.Lock()
+	var held [][]byte
+	for _, key := range m.order {
+		held = append(held, m.vals[key])
+	}
+	live := make(chan []byte, 4096)
+	m.followers = append(m.followers, live)
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, v := range held {
+			apply(v, time.Now())
+		}
+		close(loaded)
+		for {
+			select {
+			case v := <-live:
+				apply(v, time.Now())
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return done, 0, nil
 }
 
 type labelledItem struct {
@@ -113,7 +135,7 @@ func normalisedPairItem(t testing.TB, in labelledItem) *Item {
 func groupedTogether(t testing.TB, p labelledPair) bool {
 	t.Helper()
 	ctx := context.Background()
-	c := &Clusterer{store: newMemFingerprints()}
+	c := newClusterer(newMemFingerprints(), nil)
 	a, b := normalisedPairItem(t, p.A), normalisedPairItem(t, p.B)
 	fp, err := c.Assign(ctx, a)
 	if err != nil {
@@ -210,7 +232,7 @@ func TestSharedLinkIsNoEvidence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			c := &Clusterer{store: newMemFingerprints()}
+			c := newClusterer(newMemFingerprints(), nil)
 			a := normalisedPairItem(t, labelledItem{Partner: "a", Language: "en", URL: tt.link, Title: "Fair opens", Body: "The fair opens on 3 May in Kaunas."})
 			b := normalisedPairItem(t, labelledItem{Partner: "b", Language: "en", URL: tt.link, Title: "Rates held", Body: "The bank kept rates at 4 percent."})
 			if tt.shared {

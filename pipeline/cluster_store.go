@@ -11,19 +11,16 @@ import (
 	"github.com/syndic-network/syndic/internal/broker"
 )
 
-// errStoreConflict means a compare-and-set write lost to another writer.
-var errStoreConflict = errors.New("fingerprint key changed by another writer")
-
-// NewClusterer returns a clusterer that keeps its keys in kv, a JetStream
-// KV bucket named <kv_prefix>_FINGERPRINTS whose max age equals the
-// stream's, so fingerprints expire together with the events they group.
-// It reads many keys at once through js, which must be the JetStream
-// context kv was opened with.
+// NewClusterer returns a clusterer that keeps its records in kv, a
+// JetStream KV bucket named <kv_prefix>_FINGERPRINTS whose max age equals
+// the stream's, so fingerprints expire together with the events they
+// group. It reads many records at once through js, which must be the
+// JetStream context kv was opened with. The first item it groups waits
+// until every record in the bucket is read; Close stops following the
+// bucket.
 func NewClusterer(js jetstream.JetStream, kv jetstream.KeyValue) *Clusterer {
-	return &Clusterer{
-		store:   kvFingerprints{kv: kv, batch: broker.NewKVBatchReader(js, kv.Bucket())},
-		records: newRecordCache(recordGeneration, time.Now),
-	}
+	store := kvFingerprints{kv: kv, batch: broker.NewKVBatchReader(js, kv.Bucket())}
+	return newClusterer(store, newRecordCache(recordGeneration, time.Now))
 }
 
 // kvFingerprints is the fingerprintStore on a JetStream KV bucket.
@@ -53,27 +50,35 @@ func (s kvFingerprints) Get(ctx context.Context, key string) ([]byte, uint64, bo
 	return e.Value(), e.Revision(), true, nil
 }
 
-func (s kvFingerprints) Create(ctx context.Context, key string, value []byte) error {
-	_, err := s.kv.Create(ctx, key, value)
-	return conflictOr(err)
-}
-
-func (s kvFingerprints) Update(ctx context.Context, key string, value []byte, revision uint64) error {
-	_, err := s.kv.Update(ctx, key, value, revision)
-	return conflictOr(err)
-}
-
 func (s kvFingerprints) Put(ctx context.Context, key string, value []byte) error {
 	_, err := s.kv.Put(ctx, key, value)
 	return err
 }
 
-// conflictOr maps the KV's lost compare-and-set to errStoreConflict.
-func conflictOr(err error) error {
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		return fmt.Errorf("%w: %w", errStoreConflict, err)
+// FollowRecords watches the member keys of the bucket. The watcher
+// delivers the last value of each key, then nil, then every new value.
+func (s kvFingerprints) FollowRecords(ctx context.Context, apply func([]byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
+	status, err := s.kv.Status(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading bucket %s: %w", s.kv.Bucket(), err)
 	}
-	return err
+	w, err := s.kv.Watch(ctx, memberKey("*"), jetstream.IgnoreDeletes())
+	if err != nil {
+		return nil, 0, fmt.Errorf("watching bucket %s: %w", s.kv.Bucket(), err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() { _ = w.Stop() }()
+		for e := range w.Updates() {
+			if e == nil {
+				close(loaded)
+				continue
+			}
+			apply(e.Value(), e.Created())
+		}
+	}()
+	return done, status.TTL(), nil
 }
 
 // cluster sets the grouping of it before its event is published. An

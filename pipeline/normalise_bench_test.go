@@ -86,7 +86,7 @@ func BenchmarkClusterAssign(b *testing.B) {
 
 func benchmarkAssign(b *testing.B, item func(int) Item) {
 	ctx := context.Background()
-	c := &Clusterer{store: newMemFingerprints()}
+	c := newClusterer(newMemFingerprints(), nil)
 	src := Source{Partner: "p", Feed: "news", FeedURL: "https://p.example/rss"}
 	now := time.Date(2026, 5, 2, 0, 0, 0, 0, time.UTC)
 	for n := range 2000 {

@@ -285,6 +285,9 @@ func (a *App) Feeds() []workers.Feed {
 // the data directory lock, each bounded by ctx. The drain finishes before
 // the server stops, so messages still buffered in the client reach it.
 func (a *App) Close(ctx context.Context) {
+	if a.Clusters != nil {
+		a.Clusters.Close()
+	}
 	if a.Conn != nil {
 		if err := broker.Drain(ctx, a.Conn); err != nil {
 			a.Log.Warn("NATS drain failed", "error", err)

@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// errFollowStopped means the store stopped delivering member records
+// before all of them were read. The next item starts reading again.
+var errFollowStopped = errors.New("reading fingerprint records stopped")
+
+// recordFollower is implemented by stores that can deliver the member
+// records written by every process.
+type recordFollower interface {
+	// FollowRecords calls apply with each member record held, in the
+	// order written, then closes loaded and goes on with each record
+	// written later, until ctx ends or the store stops delivering. It
+	// closes the returned done channel when it stops. apply runs on one
+	// goroutine. maxAge is how long the store keeps a record, zero for
+	// ever.
+	FollowRecords(ctx context.Context, apply func(value []byte, stored time.Time), loaded chan<- struct{}) (done <-chan struct{}, maxAge time.Duration, err error)
+}
+
+// following is the state of a clusterer's reading of member records.
+type following struct {
+	mu     sync.Mutex
+	loaded chan struct{}
+	done   <-chan struct{}
+	stop   context.CancelFunc
+}
+
+// newClusterer returns a clusterer on store with an empty key index.
+func newClusterer(store fingerprintStore, records *recordCache) *Clusterer {
+	return &Clusterer{store: store, records: records, keys: newKeyIndex()}
+}
+
+// ensureKeys returns once the key index holds every record in the store,
+// starting to read them on the first call. A store that cannot deliver
+// records leaves the index with this clusterer's own records.
+func (c *Clusterer) ensureKeys(ctx context.Context) error {
+	f, ok := c.store.(recordFollower)
+	if !ok {
+		return nil
+	}
+	loaded, done, err := c.startFollowing(ctx, f)
+	if err != nil {
+		return fmt.Errorf("reading fingerprint records: %w", err)
+	}
+	select {
+	case <-loaded:
+		return nil
+	case <-done:
+		return errFollowStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// startFollowing starts reading records unless a reading is under way.
+// The reading outlives ctx and ends with Close.
+func (c *Clusterer) startFollowing(ctx context.Context, f recordFollower) (<-chan struct{}, <-chan struct{}, error) {
+	c.follow.mu.Lock()
+	defer c.follow.mu.Unlock()
+	if c.follow.loaded != nil && !closed(c.follow.done) {
+		return c.follow.loaded, c.follow.done, nil
+	}
+	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	loaded := make(chan struct{})
+	done, maxAge, err := f.FollowRecords(fctx, c.applyStored, loaded)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	c.keys.setMaxAge(maxAge)
+	c.follow.loaded, c.follow.done, c.follow.stop = loaded, done, cancel
+	return loaded, done, nil
+}
+
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// applyStored files a record read from the store. A record that cannot
+// be decoded is skipped: its item only stays out of later grouping.
+func (c *Clusterer) applyStored(value []byte, stored time.Time) {
+	var rec memberRecord
+	if err := json.Unmarshal(value, &rec); err != nil || rec.ID == "" {
+		return
+	}
+	c.keys.add(rec, stored)
+	c.records.put(rec)
+}
+
+// Close stops reading member records. The clusterer must not be used
+// afterwards.
+func (c *Clusterer) Close() {
+	c.follow.mu.Lock()
+	defer c.follow.mu.Unlock()
+	if c.follow.stop != nil {
+		c.follow.stop()
+		c.follow.stop = nil
+	}
+}
+
+func (x *keyIndex) setMaxAge(d time.Duration) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.maxAge = d
+}
