@@ -18,10 +18,11 @@ import (
 //
 // Applying the same events again changes nothing: an event whose revision is
 // not above the last one seen for its id is ignored, and an event older than
-// an item of its partner already evicted stays out. The View remembers the
-// revisions of evicted and retracted ids only while they are newer than
-// their partner's oldest evicted entry, so memory stays proportional to the
-// window.
+// an item of its partner already evicted stays out. An evicted id is
+// remembered only while one of its revisions is newer than the newest
+// evicted item of its partner. So under steady publishing, memory stays
+// proportional to the window. Retracted ids are remembered for as long as
+// the View lives.
 type View struct {
 	mu     sync.RWMutex
 	window int
@@ -29,8 +30,8 @@ type View struct {
 	// partners holds, per partner id, the heap of its entries whose root is
 	// its entry evicted next, and its eviction mark.
 	partners map[string]*partnerWindow
-	// tombstones stores the last revision of ids that were retracted or
-	// evicted.
+	// tombstones stores the last revision of retracted ids, and of evicted
+	// ids that a revision seen could still bring back.
 	tombstones map[string]tombstone
 	// pruneAt is the number of tombstones at which pruneTombstones scans
 	// next, and pruneScans counts its scans.
@@ -51,23 +52,47 @@ type viewEntry struct {
 	// text is searchText(ev), built once per revision because keyword
 	// filters read it on every render.
 	text string
+	// newest is the newest key among the id's revisions seen so far. A
+	// revision may move the date back, and after an eviction an older
+	// revision with the newer date must stay out.
+	newest sortKey
+	// wasRetracted is whether the id was retracted at an earlier revision.
+	wasRetracted bool
 }
 
 type tombstone struct {
-	revision  int
+	revision int
+	// key is the newest key among the id's revisions seen so far. Once
+	// the partner's mark passes it, the mark rejects all of them.
 	key       sortKey
 	partner   string
 	retracted bool
+	// wasRetracted keeps the tombstone from pruning. The mark never
+	// rejects a retraction, so only the tombstone stops one applied again.
+	wasRetracted bool
 }
 
 // partnerWindow is the part of the window that belongs to one partner.
 type partnerWindow struct {
 	// oldest is a heap whose root is the partner's entry evicted next.
 	oldest entryHeap
-	// evictedUpTo is the sort key of the oldest of the partner's entries
-	// evicted so far. An event of the partner at or beyond it in display
-	// order would be evicted at once.
+	// evictedUpTo is the sort key of the newest of the partner's entries
+	// evicted or rejected so far, so it only moves forward. An event of
+	// the partner at or beyond it is rejected, because in date order it
+	// would have left the window before that entry.
 	evictedUpTo *sortKey
+}
+
+// raise moves the eviction mark to k when k is newer.
+func (pw *partnerWindow) raise(k sortKey) {
+	if pw.evictedUpTo == nil || k.before(*pw.evictedUpTo) {
+		pw.evictedUpTo = &k
+	}
+}
+
+// passed reports whether k is at or beyond the eviction mark.
+func (pw *partnerWindow) passed(k sortKey) bool {
+	return pw != nil && pw.evictedUpTo != nil && !k.before(*pw.evictedUpTo)
 }
 
 // sortKey is the display order of entries: newest Published first, ties by
@@ -79,6 +104,14 @@ type sortKey struct {
 
 func keyOf(ev pipeline.Event) sortKey {
 	return sortKey{published: ev.Published, id: ev.ID}
+}
+
+// newer returns whichever of a and b is listed first.
+func newer(a, b sortKey) sortKey {
+	if b.before(a) {
+		return b
+	}
+	return a
 }
 
 // before reports whether a is listed before b.
@@ -112,27 +145,40 @@ func (v *View) Apply(ev pipeline.Event) {
 	defer v.mu.Unlock()
 
 	if cur, ok := v.items[ev.ID]; ok {
-		if ev.Revision <= cur.ev.Revision {
-			return
+		cur.newest = newer(cur.newest, keyOf(ev))
+		if ev.Revision > cur.ev.Revision {
+			v.replace(cur, ev)
 		}
-		v.replace(cur, ev)
 		return
 	}
-	if g, ok := v.tombstones[ev.ID]; ok && ev.Revision <= g.revision {
+	if v.buried(ev) {
 		return
 	}
 	if ev.Kind == pipeline.KindRetracted {
 		// The item is outside the window, but archive pages may still
 		// list it, so the retraction counts as a change.
-		v.forget(ev)
-		v.changed(ev)
+		v.retract(ev, v.newestSeen(ev))
 		return
 	}
 	if v.evictsAtOnce(ev) {
-		v.forget(ev)
+		// The mark rejects ev again on a replay, whatever the window
+		// contains by then.
+		v.partner(ev.Partner).raise(keyOf(ev))
 		return
 	}
 	v.insert(ev)
+}
+
+// buried reports whether the tombstone of ev's id has a revision at least
+// as high. If so, the tombstone's key becomes the newer of its key and ev's.
+func (v *View) buried(ev pipeline.Event) bool {
+	g, ok := v.tombstones[ev.ID]
+	if !ok || ev.Revision > g.revision {
+		return false
+	}
+	g.key = newer(g.key, keyOf(ev))
+	v.tombstones[ev.ID] = g
+	return true
 }
 
 func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
@@ -140,8 +186,7 @@ func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
 	if ev.Kind == pipeline.KindRetracted {
 		heap.Remove(&pw.oldest, cur.index)
 		delete(v.items, ev.ID)
-		v.forget(ev)
-		v.changed(ev)
+		v.retract(ev, cur.newest)
 		return
 	}
 	cur.ev = ev
@@ -189,7 +234,7 @@ func (v *View) victim(extra string, add int) string {
 func (v *View) evictsAtOnce(ev pipeline.Event) bool {
 	k := keyOf(ev)
 	pw := v.partners[ev.Partner]
-	if pw != nil && pw.evictedUpTo != nil && !k.before(*pw.evictedUpTo) {
+	if pw.passed(k) {
 		return true
 	}
 	if len(v.items) < v.window || v.victim(ev.Partner, 1) != ev.Partner {
@@ -198,57 +243,83 @@ func (v *View) evictsAtOnce(ev pipeline.Event) bool {
 	return pw == nil || len(pw.oldest) == 0 || !k.before(keyOf(pw.oldest[0].ev))
 }
 
+func (v *View) newestSeen(ev pipeline.Event) sortKey {
+	if g, ok := v.tombstones[ev.ID]; ok {
+		return newer(keyOf(ev), g.key)
+	}
+	return keyOf(ev)
+}
+
 func (v *View) insert(ev pipeline.Event) {
-	delete(v.tombstones, ev.ID)
 	v.seq++
-	e := &viewEntry{ev: ev, firstSeq: v.seq, text: searchText(ev)}
+	e := &viewEntry{
+		ev: ev, firstSeq: v.seq, text: searchText(ev),
+		newest: v.newestSeen(ev), wasRetracted: v.tombstones[ev.ID].wasRetracted,
+	}
+	delete(v.tombstones, ev.ID)
 	v.items[ev.ID] = e
 	heap.Push(&v.partner(ev.Partner).oldest, e)
 	for len(v.items) > v.window {
-		pw := v.partners[v.victim("", 0)]
-		out := heap.Pop(&pw.oldest).(*viewEntry)
-		delete(v.items, out.ev.ID)
-		v.forget(out.ev)
+		v.evict(v.partners[v.victim("", 0)])
 	}
 	v.changed(ev)
 }
 
-// forget records the revision of an id that is no longer in the window.
-// Evicted and retracted ids are remembered alike, so an out-of-order older
-// revision cannot bring either back.
-func (v *View) forget(ev pipeline.Event) {
-	k := keyOf(ev)
-	v.tombstones[ev.ID] = tombstone{revision: ev.Revision, key: k, partner: ev.Partner, retracted: ev.Kind == pipeline.KindRetracted}
-	pw := v.partner(ev.Partner)
-	if ev.Kind != pipeline.KindRetracted && (pw.evictedUpTo == nil || pw.evictedUpTo.before(k)) {
-		// Only evictions move the mark: a retraction is not a statement
-		// about which dates still fit in the window.
-		// NOTE: the mark only moves to older keys, so pruneTombstones
-		// never drops the tombstones of later evictions. They grow by one
-		// per evicted item while the process runs.
-		pw.evictedUpTo = &k
+// evict removes the oldest entry of pw and moves pw's mark to it. The id
+// gets a tombstone only when the mark alone would not reject all its
+// revisions seen, or when it was retracted before.
+func (v *View) evict(pw *partnerWindow) {
+	out := heap.Pop(&pw.oldest).(*viewEntry)
+	delete(v.items, out.ev.ID)
+	pw.raise(keyOf(out.ev))
+	if out.wasRetracted || !pw.passed(out.newest) {
+		v.bury(out.ev.ID, tombstone{
+			revision: out.ev.Revision, key: out.newest,
+			partner: out.ev.Partner, wasRetracted: out.wasRetracted,
+		})
 	}
+}
+
+// retract records the retraction ev and counts it as a change. It leaves
+// the mark alone, because a retraction does not show which dates still
+// fit in the window.
+func (v *View) retract(ev pipeline.Event, newest sortKey) {
+	v.bury(ev.ID, tombstone{
+		revision: ev.Revision, key: newest,
+		partner: ev.Partner, retracted: true, wasRetracted: true,
+	})
+	v.changed(ev)
+}
+
+// bury stores the tombstone g of an id that left the window, so that an
+// older revision applied later cannot bring the id back.
+//
+// NOTE: g.key covers only the revisions seen so far. After g is pruned,
+// an older revision applied for the first time enters if its date is
+// newer than the mark.
+func (v *View) bury(id string, g tombstone) {
+	v.tombstones[id] = g
 	v.pruneTombstones()
 }
 
-// pruneTombstones drops tombstones behind their partner's eviction mark
-// once there are more than twice the window of them, because events behind
-// the mark are ignored anyway. A scan may drop few of them, as when a
-// restart reads older events whose partner's mark keeps moving back, so
-// the next scan waits until the tombstones have doubled again. Each scan
-// then follows at least as many new tombstones as it reads, which keeps
-// the cost per event constant on average.
+// pruneTombstones drops tombstones that their partner's eviction mark has
+// passed, once there are more than twice the window of them. The mark
+// rejects those ids anyway. Tombstones of ids ever retracted stay, so that
+// archive pages keep leaving them out and a replayed retraction changes
+// nothing. A scan may drop few tombstones, so the next one waits until
+// they have doubled again. Each scan then follows at least as many new
+// tombstones as it reads, which keeps the cost per event constant on
+// average.
 //
-// NOTE: a pruned retracted id comes back if an older revision of it
-// arrives with a Published date newer than its partner's eviction mark.
+// NOTE: memory grows by one tombstone per retracted id while the process
+// runs.
 func (v *View) pruneTombstones() {
 	if len(v.tombstones) <= max(2*v.window, v.pruneAt) {
 		return
 	}
 	v.pruneScans++
 	for id, g := range v.tombstones {
-		pw := v.partners[g.partner]
-		if pw != nil && pw.evictedUpTo != nil && !g.key.before(*pw.evictedUpTo) {
+		if !g.wasRetracted && v.partners[g.partner].passed(g.key) {
 			delete(v.tombstones, id)
 		}
 	}

@@ -1,6 +1,8 @@
 package feeds
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -375,5 +377,147 @@ func TestViewNarrowStaysInWindow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			assertIDs(t, v.Narrow(Filter{}, tt.window, pl, tt.limit), tt.want...)
 		})
+	}
+}
+
+// steadyStream returns n items of one partner, a minute apart and oldest
+// first, as a partner that publishes all day sends them.
+func steadyStream(n int) []pipeline.Event {
+	events := make([]pipeline.Event, 0, n)
+	for i := range n {
+		published := base.Add(time.Duration(i) * time.Minute)
+		events = append(events, partnerEvent("steady", fmt.Sprintf("s%04d", i), published))
+	}
+	return events
+}
+
+// TestViewTombstonesBoundedWhilePublishing sends one partner's items one
+// by one, far more of them than the window holds, and retracts every 50th
+// while it is in the window. The view must remember a bounded number of
+// evicted ids. A replay must still keep every evicted or retracted item out.
+func TestViewTombstonesBoundedWhilePublishing(t *testing.T) {
+	const window, n = 5, 2000
+	events := steadyStream(n)
+	var retractions []pipeline.Event
+	v := NewView(window)
+
+	for i, ev := range events {
+		v.Apply(ev)
+		if i%50 == 0 {
+			retractions = append(retractions, revision(ev, 2, pipeline.KindRetracted, ""))
+			v.Apply(retractions[len(retractions)-1])
+		}
+		if got, limit := len(v.tombstones), 4*window+len(retractions); got > limit {
+			t.Fatalf("after %d items the view holds %d tombstones, want at most %d", i+1, got, limit)
+		}
+	}
+	want := ids(v.Entries(Filter{}, 0))
+	if !slices.Equal(want, []string{"s1999", "s1998", "s1997", "s1996", "s1995"}) {
+		t.Fatalf("entries = %v, want the newest five items", want)
+	}
+
+	version := v.Version()
+	for _, ev := range append(events, retractions...) {
+		v.Apply(ev)
+	}
+	if got := ids(v.Entries(Filter{}, 0)); !slices.Equal(got, want) {
+		t.Errorf("entries after applying the stream again = %v, want %v", got, want)
+	}
+	if v.Version() != version {
+		t.Errorf("applying the stream again changed the version from %d to %d", version, v.Version())
+	}
+
+	for _, ev := range retractions {
+		if !v.Retracted(ev.ID) {
+			t.Fatalf("Retracted(%q) = false after steady publishing, want true", ev.ID)
+		}
+	}
+}
+
+// TestViewRedatedItemStaysEvicted evicts an item whose second revision
+// moved its date back. Its first revision, applied again after every item
+// of steady publishing, has a newer date but must not bring it back.
+func TestViewRedatedItemStaysEvicted(t *testing.T) {
+	moved := partnerEvent("steady", "moved", base.Add(100*time.Minute))
+	back := moved
+	back.Revision, back.Published = 2, base.Add(-time.Hour)
+	v := NewView(3)
+	v.Apply(moved)
+	v.Apply(back)
+
+	evicted := false
+	for i, ev := range steadyStream(500) {
+		v.Apply(ev)
+		evicted = evicted || !slices.Contains(ids(v.Entries(Filter{}, 0)), "moved")
+		v.Apply(moved)
+		if got := ids(v.Entries(Filter{}, 0)); evicted && slices.Contains(got, "moved") {
+			t.Fatalf("after %d items entries = %v, want the evicted item left out", i+1, got)
+		}
+	}
+	if !evicted {
+		t.Fatal("the item was never evicted")
+	}
+}
+
+// TestViewTombstoneCoversLateRevision evicts an item whose revisions moved
+// its date back. A lower revision with a newer date arrives after the
+// eviction. Once the mark has passed the older dates and a prune scan has
+// run, that revision must still stay out.
+func TestViewTombstoneCoversLateRevision(t *testing.T) {
+	minute := func(n int) time.Time { return base.Add(time.Duration(n) * time.Minute) }
+	rev := func(r, minutes int) pipeline.Event {
+		ev := partnerEvent("steady", "m", minute(minutes))
+		ev.Revision = r
+		return ev
+	}
+	steady := steadyStream(71)
+	v := NewView(1)
+	v.Apply(rev(3, -60))
+	v.Apply(rev(2, 50))
+	v.Apply(steady[1])
+	v.Apply(rev(1, 100))
+
+	for _, ev := range steady[2:] {
+		v.Apply(ev)
+	}
+	for _, id := range []string{"gone1", "gone2"} {
+		v.Apply(revision(partnerEvent("steady", id, minute(-5)), 2, pipeline.KindRetracted, ""))
+	}
+	if v.pruneScans == 0 {
+		t.Fatal("no prune scan ran")
+	}
+
+	v.Apply(rev(1, 100))
+	if got := ids(v.Entries(Filter{}, 0)); slices.Contains(got, "m") {
+		t.Errorf("entries = %v, want the evicted item left out", got)
+	}
+}
+
+// TestViewRepublishedItemStaysPublished retracts an item, publishes it
+// again and lets steady publishing evict it. Applying the stream again
+// must not count the old retraction as a change, nor report the item as
+// retracted to archive pages.
+func TestViewRepublishedItemStaysPublished(t *testing.T) {
+	a := partnerEvent("steady", "a", base.Add(-time.Hour))
+	stream := []pipeline.Event{
+		a,
+		revision(a, 2, pipeline.KindRetracted, ""),
+		revision(a, 3, pipeline.KindUpdated, "back"),
+	}
+	stream = append(stream, steadyStream(100)...)
+	v := NewView(2)
+	for _, ev := range stream {
+		v.Apply(ev)
+	}
+
+	version := v.Version()
+	for _, ev := range stream {
+		v.Apply(ev)
+	}
+	if v.Version() != version {
+		t.Errorf("applying the stream again changed the version from %d to %d", version, v.Version())
+	}
+	if v.Retracted("a") {
+		t.Error("Retracted(a) = true, want false for an item published again")
 	}
 }
