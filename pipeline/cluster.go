@@ -77,7 +77,9 @@ type Clusterer struct {
 	// records, when not nil, keeps copies of recent member records.
 	records *recordCache
 	keys    *keyIndex
-	follow  following
+	// own holds the ids of records this clusterer wrote recently.
+	own    *generations[string, struct{}]
+	follow following
 }
 
 // memberRecord is the record the clusterer stores per item.
@@ -154,6 +156,7 @@ func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
 	if err := c.store.Put(ctx, memberKey(it.ID), data); err != nil {
 		return fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
 	}
+	c.own.put(it.ID, struct{}{})
 	c.keys.add(rec, time.Now())
 	c.records.put(rec)
 	return nil

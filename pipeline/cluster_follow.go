@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -16,13 +17,13 @@ var errFollowStopped = errors.New("reading fingerprint records stopped")
 // recordFollower is implemented by stores that can deliver the member
 // records written by every process.
 type recordFollower interface {
-	// FollowRecords calls apply with each member record held, in the
-	// order written, then closes loaded and goes on with each record
-	// written later, until ctx ends or the store stops delivering. It
-	// closes the returned done channel when it stops. apply runs on one
-	// goroutine. maxAge is how long the store keeps a record, zero for
-	// ever.
-	FollowRecords(ctx context.Context, apply func(value []byte, stored time.Time), loaded chan<- struct{}) (done <-chan struct{}, maxAge time.Duration, err error)
+	// FollowRecords calls apply with the key and value of each member
+	// record held, in the order written, then closes loaded and goes on
+	// with each record written later, until ctx ends or the store stops
+	// delivering. It closes the returned done channel when it stops.
+	// apply runs on one goroutine. maxAge is how long the store keeps a
+	// record, zero for ever.
+	FollowRecords(ctx context.Context, apply func(key string, value []byte, stored time.Time), loaded chan<- struct{}) (done <-chan struct{}, maxAge time.Duration, err error)
 }
 
 // following is the state of a clusterer's reading of member records.
@@ -33,9 +34,17 @@ type following struct {
 	stop   context.CancelFunc
 }
 
+// ownGeneration is the number of ids in one generation of the records a
+// clusterer wrote itself. The store delivers each of them back within
+// milliseconds, so a few thousand cover the delay.
+const ownGeneration = 8192
+
 // newClusterer returns a clusterer on store with an empty key index.
 func newClusterer(store fingerprintStore, records *recordCache) *Clusterer {
-	return &Clusterer{store: store, records: records, keys: newKeyIndex()}
+	return &Clusterer{
+		store: store, records: records, keys: newKeyIndex(),
+		own: newGenerations[string, struct{}](ownGeneration),
+	}
 }
 
 // ensureKeys returns once the key index holds every record in the store,
@@ -89,9 +98,13 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
-// applyStored files a record read from the store. A record that cannot
+// applyStored files a record read from the store. A record this clusterer
+// wrote is filed already and is not decoded again. A record that cannot
 // be decoded is skipped: its item only stays out of later grouping.
-func (c *Clusterer) applyStored(value []byte, stored time.Time) {
+func (c *Clusterer) applyStored(key string, value []byte, stored time.Time) {
+	if _, mine := c.own.get(strings.TrimPrefix(key, memberKey(""))); mine {
+		return
+	}
 	var rec memberRecord
 	if err := json.Unmarshal(value, &rec); err != nil || rec.ID == "" {
 		return

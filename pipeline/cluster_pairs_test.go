@@ -20,7 +20,7 @@ type memFingerprints struct {
 	mu        sync.Mutex
 	vals      map[string][]byte
 	order     []string
-	followers []chan []byte
+	followers []chan string
 }
 
 func newMemFingerprints() *memFingerprints {
@@ -34,6 +34,12 @@ func (m *memFingerprints) Get(_ context.Context, key string) ([]byte, uint64, bo
 	return v, 1, ok, nil
 }
 
+func (m *memFingerprints) value(key string) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.vals[key]
+}
+
 func (m *memFingerprints) Put(_ context.Context, key string, value []byte) error {
 	m.mu.Lock()
 	if _, ok := m.vals[key]; !ok && strings.HasPrefix(key, "i.") {
@@ -44,33 +50,30 @@ func (m *memFingerprints) Put(_ context.Context, key string, value []byte) error
 	m.mu.Unlock()
 	if strings.HasPrefix(key, "i.") {
 		for _, ch := range followers {
-			ch <- value
+			ch <- key
 		}
 	}
 	return nil
 }
 
 // FollowRecords delivers the records held, then each one put later.
-func (m *memFingerprints) FollowRecords(ctx context.Context, apply func([]byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
+func (m *memFingerprints) FollowRecords(ctx context.Context, apply func(string, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
 	m.mu.Lock()
-	var held [][]byte
-	for _, key := range m.order {
-		held = append(held, m.vals[key])
-	}
-	live := make(chan []byte, 4096)
+	held := slices.Clone(m.order)
+	live := make(chan string, 4096)
 	m.followers = append(m.followers, live)
 	m.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for _, v := range held {
-			apply(v, time.Now())
+		for _, key := range held {
+			apply(key, m.value(key), time.Now())
 		}
 		close(loaded)
 		for {
 			select {
-			case v := <-live:
-				apply(v, time.Now())
+			case key := <-live:
+				apply(key, m.value(key), time.Now())
 			case <-ctx.Done():
 				return
 			}

@@ -57,7 +57,7 @@ func (s kvFingerprints) Put(ctx context.Context, key string, value []byte) error
 
 // FollowRecords watches the member keys of the bucket. The watcher
 // delivers the last value of each key, then nil, then every new value.
-func (s kvFingerprints) FollowRecords(ctx context.Context, apply func([]byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
+func (s kvFingerprints) FollowRecords(ctx context.Context, apply func(string, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
 	status, err := s.kv.Status(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("reading bucket %s: %w", s.kv.Bucket(), err)
@@ -75,7 +75,7 @@ func (s kvFingerprints) FollowRecords(ctx context.Context, apply func([]byte, ti
 				close(loaded)
 				continue
 			}
-			apply(e.Value(), e.Created())
+			apply(e.Key(), e.Value(), e.Created())
 		}
 	}()
 	return done, status.TTL(), nil
