@@ -182,9 +182,8 @@ func (h *handler) serveArchive(w http.ResponseWriter, r *http.Request) {
 // Items that the live view has seen retracted since are left out too, so
 // a retraction removes an item from the archives as well.
 //
-// NOTE: a page keeps an item that a later page updates, and a retraction
-// whose tombstone the live view has pruned. RFC 5005 readers take the
-// newest entry per id.
+// NOTE: a page keeps an item that a later page updates. RFC 5005 readers
+// take the newest entry per id.
 func (h *handler) renderArchive(ctx context.Context, ch Channel, f format, pages archivePages, k uint64) (built, error) {
 	from, to := pages.bounds(k)
 	events, err := h.opts.Archive.Events(ctx, from, to)

@@ -77,9 +77,9 @@ func TestViewFloodEvictedItemStaysOut(t *testing.T) {
 }
 
 // TestViewPruneScansStayFew replays what a restart's back-fill does:
-// older and older events of partners whose eviction mark then keeps moving
-// back, so a scan for tombstones to prune finds few. The scans must not
-// follow every event, or the back-fill of a large view takes minutes.
+// older and older events of many partners, most of them behind their
+// partner's eviction mark. Scans for tombstones to prune must not follow
+// every event, or the back-fill of a large view takes minutes.
 func TestViewPruneScansStayFew(t *testing.T) {
 	const window, partners, rounds = 100, 50, 400
 	v := NewView(window)
