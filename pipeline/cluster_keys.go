@@ -26,11 +26,21 @@ type keyIndex struct {
 	added int
 }
 
-// posting is the list of one key: the newest ids, oldest first, and when
-// the newest was added, in Unix seconds.
+// posting is the list of one key: the newest ids, oldest first by the
+// time each was stored, in Unix seconds. Arrival order differs from it,
+// because records of other processes arrive after newer records of this
+// one, and a restarted reading delivers every record again.
 type posting struct {
-	ids  []string
-	last int64
+	ids   []string
+	times []int64
+}
+
+// last returns when the newest id was stored.
+func (p posting) last() int64 {
+	if len(p.times) == 0 {
+		return 0
+	}
+	return p.times[len(p.times)-1]
 }
 
 func newKeyIndex() *keyIndex {
@@ -41,7 +51,8 @@ func (x *keyIndex) hash(key string) uint64 { return maphash.String(x.seed, key) 
 
 // add files rec's id under each of its keys, as stored at the given time.
 // An id already in a list stays where it is, and each list keeps the
-// newest listCap(key) ids.
+// listCap(key) ids stored last, so an id older than all of a full list's
+// is left out.
 func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 	keys := recordKeys(rec)
 	x.mu.Lock()
@@ -56,12 +67,19 @@ func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 func (x *keyIndex) addLocked(key, id string, stored int64) {
 	h := x.hash(key)
 	p := x.lists[h]
-	p.last = max(p.last, stored)
-	if !slices.Contains(p.ids, id) {
-		p.ids = append(p.ids, id)
-		if n := listCap(key); len(p.ids) > n {
-			p.ids = slices.Clone(p.ids[len(p.ids)-n:])
-		}
+	if slices.Contains(p.ids, id) {
+		return
+	}
+	// The id goes after every id stored in the same second or earlier.
+	k := len(p.times)
+	for k > 0 && p.times[k-1] > stored {
+		k--
+	}
+	p.ids = slices.Insert(p.ids, k, id)
+	p.times = slices.Insert(p.times, k, stored)
+	if n := listCap(key); len(p.ids) > n {
+		p.ids = slices.Clone(p.ids[len(p.ids)-n:])
+		p.times = slices.Clone(p.times[len(p.times)-n:])
 	}
 	x.lists[h] = p
 }
@@ -90,7 +108,7 @@ func (x *keyIndex) pruneLocked(now time.Time) {
 	x.added = 0
 	cutoff := now.Add(-x.maxAge).Unix()
 	for h, p := range x.lists {
-		if p.last < cutoff {
+		if p.last() < cutoff {
 			delete(x.lists, h)
 		}
 	}
