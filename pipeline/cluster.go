@@ -147,8 +147,7 @@ func (c *Clusterer) Record(ctx context.Context, it *Item, fp fingerprint) error 
 // concurrent Assign that finds the id before the record is written skips
 // it, as it skips an expired record.
 func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
-	rec := memberFor(it, a.print)
-	rec.Cluster, rec.DuplicateOf = it.ClusterID, it.DuplicateOf
+	rec := c.note(it, a)
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return fmt.Errorf("encoding fingerprint of item %s: %w", it.ID, err)
@@ -156,9 +155,6 @@ func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
 	if err := c.store.Put(ctx, memberKey(it.ID), data); err != nil {
 		return fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
 	}
-	c.own.put(it.ID, struct{}{})
-	c.keys.add(rec, time.Now())
-	c.records.put(rec)
 	return nil
 }
 

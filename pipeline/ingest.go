@@ -128,49 +128,77 @@ func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, writ
 	return ResultDuplicate, nil
 }
 
-// publish reserves the item, publishes its event and records it. The
-// index is read once, under the reservation, so no writer can record the
-// item between the read and the publish. The reservation is released on
-// every error, so a failed publish is retried by the next poll instead of
-// blocking the item for ReserveTTL.
+// publish reserves the item, publishes its event and records it.
 func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
+	p, result, err := g.prepare(ctx, it)
+	if p == nil {
+		return result, err
+	}
+	return g.commit(ctx, it, p)
+}
+
+// prepared is an item that prepare reserved and grouped: its index entry
+// as read, and the grouping to record after the publish.
+type prepared struct {
+	prev  IndexEntry
+	found bool
+	fp    *assignment
+}
+
+// prepare reserves the item, reads its index entry and groups it. The
+// index is read once, under the reservation, so no writer can record the
+// item between the read and the publish. A nil result means the item is
+// done: a duplicate, or an error with ResultRetry. The reservation is
+// released on every error, so a failed item is retried by the next poll
+// instead of blocking the item for ReserveTTL.
+func (g *Ingester) prepare(ctx context.Context, it *Item) (*prepared, Result, error) {
 	reserveKey := reserveKeyPrefix + it.ID
 	won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
 	if err != nil {
-		return ResultRetry, fmt.Errorf("reserving item %s: %w", it.ID, err)
+		return nil, ResultRetry, fmt.Errorf("reserving item %s: %w", it.ID, err)
 	}
 	if !won {
 		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
-		return ResultRetry, fmt.Errorf("item %s: %w", it.ID, ErrReserved)
+		return nil, ResultRetry, fmt.Errorf("item %s: %w", it.ID, ErrReserved)
 	}
 	crashPoint()
 	prev, found, err := g.o.Index.Get(ctx, it.ID)
 	if err != nil {
 		g.release(ctx, reserveKey)
-		return ResultRetry, err
+		return nil, ResultRetry, err
 	}
 	if found && g.unchanged(ctx, prev, it) {
 		g.release(ctx, reserveKey)
-		return g.duplicate(ctx, seenKeyPrefix+it.ID, it, time.Time{})
+		result, err := g.duplicate(ctx, seenKeyPrefix+it.ID, it, time.Time{})
+		return nil, result, err
 	}
 	fp, err := g.cluster(ctx, it, prev, found)
 	if err != nil {
 		g.release(ctx, reserveKey)
-		return ResultRetry, err
+		return nil, ResultRetry, err
 	}
-	ev := g.event(it, prev, found)
+	return &prepared{prev: prev, found: found, fp: fp}, "", nil
+}
+
+// commit publishes a prepared item's event and records it. An item whose
+// publish fails is taken out of the grouping again.
+func (g *Ingester) commit(ctx context.Context, it *Item, p *prepared) (Result, error) {
+	reserveKey := reserveKeyPrefix + it.ID
+	ev := g.event(it, p.prev, p.found)
 	seq, err := g.send(ctx, &ev)
-	if errors.Is(err, ErrItemTooLarge) {
+	if err != nil {
+		g.forgetCluster(it, p.fp)
 		g.release(ctx, reserveKey)
+	}
+	if errors.Is(err, ErrItemTooLarge) {
 		itemsTotal.WithLabelValues(string(ResultRejected)).Inc()
 		return ResultRejected, err
 	}
 	if err != nil {
-		g.release(ctx, reserveKey)
 		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
 		return ResultRetry, err
 	}
-	if err := g.record(ctx, it, &ev, seq, prev, found, fp); err != nil {
+	if err := g.record(ctx, it, &ev, seq, p.prev, p.found, p.fp); err != nil {
 		return ResultRetry, err
 	}
 	result := Result(ev.Kind)

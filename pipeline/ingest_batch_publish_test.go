@@ -1,0 +1,137 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndic-network/syndic/internal/broker"
+	"github.com/syndic-network/syndic/internal/testenv"
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// gatedPublisher holds every publish until release is closed, and counts
+// how many are waiting. Publishes of the item ids in fail return an error.
+type gatedPublisher struct {
+	next    pipeline.Publisher
+	release chan struct{}
+	mu      sync.Mutex
+	waiting int
+	fail    map[string]bool
+}
+
+func (g *gatedPublisher) PublishMsg(ctx context.Context, msg *nats.Msg, opts ...jetstream.PublishOpt) (*jetstream.PubAck, error) {
+	g.mu.Lock()
+	g.waiting++
+	failing := g.fail[msgItemID(msg)]
+	g.mu.Unlock()
+	<-g.release
+	if failing {
+		return nil, errors.New("stream unavailable")
+	}
+	return g.next.PublishMsg(ctx, msg, opts...)
+}
+
+// msgItemID returns the item id of an event message.
+func msgItemID(msg *nats.Msg) string {
+	var ev struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(msg.Data, &ev)
+	return ev.ID
+}
+
+func (g *gatedPublisher) inFlight() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.waiting
+}
+
+// batchIngester returns an ingester on env whose publishes go through pub,
+// with a clusterer on a fingerprint bucket of the test's own.
+func batchIngester(t *testing.T, env *ingestEnv, pub pipeline.Publisher) *pipeline.Ingester {
+	t.Helper()
+	kv, err := broker.EnsureKV(context.Background(), env.js, testenv.Name(t)+"_FINGERPRINTS", 1, time.Hour, false)
+	if err != nil {
+		t.Fatalf("creating fingerprint bucket: %v", err)
+	}
+	c := pipeline.NewClusterer(env.js, kv)
+	t.Cleanup(c.Close)
+	return pipeline.NewIngester(pipeline.IngesterOptions{
+		Cache: env.newRC(), Index: env.index, Publisher: pub, SubjectPrefix: env.prefix,
+		SeenTTL: time.Hour, ReserveTTL: 10 * time.Second, Events: env.stream, Clusters: c,
+	})
+}
+
+func TestIngestBatchPublishesTogether(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	pub := &gatedPublisher{next: env.js, release: make(chan struct{})}
+	g := batchIngester(t, env, pub)
+	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, "")
+	copied := storyItem(t, "cluster", "en", "https://cluster.example/fair", "Export fair in Vilnius",
+		fairText+" Source: regional chamber.", "")
+	other := storyItem(t, "other", "en", "https://other.example/rates", "Rates held steady",
+		"The central bank kept its main rate unchanged for the third month in a row, citing slower inflation in services.", "")
+
+	outcomes := make(chan []pipeline.Outcome, 1)
+	go func() { outcomes <- g.IngestBatch(context.Background(), []pipeline.Item{*origin, *copied, *other}) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for pub.inFlight() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := pub.inFlight(); n != 3 {
+		t.Errorf("%d of 3 publishes were under way at once, want 3", n)
+	}
+	close(pub.release)
+	for i, o := range <-outcomes {
+		if o.Err != nil || o.Result != pipeline.ResultCreated {
+			t.Errorf("item %d: %s, %v; want created", i, o.Result, o.Err)
+		}
+	}
+
+	// The copy was grouped while the publish of the origin was held.
+	byID := map[string]pipeline.Event{}
+	for _, ev := range env.events(t) {
+		byID[ev.ID] = ev
+	}
+	if ev := byID[copied.ID]; ev.ClusterID != origin.ID || ev.DuplicateOf != origin.ID {
+		t.Errorf("copy: cluster %q duplicate of %q, want %q for both", ev.ClusterID, ev.DuplicateOf, origin.ID)
+	}
+	if ev := byID[other.ID]; ev.ClusterID != other.ID {
+		t.Errorf("other story: cluster %q, want its own", ev.ClusterID)
+	}
+}
+
+func TestIngestBatchFailedPublishLeavesGrouping(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, "")
+	release := make(chan struct{})
+	close(release)
+	pub := &gatedPublisher{next: env.js, release: release, fail: map[string]bool{origin.ID: true}}
+	g := batchIngester(t, env, pub)
+
+	first := g.IngestBatch(context.Background(), []pipeline.Item{*origin})
+	if first[0].Result != pipeline.ResultRetry || first[0].Err == nil {
+		t.Fatalf("failed publish: %s, %v; want retry with an error", first[0].Result, first[0].Err)
+	}
+	copied := storyItem(t, "cluster", "en", "https://cluster.example/fair", "Export fair in Vilnius",
+		fairText+" Source: regional chamber.", "")
+	second := g.IngestBatch(context.Background(), []pipeline.Item{*copied})
+	if second[0].Result != pipeline.ResultCreated {
+		t.Fatalf("copy: %s, %v; want created", second[0].Result, second[0].Err)
+	}
+	events := env.events(t)
+	if len(events) != 1 {
+		t.Fatalf("stream holds %d events, want the copy only", len(events))
+	}
+	if events[0].ClusterID != copied.ID || events[0].DuplicateOf != "" {
+		t.Errorf("copy of an unpublished item: cluster %q duplicate of %q, want a cluster of its own",
+			events[0].ClusterID, events[0].DuplicateOf)
+	}
+}
