@@ -14,6 +14,9 @@ import (
 // before all of them were read. The next item starts reading again.
 var errFollowStopped = errors.New("reading fingerprint records stopped")
 
+// errClustererClosed is returned by a clusterer used after Close.
+var errClustererClosed = errors.New("clusterer closed")
+
 // recordFollower is implemented by stores that can deliver the member
 // records written by every process.
 type recordFollower interface {
@@ -32,6 +35,9 @@ type following struct {
 	loaded chan struct{}
 	done   <-chan struct{}
 	stop   context.CancelFunc
+	// starting is closed when the start under way ends, nil when none is.
+	starting chan struct{}
+	closed   bool
 }
 
 // ownGeneration is the number of ids in one generation of the records a
@@ -70,13 +76,42 @@ func (c *Clusterer) ensureKeys(ctx context.Context) error {
 }
 
 // startFollowing starts reading records unless a reading is under way.
-// The reading outlives ctx and ends with Close.
+// The reading outlives ctx and ends with Close. While one caller starts
+// it, the others wait for that start or for their own ctx.
 func (c *Clusterer) startFollowing(ctx context.Context, f recordFollower) (<-chan struct{}, <-chan struct{}, error) {
 	c.follow.mu.Lock()
-	defer c.follow.mu.Unlock()
-	if c.follow.loaded != nil && !closed(c.follow.done) {
+	switch {
+	case c.follow.closed:
+		c.follow.mu.Unlock()
+		return nil, nil, errClustererClosed
+	case c.follow.loaded != nil && !closed(c.follow.done):
+		defer c.follow.mu.Unlock()
 		return c.follow.loaded, c.follow.done, nil
+	case c.follow.starting != nil:
+		starting := c.follow.starting
+		c.follow.mu.Unlock()
+		select {
+		case <-starting:
+			return c.startFollowing(ctx, f)
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		}
 	}
+	starting := make(chan struct{})
+	c.follow.starting = starting
+	c.follow.mu.Unlock()
+	defer func() {
+		c.follow.mu.Lock()
+		c.follow.starting = nil
+		c.follow.mu.Unlock()
+		close(starting)
+	}()
+	return c.follow.begin(ctx, f, c)
+}
+
+// begin opens a reading of f's records into c and keeps it unless c was
+// closed meanwhile.
+func (fl *following) begin(ctx context.Context, f recordFollower, c *Clusterer) (<-chan struct{}, <-chan struct{}, error) {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	loaded := make(chan struct{})
 	done, maxAge, err := f.FollowRecords(fctx, c.applyStored, loaded)
@@ -85,7 +120,13 @@ func (c *Clusterer) startFollowing(ctx context.Context, f recordFollower) (<-cha
 		return nil, nil, err
 	}
 	c.keys.setMaxAge(maxAge)
-	c.follow.loaded, c.follow.done, c.follow.stop = loaded, done, cancel
+	fl.mu.Lock()
+	defer fl.mu.Unlock()
+	if fl.closed {
+		cancel()
+		return nil, nil, errClustererClosed
+	}
+	fl.loaded, fl.done, fl.stop = loaded, done, cancel
 	return loaded, done, nil
 }
 
@@ -113,11 +154,12 @@ func (c *Clusterer) applyStored(key string, value []byte, stored time.Time) {
 	c.records.put(rec)
 }
 
-// Close stops reading member records. The clusterer must not be used
-// afterwards.
+// Close stops reading member records. Grouping an item afterwards fails
+// with errClustererClosed.
 func (c *Clusterer) Close() {
 	c.follow.mu.Lock()
 	defer c.follow.mu.Unlock()
+	c.follow.closed = true
 	if c.follow.stop != nil {
 		c.follow.stop()
 		c.follow.stop = nil

@@ -24,6 +24,9 @@ func (c *Clusterer) forget(it *Item, a assignment) {
 	rec := memberFor(it, a.print)
 	c.keys.remove(rec)
 	c.records.remove(it.ID)
+	// Another process may store the item later, and its record must then
+	// be filed here.
+	c.own.remove(it.ID)
 }
 
 // remove takes rec's id out of the lists under its keys.
