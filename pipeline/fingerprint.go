@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"hash/fnv"
 	"math/bits"
 	"slices"
 	"strings"
@@ -104,12 +103,16 @@ func wordHashes(words []string) []uint64 {
 // FNV's weak high bits. Both are fixed functions, so fingerprints stored by
 // one process match those of another.
 func hashShingle(words []string) uint64 {
-	h := fnv.New64a()
+	// FNV-1a written out: hash/fnv needs each word converted to a byte
+	// slice.
+	x := uint64(fnvOffset)
 	for _, w := range words {
-		h.Write([]byte(w))
-		h.Write([]byte{0})
+		for k := 0; k < len(w); k++ {
+			x ^= uint64(w[k])
+			x *= fnvPrime
+		}
+		x *= fnvPrime // the 0 byte after each word
 	}
-	x := h.Sum64()
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
 	x ^= x >> 27
@@ -118,53 +121,106 @@ func hashShingle(words []string) uint64 {
 	return x
 }
 
+// FNV-1a 64-bit parameters.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
 // simhash returns the 64-bit SimHash of a multiset of shingle hashes:
 // bit b is set when more shingles have it set than not.
 func simhash(shingles []uint64) uint64 {
-	var votes [64]int
+	var ones [64]int
 	for _, s := range shingles {
 		for b := range 64 {
-			if s&(1<<b) != 0 {
-				votes[b]++
-			} else {
-				votes[b]--
-			}
+			ones[b] += int(s >> b & 1)
 		}
 	}
 	var out uint64
-	for b, v := range votes {
-		if v > 0 {
+	for b, n := range ones {
+		if 2*n > len(shingles) {
 			out |= 1 << b
 		}
 	}
 	return out
 }
 
-// bottomK returns the k smallest distinct values of hashes, sorted.
+// bottomK returns the k smallest distinct values of hashes, sorted. It
+// keeps the smallest seen so far in a max-heap, so most values cost one
+// comparison with its top.
 func bottomK(hashes []uint64, k int) []uint64 {
-	sorted := slices.Clone(hashes)
-	slices.Sort(sorted)
-	sorted = slices.Compact(sorted)
-	return sorted[:min(k, len(sorted))]
+	if k <= 0 {
+		return nil
+	}
+	heap := make([]uint64, 0, min(k, len(hashes)))
+	for _, h := range hashes {
+		switch {
+		case len(heap) == k && h >= heap[0]:
+		case slices.Contains(heap, h):
+		case len(heap) < k:
+			heap = append(heap, h)
+			siftUp(heap, len(heap)-1)
+		default:
+			heap[0] = h
+			siftDown(heap, 0)
+		}
+	}
+	slices.Sort(heap)
+	return heap
+}
+
+// siftUp restores the max-heap order of h after h[k] grew or was added.
+func siftUp(h []uint64, k int) {
+	for k > 0 {
+		parent := (k - 1) / 2
+		if h[parent] >= h[k] {
+			return
+		}
+		h[parent], h[k] = h[k], h[parent]
+		k = parent
+	}
+}
+
+// siftDown restores the max-heap order of h after h[k] shrank.
+func siftDown(h []uint64, k int) {
+	for {
+		big := k
+		if l := 2*k + 1; l < len(h) && h[l] > h[big] {
+			big = l
+		}
+		if r := 2*k + 2; r < len(h) && h[r] > h[big] {
+			big = r
+		}
+		if big == k {
+			return
+		}
+		h[k], h[big] = h[big], h[k]
+		k = big
+	}
 }
 
 // jaccard estimates the Jaccard similarity of the shingle sets behind two
 // bottom-k sketches: the share of the k smallest values of their union
-// that both sketches hold.
+// that both sketches hold. Both sketches are sorted without repeats, as
+// bottomK returns them, so one merge walk finds that union.
 func jaccard(a, b []uint64) float64 {
-	union := bottomK(append(slices.Clone(a), b...), sketchSize)
-	if len(union) == 0 {
-		return 0
-	}
-	both := 0
-	for _, v := range union {
-		_, inA := slices.BinarySearch(a, v)
-		_, inB := slices.BinarySearch(b, v)
-		if inA && inB {
+	union, both := 0, 0
+	for i, j := 0, 0; union < sketchSize && (i < len(a) || j < len(b)); union++ {
+		switch {
+		case j == len(b) || i < len(a) && a[i] < b[j]:
+			i++
+		case i == len(a) || b[j] < a[i]:
+			j++
+		default:
 			both++
+			i++
+			j++
 		}
 	}
-	return float64(both) / float64(len(union))
+	if union == 0 {
+		return 0
+	}
+	return float64(both) / float64(union)
 }
 
 func hammingDistance(a, b uint64) int {
