@@ -56,14 +56,18 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 			<-done
 			seen[i] = seenEntry{}
 		}
+		// The slot is taken before the reservation, so an item holds
+		// its reservation only while it is prepared and published, never
+		// while it waits behind the rest of the document.
+		slots <- struct{}{}
 		p, result, err := g.prepareAfterLookup(ctx, it, seen[i])
 		if p == nil {
+			<-slots
 			out[i] = Outcome{Result: result, Err: err}
 			continue
 		}
 		done := make(chan struct{})
 		inFlight[it.ID] = done
-		slots <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-slots; close(done) }()
 			out[i].Result, out[i].Err = g.commit(ctx, it, p)
