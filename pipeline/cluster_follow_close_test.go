@@ -2,9 +2,7 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -83,35 +81,5 @@ func TestFollowWaiterKeepsDeadline(t *testing.T) {
 	close(store.block)
 	if err := <-first; err != nil {
 		t.Errorf("starting caller: %v", err)
-	}
-}
-
-func TestForgottenItemFiledWhenStoredElsewhere(t *testing.T) {
-	store := newMemFingerprints()
-	c := newClusterer(store, nil)
-	defer c.Close()
-	if err := c.ensureKeys(context.Background()); err != nil {
-		t.Fatalf("reading records: %v", err)
-	}
-	it := &Item{ID: "a", URL: "https://chamber.example/news/fair"}
-	a := assignment{print: itemFingerprint(it)}
-	c.note(it, a)
-	c.forget(it, a)
-
-	// Another process publishes the item and stores its record.
-	data, err := json.Marshal(memberFor(it, a.print))
-	if err != nil {
-		t.Fatalf("encoding record: %v", err)
-	}
-	if err := store.Put(context.Background(), memberKey(it.ID), data); err != nil {
-		t.Fatalf("storing record: %v", err)
-	}
-	keys := linkKeys(memberFor(it, a.print))
-	deadline := time.Now().Add(2 * time.Second)
-	for !slices.Contains(c.keys.ids(keys)[keys[0]], "a") {
-		if time.Now().After(deadline) {
-			t.Fatal("the record stored by another process was never filed")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

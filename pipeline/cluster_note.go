@@ -1,14 +1,9 @@
 package pipeline
 
-import (
-	"slices"
-	"time"
-)
+import "time"
 
-// note files a grouped item under its keys in this process before its
-// event is published, so the next item of the same document can join its
-// cluster while the publish is under way. Record writes the same record
-// to the store afterwards.
+// note files a recorded item under its keys in this process, as its
+// stored record will be filed in the others.
 func (c *Clusterer) note(it *Item, a assignment) memberRecord {
 	rec := memberFor(it, a.print)
 	rec.Cluster, rec.DuplicateOf = it.ClusterID, it.DuplicateOf
@@ -18,35 +13,16 @@ func (c *Clusterer) note(it *Item, a assignment) memberRecord {
 	return rec
 }
 
-// forget takes a noted item out of this process's lists and records,
-// after its publish failed.
-func (c *Clusterer) forget(it *Item, a assignment) {
-	rec := memberFor(it, a.print)
-	c.keys.remove(rec)
-	c.records.remove(it.ID)
-	// Another process may store the item later, and its record must then
-	// be filed here.
-	c.own.remove(it.ID)
-}
-
-// remove takes rec's id out of the lists under its keys.
-func (x *keyIndex) remove(rec memberRecord) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for _, key := range recordKeys(rec) {
-		h := x.hash(key)
-		p := slices.DeleteFunc(x.lists[h], func(e listed) bool { return e.id == rec.ID })
-		if len(p) == 0 {
-			delete(x.lists, h)
-			continue
-		}
-		x.lists[h] = p
+// keySet returns the keys an item would be filed under, nil when it
+// would be filed under none.
+func keySet(it *Item) map[string]bool {
+	keys := recordKeys(memberFor(it, itemFingerprint(it)))
+	if len(keys) == 0 {
+		return nil
 	}
-}
-
-// remove drops the copy of item id's record.
-func (c *recordCache) remove(id string) {
-	if c != nil {
-		c.records.remove(id)
+	set := make(map[string]bool, len(keys))
+	for _, key := range keys {
+		set[key] = true
 	}
+	return set
 }

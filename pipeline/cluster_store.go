@@ -112,15 +112,7 @@ func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found
 	if err != nil {
 		return nil, fmt.Errorf("grouping item %s: %w", it.ID, err)
 	}
-	g.o.Clusters.note(it, a)
 	return &a, nil
-}
-
-// forgetCluster takes an item whose publish failed out of the grouping.
-func (g *Ingester) forgetCluster(it *Item, a *assignment) {
-	if a != nil {
-		g.o.Clusters.forget(it, *a)
-	}
 }
 
 // recordCluster files a new item's fingerprint. A failure is logged, not

@@ -49,11 +49,3 @@ func (g *generations[K, V]) reset() {
 	defer g.mu.Unlock()
 	g.current, g.previous = make(map[K]V, g.size), nil
 }
-
-// remove drops key from both generations.
-func (g *generations[K, V]) remove(key K) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	delete(g.current, key)
-	delete(g.previous, key)
-}

@@ -180,14 +180,12 @@ func (g *Ingester) prepare(ctx context.Context, it *Item) (*prepared, Result, er
 	return &prepared{prev: prev, found: found, fp: fp}, "", nil
 }
 
-// commit publishes a prepared item's event and records it. An item whose
-// publish fails is taken out of the grouping again.
+// commit publishes a prepared item's event and records it.
 func (g *Ingester) commit(ctx context.Context, it *Item, p *prepared) (Result, error) {
 	reserveKey := reserveKeyPrefix + it.ID
 	ev := g.event(it, p.prev, p.found)
 	seq, err := g.send(ctx, &ev)
 	if err != nil {
-		g.forgetCluster(it, p.fp)
 		g.release(ctx, reserveKey)
 	}
 	if errors.Is(err, ErrItemTooLarge) {

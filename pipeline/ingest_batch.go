@@ -35,69 +35,109 @@ type seenEntry struct {
 // Ingest gives. It reads every item's seen key first, in one request
 // where the cache supports it (Redis MGET, a batch read of the KV bucket)
 // and otherwise several at a time. The remaining items are then reserved
-// and grouped one at a time in document order, so a copy later in the
-// document is grouped with an earlier one exactly as with Ingest. Up to
-// batchPublishes of them are published and recorded at once, because each
-// waits for the stream's acknowledgement and, by default, a disk sync.
-// The events of one document may therefore reach the stream out of
-// document order.
+// and grouped one at a time in document order, and up to batchPublishes
+// of them are published and recorded at once, because each waits for the
+// stream's acknowledgement and, by default, a disk sync. An item that
+// shares a grouping key with one still being published waits for that
+// one to be recorded first, so a copy later in the document is grouped
+// exactly as with Ingest. The events of one document may reach the stream
+// out of document order.
 func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 	seen := g.lookupSeen(ctx, items)
 	out := make([]Outcome, len(items))
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	slots := make(chan struct{}, batchPublishes)
-	inFlight := map[string]chan struct{}{}
+	inFlight := map[string]*flight{}
 	for i := range items {
 		it := &items[i]
-		if done, ok := inFlight[it.ID]; ok {
+		if f, ok := inFlight[it.ID]; ok {
 			// The same item earlier in the document: its outcome decides
 			// whether this copy is a duplicate.
-			<-done
+			<-f.done
 			seen[i] = seenEntry{}
 		}
+		if o, done := g.knownFromSeen(ctx, it, seen[i]); done {
+			out[i] = o
+			continue
+		}
+		g.awaitRelated(it, inFlight)
 		// The slot is taken before the reservation, so an item holds
 		// its reservation only while it is prepared and published, never
 		// while it waits behind the rest of the document.
 		slots <- struct{}{}
-		p, result, err := g.prepareAfterLookup(ctx, it, seen[i])
+		p, result, err := g.prepare(ctx, it)
 		if p == nil {
 			<-slots
 			out[i] = Outcome{Result: result, Err: err}
 			continue
 		}
-		done := make(chan struct{})
-		inFlight[it.ID] = done
+		f := &flight{done: make(chan struct{})}
+		if p.fp != nil {
+			f.keys = keySet(it)
+		}
+		inFlight[it.ID] = f
 		wg.Go(func() {
-			defer func() { <-slots; close(done) }()
+			defer func() { <-slots; close(f.done) }()
 			out[i].Result, out[i].Err = g.commit(ctx, it, p)
 		})
 	}
 	return out
 }
 
-// prepareAfterLookup is prepare after the seen-cache read, which may show
-// the item is a duplicate already. A nil result means the item is done.
-func (g *Ingester) prepareAfterLookup(ctx context.Context, it *Item, s seenEntry) (*prepared, Result, error) {
+// flight is an item of a batch being published: done is closed once it
+// is recorded or failed, and keys are the grouping keys it will be filed
+// under, nil for none.
+type flight struct {
+	done chan struct{}
+	keys map[string]bool
+}
+
+// awaitRelated waits until every item in flight that shares a grouping
+// key with it is recorded or failed. Only those can be candidates of it,
+// and a failed one must not be. Finished items are dropped from inFlight.
+func (g *Ingester) awaitRelated(it *Item, inFlight map[string]*flight) {
+	var keys map[string]bool
+	for id, f := range inFlight {
+		if closed(f.done) {
+			delete(inFlight, id)
+			continue
+		}
+		if f.keys == nil {
+			continue
+		}
+		if keys == nil {
+			keys = keySet(it)
+		}
+		for key := range keys {
+			if f.keys[key] {
+				<-f.done
+				break
+			}
+		}
+	}
+}
+
+// knownFromSeen returns the outcome of an item that the seen-cache read
+// settles, a read error or an unchanged item, and true. It returns false
+// when the item must go through prepare.
+func (g *Ingester) knownFromSeen(ctx context.Context, it *Item, s seenEntry) (Outcome, bool) {
 	if s.err != nil {
-		return nil, ResultRetry, fmt.Errorf("checking seen cache for item %s: %w", it.ID, s.err)
+		err := fmt.Errorf("checking seen cache for item %s: %w", it.ID, s.err)
+		return Outcome{Result: ResultRetry, Err: err}, true
 	}
 	hash, written := parseSeen(s.value)
 	if s.found && hash == it.ContentHash {
 		result, err := g.duplicate(ctx, seenKeyPrefix+it.ID, it, written)
-		return nil, result, err
+		return Outcome{Result: result, Err: err}, true
 	}
-	return g.prepare(ctx, it)
+	return Outcome{}, false
 }
 
 // ingestAfterLookup is Ingest after the seen-cache read.
 func (g *Ingester) ingestAfterLookup(ctx context.Context, it *Item, s seenEntry) (Result, error) {
-	if s.err != nil {
-		return ResultRetry, fmt.Errorf("checking seen cache for item %s: %w", it.ID, s.err)
-	}
-	hash, written := parseSeen(s.value)
-	if s.found && hash == it.ContentHash {
-		return g.duplicate(ctx, seenKeyPrefix+it.ID, it, written)
+	if o, done := g.knownFromSeen(ctx, it, s); done {
+		return o.Result, o.Err
 	}
 	return g.publish(ctx, it)
 }
