@@ -117,7 +117,12 @@ type assignment struct {
 }
 
 func (c *Clusterer) assign(ctx context.Context, it *Item) (assignment, error) {
-	a := assignment{print: itemFingerprint(it)}
+	return c.assignPrint(ctx, it, itemFingerprint(it))
+}
+
+// assignPrint is assign with the item's fingerprint already computed.
+func (c *Clusterer) assignPrint(ctx context.Context, it *Item, fprint fingerprint) (assignment, error) {
+	a := assignment{print: fprint}
 	it.ClusterID, it.DuplicateOf = it.ID, ""
 	self := memberFor(it, a.print)
 	cands, err := c.candidates(ctx, self)

@@ -13,10 +13,10 @@ func (c *Clusterer) note(it *Item, a assignment) memberRecord {
 	return rec
 }
 
-// keySet returns the keys an item would be filed under, nil when it
-// would be filed under none.
-func keySet(it *Item) map[string]bool {
-	keys := recordKeys(memberFor(it, itemFingerprint(it)))
+// keySet returns the keys an item with fingerprint fprint would be filed
+// under, nil when it would be filed under none.
+func keySet(it *Item, fprint fingerprint) map[string]bool {
+	keys := recordKeys(memberFor(it, fprint))
 	if len(keys) == 0 {
 		return nil
 	}

@@ -91,7 +91,10 @@ func (s kvFingerprints) FollowRecords(ctx context.Context, apply func(string, []
 // move the item to the top of every list on each edit. An update without
 // a later feed update date gets the ingest time as its updated date, so
 // readers can see that the entry changed.
-func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found bool) (*assignment, error) {
+//
+// fprint is the item's fingerprint when the caller computed it already,
+// nil otherwise.
+func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found bool, fprint *fingerprint) (*assignment, error) {
 	if found {
 		it.ClusterID = firstNonEmpty(prev.Cluster, it.ID)
 		it.DuplicateOf = prev.DuplicateOf
@@ -108,7 +111,11 @@ func (g *Ingester) cluster(ctx context.Context, it *Item, prev IndexEntry, found
 		it.ClusterID, it.DuplicateOf = it.ID, ""
 		return nil, nil
 	}
-	a, err := g.o.Clusters.assign(ctx, it)
+	if fprint == nil {
+		fp := itemFingerprint(it)
+		fprint = &fp
+	}
+	a, err := g.o.Clusters.assignPrint(ctx, it, *fprint)
 	if err != nil {
 		return nil, fmt.Errorf("grouping item %s: %w", it.ID, err)
 	}

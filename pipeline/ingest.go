@@ -130,7 +130,7 @@ func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, writ
 
 // publish reserves the item, publishes its event and records it.
 func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
-	p, result, err := g.prepare(ctx, it)
+	p, result, err := g.prepare(ctx, it, nil)
 	if p == nil {
 		return result, err
 	}
@@ -151,7 +151,7 @@ type prepared struct {
 // done: a duplicate, or an error with ResultRetry. The reservation is
 // released on every error, so a failed item is retried by the next poll
 // instead of blocking the item for ReserveTTL.
-func (g *Ingester) prepare(ctx context.Context, it *Item) (*prepared, Result, error) {
+func (g *Ingester) prepare(ctx context.Context, it *Item, fprint *fingerprint) (*prepared, Result, error) {
 	reserveKey := reserveKeyPrefix + it.ID
 	won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
 	if err != nil {
@@ -172,7 +172,7 @@ func (g *Ingester) prepare(ctx context.Context, it *Item) (*prepared, Result, er
 		result, err := g.duplicate(ctx, seenKeyPrefix+it.ID, it, time.Time{})
 		return nil, result, err
 	}
-	fp, err := g.cluster(ctx, it, prev, found)
+	fp, err := g.cluster(ctx, it, prev, found, fprint)
 	if err != nil {
 		g.release(ctx, reserveKey)
 		return nil, ResultRetry, err

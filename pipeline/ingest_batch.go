@@ -61,12 +61,13 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 			out[i] = o
 			continue
 		}
-		g.awaitRelated(it, inFlight)
+		fprint, keys := g.groupingKeys(it)
+		awaitRelated(keys, inFlight)
 		// The slot is taken before the reservation, so an item holds
 		// its reservation only while it is prepared and published, never
 		// while it waits behind the rest of the document.
 		slots <- struct{}{}
-		p, result, err := g.prepare(ctx, it)
+		p, result, err := g.prepare(ctx, it, fprint)
 		if p == nil {
 			<-slots
 			out[i] = Outcome{Result: result, Err: err}
@@ -74,7 +75,7 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 		}
 		f := &flight{done: make(chan struct{})}
 		if p.fp != nil {
-			f.keys = keySet(it)
+			f.keys = keys
 		}
 		inFlight[it.ID] = f
 		wg.Go(func() {
@@ -93,21 +94,24 @@ type flight struct {
 	keys map[string]bool
 }
 
-// awaitRelated waits until every item in flight that shares a grouping
-// key with it is recorded or failed. Only those can be candidates of it,
-// and a failed one must not be. Finished items are dropped from inFlight.
-func (g *Ingester) awaitRelated(it *Item, inFlight map[string]*flight) {
-	var keys map[string]bool
+// groupingKeys returns the fingerprint of an item to be grouped and the
+// keys it would be filed under, or nil for both without a clusterer.
+func (g *Ingester) groupingKeys(it *Item) (*fingerprint, map[string]bool) {
+	if g.o.Clusters == nil {
+		return nil, nil
+	}
+	fprint := itemFingerprint(it)
+	return &fprint, keySet(it, fprint)
+}
+
+// awaitRelated waits until every item in flight that shares one of keys
+// is recorded or failed. Only those can be candidates of the item, and a
+// failed one must not be. Finished items are dropped from inFlight.
+func awaitRelated(keys map[string]bool, inFlight map[string]*flight) {
 	for id, f := range inFlight {
 		if closed(f.done) {
 			delete(inFlight, id)
 			continue
-		}
-		if f.keys == nil {
-			continue
-		}
-		if keys == nil {
-			keys = keySet(it)
 		}
 		for key := range keys {
 			if f.keys[key] {
