@@ -97,7 +97,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.kv_prefix", Default: "SYNDIC", Env: "SYNDIC_NATS_KV_PREFIX",
-		Doc:      "Prefix of the key-value bucket names: `<prefix>_INDEX`, `<prefix>_CACHE`, `<prefix>_META`, `<prefix>_TOKENS`, `<prefix>_WEBSUB`, and for digests `<prefix>_SUBSCRIBERS` and `<prefix>_SENDLOG`.",
+		Doc:      "Prefix of the key-value bucket names: `<prefix>_INDEX`, `<prefix>_META`, `<prefix>_FINGERPRINTS`, `<prefix>_LEASES`, `<prefix>_TOKENS`, `<prefix>_WEBSUB`, `<prefix>_CACHE` when `redis.url` is empty, and for digests `<prefix>_SUBSCRIBERS` and `<prefix>_SENDLOG`.",
 		Validate: natsName,
 	},
 	{
