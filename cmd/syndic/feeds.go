@@ -22,7 +22,10 @@ const feedsUsage = `Usage:
 status prints the health of every configured feed, failing feeds first, as
 a table or as the JSON of GET /api/v1/feeds. reset clears a feed's failure
 state: a feed that returned 410 Gone, or that was flagged after a permanent
-failure, is polled again at the next scheduler pass.
+failure, is polled again. A running poller polls a gone feed within
+fetch.min_interval and a flagged one at its next scheduled poll, up to
+fetch.max_interval later. Send SIGHUP to syndic run or syndic ingest to
+poll it at once.
 `
 
 // feeds implements `syndic feeds status|reset`. It exits 2 on a usage
@@ -92,7 +95,7 @@ func (c *cli) feedsReset(ctx context.Context, key string, args []string) int {
 			if err := a.Poller.Reset(ctx, f); err != nil {
 				return c.fail(err)
 			}
-			fmt.Fprintf(c.stdout, "feed %s reset; it is polled at the next scheduler pass\n", key)
+			fmt.Fprintf(c.stdout, "feed %s reset; send SIGHUP to the running syndic to poll it now, or it is polled at its next scheduled time\n", key)
 			return 0
 		}
 	}
