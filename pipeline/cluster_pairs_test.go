@@ -59,14 +59,14 @@ func (m *memFingerprints) Put(_ context.Context, key string, value []byte) error
 // FollowRecords delivers the records held, then each one put later.
 func (m *memFingerprints) FollowRecords(ctx context.Context, apply func(string, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
 	m.mu.Lock()
-	held := slices.Clone(m.order)
+	stored := slices.Clone(m.order)
 	live := make(chan string, 4096)
 	m.followers = append(m.followers, live)
 	m.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for _, key := range held {
+		for _, key := range stored {
 			apply(key, m.value(key), time.Now())
 		}
 		close(loaded)

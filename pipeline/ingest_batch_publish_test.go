@@ -107,10 +107,10 @@ func TestIngestBatchPublishesTogether(t *testing.T) {
 	}
 }
 
-// TestIngestBatchCopyOfFailedItemStartsOwnCluster: a copy must not name
+// TestBatchCopyOfFailedItem: a copy must not name
 // an item of its document whose publish failed, since the stream never
 // holds that item.
-func TestIngestBatchCopyOfFailedItemStartsOwnCluster(t *testing.T) {
+func TestBatchCopyOfFailedItem(t *testing.T) {
 	env := newIngestEnv(t, "embedded")
 	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, "")
 	copied := storyItem(t, "cluster", "en", "https://cluster.example/fair", "Export fair in Vilnius",
