@@ -107,9 +107,8 @@ func TestIngestBatchPublishesTogether(t *testing.T) {
 	}
 }
 
-// TestBatchCopyOfFailedItem: a copy must not name
-// an item of its document whose publish failed, since the stream never
-// holds that item.
+// TestBatchCopyOfFailedItem checks that a copy never names an item of its
+// document whose publish failed, since the stream does not hold that item.
 func TestBatchCopyOfFailedItem(t *testing.T) {
 	env := newIngestEnv(t, "embedded")
 	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, "")
