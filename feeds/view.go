@@ -30,6 +30,8 @@ type View struct {
 	// partners holds, per partner id, the heap of its entries whose root is
 	// its entry evicted next, and its eviction mark.
 	partners map[string]*partnerWindow
+	// ranking orders the partner windows for victim.
+	ranking ranking
 	// tombstones stores the last revision of retracted ids, and of evicted
 	// ids that a revision seen could still bring back.
 	tombstones map[string]tombstone
@@ -74,6 +76,9 @@ type tombstone struct {
 
 // partnerWindow is the part of the window that belongs to one partner.
 type partnerWindow struct {
+	id string
+	// rank is the window's index in the View's ranking.
+	rank int
 	// oldest is a heap whose root is the partner's entry evicted next.
 	oldest entryHeap
 	// evictedUpTo is the sort key of the newest of the partner's entries
@@ -185,6 +190,7 @@ func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
 	pw := v.partner(cur.ev.Partner)
 	if ev.Kind == pipeline.KindRetracted {
 		heap.Remove(&pw.oldest, cur.index)
+		v.reranked(pw)
 		delete(v.items, ev.ID)
 		v.retract(ev, cur.newest)
 		return
@@ -199,34 +205,11 @@ func (v *View) replace(cur *viewEntry, ev pipeline.Event) {
 func (v *View) partner(id string) *partnerWindow {
 	pw, ok := v.partners[id]
 	if !ok {
-		pw = &partnerWindow{}
+		pw = &partnerWindow{id: id}
 		v.partners[id] = pw
+		heap.Push(&v.ranking, pw)
 	}
 	return pw
-}
-
-// victim returns the partner whose oldest entry leaves a full window next:
-// the one with the most entries, the smallest id among equals. The
-// partner extra is counted with add more entries, for an event not yet
-// inserted.
-func (v *View) victim(extra string, add int) string {
-	best, maxCount := "", -1
-	consider := func(id string, n int) {
-		if n > maxCount || n == maxCount && id < best {
-			best, maxCount = id, n
-		}
-	}
-	for id, pw := range v.partners {
-		n := len(pw.oldest)
-		if id == extra {
-			n += add
-		}
-		consider(id, n)
-	}
-	if _, ok := v.partners[extra]; !ok && add > 0 {
-		consider(extra, add)
-	}
-	return best
 }
 
 // evictsAtOnce reports whether ev would be the next entry to leave the
@@ -258,7 +241,9 @@ func (v *View) insert(ev pipeline.Event) {
 	}
 	delete(v.tombstones, ev.ID)
 	v.items[ev.ID] = e
-	heap.Push(&v.partner(ev.Partner).oldest, e)
+	pw := v.partner(ev.Partner)
+	heap.Push(&pw.oldest, e)
+	v.reranked(pw)
 	for len(v.items) > v.window {
 		v.evict(v.partners[v.victim("", 0)])
 	}
@@ -270,6 +255,7 @@ func (v *View) insert(ev pipeline.Event) {
 // revisions seen, or when it was retracted before.
 func (v *View) evict(pw *partnerWindow) {
 	out := heap.Pop(&pw.oldest).(*viewEntry)
+	v.reranked(pw)
 	delete(v.items, out.ev.ID)
 	pw.raise(keyOf(out.ev))
 	if out.wasRetracted || !pw.passed(out.newest) {
