@@ -49,12 +49,18 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 	defer wg.Wait()
 	slots := make(chan struct{}, batchPublishes)
 	inFlight := map[string]*flight{}
+	// published contains the ids sent to commit, because awaitRelated
+	// drops finished ones from inFlight.
+	published := map[string]bool{}
 	for i := range items {
 		it := &items[i]
 		if f, ok := inFlight[it.ID]; ok {
-			// The same item earlier in the document: its outcome decides
-			// whether this copy is a duplicate.
 			<-f.done
+		}
+		if published[it.ID] {
+			// The same item earlier in the document: its outcome decides
+			// whether this copy is a duplicate, not the seen key read
+			// before it.
 			seen[i] = seenEntry{}
 		}
 		if o, done := g.knownFromSeen(ctx, it, seen[i]); done {
@@ -78,6 +84,7 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 			f.keys = keys
 		}
 		inFlight[it.ID] = f
+		published[it.ID] = true
 		wg.Go(func() {
 			defer func() { <-slots; close(f.done) }()
 			out[i].Result, out[i].Err = g.commit(ctx, it, p)
