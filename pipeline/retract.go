@@ -126,13 +126,13 @@ func (r *Retractor) Retract(ctx context.Context, partner, id string) (ItemState,
 	return ItemState{Event: ev, FirstSeen: state.FirstSeen}, true, nil
 }
 
-// eventMsgID returns the Nats-Msg-Id of ev. A retraction repeats the
-// content hash of the revision it removes, so its id names the revision
-// instead. With the hash, JetStream would drop it as a copy of that
-// revision.
+// eventMsgID returns the Nats-Msg-Id of ev: the item id, the revision and
+// the content hash, so JetStream drops a resend of one revision and keeps
+// a later revision that returns to an earlier text. A retraction repeats
+// the content hash of the revision it removes, so its id says so instead.
 func eventMsgID(ev *Event) string {
 	if ev.Kind == KindRetracted {
 		return ev.ID + ".retracted." + strconv.Itoa(ev.Revision)
 	}
-	return ev.ID + "." + ev.ContentHash
+	return ev.ID + "." + strconv.Itoa(ev.Revision) + "." + ev.ContentHash
 }
