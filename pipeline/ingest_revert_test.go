@@ -7,9 +7,9 @@ import (
 )
 
 // TestRevertInsideDuplicateWindow checks that an item whose text goes back
-// to an earlier revision gets an event for the revert. The message id joins
-// the item id and the content hash, so inside the stream's duplicate window
-// the revert reuses the id of the first revision.
+// to an earlier revision gets an event for the revert. A message id
+// without the revision would repeat the first revision's, and the stream
+// would drop the revert inside its duplicate window.
 func TestRevertInsideDuplicateWindow(t *testing.T) {
 	env := newIngestEnv(t, "embedded")
 	g := batchIngester(t, env, env.js)
