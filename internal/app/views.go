@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,14 @@ type Views struct {
 // start-up bounded on a long stream. A partner whose items lie up to this
 // many windows back still gets them into the views.
 const maxBackfillWindows = 9
+
+// maxFilterSubjects is the most partner subjects a back-fill consumer
+// filters on. nats-server compares every filter subject of a new consumer
+// with every other, so a consumer for 1,000 partners took seconds to
+// create, and back-fill creates several. Beyond this many partners the
+// consumer reads every item subject and the events of other partners are
+// skipped here.
+const maxFilterSubjects = 32
 
 // StartViews starts consuming the newest window events of the stream into
 // a new view. Reading a bounded window keeps start-up time independent of
@@ -125,17 +134,17 @@ func (a *App) backfill(ctx context.Context, view *feeds.View, first, start uint6
 		if start <= first {
 			return
 		}
-		var subjects []string
+		wanted := map[string]bool{}
 		for _, p := range a.Config.Partners {
 			if view.PartnerLen(p.ID) < need {
-				subjects = append(subjects, a.Config.NATS.SubjectPrefix+"."+p.ID)
+				wanted[a.Config.NATS.SubjectPrefix+"."+p.ID] = true
 			}
 		}
-		if len(subjects) == 0 {
+		if len(wanted) == 0 {
 			return
 		}
 		from := max(first, start-min(start-1, window))
-		if err := a.readEvents(ctx, view, subjects, from, start-1); err != nil {
+		if err := a.readEvents(ctx, view, backfillFilter(a.Config.NATS.SubjectPrefix, wanted), wanted, from, start-1); err != nil {
 			a.Log.Warn("back-filling the merged feed views failed; older items of quiet partners may be missing until the next restart", "error", err)
 			return
 		}
@@ -143,11 +152,27 @@ func (a *App) backfill(ctx context.Context, view *feeds.View, first, start uint6
 	}
 }
 
-// readEvents applies to view the events on subjects from sequence from to
-// to, both included.
-func (a *App) readEvents(ctx context.Context, view *feeds.View, subjects []string, from, to uint64) error {
+// backfillFilter returns the filter subjects of a back-fill consumer for
+// the wanted subjects: those subjects, or every item subject when there
+// are more than maxFilterSubjects.
+func backfillFilter(prefix string, wanted map[string]bool) []string {
+	if len(wanted) > maxFilterSubjects {
+		return []string{prefix + ".>"}
+	}
+	subjects := make([]string, 0, len(wanted))
+	for s := range wanted {
+		subjects = append(subjects, s)
+	}
+	slices.Sort(subjects)
+	return subjects
+}
+
+// readEvents applies to view the events on the wanted subjects from
+// sequence from to to, both included, reading them through a consumer
+// filtered on filter.
+func (a *App) readEvents(ctx context.Context, view *feeds.View, filter []string, wanted map[string]bool, from, to uint64) error {
 	cons, err := a.Stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: subjects,
+		FilterSubjects: filter,
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    from,
 	})
@@ -176,7 +201,9 @@ func (a *App) readEvents(ctx context.Context, view *feeds.View, subjects []strin
 				done = true
 				continue
 			}
-			a.applyEvent(view, msg)
+			if wanted[msg.Subject()] {
+				a.applyEvent(view, msg)
+			}
 			if md.NumPending == 0 || md.Sequence.Stream == to {
 				done = true
 			}

@@ -15,13 +15,25 @@ import (
 
 // TestStartViewsBackfillsQuietPartner rebuilds the views after a partner
 // flooded the stream with more events than the window: the quiet
-// partner's older items come back, and the flood keeps the rest.
+// partners' older items come back, and the flood keeps the rest. With
+// more quiet partners than maxFilterSubjects, the back-fill reads every
+// item subject and skips the flood's events itself.
 func TestStartViewsBackfillsQuietPartner(t *testing.T) {
+	for _, quiet := range []int{1, maxFilterSubjects + 8} {
+		t.Run(fmt.Sprintf("%d quiet partners", quiet), func(t *testing.T) {
+			testBackfill(t, quiet)
+		})
+	}
+}
+
+func testBackfill(t *testing.T, quiet int) {
 	cfg := testConfig(t, testenv.NATS(t).URL, "http://127.0.0.1:1", 1, time.Minute)
-	cfg.Feeds.Window = 20
-	cfg.Partners = append(cfg.Partners,
-		config.Partner{ID: "quiet", Name: "Quiet", Language: "en", Timezone: "UTC"},
-		config.Partner{ID: "flood", Name: "Flood", Language: "en", Timezone: "UTC"})
+	cfg.Feeds.Window = 17 + 3*quiet
+	for q := range quiet {
+		id := fmt.Sprintf("quiet%02d", q)
+		cfg.Partners = append(cfg.Partners, config.Partner{ID: id, Name: id, Language: "en", Timezone: "UTC"})
+	}
+	cfg.Partners = append(cfg.Partners, config.Partner{ID: "flood", Name: "Flood", Language: "en", Timezone: "UTC"})
 	cfg.Channels = []config.Channel{{ID: "all", Title: "All", MaxItems: 5}}
 	a := openApp(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -44,8 +56,10 @@ func TestStartViewsBackfillsQuietPartner(t *testing.T) {
 			}
 		}
 	}
-	publish("quiet", 3, start)
-	publish("flood", 150, start.Add(time.Hour))
+	for q := range quiet {
+		publish(fmt.Sprintf("quiet%02d", q), 3, start)
+	}
+	publish("flood", 150+3*quiet, start.Add(time.Hour))
 
 	views, err := a.StartViews(ctx)
 	if err != nil {
@@ -55,9 +69,11 @@ func TestStartViewsBackfillsQuietPartner(t *testing.T) {
 	if err := views.WaitReady(ctx); err != nil {
 		t.Fatalf("views not ready: %v", err)
 	}
-	quiet := views.View.Entries(feeds.Filter{Partners: []string{"quiet"}}, 0)
-	if len(quiet) != 3 {
-		t.Errorf("quiet partner has %d items after the restart, want its 3", len(quiet))
+	for q := range quiet {
+		id := fmt.Sprintf("quiet%02d", q)
+		if n := len(views.View.Entries(feeds.Filter{Partners: []string{id}}, 0)); n != 3 {
+			t.Errorf("partner %s has %d items after the restart, want its 3", id, n)
+		}
 	}
 	if n := views.View.PartnerLen("flood"); n != 17 {
 		t.Errorf("flood partner has %d items, want the other 17 of the window", n)
