@@ -3,10 +3,12 @@ package feeds
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,7 +80,12 @@ func visibleText(n *html.Node) string {
 // that points at that port so every link in the pages works.
 func startPageServer(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewUnstartedServer(nil)
+	// The handler needs the server's URL, so it is stored after the start,
+	// through an atomic pointer that orders it before every request.
+	var handler atomic.Pointer[http.Handler]
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*handler.Load()).ServeHTTP(w, r)
+	}))
 	srv.Start()
 	t.Cleanup(srv.Close)
 	v := NewView(100)
@@ -92,7 +99,7 @@ func startPageServer(t *testing.T) string {
 		`<img src="x" onerror="document.title='pwned'">`
 	v.Apply(hostile)
 	m := testMeta()
-	srv.Config.Handler = NewHandler(HandlerOptions{
+	h := NewHandler(HandlerOptions{
 		View:         v,
 		Channels:     []Channel{{ID: "all", Title: "Everything", Description: "All partners"}},
 		BaseURL:      srv.URL,
@@ -101,6 +108,7 @@ func startPageServer(t *testing.T) string {
 		FeedURLs:     m.FeedURLs,
 		SignUpURL:    "/digests",
 	})
+	handler.Store(&h)
 	return srv.URL
 }
 
