@@ -29,6 +29,11 @@ type Views struct {
 	// caught guards the start of the back-fill, which runs once.
 	caught sync.Once
 	cc     jetstream.ConsumeContext
+	// mu guards stopped, which keeps a back-fill from starting after Stop,
+	// and background counts the back-fill that Stop waits for.
+	mu         sync.Mutex
+	stopped    bool
+	background sync.WaitGroup
 }
 
 // maxBackfillWindows is the number of windows of events, before the
@@ -71,10 +76,10 @@ func (a *App) StartViews(ctx context.Context) (*Views, error) {
 			v.ready.Store(true)
 			return
 		}
-		go func() {
+		v.goBackground(func() {
 			a.backfill(ctx, v.View, info.State.FirstSeq, start)
 			v.ready.Store(true)
-		}()
+		})
 	}
 	cons, err := a.Stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{a.Config.NATS.SubjectPrefix + ".>"},
@@ -144,7 +149,12 @@ func (a *App) backfill(ctx context.Context, view *feeds.View, first, start uint6
 			return
 		}
 		from := max(first, start-min(start-1, window))
-		if err := a.readEvents(ctx, view, backfillFilter(a.Config.NATS.SubjectPrefix, wanted), wanted, from, start-1); err != nil {
+		err := a.readEvents(ctx, view, backfillFilter(a.Config.NATS.SubjectPrefix, wanted), wanted, from, start-1)
+		if ctx.Err() != nil {
+			// Shutting down: the next start back-fills again.
+			return
+		}
+		if err != nil {
 			a.Log.Warn("back-filling the merged feed views failed; older items of quiet partners may be missing until the next restart", "error", err)
 			return
 		}
@@ -255,9 +265,25 @@ func (v *Views) WaitReady(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops the consumer.
+// Stop stops the consumer and waits for a back-fill under way. Cancelling
+// the context given to StartViews first ends that back-fill early.
 func (v *Views) Stop() {
+	v.mu.Lock()
+	v.stopped = true
+	v.mu.Unlock()
 	if v.cc != nil {
 		v.cc.Stop()
 	}
+	v.background.Wait()
+}
+
+// goBackground runs fn in a goroutine that Stop waits for, unless Stop
+// was called already.
+func (v *Views) goBackground(fn func()) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.stopped {
+		return
+	}
+	v.background.Go(fn)
 }
