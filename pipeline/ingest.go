@@ -187,14 +187,12 @@ func (g *Ingester) commit(ctx context.Context, it *Item, p *prepared) (Result, e
 	seq, err := g.send(ctx, &ev)
 	if err != nil {
 		g.release(ctx, reserveKey)
-	}
-	if errors.Is(err, ErrItemTooLarge) {
-		itemsTotal.WithLabelValues(string(ResultRejected)).Inc()
-		return ResultRejected, err
-	}
-	if err != nil {
-		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
-		return ResultRetry, err
+		result := ResultRetry
+		if errors.Is(err, ErrItemTooLarge) {
+			result = ResultRejected
+		}
+		itemsTotal.WithLabelValues(string(result)).Inc()
+		return result, err
 	}
 	if err := g.record(ctx, it, &ev, seq, p.prev, p.found, p.fp); err != nil {
 		return ResultRetry, err

@@ -129,7 +129,8 @@ func (r *Retractor) Retract(ctx context.Context, partner, id string) (ItemState,
 // eventMsgID returns the Nats-Msg-Id of ev: the item id, the revision and
 // the content hash, so JetStream drops a resend of one revision and keeps
 // a later revision that returns to an earlier text. A retraction repeats
-// the content hash of the revision it removes, so its id says so instead.
+// the content hash of the revision it removes, so its id names the
+// retraction and its revision instead.
 func eventMsgID(ev *Event) string {
 	if ev.Kind == KindRetracted {
 		return ev.ID + ".retracted." + strconv.Itoa(ev.Revision)

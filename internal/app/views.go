@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -139,17 +140,17 @@ func (a *App) backfill(ctx context.Context, view *feeds.View, first, start uint6
 		if start <= first {
 			return
 		}
-		wanted := map[string]bool{}
+		needed := map[string]bool{}
 		for _, p := range a.Config.Partners {
 			if view.PartnerLen(p.ID) < need {
-				wanted[a.Config.NATS.SubjectPrefix+"."+p.ID] = true
+				needed[a.Config.NATS.SubjectPrefix+"."+p.ID] = true
 			}
 		}
-		if len(wanted) == 0 {
+		if len(needed) == 0 {
 			return
 		}
 		from := max(first, start-min(start-1, window))
-		err := a.readEvents(ctx, view, backfillFilter(a.Config.NATS.SubjectPrefix, wanted), wanted, from, start-1)
+		err := a.readEvents(ctx, view, backfillFilter(a.Config.NATS.SubjectPrefix, needed), needed, from, start-1)
 		if ctx.Err() != nil {
 			// Shutting down: the next start back-fills again.
 			return
@@ -163,24 +164,19 @@ func (a *App) backfill(ctx context.Context, view *feeds.View, first, start uint6
 }
 
 // backfillFilter returns the filter subjects of a back-fill consumer for
-// the wanted subjects: those subjects, or every item subject when there
-// are more than maxFilterSubjects.
-func backfillFilter(prefix string, wanted map[string]bool) []string {
-	if len(wanted) > maxFilterSubjects {
+// the subjects of partners that need back-fill: those subjects, or every
+// item subject when there are more than maxFilterSubjects.
+func backfillFilter(prefix string, needed map[string]bool) []string {
+	if len(needed) > maxFilterSubjects {
 		return []string{prefix + ".>"}
 	}
-	subjects := make([]string, 0, len(wanted))
-	for s := range wanted {
-		subjects = append(subjects, s)
-	}
-	slices.Sort(subjects)
-	return subjects
+	return slices.Sorted(maps.Keys(needed))
 }
 
-// readEvents applies to view the events on the wanted subjects from
+// readEvents applies to view the events on the needed subjects from
 // sequence from to to, both included, reading them through a consumer
 // filtered on filter.
-func (a *App) readEvents(ctx context.Context, view *feeds.View, filter []string, wanted map[string]bool, from, to uint64) error {
+func (a *App) readEvents(ctx context.Context, view *feeds.View, filter []string, needed map[string]bool, from, to uint64) error {
 	cons, err := a.Stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: filter,
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
@@ -211,7 +207,7 @@ func (a *App) readEvents(ctx context.Context, view *feeds.View, filter []string,
 				done = true
 				continue
 			}
-			if wanted[msg.Subject()] {
+			if needed[msg.Subject()] {
 				a.applyEvent(view, msg)
 			}
 			if md.NumPending == 0 || md.Sequence.Stream == to {
