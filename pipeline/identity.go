@@ -37,12 +37,27 @@ type identityInput struct {
 // "h:" and a hash of the feed id, title, summary and published date.
 // The feed URL is never part of a key because a feed may move.
 func itemKey(in identityInput, linkKeys bool) string {
+	if key, ok := directKey(in, linkKeys); ok {
+		return key
+	}
+	return textKey(in)
+}
+
+// directKey returns the key from the GUID or the link, and false when
+// the item has neither that may serve.
+func directKey(in identityInput, linkKeys bool) (string, bool) {
 	if in.guid != "" && !linkKeys {
-		return guidKey(in.guid)
+		return guidKey(in.guid), true
 	}
 	if in.link != "" {
-		return httpsKey(in.link)
+		return httpsKey(in.link), true
 	}
+	return "", false
+}
+
+// textKey is the key of an item with neither a usable GUID nor a link:
+// "h:" and a hash of the feed id, title, summary and published date.
+func textKey(in identityInput) string {
 	h := sha256.New()
 	for _, part := range []string{in.feed, in.title, in.summary, in.published} {
 		writeField(h, "part", part)

@@ -67,6 +67,10 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 			out[i] = o
 			continue
 		}
+		if err := it.complete(); err != nil {
+			out[i] = Outcome{Result: ResultRejected, Err: err}
+			continue
+		}
 		fprint, keys := g.groupingKeys(it)
 		awaitRelated(keys, inFlight)
 		// The slot is taken before the reservation, so an item holds
@@ -149,6 +153,9 @@ func (g *Ingester) knownFromSeen(ctx context.Context, it *Item, s seenEntry) (Ou
 func (g *Ingester) ingestAfterLookup(ctx context.Context, it *Item, s seenEntry) (Result, error) {
 	if o, done := g.knownFromSeen(ctx, it, s); done {
 		return o.Result, o.Err
+	}
+	if err := it.complete(); err != nil {
+		return ResultRejected, err
 	}
 	return g.publish(ctx, it)
 }

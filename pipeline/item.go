@@ -104,6 +104,11 @@ type Item struct {
 	// DuplicateOf is the ID of the earlier item in the same language that
 	// this item copies, empty for the first copy and for translations.
 	DuplicateOf string `json:"duplicate_of,omitempty"`
+
+	// partial is set on an item a ParseMemo supplied: it holds the item
+	// as gofeed read it, and only the identity, content hash and dates
+	// are filled in until complete cleans it.
+	partial *rawItem
 }
 
 // Event is the JSON message published on JetStream for each new or changed

@@ -52,6 +52,13 @@ type itemDraft struct {
 	// cut keep their ids.
 	titleKey string
 	warnings FieldWarnings // set by cleanItem
+	// textKey is the identity key from title, summary and date when a
+	// parse memo supplied it, else "" (computed when needed).
+	textKey string
+	// titleSig and textSig are hashes of the clean title, and of the
+	// clean title and summary, which the checks across a document's items
+	// compare (see signDraft).
+	titleSig, textSig uint64
 }
 
 // NormaliseItem cleans an item that arrives already structured, as pushed

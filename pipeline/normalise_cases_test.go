@@ -256,6 +256,7 @@ func TestFlagSharedLinks(t *testing.T) {
 	draft := func(title, link string) *itemDraft {
 		d := &itemDraft{}
 		d.Title, d.URL = title, link
+		signDraft(d)
 		return d
 	}
 	drafts := []*itemDraft{

@@ -71,6 +71,9 @@ type ParseResult struct {
 	// document. Its items were keyed by link, and the caller should store
 	// LinkKeys=true for the feed so later documents are keyed the same way.
 	RepeatedGUIDs bool
+	// Memo is the memo to pass to ParseFeedMemo with the feed's next
+	// document, nil from ParseFeed.
+	Memo *ParseMemo
 }
 
 // feedRoots are the lower-case local names of the root elements of RSS,
@@ -87,6 +90,10 @@ var feedRoots = map[string]bool{"rss": true, "rdf": true, "feed": true}
 // XML or JSON, and ErrUnparseable for a feed that stays broken after
 // every repair.
 func ParseFeed(body []byte, contentType string, src Source, now time.Time) (*ParseResult, error) {
+	return parseFeed(body, contentType, src, now, nil)
+}
+
+func parseFeed(body []byte, contentType string, src Source, now time.Time, memo *ParseMemo) (*ParseResult, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, fmt.Errorf("parsing feed %q: %w: empty body", src.FeedURL, ErrNotAFeed)
 	}
@@ -101,7 +108,7 @@ func ParseFeed(body []byte, contentType string, src Source, now time.Time) (*Par
 	res := &ParseResult{Recoveries: append(dec.recoveries, notes...)}
 	fillFeedFields(res, feed, text)
 	feedURL := feedBase(src.FeedURL)
-	buildItems(res, feed, src, documentBase(text, feedURL), now)
+	buildItems(res, feed, src, documentBase(text, feedURL), now, memo)
 	return res, nil
 }
 

@@ -12,10 +12,15 @@ import (
 )
 
 // buildItems normalises every gofeed item into res, assigns identities
-// and drops items whose key repeats an earlier one.
-func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time) {
+// and drops items whose key repeats an earlier one. With a memo, an item
+// the memo knows is not cleaned again (see ParseMemo), and res.Memo
+// receives the entries of this document.
+func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time, memo *ParseMemo) {
 	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))
 	language := res.Language
+	if memo != nil {
+		res.Memo = &ParseMemo{entries: make(map[memoKey]*memoEntry, len(feed.Items))}
+	}
 	var drafts []*itemDraft
 	var indexes []int
 	for k, fi := range feed.Items {
@@ -26,12 +31,26 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		if d.Language == "" {
 			d.Language = language
 		}
+		var key memoKey
+		if memo != nil {
+			key = rawItemKey(d, src, feedURL)
+			if e := memo.entries[key]; e != nil {
+				res.Memo.entries[key] = e
+				drafts = append(drafts, e.draft(d, src, feedURL, now))
+				indexes = append(indexes, k)
+				continue
+			}
+		}
 		it, err := cleanItem(d, src, feedURL, now)
 		if err != nil {
 			res.Rejected = append(res.Rejected, itemError(k, d, err))
 			continue
 		}
 		d.Item = it
+		signDraft(d)
+		if memo != nil {
+			res.Memo.entries[key] = newMemoEntry(d, src)
+		}
 		drafts = append(drafts, d)
 		indexes = append(indexes, k)
 	}
@@ -47,8 +66,11 @@ func assignIdentity(res *ParseResult, drafts []*itemDraft, indexes []int, src So
 	dropUnreliableLinks(drafts, linkKeys, home)
 	first := map[string]int{}
 	for n, d := range drafts {
-		key := itemKey(draftIdentity(d, &d.Item, src), linkKeys)
+		key := draftKey(d, src, linkKeys)
 		if k, seen := first[key]; seen {
+			// The error names the item by its clean fields, which an item
+			// from the memo does not carry yet.
+			_ = d.Item.complete()
 			err := fmt.Errorf("%w: same identity as item %d", ErrInvalidItem, k)
 			res.Rejected = append(res.Rejected, itemError(indexes[n], d, err))
 			continue
@@ -57,6 +79,19 @@ func assignIdentity(res *ParseResult, drafts []*itemDraft, indexes []int, src So
 		d.ID = ItemID(src.Partner, key)
 		res.Items = append(res.Items, d.Item)
 	}
+}
+
+// draftKey returns the identity key of a cleaned draft, using the text
+// key a parse memo supplied when the item has neither GUID nor link key.
+func draftKey(d *itemDraft, src Source, linkKeys bool) string {
+	in := draftIdentity(d, &d.Item, src)
+	if key, ok := directKey(in, linkKeys); ok {
+		return key
+	}
+	if d.textKey != "" {
+		return d.textKey
+	}
+	return textKey(in)
 }
 
 // dropUnreliableLinks clears the link key of items that would be keyed by
@@ -68,15 +103,15 @@ func assignIdentity(res *ParseResult, drafts []*itemDraft, indexes []int, src So
 // NOTE: the decision is per document, so an item whose shared link later
 // becomes unique in a shorter document changes its key once.
 func dropUnreliableLinks(drafts []*itemDraft, linkKeys bool, home []string) {
-	titles := map[string]map[string]bool{}
+	titles := map[string]map[uint64]bool{}
 	for _, d := range drafts {
 		if d.GUID != "" && !linkKeys || d.linkKey == "" {
 			continue
 		}
 		if titles[d.linkKey] == nil {
-			titles[d.linkKey] = map[string]bool{}
+			titles[d.linkKey] = map[uint64]bool{}
 		}
-		titles[d.linkKey][d.Title+"\x00"+d.Summary] = true
+		titles[d.linkKey][d.textSig] = true
 	}
 	for _, d := range drafts {
 		if len(titles[d.linkKey]) > 1 || slices.Contains(home, d.URL) {
@@ -88,15 +123,15 @@ func dropUnreliableLinks(drafts []*itemDraft, linkKeys bool, home []string) {
 // flagSharedLinks sets FlagLinkShared on every item whose link is a home
 // page or names items of different titles in this document.
 func flagSharedLinks(drafts []*itemDraft, home []string) {
-	titles := map[string]map[string]bool{}
+	titles := map[string]map[uint64]bool{}
 	for _, d := range drafts {
 		if d.URL == "" {
 			continue
 		}
 		if titles[d.URL] == nil {
-			titles[d.URL] = map[string]bool{}
+			titles[d.URL] = map[uint64]bool{}
 		}
-		titles[d.URL][d.Title] = true
+		titles[d.URL][d.titleSig] = true
 	}
 	for _, d := range drafts {
 		if d.URL != "" && (len(titles[d.URL]) > 1 || slices.Contains(home, d.URL)) {
@@ -120,7 +155,7 @@ func repeatsGUID(drafts []*itemDraft) bool {
 			seen[key] = d
 			continue
 		}
-		if prev.linkKey != d.linkKey || prev.Title != d.Title {
+		if prev.linkKey != d.linkKey || prev.titleSig != d.titleSig {
 			return true
 		}
 	}

@@ -143,6 +143,7 @@ type Poller struct {
 	o     PollerOptions
 	sched schedule
 	hosts *hostLimiter
+	memos parseMemos
 }
 
 // SetSubscriptions sets the WebSub policy after construction, because the
@@ -334,12 +335,13 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 		Partner: f.Partner, Feed: f.ID, FeedURL: pollURL(f, st),
 		Language: f.Language, Location: f.Location, LinkKeys: linkKeys, Charset: f.Charset,
 	}
-	parsed, err := pipeline.ParseFeed(res.Body, res.ContentType, src, p.o.Now())
+	parsed, err := pipeline.ParseFeedMemo(res.Body, res.ContentType, src, p.o.Now(), p.memos.get(f.Key()))
 	if err != nil {
 		rep.Err = fmt.Errorf("parsing feed %s: %w", src.FeedURL, err)
 		log.Warn("feed unreadable", "error", err, "hint", "check that the URL returns an RSS, Atom or JSON feed")
 		return rep, nil
 	}
+	p.memos.put(f.Key(), parsed.Memo)
 	p.noteParse(ctx, f, parsed, linkKeys, st.Warnings, log, &rep)
 	p.capItems(parsed, st.Warnings, log, &rep)
 	if !st.Seeded {

@@ -1,0 +1,211 @@
+package pipeline
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// A changed feed document usually holds a few new items and many known
+// ones, and cleaning an item (sanitising its HTML, pulling out its text,
+// canonical URLs, language, content hash) costs more than parsing it.
+// A ParseMemo lets the next document of the same feed skip cleaning an
+// item whose raw fields did not change. Such an item comes out with the
+// identity, content hash and dates that cleaning gave it. IngestBatch
+// needs no more to find it in the seen cache. An item the seen cache
+// does not settle is cleaned in full before it goes further, so the
+// memo never decides what is published. It only saves work.
+
+// ParseMemo holds what cleaning made of each item of one feed's last
+// document, keyed by a hash of the item as gofeed read it and of every
+// other input of cleaning. The zero value is an empty memo. A ParseMemo
+// is read by one parse at a time and never changed: each parse returns a
+// new one in ParseResult.Memo.
+type ParseMemo struct {
+	entries map[memoKey]*memoEntry
+}
+
+// Len returns the number of items in the memo.
+func (m *ParseMemo) Len() int {
+	if m == nil {
+		return 0
+	}
+	return len(m.entries)
+}
+
+// ParseFeedMemo is ParseFeed for a feed whose last document gave memo
+// (an empty memo for the first). Items found in the memo are partial:
+// they carry their ID, content hash and dates. IngestBatch and Ingest
+// clean them in full when the seen cache does not already contain their
+// hash, so their results equal ParseFeed's. Pass the items to those two
+// only. ParseResult.Memo is the memo for the next document.
+func ParseFeedMemo(body []byte, contentType string, src Source, now time.Time, memo *ParseMemo) (*ParseResult, error) {
+	if memo == nil {
+		memo = &ParseMemo{}
+	}
+	return parseFeed(body, contentType, src, now, memo)
+}
+
+// memoEntry is the part of one cleaned item that the identity rules and
+// the checks across a document's items read, with its content hash.
+type memoEntry struct {
+	guid, url, linkKey string
+	textKey            string // identity key from title, summary and date
+	contentHash        string
+	rules              int
+	titleSig, textSig  uint64
+}
+
+func newMemoEntry(d *itemDraft, src Source) *memoEntry {
+	return &memoEntry{
+		guid: strings.Clone(d.GUID), url: strings.Clone(d.URL), linkKey: strings.Clone(d.linkKey),
+		textKey:     textKey(draftIdentity(d, &d.Item, src)),
+		contentHash: d.ContentHash, rules: d.RulesVersion,
+		titleSig: d.titleSig, textSig: d.textSig,
+	}
+}
+
+// draft returns the cleaned draft of raw from the memo entry. Dates are
+// resolved again, since a missing date becomes the time of this fetch.
+func (e *memoEntry) draft(raw *itemDraft, src Source, feedURL *url.URL, now time.Time) *itemDraft {
+	d := &itemDraft{
+		published: raw.published, updated: raw.updated,
+		publishedParsed: raw.publishedParsed, updatedParsed: raw.updatedParsed,
+		base:    raw.base,
+		linkKey: e.linkKey, textKey: e.textKey,
+		titleSig: e.titleSig, textSig: e.textSig,
+	}
+	d.Item = Item{
+		Partner: src.Partner, Feed: src.Feed, FeedURL: src.FeedURL,
+		GUID: e.guid, URL: e.url,
+		ContentHash: e.contentHash, RulesVersion: e.rules,
+		partial: &rawItem{draft: *raw, src: src, feedURL: feedURL, now: now},
+	}
+	applyDates(&d.Item, raw, src.Location, now)
+	return d
+}
+
+// rawItem is an item as gofeed read it, with what cleaning it needs.
+type rawItem struct {
+	draft   itemDraft
+	src     Source
+	feedURL *url.URL
+	now     time.Time
+}
+
+// complete cleans an item a ParseMemo supplied, keeping the ID, the
+// shared-link flag and the backfill mark set after the parse. It does
+// nothing for an item that is already complete.
+func (it *Item) complete() error {
+	raw := it.partial
+	if raw == nil {
+		return nil
+	}
+	d := raw.draft
+	full, err := cleanItem(&d, raw.src, raw.feedURL, raw.now)
+	if err != nil {
+		return fmt.Errorf("cleaning item %s again: %w", it.ID, err)
+	}
+	full.ID = it.ID
+	if slices.Contains(it.Flags, FlagLinkShared) {
+		full.Flags = addFlag(full.Flags, FlagLinkShared)
+	}
+	full.Backfill = it.Backfill
+	*it = full
+	return nil
+}
+
+var signSeed = maphash.MakeSeed()
+
+// signDraft sets the title and text hashes of a cleaned draft. Two items
+// of one document with different titles get equal hashes with a chance
+// of about 2^-64, and the seed is chosen per process.
+func signDraft(d *itemDraft) {
+	var h maphash.Hash
+	h.SetSeed(signSeed)
+	h.WriteString(d.Title)
+	d.titleSig = h.Sum64()
+	h.WriteByte(0)
+	h.WriteString(d.Summary)
+	d.textSig = h.Sum64()
+}
+
+// rawItemKey hashes every input of cleanItem and of the item's identity:
+// the raw fields, the partner settings, the feed URL, the xml:base and
+// the rules version. Fields are written after their lengths, so no two
+// different items give the same bytes.
+func rawItemKey(d *itemDraft, src Source, feedURL *url.URL) memoKey {
+	buf := make([]byte, 0, 512+len(d.Title)+len(d.Summary)+len(d.Content))
+	field := func(s string) {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	number := func(n int64) { buf = binary.AppendVarint(buf, n) }
+	strs := func(list []string) {
+		number(int64(len(list)))
+		for _, s := range list {
+			field(s)
+		}
+	}
+	date := func(t *time.Time) {
+		if t == nil {
+			field("")
+			return
+		}
+		field(t.Format(time.RFC3339Nano))
+		field(t.Location().String())
+	}
+	urlField := func(u *url.URL) {
+		if u == nil {
+			field("")
+			return
+		}
+		field(u.String())
+	}
+
+	number(RulesVersion)
+	field(src.Partner)
+	field(src.Feed)
+	field(src.FeedURL)
+	field(src.Language)
+	field(src.Charset)
+	if src.Location != nil {
+		field(src.Location.String())
+	} else {
+		field("")
+	}
+	urlField(feedURL)
+	urlField(d.base)
+
+	field(d.GUID)
+	field(d.Title)
+	field(d.URL)
+	strs(d.Alternates)
+	field(d.Summary)
+	field(d.Content)
+	strs(d.Categories)
+	field(d.Language)
+	number(int64(len(d.Authors)))
+	for _, a := range d.Authors {
+		field(a.Name)
+		field(a.Email)
+		field(a.URL)
+	}
+	number(int64(len(d.Enclosures)))
+	for _, e := range d.Enclosures {
+		field(e.URL)
+		field(e.Type)
+		number(e.Length)
+	}
+	field(d.Image)
+	field(d.published)
+	field(d.updated)
+	date(d.publishedParsed)
+	date(d.updatedParsed)
+
+	return memoKey{maphash.Bytes(hashMemoSeeds[0], buf), maphash.Bytes(hashMemoSeeds[1], buf)}
+}

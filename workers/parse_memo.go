@@ -1,0 +1,35 @@
+package workers
+
+import (
+	"sync"
+
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// parseMemos keeps the pipeline.ParseMemo of each feed's last parsed
+// document, so the known items of its next changed document are not
+// cleaned again. A memo holds a few hundred bytes per item of one
+// document, so the whole set grows with the feeds and their document
+// sizes, not with the items ingested over time.
+//
+// NOTE: the memo of a feed removed from the configuration stays until
+// the process restarts; it is small, and a feed added back reuses it.
+type parseMemos struct {
+	mu sync.Mutex
+	m  map[string]*pipeline.ParseMemo
+}
+
+func (m *parseMemos) get(feed string) *pipeline.ParseMemo {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.m[feed]
+}
+
+func (m *parseMemos) put(feed string, memo *pipeline.ParseMemo) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil {
+		m.m = map[string]*pipeline.ParseMemo{}
+	}
+	m.m[feed] = memo
+}
