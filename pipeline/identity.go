@@ -58,11 +58,24 @@ func directKey(in identityInput, linkKeys bool) (string, bool) {
 // textKey is the key of an item with neither a usable GUID nor a link:
 // "h:" and a hash of the feed id, title, summary and published date.
 func textKey(in identityInput) string {
+	sum := textSum(in)
+	return textKeyOf(sum)
+}
+
+// textSum returns the hash in the text key of in.
+func textSum(in identityInput) [sha256.Size]byte {
 	h := sha256.New()
 	for _, part := range []string{in.feed, in.title, in.summary, in.published} {
 		writeField(h, "part", part)
 	}
-	return "h:" + hex.EncodeToString(h.Sum(nil))
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// textKeyOf returns the text key with hash sum.
+func textKeyOf(sum [sha256.Size]byte) string {
+	return "h:" + hex.EncodeToString(sum[:])
 }
 
 // guidKey normalises a GUID. A URL-shaped GUID gets the https scheme, a

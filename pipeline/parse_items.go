@@ -19,7 +19,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))
 	language := res.Language
 	if memo != nil {
-		res.Memo = &ParseMemo{entries: make(map[memoKey]*memoEntry, len(feed.Items))}
+		res.Memo = &ParseMemo{entries: make(map[memoKey]memoEntry, len(feed.Items))}
 	}
 	var drafts []*itemDraft
 	var indexes []int
@@ -34,7 +34,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		var key memoKey
 		if memo != nil {
 			key = rawItemKey(d, src, feedURL)
-			if e := memo.entries[key]; e != nil {
+			if e, ok := memo.entries[key]; ok {
 				res.Memo.entries[key] = e
 				drafts = append(drafts, e.draft(d, src, feedURL, now))
 				indexes = append(indexes, k)
@@ -49,7 +49,9 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		d.Item = it
 		signDraft(d)
 		if memo != nil {
-			res.Memo.entries[key] = newMemoEntry(d, src)
+			if e, ok := newMemoEntry(d, src); ok {
+				res.Memo.entries[key] = e
+			}
 		}
 		drafts = append(drafts, d)
 		indexes = append(indexes, k)

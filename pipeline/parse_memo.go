@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"hash/maphash"
 	"net/url"
@@ -26,7 +28,7 @@ import (
 // is read by one parse at a time and never changed: each parse returns a
 // new one in ParseResult.Memo.
 type ParseMemo struct {
-	entries map[memoKey]*memoEntry
+	entries map[memoKey]memoEntry
 }
 
 // Len returns the number of items in the memo.
@@ -51,22 +53,42 @@ func ParseFeedMemo(body []byte, contentType string, src Source, now time.Time, m
 }
 
 // memoEntry is the part of one cleaned item that the identity rules and
-// the checks across a document's items read, with its content hash.
+// the checks across a document's items read, with its content hash. The
+// hashes are kept as bytes and the link key only when it differs from the
+// link, because a memo holds an entry for every item of every polled feed.
 type memoEntry struct {
-	guid, url, linkKey string
-	textKey            string // identity key from title, summary and date
-	contentHash        string
-	rules              int
-	titleSig, textSig  uint64
+	guid, url   string
+	link        string // the link key, when linkIsURL is false
+	linkIsURL   bool
+	textKey     [sha256.Size]byte // hash of the identity key from title, summary and date
+	contentHash [sha256.Size]byte
+	rules       int
+	titleSig    uint64
+	textSig     uint64
 }
 
-func newMemoEntry(d *itemDraft, src Source) *memoEntry {
-	return &memoEntry{
-		guid: strings.Clone(d.GUID), url: strings.Clone(d.URL), linkKey: strings.Clone(d.linkKey),
-		textKey:     textKey(draftIdentity(d, &d.Item, src)),
-		contentHash: d.ContentHash, rules: d.RulesVersion,
-		titleSig: d.titleSig, textSig: d.textSig,
+// newMemoEntry returns the memo entry of a cleaned draft, and false when
+// its content hash is not the hex of a SHA-256.
+func newMemoEntry(d *itemDraft, src Source) (memoEntry, bool) {
+	e := memoEntry{
+		guid: strings.Clone(d.GUID), url: strings.Clone(d.URL),
+		linkIsURL: d.linkKey == d.URL,
+		textKey:   textSum(draftIdentity(d, &d.Item, src)),
+		rules:     d.RulesVersion,
+		titleSig:  d.titleSig, textSig: d.textSig,
 	}
+	if !e.linkIsURL {
+		e.link = strings.Clone(d.linkKey)
+	}
+	n, err := hex.Decode(e.contentHash[:], []byte(d.ContentHash))
+	return e, err == nil && n == sha256.Size && len(d.ContentHash) == 2*sha256.Size
+}
+
+func (e *memoEntry) linkKey() string {
+	if e.linkIsURL {
+		return e.url
+	}
+	return e.link
 }
 
 // draft returns the cleaned draft of raw from the memo entry. Dates are
@@ -76,13 +98,13 @@ func (e *memoEntry) draft(raw *itemDraft, src Source, feedURL *url.URL, now time
 		published: raw.published, updated: raw.updated,
 		publishedParsed: raw.publishedParsed, updatedParsed: raw.updatedParsed,
 		base:    raw.base,
-		linkKey: e.linkKey, textKey: e.textKey,
+		linkKey: e.linkKey(), textKey: textKeyOf(e.textKey),
 		titleSig: e.titleSig, textSig: e.textSig,
 	}
 	d.Item = Item{
 		Partner: src.Partner, Feed: src.Feed, FeedURL: src.FeedURL,
 		GUID: e.guid, URL: e.url,
-		ContentHash: e.contentHash, RulesVersion: e.rules,
+		ContentHash: hex.EncodeToString(e.contentHash[:]), RulesVersion: e.rules,
 		partial: &rawItem{draft: *raw, src: src, feedURL: feedURL, now: now},
 	}
 	applyDates(&d.Item, raw, src.Location, now)
