@@ -202,6 +202,9 @@ var (
 // findHubs returns the href of every link element with rel="hub", which
 // gofeed does not expose.
 func findHubs(text []byte) []string {
+	if !hasQuotedHub(text) {
+		return nil
+	}
 	var hubs []string
 	for _, tag := range linkTag.FindAll(text, -1) {
 		if !relHub.Match(tag) {
@@ -214,6 +217,31 @@ func findHubs(text []byte) []string {
 		}
 	}
 	return hubs
+}
+
+// hasQuotedHub reports whether text contains "hub" in any case between
+// two quotes of either kind, as every match of relHub does. Most feeds
+// name no hub, so this scan saves running linkTag over the whole
+// document. (?i) folds h, u and b only to their ASCII capitals, so
+// comparing ASCII letters is enough.
+func hasQuotedHub(text []byte) bool {
+	for _, quote := range []byte{'"', '\''} {
+		rest := text
+		for {
+			n := bytes.IndexByte(rest, quote)
+			if n < 0 || len(rest)-n < 5 {
+				break
+			}
+			word, closing := rest[n+1:n+4], rest[n+4]
+			if closing == '"' || closing == '\'' {
+				if word[0]|0x20 == 'h' && word[1]|0x20 == 'u' && word[2]|0x20 == 'b' {
+					return true
+				}
+			}
+			rest = rest[n+1:]
+		}
+	}
+	return false
 }
 
 // documentBase returns the xml:base that applies to all items: one given
