@@ -128,7 +128,7 @@ func parseDocument(text []byte) (*gofeed.Feed, []byte, []string, error) {
 	if root := rootElement(text); !feedRoots[root] {
 		return nil, nil, nil, fmt.Errorf("%w: root element is %q", ErrNotAFeed, root)
 	}
-	feed, err := gofeed.NewParser().Parse(bytes.NewReader(text))
+	feed, err := newFeedParser().Parse(bytes.NewReader(text))
 	if err == nil {
 		return feed, text, notes, nil
 	}
@@ -136,7 +136,7 @@ func parseDocument(text []byte) (*gofeed.Feed, []byte, []string, error) {
 	if !ok {
 		return nil, nil, nil, fmt.Errorf("%w: no complete item before the error: %w", ErrUnparseable, err)
 	}
-	feed, retryErr := gofeed.NewParser().Parse(bytes.NewReader(closed))
+	feed, retryErr := newFeedParser().Parse(bytes.NewReader(closed))
 	if retryErr != nil {
 		return nil, nil, nil, fmt.Errorf("%w: %w", ErrUnparseable, err)
 	}

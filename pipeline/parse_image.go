@@ -1,0 +1,183 @@
+package pipeline
+
+import (
+	"strings"
+
+	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/rss"
+	"golang.org/x/net/html"
+)
+
+// newFeedParser returns a gofeed parser whose RSS translator finds the
+// first image of item HTML without building a tree when it can.
+func newFeedParser() *gofeed.Parser {
+	p := gofeed.NewParser()
+	p.RSSTranslator = &rssTranslator{}
+	return p
+}
+
+// rssTranslator is gofeed's DefaultRSSTranslator with a cheaper last
+// step for item images. gofeed v1.3.0 takes an item's image from its
+// iTunes image, a media:content image or an image enclosure, and
+// otherwise HTML-parses content, then description, for the first
+// img[src]. This translator runs the default on items with empty content
+// and description, so the default stops before the HTML step, then
+// restores both fields and runs that step with firstHTMLImage.
+type rssTranslator struct {
+	gofeed.DefaultRSSTranslator
+}
+
+// Translate converts an *rss.Feed as DefaultRSSTranslator does.
+func (t *rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
+	doc, ok := feed.(*rss.Feed)
+	if !ok {
+		return t.DefaultRSSTranslator.Translate(feed)
+	}
+	bare := *doc
+	bare.Items = make([]*rss.Item, len(doc.Items))
+	for k, it := range doc.Items {
+		if it == nil {
+			continue
+		}
+		stripped := *it
+		stripped.Content, stripped.Description = "", ""
+		bare.Items[k] = &stripped
+	}
+	out, err := t.DefaultRSSTranslator.Translate(&bare)
+	if err != nil {
+		return nil, err
+	}
+	for k, it := range doc.Items {
+		restoreItemHTML(out.Items[k], it)
+	}
+	return out, nil
+}
+
+// restoreItemHTML puts back the content and description that Translate
+// emptied, as the default translation would have set them, and looks for
+// the HTML image when no other image was found. A description only
+// replaces the Dublin Core or iTunes fallback when it is not empty.
+func restoreItemHTML(fi *gofeed.Item, it *rss.Item) {
+	fi.Content = it.Content
+	if it.Description != "" {
+		fi.Description = it.Description
+	}
+	if fi.Image != nil {
+		return
+	}
+	fi.Image = firstHTMLImage(it.Content)
+	if fi.Image == nil {
+		fi.Image = firstHTMLImage(it.Description)
+	}
+}
+
+// firstHTMLImage returns the src of the first img element with a src
+// attribute in the tree that html.Parse builds from document, or nil.
+// Without a tag named img or image there is none. Without any of the
+// tags in treeTags, the parser inserts every start tag at the place its
+// token comes in, so the first such token is the answer, found by the
+// tokenizer alone. Otherwise it parses the document.
+func firstHTMLImage(document string) *gofeed.Image {
+	if !hasTagPrefix(document, "img") && !hasTagPrefix(document, "image") {
+		return nil
+	}
+	for _, tag := range treeTags {
+		if hasTagPrefix(document, tag) {
+			return parsedFirstImage(document)
+		}
+	}
+	return tokenFirstImage(document)
+}
+
+// treeTags are the start tags after which html.Parse may place elements
+// out of token order or drop them, or the tokenizer may read markup as
+// text: tables (foster parenting), templates, select, frames, SVG and
+// MathML, and the raw text elements. "image" is listed because the
+// parser renames it to img. Each entry also covers the tag names it is a
+// prefix of, such as "frame" for "frameset".
+var treeTags = []string{
+	"table", "template", "select", "frame", "svg", "math",
+	"script", "style", "textarea", "title", "xmp", "iframe",
+	"noembed", "noframes", "noscript", "plaintext", "image",
+}
+
+// hasTagPrefix reports whether document contains "<" followed by name in
+// any ASCII case, which every start tag whose name begins with name
+// does: the tokenizer lowers only ASCII letters of tag names.
+func hasTagPrefix(document, name string) bool {
+	for rest := document; ; {
+		n := strings.IndexByte(rest, '<')
+		if n < 0 {
+			return false
+		}
+		rest = rest[n+1:]
+		// EqualFold also folds non-ASCII letters, such as the Kelvin
+		// sign to k, which the tokenizer does not.
+		prefix := rest[:min(len(rest), len(name))]
+		if strings.EqualFold(prefix, name) && isASCII(prefix) {
+			return true
+		}
+	}
+}
+
+// tokenFirstImage returns the src of the first img start tag with a src
+// attribute, or nil.
+func tokenFirstImage(document string) *gofeed.Image {
+	z := html.NewTokenizer(strings.NewReader(document))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return nil
+		case html.StartTagToken, html.SelfClosingTagToken:
+			if src, ok := imgSource(z); ok {
+				return &gofeed.Image{URL: src}
+			}
+		}
+	}
+}
+
+// imgSource returns the value of the first src attribute of the tag the
+// tokenizer is on, when that tag is an img.
+func imgSource(z *html.Tokenizer) (string, bool) {
+	name, more := z.TagName()
+	if string(name) != "img" {
+		return "", false
+	}
+	for more {
+		var key, val []byte
+		key, val, more = z.TagAttr()
+		if string(key) == "src" {
+			return string(val), true
+		}
+	}
+	return "", false
+}
+
+// parsedFirstImage finds the first img element with a src attribute in
+// document order of the parsed tree, as gofeed does.
+func parsedFirstImage(document string) *gofeed.Image {
+	root, err := html.Parse(strings.NewReader(document))
+	if err != nil {
+		return nil
+	}
+	if src, ok := treeFirstImage(root); ok {
+		return &gofeed.Image{URL: src}
+	}
+	return nil
+}
+
+func treeFirstImage(n *html.Node) (string, bool) {
+	if n.Type == html.ElementNode && n.Data == "img" {
+		for _, a := range n.Attr {
+			if a.Key == "src" {
+				return a.Val, true
+			}
+		}
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if src, ok := treeFirstImage(c); ok {
+			return src, true
+		}
+	}
+	return "", false
+}
