@@ -94,7 +94,7 @@ func repairURIAttributes(text []byte) ([]byte, bool) {
 // repairURIAttributes would change nothing.
 func hasInvalidURIAttribute(text []byte) bool {
 	for i, c := range text {
-		if !isASCIISpace(c) {
+		if !isASCIISpace(c) || i+1 == len(text) || !uriAttributeStart(text[i+1]) {
 			continue
 		}
 		value, ok := uriAttributeValueAt(text, i+1)
@@ -135,6 +135,19 @@ func uriAttributeValueAt(text []byte, i int) ([]byte, bool) {
 		return nil, false
 	}
 	return value[:end], true
+}
+
+// uriAttributeStart reports whether c can be the first byte of a name
+// that uriAttributeName accepts: h, s or u in either case, or 0xC5, which
+// begins "ſ" (U+017F), the one other letter that (?i) folds to one of
+// them. Most blanks in a feed are followed by none of these, so the
+// check skips the full name comparison for them.
+func uriAttributeStart(c byte) bool {
+	switch c | 0x20 {
+	case 'h', 's', 'u':
+		return true
+	}
+	return c == 0xC5
 }
 
 // uriAttributeNames are the attribute names of uriAttribute.

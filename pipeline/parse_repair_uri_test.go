@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 // referenceRepairURIAttributes is repairURIAttributes before it skipped
@@ -121,6 +123,23 @@ func BenchmarkRepairXML(b *testing.B) {
 	for b.Loop() {
 		if _, notes := repairXML(text); len(notes) != 0 {
 			b.Fatalf("repairXML changed a valid feed: %v", notes)
+		}
+	}
+}
+
+// TestURIAttributeStartCoversFolds checks that uriAttributeStart accepts
+// the first byte of every character that (?i) folds to the first letter
+// of a URI attribute name.
+func TestURIAttributeStartCoversFolds(t *testing.T) {
+	for _, name := range uriAttributeNames {
+		first := rune(name[0])
+		for f := unicode.SimpleFold(first); ; f = unicode.SimpleFold(f) {
+			if lead := utf8.AppendRune(nil, f)[0]; !uriAttributeStart(lead) {
+				t.Errorf("uriAttributeStart rejects %q, the first byte of %q", lead, f)
+			}
+			if f == first {
+				break
+			}
 		}
 	}
 }
