@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/mmcdole/gofeed"
@@ -16,16 +17,22 @@ func newFeedParser() *gofeed.Parser {
 	return p
 }
 
-// rssTranslator is gofeed's DefaultRSSTranslator with a cheaper last
-// step for item images. gofeed v1.3.0 takes an item's image from its
-// iTunes image, a media:content image or an image enclosure, and
+// rssTranslator is gofeed's DefaultRSSTranslator without its costly
+// last step for item images. gofeed v1.3.0 takes an item's image from
+// its iTunes image, a media:content image or an image enclosure, and
 // otherwise HTML-parses content, then description, for the first
-// img[src]. This translator runs the default on items with empty content
-// and description, so the default stops before the HTML step, then
-// restores both fields and runs that step with firstHTMLImage.
+// img[src], even when both are empty. This translator runs the default
+// on copies of the items with content and description emptied and an
+// image enclosure appended, so the default never reaches the HTML step.
+// It then restores the fields and computes the image with rssItemImage.
 type rssTranslator struct {
 	gofeed.DefaultRSSTranslator
 }
+
+// stopEnclosure is the image enclosure appended to every item the
+// default translator receives. Its URL does not matter: Translate replaces
+// the image and removes the enclosure.
+var stopEnclosure = &rss.Enclosure{Type: "image/"}
 
 // Translate converts an *rss.Feed as DefaultRSSTranslator does.
 func (t *rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
@@ -41,6 +48,7 @@ func (t *rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
 		}
 		stripped := *it
 		stripped.Content, stripped.Description = "", ""
+		stripped.Enclosures = append(slices.Clip(it.Enclosures), stopEnclosure)
 		bare.Items[k] = &stripped
 	}
 	out, err := t.DefaultRSSTranslator.Translate(&bare)
@@ -48,35 +56,57 @@ func (t *rssTranslator) Translate(feed any) (*gofeed.Feed, error) {
 		return nil, err
 	}
 	for k, it := range doc.Items {
-		restoreItemHTML(out.Items[k], it)
+		restoreItem(out.Items[k], it)
 	}
 	return out, nil
 }
 
-// restoreItemHTML puts back the content and description that Translate
-// emptied, as the default translation would have set them, and looks for
-// the HTML image when no other image was found. A description only
-// replaces the Dublin Core or iTunes fallback when it is not empty.
-func restoreItemHTML(fi *gofeed.Item, it *rss.Item) {
+// restoreItem undoes what Translate changed in the item it gave the
+// default translator. A description only replaces the Dublin Core or
+// iTunes fallback when it is not empty, and the enclosure list is nil
+// when empty, as the default leaves them.
+func restoreItem(fi *gofeed.Item, it *rss.Item) {
 	fi.Content = it.Content
 	if it.Description != "" {
 		fi.Description = it.Description
 	}
-	if fi.Image != nil {
-		return
+	fi.Enclosures = fi.Enclosures[:len(fi.Enclosures)-1]
+	if len(fi.Enclosures) == 0 {
+		fi.Enclosures = nil
 	}
-	fi.Image = firstHTMLImage(it.Content)
-	if fi.Image == nil {
-		fi.Image = firstHTMLImage(it.Description)
+	fi.Image = rssItemImage(it)
+}
+
+// rssItemImage returns the image gofeed v1.3.0 gives an RSS item, in its
+// order: the iTunes image, the first media:content whose type or medium
+// contains "image", even without a URL, the first enclosure of an image
+// type, and the first img of the content, then of the description.
+func rssItemImage(it *rss.Item) *gofeed.Image {
+	if it.ITunesExt != nil && it.ITunesExt.Image != "" {
+		return &gofeed.Image{URL: it.ITunesExt.Image}
 	}
+	for _, c := range it.Extensions["media"]["content"] {
+		if strings.Contains(c.Attrs["type"], "image") || strings.Contains(c.Attrs["medium"], "image") {
+			return &gofeed.Image{URL: c.Attrs["url"]}
+		}
+	}
+	for _, enc := range it.Enclosures {
+		if strings.HasPrefix(enc.Type, "image/") {
+			return &gofeed.Image{URL: enc.URL}
+		}
+	}
+	if img := firstHTMLImage(it.Content); img != nil {
+		return img
+	}
+	return firstHTMLImage(it.Description)
 }
 
 // firstHTMLImage returns the src of the first img element with a src
 // attribute in the tree that html.Parse builds from document, or nil.
 // Without a tag named img or image there is none. Without any of the
-// tags in treeTags, the parser inserts every start tag at the place its
-// token comes in, so the first such token is the answer, found by the
-// tokenizer alone. Otherwise it parses the document.
+// tags in treeTags, the parser inserts every img in token order and
+// drops none, so the tokenizer alone finds the result. Otherwise it
+// parses the document.
 func firstHTMLImage(document string) *gofeed.Image {
 	if !hasTagPrefix(document, "img") && !hasTagPrefix(document, "image") {
 		return nil

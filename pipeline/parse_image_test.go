@@ -127,6 +127,11 @@ var itemImageExtras = []string{
 	`<media:content url="/media.png" medium="image"/>`,
 	`<media:content url="/video.mp4" type="video/mp4"/>`,
 	`<enclosure url="/enclosure.jpg" type="image/jpeg" length="1"/>`,
+	`<enclosure url="/a.mp3" type="audio/mpeg" length="1"/><enclosure url="/b.png" type="image/png"/>`,
+	`<enclosure url="/a.mp3" type="audio/mpeg" length="1"/>`,
+	`<media:content medium="image"/><enclosure url="/c.png" type="image/png"/>`,
+	`<media:thumbnail url="/thumb.png"/><media:group><media:content url="/g.png" type="image/png"/></media:group>`,
+	`<itunes:image href="/i.png"/><media:content url="/m.png" type="image/png"/>`,
 	`<dc:description>dublin core</dc:description>`,
 	`<itunes:summary>summary</itunes:summary>`,
 }
@@ -146,5 +151,17 @@ func FuzzFirstHTMLImage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, document string) {
 		checkFirstHTMLImage(t, document)
+	})
+}
+
+// FuzzRSSTranslator compares rssTranslator with gofeed's translator on a
+// one-item document built from fuzzed content, description and item
+// markup.
+func FuzzRSSTranslator(f *testing.F) {
+	for k, extra := range itemImageExtras {
+		f.Add(imageCases[k%len(imageCases)], `<img src="/d.png">`, extra)
+	}
+	f.Fuzz(func(t *testing.T, content, description, extra string) {
+		checkTranslators(t, "fuzz input", itemDocument(content, description, extra))
 	})
 }
