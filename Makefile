@@ -5,11 +5,11 @@
 BENCHSTAT := go run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 BENCH_COUNT ?= 6
 BENCH_OUT ?= bench/results
-# Per-item benchmarks: normalise, parsing a changed document with and
-# without the parse memo, dedup (Ingest of new and known items)
-# and publish, with ns/op, B/op and allocs/op.
+# Per-item benchmarks: normalise, parsing a document, parsing a changed
+# document with and without the parse memo, dedup (Ingest of new and
+# known items) and publish, with ns/op, B/op and allocs/op.
 BENCH_PKGS ?= ./pipeline
-BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkParseChangedDocument|BenchmarkIngest|BenchmarkPublish
+BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkParseFeed|BenchmarkParseChangedDocument|BenchmarkIngest|BenchmarkPublish
 
 # End-to-end sizes: 2,000 feeds x 50 items, the changed round slides 5.
 FEEDS ?= 2000
