@@ -108,7 +108,7 @@ func parseFeed(body []byte, contentType string, src Source, now time.Time, memo 
 	res := &ParseResult{Recoveries: append(dec.recoveries, notes...)}
 	fillFeedFields(res, feed, text)
 	feedURL := feedBase(src.FeedURL)
-	buildItems(res, feed, src, documentBase(text, feedURL), now, memo)
+	buildItems(res, feed, src, documentBase(text, feedURL), now, memo, len(text))
 	return res, nil
 }
 

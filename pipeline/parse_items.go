@@ -15,11 +15,13 @@ import (
 // and drops items whose key repeats an earlier one. With a memo, an item
 // the memo knows is not cleaned again (see ParseMemo), and res.Memo
 // receives the entries of this document.
-func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time, memo *ParseMemo) {
+func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time, memo *ParseMemo, docSize int) {
 	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))
 	language := res.Language
+	var next memoBuilder
 	if memo != nil {
 		res.Memo = &ParseMemo{entries: make(map[memoKey]memoEntry, len(feed.Items))}
+		next = memoBuilder{memo: res.Memo, budget: docSize + minMemoBudget}
 	}
 	var drafts []*itemDraft
 	var indexes []int
@@ -35,7 +37,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		if memo != nil {
 			key = rawItemKey(d, src, feedURL)
 			if e, ok := memo.entries[key]; ok {
-				res.Memo.entries[key] = e
+				next.add(key, e)
 				drafts = append(drafts, e.draft(d, src, feedURL, now))
 				indexes = append(indexes, k)
 				continue
@@ -50,7 +52,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		signDraft(d)
 		if memo != nil {
 			if e, ok := newMemoEntry(d, src); ok {
-				res.Memo.entries[key] = e
+				next.add(key, e)
 			}
 		}
 		drafts = append(drafts, d)

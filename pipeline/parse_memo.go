@@ -84,6 +84,49 @@ func newMemoEntry(d *itemDraft, src Source) (memoEntry, bool) {
 	return e, err == nil && n == sha256.Size && len(d.ContentHash) == 2*sha256.Size
 }
 
+// memoEntryBytes is the memory of a memo entry without its strings: the
+// struct and its map slot, an estimate from unsafe.Sizeof and the map's
+// load factor.
+const memoEntryBytes = 176
+
+// maxMemoEntryBytes is the largest memo entry kept. A GUID or link key
+// that makes an entry larger is rare, and its item is cleaned again.
+const maxMemoEntryBytes = 1024
+
+// size returns the estimated memory of the entry.
+func (e *memoEntry) size() int {
+	return memoEntryBytes + len(e.guid) + len(e.url) + len(e.link)
+}
+
+// bytes returns the estimated memory of the memo's entries.
+func (m *ParseMemo) bytes() int {
+	n := 0
+	for _, e := range m.entries {
+		n += e.size()
+	}
+	return n
+}
+
+// minMemoBudget is added to a document's size to make its memo budget, so
+// a short document of short items keeps an entry for each.
+const minMemoBudget = 64 << 10
+
+// memoBuilder fills the memo for the next document within a budget of
+// the document's own size plus minMemoBudget, so a document of many tiny
+// items or of huge GUIDs cannot make its memo much larger than itself.
+type memoBuilder struct {
+	memo   *ParseMemo
+	budget int
+}
+
+// add keeps e under key when it fits the budget.
+func (b *memoBuilder) add(key memoKey, e memoEntry) {
+	if n := e.size(); n <= maxMemoEntryBytes && n <= b.budget {
+		b.budget -= n
+		b.memo.entries[key] = e
+	}
+}
+
 func (e *memoEntry) linkKey() string {
 	if e.linkIsURL {
 		return e.url

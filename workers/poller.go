@@ -341,7 +341,8 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 		log.Warn("feed unreadable", "error", err, "hint", "check that the URL returns an RSS, Atom or JSON feed")
 		return rep, nil
 	}
-	p.memos.put(f.Key(), parsed.Memo)
+	// A feed polled at least every MaxInterval keeps its memo.
+	p.memos.put(f.Key(), parsed.Memo, p.o.Now(), 2*p.o.MaxInterval)
 	p.noteParse(ctx, f, parsed, linkKeys, st.Warnings, log, &rep)
 	p.capItems(parsed, st.Warnings, log, &rep)
 	if !st.Seeded {
