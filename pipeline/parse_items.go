@@ -20,7 +20,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 	language := res.Language
 	var next memoBuilder
 	if memo != nil {
-		res.Memo = &ParseMemo{entries: make(map[memoKey]memoEntry, len(feed.Items))}
+		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, len(feed.Items))}
 		next = memoBuilder{memo: res.Memo, budget: docSize + minMemoBudget}
 	}
 	var drafts []*itemDraft
@@ -36,7 +36,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		var key memoKey
 		if memo != nil {
 			key = rawItemKey(d, src, feedURL)
-			if e, ok := memo.entries[key]; ok {
+			if e, ok := memo.entry(key); ok {
 				next.add(key, e)
 				drafts = append(drafts, e.draft(d, src, feedURL, now))
 				indexes = append(indexes, k)

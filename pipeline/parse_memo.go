@@ -28,7 +28,51 @@ import (
 // is read by one parse at a time and never changed: each parse returns a
 // new one in ParseResult.Memo.
 type ParseMemo struct {
-	entries map[memoKey]memoEntry
+	// entries hold no pointers, so the garbage collector does not scan
+	// them: their strings are spans of text.
+	entries map[memoKey]storedEntry
+	text    []byte
+}
+
+// span is a string of a memo entry: its position and length in the
+// memo's text.
+type span struct{ off, n uint32 }
+
+// storedEntry is a memoEntry as a memo stores it.
+type storedEntry struct {
+	guid, url, link      span
+	linkIsURL            bool
+	textKey, contentHash [sha256.Size]byte
+	rules                int32
+	titleSig, textSig    uint64
+}
+
+// entry returns the entry under key.
+func (m *ParseMemo) entry(key memoKey) (memoEntry, bool) {
+	s, ok := m.entries[key]
+	if !ok {
+		return memoEntry{}, false
+	}
+	text := func(sp span) string { return string(m.text[sp.off : sp.off+sp.n]) }
+	return memoEntry{
+		guid: text(s.guid), url: text(s.url), link: text(s.link),
+		linkIsURL: s.linkIsURL, textKey: s.textKey, contentHash: s.contentHash,
+		rules: int(s.rules), titleSig: s.titleSig, textSig: s.textSig,
+	}, true
+}
+
+// put stores e under key, its strings appended to the memo's text.
+func (m *ParseMemo) put(key memoKey, e memoEntry) {
+	add := func(s string) span {
+		sp := span{off: uint32(len(m.text)), n: uint32(len(s))}
+		m.text = append(m.text, s...)
+		return sp
+	}
+	m.entries[key] = storedEntry{
+		guid: add(e.guid), url: add(e.url), link: add(e.link),
+		linkIsURL: e.linkIsURL, textKey: e.textKey, contentHash: e.contentHash,
+		rules: int32(e.rules), titleSig: e.titleSig, textSig: e.textSig,
+	}
 }
 
 // Len returns the number of items in the memo.
@@ -84,10 +128,10 @@ func newMemoEntry(d *itemDraft, src Source) (memoEntry, bool) {
 	return e, err == nil && n == sha256.Size && len(d.ContentHash) == 2*sha256.Size
 }
 
-// memoEntryBytes is the memory of a memo entry without its strings: the
-// struct and its map slot, an estimate from unsafe.Sizeof and the map's
-// load factor.
-const memoEntryBytes = 176
+// memoEntryBytes is the memory of a stored memo entry without its
+// strings: the struct and its map slot, an estimate from unsafe.Sizeof
+// and the map's load factor.
+const memoEntryBytes = 144
 
 // maxMemoEntryBytes is the largest memo entry kept. A GUID or link key
 // that makes an entry larger is rare, and its item is cleaned again.
@@ -100,11 +144,7 @@ func (e *memoEntry) size() int {
 
 // bytes returns the estimated memory of the memo's entries.
 func (m *ParseMemo) bytes() int {
-	n := 0
-	for _, e := range m.entries {
-		n += e.size()
-	}
-	return n
+	return len(m.entries)*memoEntryBytes + len(m.text)
 }
 
 // minMemoBudget is added to a document's size to make its memo budget, so
@@ -123,7 +163,7 @@ type memoBuilder struct {
 func (b *memoBuilder) add(key memoKey, e memoEntry) {
 	if n := e.size(); n <= maxMemoEntryBytes && n <= b.budget {
 		b.budget -= n
-		b.memo.entries[key] = e
+		b.memo.put(key, e)
 	}
 }
 
