@@ -159,8 +159,12 @@ type memoBuilder struct {
 	budget int
 }
 
-// add keeps e under key when it fits the budget.
+// add keeps e under key when it fits the budget. An item listed twice
+// in a document is kept once.
 func (b *memoBuilder) add(key memoKey, e memoEntry) {
+	if _, ok := b.memo.entries[key]; ok {
+		return
+	}
 	if n := e.size(); n <= maxMemoEntryBytes && n <= b.budget {
 		b.budget -= n
 		b.memo.put(key, e)
