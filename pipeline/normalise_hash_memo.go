@@ -39,42 +39,60 @@ func memoContentHash(it *Item) string {
 }
 
 // contentMemoKey hashes every field ContentHash reads, and a few it does
-// not. The fields are encoded once, each after its length so that no two
-// different items give the same bytes, and hashed with both seeds.
+// not, with both seeds.
 func contentMemoKey(it *Item) memoKey {
-	buf := make([]byte, 0, 256+len(it.Title)+len(it.Summary)+len(it.Content))
-	field := func(s string) {
-		buf = binary.AppendUvarint(buf, uint64(len(s)))
-		buf = append(buf, s...)
+	b := make(keyBuffer, 0, 256+len(it.Title)+len(it.Summary)+len(it.Content))
+	b.number(RulesVersion)
+	b.field(it.Title)
+	b.field(it.Summary)
+	b.field(it.Content)
+	b.field(it.URL)
+	b.field(it.Image)
+	b.field(it.Language)
+	b.authors(it.Authors)
+	b.list(it.Categories)
+	b.enclosures(it.Enclosures)
+	return b.key()
+}
+
+// keyBuffer is the encoding of the fields of a memo key. Each field is
+// written after its length, and each list after its count, so no two
+// different field lists give the same bytes.
+type keyBuffer []byte
+
+func (b *keyBuffer) field(s string) {
+	*b = binary.AppendUvarint(*b, uint64(len(s)))
+	*b = append(*b, s...)
+}
+
+func (b *keyBuffer) number(n int64) { *b = binary.AppendVarint(*b, n) }
+
+func (b *keyBuffer) list(items []string) {
+	b.number(int64(len(items)))
+	for _, s := range items {
+		b.field(s)
 	}
-	number := func(n int64) { buf = binary.AppendVarint(buf, n) }
+}
 
-	number(RulesVersion)
-	field(it.Title)
-	field(it.Summary)
-	field(it.Content)
-	field(it.URL)
-	field(it.Image)
-	field(it.Language)
-
-	number(int64(len(it.Authors)))
-	for _, a := range it.Authors {
-		field(a.Name)
-		field(a.Email)
-		field(a.URL)
+func (b *keyBuffer) authors(authors []Author) {
+	b.number(int64(len(authors)))
+	for _, a := range authors {
+		b.field(a.Name)
+		b.field(a.Email)
+		b.field(a.URL)
 	}
+}
 
-	number(int64(len(it.Categories)))
-	for _, c := range it.Categories {
-		field(c)
+func (b *keyBuffer) enclosures(enclosures []Enclosure) {
+	b.number(int64(len(enclosures)))
+	for _, e := range enclosures {
+		b.field(e.URL)
+		b.field(e.Type)
+		b.number(e.Length)
 	}
+}
 
-	number(int64(len(it.Enclosures)))
-	for _, e := range it.Enclosures {
-		field(e.URL)
-		field(e.Type)
-		number(e.Length)
-	}
-
-	return memoKey{maphash.Bytes(hashMemoSeeds[0], buf), maphash.Bytes(hashMemoSeeds[1], buf)}
+// key hashes the encoded fields with both seeds.
+func (b keyBuffer) key() memoKey {
+	return memoKey{maphash.Bytes(hashMemoSeeds[0], b), maphash.Bytes(hashMemoSeeds[1], b)}
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"hash/maphash"
@@ -248,73 +247,53 @@ func signDraft(d *itemDraft) {
 // the rules version. Fields are written after their lengths, so no two
 // different items give the same bytes.
 func rawItemKey(d *itemDraft, src Source, feedURL *url.URL) memoKey {
-	buf := make([]byte, 0, 512+len(d.Title)+len(d.Summary)+len(d.Content))
-	field := func(s string) {
-		buf = binary.AppendUvarint(buf, uint64(len(s)))
-		buf = append(buf, s...)
-	}
-	number := func(n int64) { buf = binary.AppendVarint(buf, n) }
-	strs := func(list []string) {
-		number(int64(len(list)))
-		for _, s := range list {
-			field(s)
-		}
-	}
-	date := func(t *time.Time) {
-		if t == nil {
-			field("")
-			return
-		}
-		field(t.Format(time.RFC3339Nano))
-		field(t.Location().String())
-	}
-	urlField := func(u *url.URL) {
-		if u == nil {
-			field("")
-			return
-		}
-		field(u.String())
-	}
+	b := make(keyBuffer, 0, 512+len(d.Title)+len(d.Summary)+len(d.Content))
+	b.number(RulesVersion)
+	b.field(src.Partner)
+	b.field(src.Feed)
+	b.field(src.FeedURL)
+	b.field(src.Language)
+	b.field(src.Charset)
+	b.field(locationName(src.Location))
+	b.field(urlString(feedURL))
+	b.field(urlString(d.base))
 
-	number(RulesVersion)
-	field(src.Partner)
-	field(src.Feed)
-	field(src.FeedURL)
-	field(src.Language)
-	field(src.Charset)
-	if src.Location != nil {
-		field(src.Location.String())
-	} else {
-		field("")
-	}
-	urlField(feedURL)
-	urlField(d.base)
+	b.field(d.GUID)
+	b.field(d.Title)
+	b.field(d.URL)
+	b.list(d.Alternates)
+	b.field(d.Summary)
+	b.field(d.Content)
+	b.list(d.Categories)
+	b.field(d.Language)
+	b.authors(d.Authors)
+	b.enclosures(d.Enclosures)
+	b.field(d.Image)
+	b.field(d.published)
+	b.field(d.updated)
+	b.field(dateString(d.publishedParsed))
+	b.field(dateString(d.updatedParsed))
+	return b.key()
+}
 
-	field(d.GUID)
-	field(d.Title)
-	field(d.URL)
-	strs(d.Alternates)
-	field(d.Summary)
-	field(d.Content)
-	strs(d.Categories)
-	field(d.Language)
-	number(int64(len(d.Authors)))
-	for _, a := range d.Authors {
-		field(a.Name)
-		field(a.Email)
-		field(a.URL)
+func locationName(loc *time.Location) string {
+	if loc == nil {
+		return ""
 	}
-	number(int64(len(d.Enclosures)))
-	for _, e := range d.Enclosures {
-		field(e.URL)
-		field(e.Type)
-		number(e.Length)
-	}
-	field(d.Image)
-	field(d.published)
-	field(d.updated)
-	date(d.publishedParsed)
-	date(d.updatedParsed)
+	return loc.String()
+}
 
-	return memoKey{maphash.Bytes(hashMemoSeeds[0], buf), maphash.Bytes(hashMemoSeeds[1], buf)}
+func urlString(u *url.URL) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
+}
+
+// dateString returns t with its zone name, or "" for nil.
+func dateString(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano) + " " + t.Location().String()
 }
