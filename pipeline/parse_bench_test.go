@@ -17,9 +17,11 @@ func BenchmarkParseChangedDocument(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer farm.Close(b.Context())
+
 	before := farm.Bodies()
 	farm.Slide(5)
 	after := farm.Bodies()
+
 	now := time.Now()
 	src := pipeline.Source{Partner: "bench", Feed: "news", FeedURL: "http://127.0.0.1/feed.xml"}
 	memos := make([]*pipeline.ParseMemo, len(before))
@@ -30,6 +32,7 @@ func BenchmarkParseChangedDocument(b *testing.B) {
 		}
 		memos[i] = res.Memo
 	}
+
 	b.Run("memo", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {

@@ -13,7 +13,7 @@ import (
 
 // buildItems normalises every gofeed item into res, assigns identities
 // and drops items whose key repeats an earlier one. With a memo, an item
-// the memo knows is not cleaned again (see ParseMemo), and res.Memo
+// found in the memo is not cleaned again (see ParseMemo), and res.Memo
 // receives the entries of this document.
 func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time, memo *ParseMemo, docSize int) {
 	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))

@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// A changed feed document usually holds a few new items and many known
-// ones, and cleaning an item (sanitising its HTML, pulling out its text,
+// A changed feed document usually contains a few new items and many
+// known ones. Cleaning an item (sanitising its HTML, pulling out its text,
 // canonical URLs, language, content hash) costs more than parsing it.
 // A ParseMemo lets the next document of the same feed skip cleaning an
 // item whose raw fields did not change. Such an item comes out with the
@@ -21,14 +21,14 @@ import (
 // does not settle is cleaned in full before it goes further, so the
 // memo never decides what is published. It only saves work.
 
-// ParseMemo holds what cleaning made of each item of one feed's last
+// ParseMemo is what cleaning made of each item of one feed's last
 // document, keyed by a hash of the item as gofeed read it and of every
-// other input of cleaning. The zero value is an empty memo. A ParseMemo
-// is read by one parse at a time and never changed: each parse returns a
-// new one in ParseResult.Memo.
+// other input of cleaning. The zero value is an empty memo. A memo is not
+// changed once its parse returns, so concurrent parses may read it, and
+// each parse returns a new one in ParseResult.Memo.
 type ParseMemo struct {
-	// entries hold no pointers, so the garbage collector does not scan
-	// them: their strings are spans of text.
+	// entries contain no pointers, so the garbage collector does not scan
+	// them. Their strings are spans of text.
 	entries map[memoKey]storedEntry
 	text    []byte
 }

@@ -40,8 +40,8 @@ func memoParses(t *testing.T, now time.Time) (first, second *pipeline.ParseResul
 }
 
 // TestMemoItemsAfterCacheFlush ingests a document, flushes the cache and
-// ingests the memo's items of the same document: the index still knows
-// them, so no event is published twice.
+// ingests the memo's items of the same document: the index still
+// contains them, so no event is published twice.
 func TestMemoItemsAfterCacheFlush(t *testing.T) {
 	for _, kind := range cacheKinds {
 		t.Run(kind, func(t *testing.T) {
