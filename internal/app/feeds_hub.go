@@ -105,12 +105,22 @@ func (a *App) startHubDeliveries(ctx context.Context) (func(), error) {
 		return nil, err
 	}
 	partners, feedURLs := a.partnerLinks()
-	hub, err := a.newHub(ctx, feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs, Owners: a.partnerDomains()})
+	kv, err := a.subscriptionBucket(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n := a.Config.NATS
 	wctx, cancel := context.WithCancel(ctx)
+	store, err := watchSubscriptions(wctx, kv, a.Log)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	hub, err := a.newHub(store, feeds.HubMeta{TagAuthority: auth, Partners: partners, FeedURLs: feedURLs, Owners: a.partnerDomains()})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	n := a.Config.NATS
 	w, err := startHubWorkers(wctx, a.JS, a.Stream, hub, hubConfig{
 		ItemSubjects: n.SubjectPrefix + ".>",
 		Stream:       n.Stream + "_WEBSUB",

@@ -24,14 +24,21 @@ type kvSubscriptions struct {
 }
 
 func (s kvSubscriptions) Put(ctx context.Context, sub feeds.Subscription) error {
+	_, err := s.put(ctx, sub)
+	return err
+}
+
+// put stores sub and returns the revision it got.
+func (s kvSubscriptions) put(ctx context.Context, sub feeds.Subscription) (uint64, error) {
 	data, err := json.Marshal(sub)
 	if err != nil {
-		return fmt.Errorf("encoding subscription: %w", err)
+		return 0, fmt.Errorf("encoding subscription: %w", err)
 	}
-	if _, err := s.kv.Put(ctx, sub.Key(), data); err != nil {
-		return fmt.Errorf("storing subscription %s: %w", sub.Key(), err)
+	rev, err := s.kv.Put(ctx, sub.Key(), data)
+	if err != nil {
+		return 0, fmt.Errorf("storing subscription %s: %w", sub.Key(), err)
 	}
-	return nil
+	return rev, nil
 }
 
 func (s kvSubscriptions) Get(ctx context.Context, key string) (feeds.Subscription, error) {
@@ -56,10 +63,8 @@ func (s kvSubscriptions) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// List reads every key, one request per subscription.
-//
-// NOTE: fan-out reads the whole bucket for each new item, which suits up
-// to a few thousand subscribers.
+// List reads every key, one request per subscription. The fan-out, which
+// lists once per new item, uses watchedSubscriptions instead.
 func (s kvSubscriptions) List(ctx context.Context) ([]feeds.Subscription, error) {
 	lister, err := s.kv.ListKeys(ctx)
 	if err != nil {
@@ -104,16 +109,21 @@ func hubURL(baseURL string) string {
 	return strings.TrimRight(baseURL, "/") + "/hub"
 }
 
-// newHub opens the WebSub subscriptions bucket and returns a hub for the
-// configured channels. The caller closes it.
-func (a *App) newHub(ctx context.Context, meta feeds.HubMeta) (*feeds.Hub, error) {
+// subscriptionBucket opens the WebSub subscriptions bucket.
+func (a *App) subscriptionBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	n := a.Config.NATS
 	kv, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_WEBSUB", n.Replicas, 0, false)
 	if err != nil {
 		return nil, fmt.Errorf("opening WebSub bucket: %w", err)
 	}
+	return kv, nil
+}
+
+// newHub returns a hub for the configured channels that keeps its
+// subscriptions in store. The caller closes it.
+func (a *App) newHub(store feeds.SubscriptionStore, meta feeds.HubMeta) (*feeds.Hub, error) {
 	return feeds.NewHub(feeds.HubOptions{
-		Store:    kvSubscriptions{kv: kv},
+		Store:    store,
 		Client:   a.hubClient(),
 		BaseURL:  a.Config.HTTP.BaseURL,
 		Channels: a.Channels(),
@@ -126,7 +136,12 @@ func (a *App) newHub(ctx context.Context, meta feeds.HubMeta) (*feeds.Hub, error
 // requests and verifies them until ctx ends. Deliveries to subscribers
 // run in the digest workers (RunHubDeliveries), not here.
 func (a *App) mountHub(ctx context.Context, mux *http.ServeMux, meta feeds.HubMeta) error {
-	hub, err := a.newHub(ctx, meta)
+	kv, err := a.subscriptionBucket(ctx)
+	if err != nil {
+		return err
+	}
+	// This hub only takes subscription requests and never lists them.
+	hub, err := a.newHub(kvSubscriptions{kv: kv}, meta)
 	if err != nil {
 		return err
 	}

@@ -68,9 +68,15 @@ type hubFixture struct {
 
 func newHubFixture(t *testing.T) *hubFixture {
 	t.Helper()
+	return newHubFixtureAt(t, testenv.NATS(t).URL)
+}
+
+// newHubFixtureAt is newHubFixture on the NATS server at url.
+func newHubFixtureAt(t *testing.T, url string) *hubFixture {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	js, err := jetstream.New(testenv.Conn(t, testenv.NATS(t).URL))
+	js, err := jetstream.New(testenv.Conn(t, url))
 	if err != nil {
 		t.Fatalf("opening jetstream: %v", err)
 	}
@@ -88,11 +94,19 @@ func newHubFixture(t *testing.T) *hubFixture {
 	}}
 }
 
+// newHub returns a delivery hub with its own watched copy of the
+// bucket, as a digest worker has; f.store stands for the feed servers.
 func (f *hubFixture) newHub(t *testing.T, allowPrivate bool) *feeds.Hub {
 	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	store, err := watchSubscriptions(ctx, f.store.kv, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("watching subscriptions: %v", err)
+	}
 	client := &http.Client{Transport: &http.Transport{DialContext: workers.NewGuardedDialer(allowPrivate).DialContext}}
 	hub, err := feeds.NewHub(feeds.HubOptions{
-		Store: f.store, Client: client, BaseURL: "https://hub.example.org",
+		Store: store, Client: client, BaseURL: "https://hub.example.org",
 		Channels: []feeds.Channel{{ID: "all", Title: "Everything"}},
 		Meta:     feeds.HubMeta{TagAuthority: "hub.example.org,2026-12-04"},
 		Logger:   slog.New(slog.DiscardHandler),
