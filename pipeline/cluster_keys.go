@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"hash/maphash"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -14,10 +15,22 @@ import (
 // record instead of one list per key. Keys are held as 64-bit hashes: a
 // collision only adds a candidate, and every candidate's record is
 // checked before it counts. It is safe for concurrent use.
+//
+// In the mix of BenchmarkKeyIndexMemory, a million items file about six
+// million keys, most of them with one id, so the layout is chosen for
+// bytes per key. Each filing of an id stores it once in an idTable, with
+// its record's stored time, under a 32-bit handle. A key with one id
+// keeps the handle as its map value, and longer lists of handles live in
+// a listSlab. Neither the map nor the slabs of binary ids and lists hold
+// pointers, so the collector does not scan them.
 type keyIndex struct {
 	mu    sync.RWMutex
 	seed  maphash.Seed
-	lists map[uint64]posting
+	lists map[keyHash]keyCell
+	idTab idTable
+	spill listSlab
+	// scratch is the buffer in which file builds a list before storing it.
+	scratch []uint32
 	// maxAge is how long a key is kept after its newest id was added.
 	// Zero keeps keys for ever. Records expire from the store after the
 	// same time, so an older key names no record that can still be read.
@@ -26,33 +39,44 @@ type keyIndex struct {
 	added int
 }
 
-// posting is the list of one key: the newest ids, oldest first by the
-// time each was stored. Arrival order differs from it, because records
-// of other processes arrive after newer records of this one, and a
-// restarted reading delivers every record again.
-type posting []listed
+// keyHash is the 64-bit hash of a key as two halves. Its alignment of 4
+// bytes lets a map slot take 12 bytes instead of the 16 that a uint64
+// key with a uint32 value takes: 20 bytes per key held instead of 27,
+// measured at 1.4 million keys.
+type keyHash [2]uint32
 
-// listed is an id in a posting with its record's stored time, in Unix
-// seconds. Pairs in one slice keep the index near the size of a plain id
-// list, where an ids slice beside a times slice nearly doubled it.
-type listed struct {
-	id     string
-	stored int64
-}
+// keyCell is the map value of one key: the handle of its only id, or
+// listFlag and the reference of its list in the listSlab. A list holds
+// the newest ids, oldest first by the time each was stored. Arrival
+// order differs from it, because records of other processes arrive after
+// newer records of this one, and a restarted reading delivers every
+// record again.
+type keyCell uint32
 
-// last returns when the newest id was stored.
-func (p posting) last() int64 {
-	if len(p) == 0 {
-		return 0
-	}
-	return p[len(p)-1].stored
-}
+// listFlag marks a keyCell naming a list. Id handles stay below it.
+const listFlag = 1 << 31
+
+func (c keyCell) spilled() bool   { return c&listFlag != 0 }
+func (c keyCell) listRef() uint32 { return uint32(c &^ listFlag) }
 
 func newKeyIndex() *keyIndex {
-	return &keyIndex{seed: maphash.MakeSeed(), lists: map[uint64]posting{}}
+	return &keyIndex{
+		seed: maphash.MakeSeed(), lists: map[keyHash]keyCell{},
+		spill: newListSlab(),
+	}
 }
 
-func (x *keyIndex) hash(key string) uint64 { return maphash.String(x.seed, key) }
+func (x *keyIndex) hash(key string) keyHash {
+	h := maphash.String(x.seed, key)
+	return keyHash{uint32(h), uint32(h >> 32)}
+}
+
+// storedSeconds returns Unix seconds clamped to the range of a uint32,
+// the years 1970 to 2106. Records are stored within it, and a time
+// outside it is taken as the nearer end.
+func storedSeconds(unix int64) uint32 {
+	return uint32(min(max(unix, 0), math.MaxUint32))
+}
 
 // add files rec's id under each of its keys, as stored at the given time.
 // An id already in a list stays where it is, and each list keeps the
@@ -62,49 +86,112 @@ func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 	keys := recordKeys(rec)
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	h := x.idTab.put(rec.ID, storedSeconds(stored.Unix()))
 	for _, key := range keys {
-		x.addLocked(key, rec.ID, stored.Unix())
+		x.file(x.hash(key), listCap(key), h)
 	}
+	x.idTab.release(h)
 	x.added += len(keys)
 	x.pruneLocked(stored)
 }
 
+// addLocked files id under key alone, as add does.
 func (x *keyIndex) addLocked(key, id string, stored int64) {
-	h := x.hash(key)
-	p := x.lists[h]
-	for _, e := range p {
-		if e.id == id {
+	h := x.idTab.put(id, storedSeconds(stored))
+	x.file(x.hash(key), listCap(key), h)
+	x.idTab.release(h)
+}
+
+// list returns the handles in the list of the key whose map value is c,
+// a view that is valid until the index changes. inline holds the handle
+// of a key that has a single id.
+func (x *keyIndex) list(c keyCell, inline *[1]uint32) []uint32 {
+	if !c.spilled() {
+		inline[0] = uint32(c)
+		return inline[:]
+	}
+	return x.spill.list(c.listRef())
+}
+
+// file files the id under handle h in the list of the key hashed to k,
+// which keeps limit ids. Every list holding h takes a reference to it.
+func (x *keyIndex) file(k keyHash, limit int, h uint32) {
+	c, found := x.lists[k]
+	var inline [1]uint32
+	var old []uint32
+	if found {
+		old = x.list(c, &inline)
+	}
+	for _, e := range old {
+		if x.idTab.same(e, h) {
 			return
 		}
 	}
 	// The id goes after every id stored in the same second or earlier.
-	k := len(p)
-	for k > 0 && p[k-1].stored > stored {
-		k--
+	p := append(x.scratch[:0], old...)
+	at, stored := len(p), x.idTab.stored(h)
+	for at > 0 && x.idTab.stored(p[at-1]) > stored {
+		at--
 	}
-	p = slices.Insert(p, k, listed{id: id, stored: stored})
-	if n := listCap(key); len(p) > n {
-		p = slices.Clone(p[len(p)-n:])
+	p = slices.Insert(p, at, h)
+	x.idTab.retain(h)
+	drop := max(len(p)-limit, 0)
+	for _, e := range p[:drop] {
+		x.idTab.release(e)
 	}
-	x.lists[h] = p
+	x.scratch = p
+	x.lists[k] = x.store(c, found, p[drop:])
+}
+
+// store keeps p as the list of a key whose map value was c, if found,
+// and returns the key's new map value.
+func (x *keyIndex) store(c keyCell, found bool, p []uint32) keyCell {
+	ref := c.listRef()
+	reuse := found && c.spilled() && x.spill.fits(ref, len(p))
+	if found && c.spilled() && !reuse {
+		x.spill.release(ref)
+	}
+	if len(p) == 1 {
+		return keyCell(p[0])
+	}
+	if !reuse {
+		ref = x.spill.alloc(len(p))
+	}
+	x.spill.set(ref, p)
+	return keyCell(listFlag | ref)
 }
 
 // ids returns a copy of the list under each of keys. An unknown key is
-// left out.
+// left out. The ids of one list share one backing string, so keeping any
+// of them keeps the list's text in memory, at most maxListLen ids.
 func (x *keyIndex) ids(keys []string) map[string][]string {
 	out := make(map[string][]string, len(keys))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	var buf []byte
 	for _, key := range keys {
-		if p, ok := x.lists[x.hash(key)]; ok {
-			ids := make([]string, len(p))
-			for k, e := range p {
-				ids[k] = e.id
-			}
-			out[key] = ids
+		if c, ok := x.lists[x.hash(key)]; ok {
+			var inline [1]uint32
+			out[key] = x.idsOf(x.list(c, &inline), &buf)
 		}
 	}
 	return out
+}
+
+// idsOf returns the ids under the handles in p, spelled out in buf first.
+func (x *keyIndex) idsOf(p []uint32, buf *[]byte) []string {
+	text := (*buf)[:0]
+	for _, e := range p {
+		text = x.idTab.appendID(text, e)
+	}
+	*buf = text
+	all := string(text)
+	ids := make([]string, len(p))
+	for k, e := range p {
+		n := x.idTab.idLen(e)
+		ids[k], all = all[:n], all[n:]
+	}
+	return ids
 }
 
 // pruneLocked drops the keys whose newest id is older than maxAge before
@@ -116,10 +203,24 @@ func (x *keyIndex) pruneLocked(now time.Time) {
 	}
 	x.added = 0
 	cutoff := now.Add(-x.maxAge).Unix()
-	for h, p := range x.lists {
-		if p.last() < cutoff {
-			delete(x.lists, h)
+	for k, c := range x.lists {
+		var inline [1]uint32
+		p := x.list(c, &inline)
+		if int64(x.idTab.stored(p[len(p)-1])) < cutoff {
+			x.dropList(c, p)
+			delete(x.lists, k)
 		}
+	}
+}
+
+// dropList releases the ids of list p, held by the key whose map value
+// is c, and the slab space of the list.
+func (x *keyIndex) dropList(c keyCell, p []uint32) {
+	for _, e := range p {
+		x.idTab.release(e)
+	}
+	if c.spilled() {
+		x.spill.release(c.listRef())
 	}
 }
 
