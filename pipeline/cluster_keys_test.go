@@ -282,3 +282,30 @@ func TestKeyIndexConcurrentUse(t *testing.T) {
 	wg.Wait()
 	checkRefs(t, x)
 }
+
+// TestKeyIndexCollidedKeysShareList files ids under one hash with the
+// limits of a media key and then of a band key, as two keys whose hashes
+// collide would, and checks that the shorter limit trims the list.
+func TestKeyIndexCollidedKeysShareList(t *testing.T) {
+	x, k := newKeyIndex(), keyHash{7, 7}
+	fileID := func(id string, stored uint32, limit int) {
+		h := x.idTab.put(id, stored)
+		x.file(k, limit, h)
+		x.idTab.release(h)
+	}
+	for n := range maxListLen {
+		fileID(fmt.Sprint("id", n), uint32(100+n), maxListLen)
+	}
+	fileID("band", 1000, maxCandidatesPerKey)
+	var want []string
+	for n := maxListLen - maxCandidatesPerKey + 1; n < maxListLen; n++ {
+		want = append(want, fmt.Sprint("id", n))
+	}
+	want = append(want, "band")
+	var inline [1]uint32
+	var buf []byte
+	if got := x.idsOf(x.list(x.lists[k], &inline), &buf); !slices.Equal(got, want) {
+		t.Errorf("list = %q, want %q", got, want)
+	}
+	checkRefs(t, x)
+}
