@@ -146,6 +146,14 @@ func (m *ParseMemo) bytes() int {
 	return len(m.entries)*memoEntryBytes + len(m.text)
 }
 
+// Bytes returns an estimate of the memory the memo takes, 0 for nil.
+func (m *ParseMemo) Bytes() int {
+	if m == nil {
+		return 0
+	}
+	return m.bytes()
+}
+
 // minMemoBudget is added to a document's size to make its memo budget, so
 // a short document of short items keeps an entry for each.
 const minMemoBudget = 64 << 10

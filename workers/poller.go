@@ -106,6 +106,10 @@ type PollerOptions struct {
 	// MaxItems is the most items taken from one document, the newest
 	// first (see capItems). Zero takes all.
 	MaxItems int
+	// ParseMemoBytes bounds the memory of what cleaning made of each
+	// item of every feed's last document (see parseMemos). Zero means
+	// DefaultParseMemoBytes, and below zero keeps none.
+	ParseMemoBytes int64
 	// IncidentAfter is how long a feed must keep failing before OnIncident
 	// is called for it, once per run of failures. Zero or a nil
 	// OnIncident reports nothing.
@@ -176,6 +180,9 @@ func NewPoller(o PollerOptions) *Poller {
 	if o.Jitter == nil {
 		o.Jitter = func(d time.Duration) time.Duration { return rand.N(d) }
 	}
+	if o.ParseMemoBytes == 0 {
+		o.ParseMemoBytes = DefaultParseMemoBytes
+	}
 	var timeout time.Duration
 	if o.Fetcher != nil {
 		timeout = o.Fetcher.opts.Timeout
@@ -184,6 +191,7 @@ func NewPoller(o PollerOptions) *Poller {
 		o:     o,
 		sched: schedule{min: o.MinInterval, max: o.MaxInterval, jitter: o.Jitter},
 		hosts: newHostLimiter(o.State, o.PerHost, timeout, o.LocalHostSlots),
+		memos: parseMemos{limit: o.ParseMemoBytes},
 	}
 }
 

@@ -247,9 +247,19 @@ func (a *App) buildPipeline() {
 		AdoptRedirectAfter: c.Fetch.AdoptRedirectAfter,
 		BackfillMaxAge:     c.Fetch.BackfillMaxAge,
 		MaxItems:           c.Fetch.MaxItems,
+		ParseMemoBytes:     parseMemoBytes(c.Fetch.ParseMemoBytes),
 		IncidentAfter:      c.Fetch.IncidentAfter,
 		OnIncident:         a.incidentHook(),
 	})
+}
+
+// parseMemoBytes returns the PollerOptions.ParseMemoBytes for the
+// configured size, where 0 keeps no memo.
+func parseMemoBytes(size config.ByteSize) int64 {
+	if size == 0 {
+		return -1
+	}
+	return int64(size)
 }
 
 func userAgent(contact string) string {

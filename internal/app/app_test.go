@@ -102,3 +102,14 @@ func TestOwnerCloseStopsServer(t *testing.T) {
 	}
 	next.Close(ctx)
 }
+
+// TestParseMemoBytesZeroKeepsNone checks that fetch.parse_memo_bytes: 0
+// reaches the poller as "keep none", not as "use the default".
+func TestParseMemoBytesZeroKeepsNone(t *testing.T) {
+	if got := parseMemoBytes(0); got >= 0 {
+		t.Errorf("parseMemoBytes(0) = %d, want below zero", got)
+	}
+	if got := parseMemoBytes(64 * config.MiB); got != 64<<20 {
+		t.Errorf("parseMemoBytes(64MiB) = %d, want %d", got, 64<<20)
+	}
+}

@@ -82,6 +82,7 @@ type Fetch struct {
 	PerHost              int           `yaml:"per_host"`
 	BackfillMaxAge       time.Duration `yaml:"backfill_max_age"`
 	MaxItems             int           `yaml:"max_items"`
+	ParseMemoBytes       ByteSize      `yaml:"parse_memo_bytes"`
 	IncidentAfter        time.Duration `yaml:"incident_after"`
 	IncidentFrom         string        `yaml:"incident_from"`
 	LeaseTTL             time.Duration `yaml:"lease_ttl"`

@@ -195,6 +195,11 @@ var Keys = []Key{
 		Validate: intRange(1, 100_000),
 	},
 	{
+		Path: "fetch.parse_memo_bytes", Default: "64MiB", Env: "SYNDIC_FETCH_PARSE_MEMO_BYTES",
+		Doc: "Memory for what cleaning made of each item of every feed's last document, so the known items of a changed document are not cleaned again, from `0` (keep none) to `16GiB`. An item takes about 250 bytes. Once the limit is reached, feeds without a memo get none and their documents are cleaned in full, which costs CPU but changes no result.",
+		Validate: sizeRange(0, 16*GiB),
+	},
+	{
 		Path: "fetch.incident_after", Default: "6h", Env: "SYNDIC_FETCH_INCIDENT_AFTER",
 		Doc: "How long a feed must keep failing before its partner's `contact` gets one mail about it, at least `1m`. A feed that recovers and fails again starts a new incident.",
 		// Six hours lets a host's maintenance window or a short outage pass
