@@ -196,7 +196,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.parse_memo_bytes", Default: "64MiB", Env: "SYNDIC_FETCH_PARSE_MEMO_BYTES",
-		Doc: "Memory for what cleaning made of each item of every feed's last document, so the known items of a changed document are not cleaned again, from `0` (keep none) to `16GiB`. An item takes about 250 bytes. Once the limit is reached, feeds without a memo get none and their documents are cleaned in full, which costs CPU but changes no result.",
+		Doc:      "Memory for what cleaning made of each item of every feed's last document, so the known items of a changed document are not cleaned again, from `0` (keep none) to `16GiB`. An item takes about 250 bytes. Once the limit is reached, feeds without a memo get none and their documents are cleaned in full, which costs CPU but changes no result.",
 		Validate: sizeRange(0, 16*GiB),
 	},
 	{
