@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Fingerprint parameters. docs/dedup.md gives the reasons and the
@@ -39,16 +40,26 @@ type fingerprint struct {
 // itemFingerprint fingerprints the title and the visible text of an
 // item's content, or its summary when it has no content.
 func itemFingerprint(it *Item) fingerprint {
-	body := it.Summary
+	title, body := stripCommentCounter(it.Title), it.Summary
 	if it.Content != "" {
-		body, _ = contentTextAndTargets(it.Content)
+		body, _ = scanContent(it.Content, false)
 	}
-	return fingerprintText(stripCommentCounter(it.Title) + " \n " + body)
+	if words, ok := plainWords(title, body); ok {
+		return fingerprintWords(words)
+	}
+	if it.Content != "" {
+		body = hashText(body)
+	}
+	return fingerprintText(title + " \n " + body)
 }
 
 // fingerprintText computes the fingerprint of a text.
 func fingerprintText(text string) fingerprint {
-	words := textWords(text)
+	return fingerprintWords(textWords(text))
+}
+
+// fingerprintWords computes the fingerprint of a text split into words.
+func fingerprintWords(words []string) fingerprint {
 	fp := fingerprint{Words: len(words), Numbers: numberTokens(words)}
 	fp.SimHash = simhash(wordHashes(words))
 	fp.Sketch = bottomK(shingleHashes(words), sketchSize)
@@ -60,6 +71,77 @@ func textWords(text string) []string {
 	return strings.FieldsFunc(strings.ToLower(hashText(text)), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
+}
+
+// plainWords returns the words textWords would find in the texts joined
+// by whitespace, and true, when every text is plain (see isPlainText).
+// On plain text hashText only collapses whitespace, which never joins or
+// splits a word, so this split needs no normalised copy.
+func plainWords(texts ...string) ([]string, bool) {
+	n := 0
+	for _, s := range texts {
+		if !isPlainText(s) {
+			return nil, false
+		}
+		n += countWords(s)
+	}
+	words := make([]string, 0, n)
+	for _, s := range texts {
+		words = appendWords(words, strings.ToLower(s))
+	}
+	return words, true
+}
+
+// isPlainText reports whether s is ASCII without control characters other
+// than tab, newline and carriage return. hashText removes the others, which
+// can join two words.
+func isPlainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || c < ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// isWordByte reports whether an ASCII byte is a letter or a digit.
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// countWords returns the number of runs of letters and digits in plain
+// text.
+func countWords(s string) int {
+	n, inWord := 0, false
+	for i := 0; i < len(s); i++ {
+		w := isWordByte(s[i])
+		if w && !inWord {
+			n++
+		}
+		inWord = w
+	}
+	return n
+}
+
+// appendWords appends the runs of letters and digits of plain text s.
+func appendWords(words []string, s string) []string {
+	start := -1
+	for i := 0; i < len(s); i++ {
+		switch {
+		case isWordByte(s[i]):
+			if start < 0 {
+				start = i
+			}
+		case start >= 0:
+			words = append(words, s[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		words = append(words, s[start:])
+	}
+	return words
 }
 
 func numberTokens(words []string) []string {
@@ -80,7 +162,7 @@ func shingleHashes(words []string) []uint64 {
 	if len(words) < n {
 		n = 1
 	}
-	var out []uint64
+	out := make([]uint64, 0, max(len(words)-n+1, 0))
 	for k := 0; k+n <= len(words); k++ {
 		out = append(out, hashShingle(words[k:k+n]))
 	}
@@ -129,11 +211,25 @@ const (
 
 // simhash returns the 64-bit SimHash of a multiset of shingle hashes:
 // bit b is set when more shingles have it set than not.
+//
+// Eight counts share one word: byte j of packed[i] counts bit 8*j+i, so
+// each hash takes eight additions instead of 64. A byte overflows after
+// 255 additions, so the bytes are moved to ones every 255 hashes.
 func simhash(shingles []uint64) uint64 {
+	const lowBits = 0x0101010101010101
 	var ones [64]int
-	for _, s := range shingles {
-		for b := range 64 {
-			ones[b] += int(s >> b & 1)
+	var packed [8]uint64
+	for n, s := range shingles {
+		for i := range packed {
+			packed[i] += s >> i & lowBits
+		}
+		if n%255 == 254 || n == len(shingles)-1 {
+			for i, p := range packed {
+				for j := range 8 {
+					ones[8*j+i] += int(p >> (8 * j) & 0xff)
+				}
+			}
+			packed = [8]uint64{}
 		}
 	}
 	var out uint64

@@ -318,17 +318,27 @@ func contentTextAndTargets(content string) (string, []string) {
 	if content == "" {
 		return "", nil
 	}
+	text, targets := scanContent(content, true)
+	return hashText(text), targets
+}
+
+// scanContent returns the text of content's text tokens with a space for
+// each tag, not normalised, and with withTargets the canonical URLs of
+// its links and images.
+func scanContent(content string, withTargets bool) (string, []string) {
 	var b strings.Builder
 	var targets []string
 	z := nethtml.NewTokenizer(strings.NewReader(content))
 	for {
 		switch z.Next() {
 		case nethtml.ErrorToken:
-			return hashText(b.String()), targets
+			return b.String(), targets
 		case nethtml.TextToken:
 			b.Write(z.Text())
 		case nethtml.StartTagToken, nethtml.SelfClosingTagToken:
-			targets = appendTargets(z, targets)
+			if withTargets {
+				targets = appendTargets(z, targets)
+			}
 			b.WriteByte(' ')
 		case nethtml.EndTagToken:
 			b.WriteByte(' ')
