@@ -99,7 +99,7 @@ type memberRecord struct {
 
 // candidate is a stored item with the evidence that led to it.
 type candidate struct {
-	rec      memberRecord
+	rec      *memberRecord
 	evidence int
 }
 
@@ -129,7 +129,7 @@ func (c *Clusterer) assignPrint(ctx context.Context, it *Item, fprint fingerprin
 	if err != nil {
 		return a, err
 	}
-	best, relation := pickCandidate(self, cands)
+	best, relation := pickCandidate(&self, cands)
 	switch relation {
 	case relationDuplicate:
 		it.ClusterID = best.Cluster
@@ -212,7 +212,7 @@ func hashedKey(prefix, value string) string {
 	return prefix + hex.EncodeToString(sum[:16])
 }
 
-func linkURLs(rec memberRecord) []string {
+func linkURLs(rec *memberRecord) []string {
 	var out []string
 	if rec.URL != "" {
 		out = append(out, rec.URL)
@@ -266,7 +266,7 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 
 func linkKeys(rec memberRecord) []string {
 	var keys []string
-	for _, u := range linkURLs(rec) {
+	for _, u := range linkURLs(&rec) {
 		keys = append(keys, hashedKey("u.", u))
 	}
 	return keys
@@ -330,7 +330,7 @@ func addMedia(found map[string]*candidate, sharers []map[string]*candidate) {
 // and drops those whose record expired.
 // Records copied in c.records are neither read nor decoded again.
 func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candidate) error {
-	known := map[string]memberRecord{}
+	known := make(map[string]*memberRecord, len(sets[0]))
 	var keys []string
 	for _, set := range sets {
 		for id := range set {
@@ -361,11 +361,12 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 				delete(set, id)
 				continue
 			}
-			if err := json.Unmarshal(e.Value, &cand.rec); err != nil {
+			cand.rec = new(memberRecord)
+			if err := json.Unmarshal(e.Value, cand.rec); err != nil {
 				return fmt.Errorf("decoding fingerprint of item %s: %w", id, err)
 			}
 			known[id] = cand.rec
-			c.records.put(cand.rec)
+			c.records.put(*cand.rec)
 		}
 	}
 	return nil
@@ -405,8 +406,8 @@ func getEach(ctx context.Context, store fingerprintStore, keys []string) (map[st
 
 // pickCandidate returns the candidate self belongs with and how, or
 // relationNone. Stronger evidence wins, then the earlier item.
-func pickCandidate(self memberRecord, cands map[string]*candidate) (memberRecord, int) {
-	var best memberRecord
+func pickCandidate(self *memberRecord, cands map[string]*candidate) (memberRecord, int) {
+	best := &memberRecord{}
 	bestRelation, bestEvidence := relationNone, 0
 	for _, cand := range cands {
 		relation, evidence := relate(self, cand.rec, cand.evidence)
@@ -419,12 +420,12 @@ func pickCandidate(self memberRecord, cands map[string]*candidate) (memberRecord
 			best, bestRelation, bestEvidence = cand.rec, relation, evidence
 		}
 	}
-	return best, bestRelation
+	return *best, bestRelation
 }
 
 // earlier orders records by publication time, then by id, so the choice
 // does not depend on map order.
-func earlier(a, b memberRecord) bool {
+func earlier(a, b *memberRecord) bool {
 	if a.Published != b.Published {
 		return a.Published < b.Published
 	}
@@ -433,7 +434,7 @@ func earlier(a, b memberRecord) bool {
 
 // relate decides whether two items tell one story, given the keys they
 // share, and returns the relation with the evidence that decided it.
-func relate(a, b memberRecord, shared int) (int, int) {
+func relate(a, b *memberRecord, shared int) (int, int) {
 	sameLanguage := a.Language == "" || b.Language == "" || a.Language == b.Language
 	kind := relationTranslation
 	if sameLanguage {
@@ -457,7 +458,7 @@ func relate(a, b memberRecord, shared int) (int, int) {
 // least half as many. Translations keep their dates and amounts, while a
 // follow-up under the same picture repeats one figure at most. A text
 // without any number gives the check nothing to refute, so it never counts.
-func sameStoryMedia(a, b memberRecord, sameLanguage bool) bool {
+func sameStoryMedia(a, b *memberRecord, sameLanguage bool) bool {
 	if sameLanguage || a.Language == "" || b.Language == "" {
 		return false
 	}
@@ -476,7 +477,7 @@ func sameStoryMedia(a, b memberRecord, sameLanguage bool) bool {
 // other as an alternate, or both name the same alternate. A link flagged
 // as shared (a listing page) or a site's root page names no single story
 // and never counts.
-func linked(a, b memberRecord) bool {
+func linked(a, b *memberRecord) bool {
 	if a.SharedLink || b.SharedLink {
 		return false
 	}

@@ -26,8 +26,10 @@ type recordCache struct {
 	records *generations[string, cachedRecord]
 }
 
+// cachedRecord points to its record, which is never changed after put,
+// so a get copies a pointer instead of the whole record.
 type cachedRecord struct {
-	rec   memberRecord
+	rec   *memberRecord
 	added time.Time
 }
 
@@ -36,14 +38,14 @@ func newRecordCache(size int, now func() time.Time) *recordCache {
 }
 
 // get returns the record of item id and true when the cache contains a copy
-// younger than recordCacheMaxAge.
-func (c *recordCache) get(id string) (memberRecord, bool) {
+// younger than recordCacheMaxAge. The caller must not change the record.
+func (c *recordCache) get(id string) (*memberRecord, bool) {
 	if c == nil {
-		return memberRecord{}, false
+		return nil, false
 	}
 	e, ok := c.records.get(id)
 	if !ok || c.now().Sub(e.added) > recordCacheMaxAge {
-		return memberRecord{}, false
+		return nil, false
 	}
 	return e.rec, true
 }
@@ -53,5 +55,5 @@ func (c *recordCache) put(rec memberRecord) {
 	if c == nil {
 		return
 	}
-	c.records.put(rec.ID, cachedRecord{rec: rec, added: c.now()})
+	c.records.put(rec.ID, cachedRecord{rec: &rec, added: c.now()})
 }

@@ -273,7 +273,7 @@ func TestLinkedRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := linked(tt.a, tt.b); got != tt.want {
+			if got := linked(&tt.a, &tt.b); got != tt.want {
 				t.Errorf("linked = %v, want %v", got, tt.want)
 			}
 		})
