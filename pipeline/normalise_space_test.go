@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -32,12 +33,39 @@ var collapseSpaceCases = []string{
 	"a\x1fb",
 	"~ ~",
 	"e\u0301 b",
+	"a \x01b",
+	"a\x01 \x02b",
+	"\x01 a\v\fb \x1f",
+	"\ta\r\n b\t",
 }
 
 func TestCollapseSpaceMatchesReference(t *testing.T) {
 	for _, s := range collapseSpaceCases {
 		if got, want := collapseSpace(s), referenceCollapseSpace(s); got != want {
 			t.Errorf("collapseSpace(%q) = %q, reference %q", s, got, want)
+		}
+	}
+}
+
+// TestCollapseSpaceRandomASCII compares collapseSpace with the reference
+// on random ASCII text rich in control characters and spaces, the bytes
+// that collapseASCII handles specially.
+func TestCollapseSpaceRandomASCII(t *testing.T) {
+	const special = " \t\n\r\v\f\x00\x01\x1fab\x7f"
+	rng := rand.New(rand.NewPCG(5, 6))
+	buf := make([]byte, 0, 40)
+	for range 50000 {
+		buf = buf[:0]
+		for range rng.IntN(40) {
+			c := byte(rng.IntN(128))
+			if rng.IntN(2) == 0 {
+				c = special[rng.IntN(len(special))]
+			}
+			buf = append(buf, c)
+		}
+		s := string(buf)
+		if got, want := collapseSpace(s), referenceCollapseSpace(s); got != want {
+			t.Fatalf("collapseSpace(%q) = %q, reference %q", s, got, want)
 		}
 	}
 }

@@ -183,6 +183,9 @@ func collapseSpace(s string) string {
 	if isCollapsedPrintableASCII(s) {
 		return s
 	}
+	if isASCII(s) {
+		return collapseASCII(s)
+	}
 	s = stripIllegal(s)
 	if isCollapsed(s) {
 		return s
@@ -204,6 +207,38 @@ func collapseSpace(s string) string {
 	if fieldStart >= 0 {
 		appendField(&b, s[fieldStart:])
 	}
+	return b.String()
+}
+
+// collapseASCII is collapseSpace for ASCII text, in one pass over bytes.
+// Tab, newline and carriage return are whitespace. stripIllegal drops the
+// other control characters, so they are skipped without splitting a word.
+func collapseASCII(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	start, space := 0, false // s[start:i] is not written yet
+	write := func(end int) {
+		if start == end {
+			return
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteString(s[start:end])
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c > ' ' {
+			continue
+		}
+		write(i)
+		start = i + 1
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			space = b.Len() > 0
+		}
+	}
+	write(len(s))
 	return b.String()
 }
 
