@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -156,11 +157,11 @@ func pairRecord(n int) memberRecord {
 }
 
 // pruneAll drops every key older than maxAge before now, whatever the
-// number of additions since the last prune.
+// number of additions since the last prune and however few keys are held.
 func pruneAll(x *keyIndex, now time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.added = len(x.lists)
+	x.added = math.MaxInt
 	x.pruneLocked(now)
 }
 
