@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -112,17 +113,31 @@ func (s *watchedSubscriptions) Put(ctx context.Context, sub feeds.Subscription) 
 }
 
 // Delete removes the subscription under key from the bucket and the copy.
-// The delete's revision is not known here, so the copy keeps the
+// The hub deletes what it read from the copy (an expired lease, or a
+// callback that returned 410), so only the revision in the copy is
+// deleted. A renewal that a feed server stored since then, not yet
+// delivered by the watch, is kept, and Delete returns nil.
+//
+// The delete's own revision is not known here, so the copy keeps the
 // revision it had: an older value arriving later is still ignored, and
-// the watch's own delete entry replaces the mark.
+// the watch's delete entry replaces the mark.
 func (s *watchedSubscriptions) Delete(ctx context.Context, key string) error {
-	if err := s.kvSubscriptions.Delete(ctx, key); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.mu.RLock()
 	old := s.subs[key]
-	s.subs[key] = watchedSub{rev: old.rev, deleted: true}
+	s.mu.RUnlock()
+	var opts []jetstream.KVDeleteOpt
+	if old.rev > 0 && !old.deleted {
+		opts = append(opts, jetstream.LastRevision(old.rev))
+	}
+	err := s.kv.Delete(ctx, key, opts...)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		s.log.DebugContext(ctx, "keeping a WebSub subscription renewed after the copy read it", "key", key)
+		return nil
+	case err != nil && !errors.Is(err, jetstream.ErrKeyNotFound):
+		return fmt.Errorf("deleting subscription %s: %w", key, err)
+	}
+	s.set(key, watchedSub{rev: old.rev, deleted: true})
 	return nil
 }
 
