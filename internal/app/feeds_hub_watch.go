@@ -93,10 +93,13 @@ func (s *watchedSubscriptions) apply(entry jetstream.KeyValueEntry) {
 }
 
 // set stores v under key unless the copy already has a newer revision.
+// A value of the revision that Delete marked deleted is the watch's late
+// entry of a put that Delete already removed, so it is ignored too.
 func (s *watchedSubscriptions) set(key string, v watchedSub) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.subs[key]; ok && old.rev > v.rev {
+	old, ok := s.subs[key]
+	if ok && (old.rev > v.rev || old.rev == v.rev && old.deleted) {
 		return
 	}
 	s.subs[key] = v
