@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -21,7 +22,10 @@ import (
 //
 // Its own writes are in the copy at once. A subscription another process
 // stores shows up once the watch delivers it, normally within
-// milliseconds, so an item published in that moment may miss it.
+// milliseconds, so an item published in that moment may miss it. After
+// nats-server restarts, the watch resumes once the client notices the
+// missed heartbeats, about ten seconds in tests. A watch that stops
+// delivering, or whose bucket was created again, is replaced.
 type watchedSubscriptions struct {
 	kvSubscriptions
 	log *slog.Logger
@@ -41,55 +45,181 @@ type watchedSub struct {
 	deleted bool
 }
 
+// bucketCheckInterval is how often the copy checks that the bucket it
+// watches still exists as the stream it started on, and how long it
+// waits before watching again after a failure. A bucket deleted and
+// created again (wiped by an operator, or restored into a new
+// nats-server) numbers its revisions from 1 again, and the old watch
+// delivers none of its values. One status request per interval bounds
+// how long the copy then stays stale.
+const bucketCheckInterval = 30 * time.Second
+
 // watchSubscriptions starts watching the bucket of kv until ctx ends.
 func watchSubscriptions(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger) (*watchedSubscriptions, error) {
-	w, err := kv.WatchAll(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("watching the WebSub subscriptions: %w", err)
-	}
+	return watchSubscriptionsEvery(ctx, kv, log, bucketCheckInterval)
+}
+
+// watchSubscriptionsEvery is watchSubscriptions with the bucket checked
+// every interval.
+func watchSubscriptionsEvery(ctx context.Context, kv jetstream.KeyValue, log *slog.Logger, every time.Duration) (*watchedSubscriptions, error) {
 	s := &watchedSubscriptions{kvSubscriptions: kvSubscriptions{kv: kv}, log: log,
 		loaded: make(chan struct{}), subs: map[string]watchedSub{}}
-	go s.follow(ctx, w)
+	created, w, err := s.watch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	go s.follow(ctx, w, created, every)
 	return s, nil
 }
 
-// follow applies the watch's updates until ctx ends.
-func (s *watchedSubscriptions) follow(ctx context.Context, w jetstream.KeyWatcher) {
-	defer func() { _ = w.Stop() }()
-	initial := true
+// watch starts a watch of the whole bucket and returns it with the
+// creation time of the bucket's stream, read first, so a bucket created
+// again in between shows at the next check.
+func (s *watchedSubscriptions) watch(ctx context.Context) (time.Time, jetstream.KeyWatcher, error) {
+	created, err := s.bucketCreated(ctx)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	w, err := s.kv.WatchAll(ctx)
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("watching the WebSub subscriptions: %w", err)
+	}
+	return created, w, nil
+}
+
+// bucketCreated returns when the bucket's stream was created.
+func (s *watchedSubscriptions) bucketCreated(ctx context.Context) (time.Time, error) {
+	status, err := s.kv.Status(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading the WebSub bucket status: %w", err)
+	}
+	if b, ok := status.(*jetstream.KeyValueBucketStatus); ok {
+		return b.StreamInfo().Created, nil
+	}
+	return time.Time{}, nil
+}
+
+// follow applies the watch's updates until ctx ends, and watches again
+// when the watch stops delivering or the bucket was created again.
+func (s *watchedSubscriptions) follow(ctx context.Context, w jetstream.KeyWatcher, created time.Time, every time.Duration) {
+	keep := true
+	for {
+		recreated := s.consume(ctx, w, created, every, keep)
+		_ = w.Stop()
+		next, nextWatch, ok := s.rewatch(ctx, every)
+		if !ok {
+			return
+		}
+		recreated = recreated || !next.Equal(created)
+		created, w, keep = next, nextWatch, !recreated
+		s.log.Info("watching the WebSub subscriptions again", "bucket_recreated", recreated)
+	}
+}
+
+// rewatch starts a new watch, trying again every interval until it
+// succeeds or ctx ends, and reports false in the last case.
+func (s *watchedSubscriptions) rewatch(ctx context.Context, every time.Duration) (time.Time, jetstream.KeyWatcher, bool) {
+	for ctx.Err() == nil {
+		created, w, err := s.watch(ctx)
+		if err == nil {
+			return created, w, true
+		}
+		s.log.Warn("watching the WebSub subscriptions again failed; deliveries use the last copy", "error", err)
+		sleepCtx(ctx, every)
+	}
+	return time.Time{}, nil, false
+}
+
+// consume applies w's updates until ctx ends, w stops delivering, or a
+// check finds a bucket stream created at a time other than created, and
+// reports true in the last case. The values w delivers before its
+// initial nil marker are collected apart and then replace the copy,
+// keeping newer values of the copy when keep is true.
+func (s *watchedSubscriptions) consume(ctx context.Context, w jetstream.KeyWatcher, created time.Time, every time.Duration, keep bool) bool {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	snapshot := map[string]watchedSub{}
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
+		case <-tick.C:
+			now, err := s.bucketCreated(ctx)
+			if err == nil && !now.Equal(created) {
+				return true
+			}
 		case entry, ok := <-w.Updates():
-			if !ok {
-				return
+			switch {
+			case !ok:
+				return false
+			case entry == nil && snapshot != nil:
+				s.replace(snapshot, keep)
+				snapshot = nil
+			case entry == nil:
+			case snapshot != nil:
+				snapshot[entry.Key()] = s.decode(entry)
+			default:
+				s.set(entry.Key(), s.decode(entry))
 			}
-			if entry == nil {
-				if initial {
-					initial = false
-					close(s.loaded)
-				}
-				continue
-			}
-			s.apply(entry)
 		}
 	}
 }
 
-func (s *watchedSubscriptions) apply(entry jetstream.KeyValueEntry) {
+// replace makes snapshot, the values a new watch delivered before its
+// marker, the copy. When keep is true, a value this store wrote
+// meanwhile, at a revision above the snapshot's, stays until the watch
+// delivers it. A copy of a bucket created again is replaced whole
+// (keep false), as the revisions of its old stream mean nothing in the
+// new one.
+func (s *watchedSubscriptions) replace(snapshot map[string]watchedSub, keep bool) {
+	var top uint64
+	for _, v := range snapshot {
+		top = max(top, v.rev)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, v := range s.subs {
+		cur, ok := snapshot[key]
+		if keep && (ok && v.rev > cur.rev || !ok && v.rev > top) {
+			snapshot[key] = v
+		}
+	}
+	s.subs = snapshot
+	select {
+	case <-s.loaded:
+	default:
+		close(s.loaded)
+	}
+}
+
+// decode returns the copy's value for entry: a deleted mark for a delete
+// or a value that is not a subscription.
+func (s *watchedSubscriptions) decode(entry jetstream.KeyValueEntry) watchedSub {
 	if entry.Operation() != jetstream.KeyValuePut {
-		s.set(entry.Key(), watchedSub{rev: entry.Revision(), deleted: true})
-		return
+		return watchedSub{rev: entry.Revision(), deleted: true}
 	}
 	var sub feeds.Subscription
 	if err := json.Unmarshal(entry.Value(), &sub); err != nil {
 		s.log.Warn("skipping undecodable WebSub subscription; its subscriber gets no deliveries until it subscribes again",
 			"key", entry.Key(), "error", err)
-		s.set(entry.Key(), watchedSub{rev: entry.Revision(), deleted: true})
-		return
+		return watchedSub{rev: entry.Revision(), deleted: true}
 	}
-	s.set(entry.Key(), watchedSub{sub: sub, rev: entry.Revision()})
+	return watchedSub{sub: sub, rev: entry.Revision()}
+}
+
+// apply applies one update of the watch to the copy.
+func (s *watchedSubscriptions) apply(entry jetstream.KeyValueEntry) {
+	s.set(entry.Key(), s.decode(entry))
+}
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // set stores v under key unless the copy already has a newer revision.
