@@ -139,6 +139,9 @@ func (s *watchedSubscriptions) consume(ctx context.Context, w jetstream.KeyWatch
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	snapshot := map[string]watchedSub{}
+	// seen is the highest revision w delivered, and forgettable what
+	// seen was at the last tick.
+	var seen, forgettable uint64
 	for {
 		select {
 		case <-ctx.Done():
@@ -148,7 +151,12 @@ func (s *watchedSubscriptions) consume(ctx context.Context, w jetstream.KeyWatch
 			if err == nil && !now.Equal(created) {
 				return true
 			}
+			s.forget(forgettable)
+			forgettable = seen
 		case entry, ok := <-w.Updates():
+			if ok && entry != nil {
+				seen = max(seen, entry.Revision())
+			}
 			switch {
 			case !ok:
 				return false
@@ -189,6 +197,21 @@ func (s *watchedSubscriptions) replace(snapshot map[string]watchedSub, keep bool
 	case <-s.loaded:
 	default:
 		close(s.loaded)
+	}
+}
+
+// forget drops the deleted marks at revisions up to upTo, which the
+// watch had passed at the previous check. The watch delivers values in
+// revision order, so no older value of those keys can arrive from it.
+// A mark kept for every key ever deleted would grow without bound as
+// clients subscribe and unsubscribe.
+func (s *watchedSubscriptions) forget(upTo uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, v := range s.subs {
+		if v.deleted && v.rev <= upTo {
+			delete(s.subs, key)
+		}
 	}
 }
 
