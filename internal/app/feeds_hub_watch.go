@@ -187,8 +187,7 @@ func (s *watchedSubscriptions) replace(snapshot map[string]watchedSub, keep bool
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for key, v := range s.subs {
-		cur, ok := snapshot[key]
-		if keep && (ok && v.rev > cur.rev || !ok && v.rev > top) {
+		if keep && newerThan(v, snapshot, key, top) {
 			snapshot[key] = v
 		}
 	}
@@ -213,6 +212,17 @@ func (s *watchedSubscriptions) forget(upTo uint64) {
 			delete(s.subs, key)
 		}
 	}
+}
+
+// newerThan reports whether v, the copy's value of key, is newer than
+// the snapshot's, whose highest revision is top. A deleted mark at the
+// revision of the snapshot's value is the delete of that value.
+func newerThan(v watchedSub, snapshot map[string]watchedSub, key string, top uint64) bool {
+	cur, ok := snapshot[key]
+	if !ok {
+		return v.rev > top
+	}
+	return v.rev > cur.rev || v.rev == cur.rev && v.deleted && !cur.deleted
 }
 
 // decode returns the copy's value for entry: a deleted mark for a delete

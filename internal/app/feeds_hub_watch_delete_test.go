@@ -30,3 +30,26 @@ func TestWatchedStoreOwnDeleteStays(t *testing.T) {
 		t.Errorf("list after the put's late entry = %q, want only the other subscription", got)
 	}
 }
+
+// TestWatchedStoreDeleteDuringSnapshotStays deletes a subscription while
+// a new watch is still delivering its snapshot, which holds the value
+// that the delete removed, and checks that the snapshot does not bring
+// it back.
+func TestWatchedStoreDeleteDuringSnapshotStays(t *testing.T) {
+	f := newHubFixture(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sub := testSubscription("https://r.example/own")
+	rev, err := f.store.put(ctx, sub)
+	if err != nil {
+		t.Fatalf("storing: %v", err)
+	}
+	w := staleCopy(f, sub, rev)
+	if err := w.Delete(ctx, sub.Key()); err != nil {
+		t.Fatalf("deleting: %v", err)
+	}
+	w.replace(map[string]watchedSub{sub.Key(): {sub: sub, rev: rev}}, true)
+	if got := watchedCallbacks(t, w); len(got) != 0 {
+		t.Errorf("list after the snapshot = %q, want none", got)
+	}
+}
