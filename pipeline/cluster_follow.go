@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // errFollowStopped means the store stopped delivering member records
@@ -113,11 +116,17 @@ func (c *Clusterer) startFollowing(ctx context.Context, f recordFollower) (<-cha
 // closed meanwhile.
 func (fl *following) begin(ctx context.Context, f recordFollower, c *Clusterer) (<-chan struct{}, <-chan struct{}, error) {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	// The creation time is read before the reading starts, so a bucket
+	// created again in between shows at the first check.
+	created, checkable := bucketCreatedBy(fctx, f)
 	loaded := make(chan struct{})
 	done, maxAge, err := f.FollowRecords(fctx, c.applyStored, loaded)
 	if err != nil {
 		cancel()
 		return nil, nil, err
+	}
+	if checkable {
+		go stopWhenRecreated(fctx, f.(bucketChecker), created, cancel)
 	}
 	c.keys.setMaxAge(maxAge)
 	fl.mu.Lock()
@@ -128,6 +137,67 @@ func (fl *following) begin(ctx context.Context, f recordFollower, c *Clusterer) 
 	}
 	fl.loaded, fl.done, fl.stop = loaded, done, cancel
 	return loaded, done, nil
+}
+
+// bucketChecker is implemented by stores whose bucket can be deleted and
+// created again under a running reading: by an operator wiping it, or by
+// restoring a backup into a new nats-server. The reading's watch then
+// delivers none of the new bucket's records.
+type bucketChecker interface {
+	// bucketCreated returns when the store's bucket was created.
+	bucketCreated(ctx context.Context) (time.Time, error)
+}
+
+// followCheckNanos is the interval, in nanoseconds, between a reading's
+// checks that its bucket was not created again. One status request per
+// 30 seconds bounds how long other processes' records then stay out of
+// the index. Tests shorten it.
+var followCheckNanos atomic.Int64
+
+func init() { followCheckNanos.Store(int64(30 * time.Second)) }
+
+// bucketCreatedBy returns when f's bucket was created, and false when f
+// cannot tell or the request failed.
+func bucketCreatedBy(ctx context.Context, f recordFollower) (time.Time, bool) {
+	bc, ok := f.(bucketChecker)
+	if !ok {
+		return time.Time{}, false
+	}
+	created, err := bc.bucketCreated(ctx)
+	return created, err == nil
+}
+
+// stopWhenRecreated calls stop, ending the reading, once bc's bucket has
+// a creation time other than created. The next item then reads the new
+// bucket from the start. It returns when ctx ends.
+func stopWhenRecreated(ctx context.Context, bc bucketChecker, created time.Time, stop context.CancelFunc) {
+	tick := time.NewTicker(time.Duration(followCheckNanos.Load()))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			now, err := bc.bucketCreated(ctx)
+			if err == nil && !now.Equal(created) {
+				stop()
+				return
+			}
+		}
+	}
+}
+
+// bucketCreated returns when the bucket's stream was created. It sits
+// in this file with the check that uses it.
+func (s kvFingerprints) bucketCreated(ctx context.Context) (time.Time, error) {
+	status, err := s.kv.Status(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading bucket %s: %w", s.kv.Bucket(), err)
+	}
+	if b, ok := status.(*jetstream.KeyValueBucketStatus); ok {
+		return b.StreamInfo().Created, nil
+	}
+	return time.Time{}, nil
 }
 
 func closed(ch <-chan struct{}) bool {
