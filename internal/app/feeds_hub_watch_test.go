@@ -117,9 +117,15 @@ func TestWatchedStoreFollowsWriters(t *testing.T) {
 		t.Errorf("list right after its own delete = %q", got)
 	}
 	// The watch's entries of the put and delete above arrive after them
-	// and must leave the copy as it is.
-	time.Sleep(200 * time.Millisecond)
-	if got := callbacks(); !slices.Equal(got, []string{other.Callback}) {
+	// and must leave the copy as it is. The watch delivers in order, so
+	// once a later marker shows, it has delivered them.
+	marker := early
+	marker.Callback = "https://r.example/marker"
+	if err := f.store.Put(ctx, marker); err != nil {
+		t.Fatalf("storing: %v", err)
+	}
+	waitFor(t, 5*time.Second, "the marker", func() bool { return slices.Contains(callbacks(), marker.Callback) })
+	if got := callbacks(); !slices.Equal(got, []string{marker.Callback, other.Callback}) {
 		t.Errorf("list after the watch caught up = %q", got)
 	}
 }
