@@ -26,6 +26,14 @@ STAGES ?= true
 
 .PHONY: test bench bench-e2e bench-serve
 
+# FARM_FREE stops a harness when another farm already answers on
+# FARM_CONTROL, which the harness would otherwise poll in place of its
+# own. FARM_UP stops it when its own farm exited, as on a bind failure.
+FARM_FREE = @! curl -sf http://$(FARM_CONTROL)/stats >/dev/null || \
+	{ echo "a feed farm already answers on $(FARM_CONTROL); stop it or set FARM_CONTROL to a free address" >&2; exit 1; }
+FARM_UP = kill -0 $$farm 2>/dev/null || \
+	{ echo "feedfarm did not start on $(FARM_CONTROL); set FARM_CONTROL to a free address" >&2; exit 1; };
+
 test:
 	go test ./...
 
@@ -47,9 +55,11 @@ bench-e2e:
 	mkdir -p $(BENCH_OUT)
 	go build -o $(BENCH_OUT)/feedfarm ./cmd/feedfarm
 	go build -o $(BENCH_OUT)/syndicbench ./cmd/syndicbench
+	$(FARM_FREE)
 	$(BENCH_OUT)/feedfarm -feeds $(FEEDS) -items $(ITEMS) -control $(FARM_CONTROL) & farm=$$!; \
 	trap 'kill $$farm' EXIT; \
 	for i in $$(seq 50); do curl -sf http://$(FARM_CONTROL)/stats >/dev/null && break; sleep 0.2; done; \
+	$(FARM_UP) \
 	$(BENCH_OUT)/syndicbench -farm http://$(FARM_CONTROL) -items $(ITEMS) -runs $(RUNS) \
 		-cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -stages=$(STAGES) $(if $(PROFILE),-cpuprofile $(PROFILE))
 
@@ -63,8 +73,10 @@ bench-serve:
 	go build -o $(BENCH_OUT)/feedfarm ./cmd/feedfarm
 	go build -o $(BENCH_OUT)/syndicbench ./cmd/syndicbench
 	go build -o $(BENCH_OUT)/syndic ./cmd/syndic
+	$(FARM_FREE)
 	$(BENCH_OUT)/feedfarm -feeds $(SERVE_FEEDS) -items $(ITEMS) -control $(FARM_CONTROL) & farm=$$!; \
 	trap 'kill $$farm' EXIT; \
 	for i in $$(seq 50); do curl -sf http://$(FARM_CONTROL)/stats >/dev/null && break; sleep 0.2; done; \
+	$(FARM_UP) \
 	$(BENCH_OUT)/syndicbench -mode serve -syndic $(BENCH_OUT)/syndic -farm http://$(FARM_CONTROL) \
 		-items $(ITEMS) -runs $(RUNS) -cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -duration $(LOAD_DURATION)
