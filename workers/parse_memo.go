@@ -25,6 +25,10 @@ type parseMemos struct {
 	m  map[string]memoSlot
 	// limit is the maximum bytes the memos may take together, by
 	// ParseMemo.Bytes. Below 1 keeps no memo.
+	//
+	// NOTE: ParseMemo.Bytes leaves out the spare slots of the memo's
+	// map, so the heap held under a full 64 MiB limit was about 89 MB in
+	// a profile of syndic run with 10,000 feeds of 100 items.
 	limit int64
 	// total is the bytes the kept memos take.
 	total int64
