@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/syndic-network/syndic/internal/broker"
 )
 
 // errFollowStopped means the store stopped delivering member records
@@ -187,17 +187,9 @@ func stopWhenRecreated(ctx context.Context, bc bucketChecker, created time.Time,
 	}
 }
 
-// bucketCreated returns when the bucket's stream was created. It sits
-// in this file with the check that uses it.
+// bucketCreated returns when the bucket's stream was created.
 func (s kvFingerprints) bucketCreated(ctx context.Context) (time.Time, error) {
-	status, err := s.kv.Status(ctx)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("reading bucket %s: %w", s.kv.Bucket(), err)
-	}
-	if b, ok := status.(*jetstream.KeyValueBucketStatus); ok {
-		return b.StreamInfo().Created, nil
-	}
-	return time.Time{}, nil
+	return broker.BucketCreated(ctx, s.kv)
 }
 
 func closed(ch <-chan struct{}) bool {

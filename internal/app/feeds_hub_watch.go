@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/syndic-network/syndic/internal/broker"
+
 	"github.com/syndic-network/syndic/feeds"
 )
 
@@ -89,14 +91,7 @@ func (s *watchedSubscriptions) watch(ctx context.Context) (time.Time, jetstream.
 
 // bucketCreated returns when the bucket's stream was created.
 func (s *watchedSubscriptions) bucketCreated(ctx context.Context) (time.Time, error) {
-	status, err := s.kv.Status(ctx)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("reading the WebSub bucket status: %w", err)
-	}
-	if b, ok := status.(*jetstream.KeyValueBucketStatus); ok {
-		return b.StreamInfo().Created, nil
-	}
-	return time.Time{}, nil
+	return broker.BucketCreated(ctx, s.kv)
 }
 
 // follow applies the watch's updates until ctx ends, and watches again
@@ -238,11 +233,6 @@ func (s *watchedSubscriptions) decode(entry jetstream.KeyValueEntry) watchedSub 
 		return watchedSub{rev: entry.Revision(), deleted: true}
 	}
 	return watchedSub{sub: sub, rev: entry.Revision()}
-}
-
-// apply applies one update of the watch to the copy.
-func (s *watchedSubscriptions) apply(entry jetstream.KeyValueEntry) {
-	s.set(entry.Key(), s.decode(entry))
 }
 
 // sleepCtx waits for d or until ctx ends.

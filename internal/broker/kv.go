@@ -37,3 +37,18 @@ func EnsureKV(ctx context.Context, js jetstream.JetStream, bucket string, replic
 	}
 	return kv, nil
 }
+
+// BucketCreated returns when the stream of kv's bucket was created. A
+// bucket deleted and created again gets a new time, and its revisions
+// start from 1 again, so a reader that follows the bucket compares this
+// time to notice it. The zero time means the status did not name one.
+func BucketCreated(ctx context.Context, kv jetstream.KeyValue) (time.Time, error) {
+	status, err := kv.Status(ctx)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("reading the status of bucket %s: %w", kv.Bucket(), err)
+	}
+	if b, ok := status.(*jetstream.KeyValueBucketStatus); ok {
+		return b.StreamInfo().Created, nil
+	}
+	return time.Time{}, nil
+}
