@@ -214,7 +214,8 @@ const (
 //
 // Eight counts share one word: byte j of packed[i] counts bit 8*j+i, so
 // each hash takes eight additions instead of 64. A byte overflows after
-// 255 additions, so the bytes are moved to ones every 255 hashes.
+// 255 additions, so every 255 hashes the bytes are added to ones and
+// cleared.
 func simhash(shingles []uint64) uint64 {
 	const lowBits = 0x0101010101010101
 	var ones [64]int
