@@ -19,8 +19,11 @@ CACHE ?= embedded
 SYNC_ALWAYS ?= true
 FARM_CONTROL ?= 127.0.0.1:7070
 # PROFILE, when set, is the file bench-e2e writes a CPU profile of all
-# runs to (read it with go tool pprof).
+# runs to (read it with go tool pprof). With PROFILE_ROUND set to cold,
+# repoll or changed, only that round is profiled, in one file per run:
+# $(PROFILE).1, $(PROFILE).2 and so on.
 PROFILE ?=
+PROFILE_ROUND ?=
 # STAGES=false skips the stage costs after the bench-e2e runs.
 STAGES ?= true
 
@@ -61,7 +64,8 @@ bench-e2e:
 	for i in $$(seq 50); do curl -sf http://$(FARM_CONTROL)/stats >/dev/null && break; sleep 0.2; done; \
 	$(FARM_UP) \
 	$(BENCH_OUT)/syndicbench -farm http://$(FARM_CONTROL) -items $(ITEMS) -runs $(RUNS) \
-		-cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -stages=$(STAGES) $(if $(PROFILE),-cpuprofile $(PROFILE))
+		-cache $(CACHE) -sync-always=$(SYNC_ALWAYS) -stages=$(STAGES) $(if $(PROFILE),-cpuprofile $(PROFILE)) \
+		$(if $(PROFILE_ROUND),-cpuprofile-round $(PROFILE_ROUND))
 
 # bench-serve runs `syndic run` as a process on a farm of SERVE_FEEDS
 # feeds: RSS once every item arrived, merged-feed requests against a

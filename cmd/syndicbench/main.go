@@ -37,21 +37,22 @@ func main() {
 }
 
 type flags struct {
-	farm        string
-	items       int
-	slide       int
-	runs        int
-	cache       string
-	redisURL    string
-	syncAlways  bool
-	conc        int
-	cpuProfile  string
-	memProfile  string
-	stages      bool
-	mode        string
-	syndic      string
-	connections int
-	duration    time.Duration
+	farm         string
+	items        int
+	slide        int
+	runs         int
+	cache        string
+	redisURL     string
+	syncAlways   bool
+	conc         int
+	cpuProfile   string
+	profileRound string
+	memProfile   string
+	stages       bool
+	mode         string
+	syndic       string
+	connections  int
+	duration     time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -67,6 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.BoolVar(&f.syncAlways, "sync-always", true, "nats.sync_always: fsync every stream write")
 	fs.IntVar(&f.conc, "concurrency", 8, "fetch.concurrency")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of all runs to this file")
+	fs.StringVar(&f.profileRound, "cpuprofile-round", "", "with -cpuprofile, profile only this round (cold, repoll or changed), one file per run: FILE.1, FILE.2, ...")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile after each cold round to this file (-mode ingest)")
 	fs.BoolVar(&f.stages, "stages", false, "after the runs, time each pipeline stage on the same bytes")
 	fs.StringVar(&f.mode, "mode", "ingest", "ingest: rounds in this process; serve: `syndic run` as a process, memory, serving and restart")
@@ -82,6 +84,14 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	if f.mode != "ingest" && f.mode != "serve" {
 		return f, fmt.Errorf("invalid -mode %q: use ingest or serve", f.mode)
 	}
+	switch f.profileRound {
+	case "", "cold", "repoll", "changed":
+	default:
+		return f, fmt.Errorf("invalid -cpuprofile-round %q: use cold, repoll or changed", f.profileRound)
+	}
+	if f.profileRound != "" && f.cpuProfile == "" {
+		return f, errors.New("missing -cpuprofile FILE: -cpuprofile-round needs it")
+	}
 	if f.runs < 1 {
 		return f, fmt.Errorf("invalid -runs %d: use 1 or more", f.runs)
 	}
@@ -93,7 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	if f.cpuProfile != "" {
+	if f.cpuProfile != "" && f.profileRound == "" {
 		stopProfile, err := startProfile(f.cpuProfile)
 		if err != nil {
 			return err
@@ -103,6 +113,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	o := bench.Options{
 		Farm: feedfarm.Dial(f.farm), Items: f.items, Slide: f.slide,
 		SyncAlways: f.syncAlways, Concurrency: f.conc, HeapProfile: f.memProfile,
+	}
+	if f.profileRound != "" {
+		n := 0
+		o.ProfileRound = f.profileRound
+		o.StartProfile = func() (func() error, error) {
+			n++
+			return startProfile(fmt.Sprintf("%s.%d", f.cpuProfile, n))
+		}
 	}
 	if f.cache == "redis" {
 		o.Store = bench.Store{RedisURL: f.redisURL, RedisPrefix: fmt.Sprintf("syndicbench:%d:", os.Getpid())}

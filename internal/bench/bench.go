@@ -51,6 +51,11 @@ type Options struct {
 	// HeapProfile, when set, is the file a heap profile is written to
 	// after the cold round, while the whole dedup state is in memory.
 	HeapProfile string
+	// ProfileRound names the round ("cold", "repoll" or "changed") during
+	// which StartProfile runs. StartProfile starts a CPU profile and
+	// returns the function that stops and writes it.
+	ProfileRound string
+	StartProfile func() (stop func() error, err error)
 }
 
 // Phase is the measurement of one round of polls.
@@ -122,8 +127,19 @@ func Run(ctx context.Context, o Options) ([]Phase, error) {
 				return phases, err
 			}
 		}
+		var stopProfile func() error
+		if w.name == o.ProfileRound && o.StartProfile != nil {
+			if stopProfile, err = o.StartProfile(); err != nil {
+				return phases, err
+			}
+		}
 		p := pollRound(ctx, a, feeds, w.name)
 		phases = append(phases, p)
+		if stopProfile != nil {
+			if err := stopProfile(); err != nil {
+				return phases, err
+			}
+		}
 		if w.name == "cold" && o.HeapProfile != "" {
 			if err := writeHeapProfile(o.HeapProfile); err != nil {
 				return phases, err

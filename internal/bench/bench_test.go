@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -120,5 +122,36 @@ func TestRunServeToySize(t *testing.T) {
 		if l.Requests == 0 {
 			t.Errorf("%s %d: no requests completed", l.Target, l.Status)
 		}
+	}
+}
+
+// TestProfileRoundOnlyNamed checks that StartProfile runs once
+// per Run, around the named round: the profile must contain the changed
+// round's polls and none of the cold round's.
+func TestProfileRoundOnlyNamed(t *testing.T) {
+	farm := toyFarm(t)
+	var events []string
+	before := 0
+	o := Options{
+		Farm: LocalFarm(farm), Items: 10, Slide: 3, Dir: t.TempDir(),
+		ProfileRound: "changed",
+		StartProfile: func() (func() error, error) {
+			st := farm.Stats()
+			before = int(st.Requests)
+			events = append(events, fmt.Sprintf("start after %d not modified", st.NotModified))
+			return func() error {
+				events = append(events, fmt.Sprintf("stop after %d requests", int(farm.Stats().Requests)-before))
+				return nil
+			}, nil
+		},
+	}
+	if _, err := Run(t.Context(), o); err != nil {
+		t.Fatalf("running: %v", err)
+	}
+	// The repoll round returned 304 for all 12 feeds before the changed
+	// round started.
+	want := []string{"start after 12 not modified", "stop after 12 requests"}
+	if !slices.Equal(events, want) {
+		t.Errorf("profile events = %q, want %q", events, want)
 	}
 }
