@@ -141,6 +141,13 @@ func connectOptions(name string, log *slog.Logger) []nats.Option {
 			if sub != nil {
 				subject = sub.Subject
 			}
+			if errors.Is(err, nats.ErrConsumerNotFound) && (nc.IsDraining() || nc.IsClosed()) {
+				// nats.go deletes the consumer of a drained subscription,
+				// and the server may have removed it already. The consumer
+				// is gone either way, so this is not a warning.
+				log.Debug("nats consumer already deleted while draining", "subject", subject, "error", err)
+				return
+			}
 			log.Warn("nats asynchronous error", "subject", subject, "error", err)
 		}),
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndic-network/syndic/internal/testenv"
 )
@@ -294,5 +295,54 @@ func TestDrainClosedConnection(t *testing.T) {
 	nc.Close()
 	if err := Drain(testContext(t), nc); err != nil {
 		t.Errorf("Drain of a closed connection = %v, want nil", err)
+	}
+}
+
+// TestDrainDeletedConsumerNotWarned drains a connection whose JetStream
+// subscription lost its consumer on the server. nats.go then reports
+// "consumer not found" while deleting it, which must not be a warning.
+func TestDrainDeletedConsumerNotWarned(t *testing.T) {
+	ns := testenv.NATS(t)
+	ctx := testContext(t)
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	nc, js, err := Connect(ctx, ns.URL, t.Name(), log)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(nc.Close)
+	stream := testenv.Name(t)
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: stream, Subjects: []string{stream + ".>"}}); err != nil {
+		t.Fatalf("CreateStream: %v", err)
+	}
+	legacy, err := nc.JetStream()
+	if err != nil {
+		t.Fatalf("JetStream: %v", err)
+	}
+	sub, err := legacy.SubscribeSync(stream + ".a")
+	if err != nil {
+		t.Fatalf("SubscribeSync: %v", err)
+	}
+	info, err := sub.ConsumerInfo()
+	if err != nil {
+		t.Fatalf("ConsumerInfo: %v", err)
+	}
+	if err := js.DeleteConsumer(ctx, stream, info.Name); err != nil {
+		t.Fatalf("DeleteConsumer: %v", err)
+	}
+
+	if err := Drain(ctx, nc); err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	// nats.go reports the failed delete on its own goroutine, after the
+	// drain, so the log is polled.
+	for !strings.Contains(logs.String(), "consumer already deleted while draining") {
+		if ctx.Err() != nil {
+			t.Fatalf("log has no debug line for the deleted consumer:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond) // poll interval
+	}
+	if strings.Contains(logs.String(), "level=WARN") {
+		t.Errorf("drain logged a warning:\n%s", logs.String())
 	}
 }
