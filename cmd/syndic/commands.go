@@ -136,9 +136,19 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 		}
 		defer publicLn.Close()
 	}
+	// startFailed returns the exit code for a start-up step that failed.
+	// A stop signal during start-up cancels ctx, and that is a stop, not
+	// a failure.
+	startFailed := func(err error) int {
+		if ctx.Err() != nil {
+			log.Info("syndic stopped during start-up", "command", name)
+			return 0
+		}
+		return c.fail(err)
+	}
 	a, err := app.Open(ctx, cfg, log, app.OpenOptions{Owner: p.owner})
 	if err != nil {
-		return c.fail(err)
+		return startFailed(err)
 	}
 	defer a.Close(context.WithoutCancel(ctx))
 	log.Info("syndic started", "command", name, "version", app.Version,
@@ -153,13 +163,13 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 		if p.serve {
 			views, err = a.StartViews(gctx)
 			if err != nil {
-				return c.fail(err)
+				return startFailed(err)
 			}
 			defer views.Stop()
 		}
 		h, err := reloader.Handler(gctx, views, app.Mounts{Feeds: p.serve, Intake: p.intake})
 		if err != nil {
-			return c.fail(err)
+			return startFailed(err)
 		}
 		g.Go(func() error { return app.ServeListener(gctx, publicLn, h, cfg.ShutdownGrace) })
 	}

@@ -66,19 +66,32 @@ type App struct {
 func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptions) (*App, error) {
 	a := &App{Config: cfg, Log: log, probe: &probe{}}
 	if err := a.openNATS(ctx, o); err != nil {
-		a.Close(ctx)
+		a.closeAfterFailedOpen(ctx)
 		return nil, err
 	}
 	if err := a.openStoresRetrying(ctx); err != nil {
-		a.Close(ctx)
+		a.closeAfterFailedOpen(ctx)
 		return nil, err
 	}
 	a.buildPipeline()
 	if err := a.useSubscriptions(ctx); err != nil {
-		a.Close(ctx)
+		a.closeAfterFailedOpen(ctx)
 		return nil, err
 	}
 	return a, nil
+}
+
+// openCloseTimeout bounds the clean-up of an Open that failed.
+const openCloseTimeout = 10 * time.Second
+
+// closeAfterFailedOpen closes what Open started. The usual reason for the
+// failure is a stop signal that cancelled ctx, so the clean-up gets a
+// context of its own: the drain and the server shutdown then finish
+// instead of failing with ctx's error.
+func (a *App) closeAfterFailedOpen(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), openCloseTimeout)
+	defer cancel()
+	a.Close(cctx)
 }
 
 func (a *App) openNATS(ctx context.Context, o OpenOptions) error {
