@@ -284,6 +284,15 @@ func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, releas
 		}
 	}
 	rep := PollReport{Feed: f, Outcome: in.res.Outcome, Err: res.Err}
+	if ctx.Err() != nil && in.res.Outcome != OutcomeNotModified && in.res.Outcome != OutcomeNewContent {
+		// A stop cancelled the fetch. The feed did nothing wrong, so no
+		// failure is counted and its state stays as it was: the next
+		// start polls it when it was due.
+		log.Info("feed poll cancelled by shutdown", "error", res.Err)
+		rep.Class = pollClass(rep)
+		rep.NextPoll = st.NextPoll
+		return rep
+	}
 	switch in.res.Outcome {
 	case OutcomeNotModified:
 	case OutcomeNewContent:
