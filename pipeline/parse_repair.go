@@ -49,18 +49,75 @@ type xmlRepairer struct {
 // processing instructions keep their text apart from forbidden characters.
 func repairXML(text []byte) ([]byte, []string) {
 	r := &xmlRepairer{src: string(text)}
-	r.out.Grow(len(r.src) + len(r.src)/64)
-	for i := 0; i < len(r.src); {
-		i = r.step(i)
+	repaired := r.src
+	if needsRepair(r.src) {
+		r.out.Grow(len(r.src) + len(r.src)/64)
+		for i := 0; i < len(r.src); {
+			i = r.step(i)
+		}
+		repaired = r.out.String()
 	}
 	// Trim after the other repairs: a forbidden character inside the
 	// declaration hides it until it is removed.
-	out := []byte(r.trimLeading(r.out.String()))
+	out := []byte(r.trimLeading(repaired))
 	if fixed, ok := repairURIAttributes(out); ok {
 		out = fixed
 		r.note(recoveryInvalidURI)
 	}
 	return out, r.notes
+}
+
+// repairAttention marks the bytes needsRepair must look at: "&", the
+// control characters that XML forbids and the first byte of every
+// multi-byte or invalid UTF-8 sequence.
+var repairAttention = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c == '&' || c >= utf8.RuneSelf || c < 0x20 && c != '\t' && c != '\n' && c != '\r'
+	}
+	return t
+}()
+
+// needsRepair reports whether the step loop of repairXML could change
+// text. It returns false only when text is valid UTF-8 of characters that
+// XML allows and every "&" begins a predefined entity or a character
+// reference that the loop keeps as it is. Those are the only constructs
+// the loop rewrites, so the loop would copy such text unchanged. It may
+// return true for text the loop keeps, such as a bare "&" inside CDATA.
+func needsRepair(text string) bool {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if !repairAttention[c] {
+			continue
+		}
+		switch {
+		case c == '&':
+			name, ok := referenceName(text[i+1:])
+			if !ok || !keptReference(name) {
+				return true
+			}
+			i += len(name) + 1 // the loop's i++ steps over ";"
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if r == utf8.RuneError && size == 1 || !isXMLChar(r) {
+				return true
+			}
+			i += size - 1
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// keptReference reports whether reference writes the reference named
+// name back unchanged: a predefined entity, or a character reference to
+// a character XML allows outside the C1 range.
+func keptReference(name string) bool {
+	if name[0] != '#' {
+		return isPredefinedEntity(name)
+	}
+	c, valid := parseCharRef(name)
+	return valid && !(c >= 0x80 && c <= 0x9F) && isXMLChar(c)
 }
 
 // repairURIAttributes removes whitespace from URI attribute values that

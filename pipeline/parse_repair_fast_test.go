@@ -67,6 +67,21 @@ var repairCases = []string{
 	"<?xml version=\"1.0\"?>\uFEFF<rss>&amp; &nbsp; & &#1; &#x80;</rss>",
 	"<<<&&&",
 	"",
+	// Text that needsRepair lets through unchanged, and near misses.
+	"<rss><title>caf&#233; &#x20AC; &quot;a&apos; &lt;b&gt; &amp;</title></rss>",
+	"<rss><title>\uFFFD literal, &#xFFFD; and &#65533;</title></rss>",
+	"<rss><title>dash &#150; only</title></rss>",
+	"<rss><title>&#x9f;</title></rss>",
+	"<rss><title>&#0;</title></rss>",
+	"<rss><title>&#xD800;</title></rss>",
+	"<rss><title>&#1114112;</title></rss>",
+	"<rss><title>&nbsp;</title></rss>",
+	"<rss><title>\x01</title></rss>",
+	"<rss><title>\xc3</title></rss>",
+	"<rss><title>\uFFFE</title></rss>",
+	"<!DOCTYPE rss [<!ENTITY own \"x\">]><rss>&own;</rss>",
+	"<rss><title>tail &amp</title></rss>&amp;",
+	"<rss>&#x;&#;&#12a;</rss>",
 }
 
 func TestRepairXMLMatchesRuneByRune(t *testing.T) {
