@@ -101,46 +101,76 @@ func parseFeed(body []byte, contentType string, src Source, now time.Time, memo 
 	if err != nil {
 		return nil, fmt.Errorf("parsing feed %q: %w: %w", src.FeedURL, ErrUnparseable, err)
 	}
-	feed, text, notes, err := parseDocument(dec.text)
+	doc, err := readDocument(dec.text)
 	if err != nil {
 		return nil, fmt.Errorf("parsing feed %q: %w", src.FeedURL, err)
 	}
-	res := &ParseResult{Recoveries: append(dec.recoveries, notes...)}
+	res := &ParseResult{Recoveries: append(dec.recoveries, doc.notes...)}
+	if memo != nil && !doc.json && parseKnown(res, doc.text, src, now, memo) {
+		return res, nil
+	}
+	feed, text, closed, err := doc.parse()
+	if err != nil {
+		return nil, fmt.Errorf("parsing feed %q: %w", src.FeedURL, err)
+	}
+	if closed {
+		res.Recoveries = append(res.Recoveries, recoveryTruncated)
+	}
 	fillFeedFields(res, feed, text)
 	feedURL := feedBase(src.FeedURL)
-	buildItems(res, feed, src, documentBase(text, feedURL), now, memo, len(text))
+	var known *knownItems
+	if memo != nil && !doc.json {
+		known = itemKeys(text, src, len(feed.Items))
+	}
+	buildItems(res, feed, src, documentBase(text, feedURL), now, memo, len(text), known)
 	return res, nil
 }
 
-// parseDocument runs gofeed on decoded text, repairing XML first and
-// closing a truncated document after its last complete item when the
-// first attempt fails. It returns the text that parsed.
-func parseDocument(text []byte) (*gofeed.Feed, []byte, []string, error) {
+// document is a decoded body ready for gofeed: JSON, or XML after
+// repair whose root names a feed.
+type document struct {
+	text  []byte
+	notes []string // the repairs made
+	json  bool
+}
+
+// readDocument detects JSON and XML, and repairs XML.
+func readDocument(text []byte) (document, error) {
 	trimmed := bytes.TrimLeft(text, " \t\r\n\uFEFF")
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '{':
-		feed, err := parseJSONFeed(trimmed)
-		return feed, trimmed, nil, err
+		return document{text: trimmed, json: true}, nil
 	case len(trimmed) == 0 || trimmed[0] != '<':
-		return nil, nil, nil, fmt.Errorf("%w: body is neither xml nor json", ErrNotAFeed)
+		return document{}, fmt.Errorf("%w: body is neither xml nor json", ErrNotAFeed)
 	}
 	text, notes := repairXML(text)
 	if root := rootElement(text); !feedRoots[root] {
-		return nil, nil, nil, fmt.Errorf("%w: root element is %q", ErrNotAFeed, root)
+		return document{}, fmt.Errorf("%w: root element is %q", ErrNotAFeed, root)
 	}
-	feed, err := newFeedParser().Parse(bytes.NewReader(text))
+	return document{text: text, notes: notes}, nil
+}
+
+// parse runs gofeed on the document, closing a truncated XML document
+// after its last complete item when the first attempt fails. It returns
+// the text that parsed, and true when that is the closed text.
+func (doc document) parse() (*gofeed.Feed, []byte, bool, error) {
+	if doc.json {
+		feed, err := parseJSONFeed(doc.text)
+		return feed, doc.text, false, err
+	}
+	feed, err := newFeedParser().Parse(bytes.NewReader(doc.text))
 	if err == nil {
-		return feed, text, notes, nil
+		return feed, doc.text, false, nil
 	}
-	closed, ok := closeTruncated(text)
+	closed, ok := closeTruncated(doc.text)
 	if !ok {
-		return nil, nil, nil, fmt.Errorf("%w: no complete item before the error: %w", ErrUnparseable, err)
+		return nil, nil, false, fmt.Errorf("%w: no complete item before the error: %w", ErrUnparseable, err)
 	}
 	feed, retryErr := newFeedParser().Parse(bytes.NewReader(closed))
 	if retryErr != nil {
-		return nil, nil, nil, fmt.Errorf("%w: %w", ErrUnparseable, err)
+		return nil, nil, false, fmt.Errorf("%w: %w", ErrUnparseable, err)
 	}
-	return feed, closed, append(notes, recoveryTruncated), nil
+	return feed, closed, true, nil
 }
 
 // parseJSONFeed checks that a JSON body is a JSON Feed before handing it

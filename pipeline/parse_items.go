@@ -11,21 +11,38 @@ import (
 	ext "github.com/mmcdole/gofeed/extensions"
 )
 
-// buildItems normalises every gofeed item into res, assigns identities
-// and drops items whose key repeats an earlier one. With a memo, an item
+// buildItems normalises every item into res, assigns identities and
+// drops items whose key repeats an earlier one. With a memo, an item
 // found in the memo is not cleaned again (see ParseMemo), and res.Memo
-// receives the entries of this document.
-func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time, memo *ParseMemo, docSize int) {
+// receives the entries of this document. known, when not nil, gives the
+// segment keys of the document's items, and the items that skipped
+// gofeed: feed.Items then holds the others, in order.
+func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time, memo *ParseMemo, docSize int, known *knownItems) {
 	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))
 	language := res.Language
 	var next memoBuilder
 	if memo != nil {
-		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, len(feed.Items))}
+		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, len(feed.Items)), feed: feedKey(feedURL, xmlBase, language)}
 		next = memoBuilder{memo: res.Memo, budget: docSize + minMemoBudget}
+	}
+	count := len(feed.Items)
+	if known != nil {
+		count = len(known.keys)
 	}
 	var drafts []*itemDraft
 	var indexes []int
-	for k, fi := range feed.Items {
+	read := 0
+	for k := range count {
+		if known != nil && known.hits != nil && known.hits[k] != nil {
+			h := known.hits[k]
+			next.add(h.segment.item, h.entry)
+			next.addSegment(known.keys[k], h.segment)
+			drafts = append(drafts, h.draft(src, feedURL, known.reread, now))
+			indexes = append(indexes, k)
+			continue
+		}
+		fi := feed.Items[read]
+		read++
 		if fi == nil {
 			continue
 		}
@@ -38,6 +55,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 			key = rawItemKey(d, src, feedURL)
 			if e, ok := memo.entry(key); ok {
 				next.add(key, e)
+				next.addKnown(known, k, key, d)
 				drafts = append(drafts, e.draft(d, src, feedURL, now))
 				indexes = append(indexes, k)
 				continue
@@ -53,6 +71,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		if memo != nil {
 			if e, ok := newMemoEntry(d, src); ok {
 				next.add(key, e)
+				next.addKnown(known, k, key, d)
 			}
 		}
 		drafts = append(drafts, d)
@@ -61,6 +80,14 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 	res.RepeatedGUIDs = repeatsGUID(drafts)
 	flagSharedLinks(drafts, homeURLs(feed.Link, src.FeedURL))
 	assignIdentity(res, drafts, indexes, src, homeURLs(feed.Link, src.FeedURL))
+}
+
+// addKnown keeps the segment entry of item k, which gofeed read, when
+// the document's segment keys are known.
+func (b *memoBuilder) addKnown(known *knownItems, k int, key memoKey, d *itemDraft) {
+	if known != nil {
+		b.addSegment(known.keys[k], newSegmentEntry(key, d))
+	}
 }
 
 // assignIdentity sets the ID of every draft and keeps the first item of

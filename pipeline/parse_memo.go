@@ -27,10 +27,15 @@ import (
 // changed once its parse returns, so concurrent parses may read it, and
 // each parse returns a new one in ParseResult.Memo.
 type ParseMemo struct {
-	// entries contain no pointers, so the garbage collector does not scan
-	// them. Their strings are spans of text.
-	entries map[memoKey]storedEntry
-	text    []byte
+	// entries and segments contain no pointers, so the garbage collector
+	// does not scan them. Their strings are spans of text.
+	entries  map[memoKey]storedEntry
+	segments map[memoKey]storedSegment
+	// locations are the locations of the segments' dates.
+	locations []*time.Location
+	// feed is the feedKey of the document that gave the memo.
+	feed memoKey
+	text []byte
 }
 
 // span is a string of a memo entry: its position and length in the
@@ -143,7 +148,8 @@ func (e *memoEntry) size() int {
 
 // bytes returns the estimated memory of the memo's entries.
 func (m *ParseMemo) bytes() int {
-	return len(m.entries)*memoEntryBytes + len(m.text)
+	return len(m.entries)*memoEntryBytes + len(m.segments)*segmentEntryBytes +
+		len(m.locations)*8 + len(m.text)
 }
 
 // Bytes returns an estimate of the memory the memo takes, 0 for nil.
@@ -175,6 +181,20 @@ func (b *memoBuilder) add(key memoKey, e memoEntry) {
 	if n := e.size(); n <= maxMemoEntryBytes && n <= b.budget {
 		b.budget -= n
 		b.memo.put(key, e)
+	}
+}
+
+// addSegment keeps e under key when it fits the budget and the memo
+// kept the entry of its item.
+func (b *memoBuilder) addSegment(key memoKey, e segmentEntry) {
+	if _, ok := b.memo.segments[key]; ok {
+		return
+	}
+	if _, ok := b.memo.entries[e.item]; !ok {
+		return
+	}
+	if n := e.size(); n <= maxMemoEntryBytes && n <= b.budget && b.memo.putSegment(key, e) {
+		b.budget -= n
 	}
 }
 
@@ -211,6 +231,9 @@ type rawItem struct {
 	src     Source
 	feedURL *url.URL
 	now     time.Time
+	// reread is set for an item that skipped gofeed: draft then holds
+	// only its dates, and the item is read again before cleaning.
+	reread *rereadItem
 }
 
 // complete cleans an item a ParseMemo supplied, keeping the ID, the
@@ -222,6 +245,13 @@ func (it *Item) complete() error {
 		return nil
 	}
 	d := raw.draft
+	if raw.reread != nil {
+		read, err := raw.reread.draft()
+		if err != nil {
+			return fmt.Errorf("reading item %s again: %w", it.ID, err)
+		}
+		d = *read
+	}
 	full, err := cleanItem(&d, raw.src, raw.feedURL, raw.now)
 	if err != nil {
 		return fmt.Errorf("cleaning item %s again: %w", it.ID, err)
