@@ -16,10 +16,12 @@ import (
 //   - the prolog and the start tags of the root and, for RSS 2.0, of the
 //     channel: the item's namespaces, the feed type and the charset. These
 //     bytes are the layout's context, and every item key covers them.
-//   - goxpp's xml:base stack, which every end tag pops whether or not its
-//     element pushed. It is empty at the first item when no more end tags
-//     than possible pushes came before, and a balanced item or element
-//     between items leaves an empty stack empty.
+//   - goxpp's xml:base stack. Every end tag that goxpp reads pops it,
+//     whether or not its element pushed, but end tags that gofeed reads
+//     with DecodeElement do not. So an xml:base on the root or channel
+//     start tag may or may not be in force at an item, depending on the
+//     items before it, and findItems rejects it. Any other push is popped
+//     at the end of its own element, so the stack is empty at every item.
 //   - goxpp's namespace map, which leaks a level past every element read
 //     with DecodeElement. gofeed reads the map only for namespaces without
 //     a canonical prefix, so a declaration after the context must name a
@@ -62,10 +64,10 @@ var knownNamespaces = map[string]bool{
 // exactly as encoding/xml does.
 func findItems(text []byte) (itemLayout, bool) {
 	c, ok := findContext(text)
-	if !ok {
+	if !ok || c.bases > 0 {
 		return itemLayout{}, false
 	}
-	s := layoutScanner{text: text, pos: c.end, bases: c.bases, container: c.root, item: "item"}
+	s := layoutScanner{text: text, pos: c.end, container: c.root, item: "item"}
 	switch strings.ToLower(c.local) {
 	case "rss":
 		s.container = "channel"
@@ -144,15 +146,11 @@ type layoutScanner struct {
 	container string   // the name of the element that contains the items
 	item      string   // the item element's name
 	stack     [][]byte // open elements inside the container
-	// bases bounds goxpp's xml:base stack until the first item.
-	bases    int
-	seenItem bool
-	items    [][2]int
+	items     [][2]int
 
-	// lastName, lastStart, lastBase and attrs describe the tag read last.
+	// lastName, lastStart and attrs describe the tag read last.
 	lastName  []byte
 	lastStart int
-	lastBase  bool // true when the tag may push an xml:base
 	attrs     []attrSpan
 }
 
@@ -200,7 +198,7 @@ func (s *layoutScanner) open(empty bool, start *int) bool {
 	local := name[bytes.LastIndexByte(name, ':')+1:]
 	isItem := string(name) == s.item && len(s.stack) == 0
 	switch {
-	case isItem && (empty || s.bases > 0):
+	case isItem && empty:
 		return false
 	case !isItem && equalFoldString(local, s.item):
 		return false
@@ -208,13 +206,8 @@ func (s *layoutScanner) open(empty bool, start *int) bool {
 		return false
 	case isItem:
 		*start = s.lastStart
-		s.seenItem = true
-	}
-	if !s.seenItem && s.lastBase {
-		s.bases++
 	}
 	if empty {
-		s.popBase()
 		return true
 	}
 	s.stack = append(s.stack, name)
@@ -228,17 +221,10 @@ func (s *layoutScanner) close(start int) bool {
 		return false
 	}
 	s.stack = s.stack[:len(s.stack)-1]
-	s.popBase()
 	if len(s.stack) == 0 && string(top) == s.item {
 		s.items = append(s.items, [2]int{start, s.pos})
 	}
 	return true
-}
-
-func (s *layoutScanner) popBase() {
-	if !s.seenItem && s.bases > 0 {
-		s.bases--
-	}
 }
 
 // scanTail checks the text after the container's end tag. It may contain
@@ -385,17 +371,11 @@ func (s *layoutScanner) attribute(i int) (int, bool) {
 	return i + 1 + end + 1, true
 }
 
-// checkAttributes rejects a namespace declaration that could leak and
-// records a possible xml:base.
+// checkAttributes rejects a namespace declaration that could leak.
 func (s *layoutScanner) checkAttributes() bool {
-	s.lastBase = false
 	for _, a := range s.attrs {
-		local := a.name[bytes.LastIndexByte(a.name, ':')+1:]
 		if bytes.Contains(bytes.ToLower(a.name), []byte("xmlns")) && !knownNamespaces[string(a.value)] {
 			return false
-		}
-		if equalFoldString(local, "base") {
-			s.lastBase = true
 		}
 	}
 	return true
