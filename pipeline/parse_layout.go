@@ -22,10 +22,15 @@ import (
 //     start tag may or may not be in force at an item, depending on the
 //     items before it, and findItems rejects it. Any other push is popped
 //     at the end of its own element, so the stack is empty at every item.
-//   - goxpp's namespace map, which leaks a level past every element read
-//     with DecodeElement. gofeed reads the map only for namespaces without
-//     a canonical prefix, so a declaration after the context must name a
-//     namespace with one (see knownNamespaces).
+//   - goxpp's map from namespace to prefix, which leaks a level past every
+//     element read with DecodeElement, so a declaration in one item or in
+//     the channel's children can reach later items. gofeed reads the map
+//     only for namespaces without a canonical prefix. So a declaration
+//     after the context must meet one of three conditions. It names a
+//     namespace with a canonical prefix (see knownNamespaces), or it
+//     repeats the prefix that the context gives the namespace, or it is
+//     on a child of the container that gofeed reads as an extension.
+//     goxpp reads extensions to their end tag, so nothing leaks from them.
 //
 // Text between items is whitespace, so the gaps left by cut items join
 // into whitespace, which gofeed skips.
@@ -67,7 +72,7 @@ func findItems(text []byte) (itemLayout, bool) {
 	if !ok || c.bases > 0 {
 		return itemLayout{}, false
 	}
-	s := layoutScanner{text: text, pos: c.end, container: c.root, item: "item"}
+	s := layoutScanner{text: text, pos: c.end, container: c.root, item: "item", spaces: c.spaces}
 	switch strings.ToLower(c.local) {
 	case "rss":
 		s.container = "channel"
@@ -89,12 +94,15 @@ type layoutContext struct {
 	local string // the root element's local name
 	end   int    // the end of the start tag of the container
 	bases int    // the number of start tags read that may push an xml:base
+	// spaces maps each namespace that the context declares to its prefix,
+	// as goxpp records it at the container.
+	spaces map[string]string
 }
 
 // findContext reads the prolog and the start tag of the root with
 // encoding/xml, and for RSS 2.0 also the start tag of the channel.
 func findContext(text []byte) (layoutContext, bool) {
-	var c layoutContext
+	c := layoutContext{spaces: map[string]string{}}
 	if enc := declaredCharset(text); enc != "" && !strings.EqualFold(enc, "utf-8") {
 		return c, false
 	}
@@ -116,6 +124,7 @@ func findContext(text []byte) (layoutContext, bool) {
 		if mayPushBase(start.Attr) {
 			c.bases++
 		}
+		c.declare(start.Attr)
 		if c.root != "" {
 			return c, start.Name == xml.Name{Local: "channel"}
 		}
@@ -125,6 +134,20 @@ func findContext(text []byte) (layoutContext, bool) {
 		}
 		if !strings.EqualFold(c.local, "rss") {
 			return c, true
+		}
+	}
+}
+
+// declare records the namespace declarations of a start tag of the
+// context as goxpp does: an attribute in the xmlns space declares its
+// local name, and any other attribute named xmlns declares "".
+func (c *layoutContext) declare(attrs []xml.Attr) {
+	for _, a := range attrs {
+		switch {
+		case a.Name.Space == "xmlns":
+			c.spaces[strings.TrimSpace(a.Value)] = strings.TrimSpace(strings.ToLower(a.Name.Local))
+		case a.Name.Local == "xmlns":
+			c.spaces[strings.TrimSpace(a.Value)] = ""
 		}
 	}
 }
@@ -147,6 +170,7 @@ type layoutScanner struct {
 	item      string   // the item element's name
 	stack     [][]byte // open elements inside the container
 	items     [][2]int
+	spaces    map[string]string // see layoutContext
 
 	// lastName, lastStart and attrs describe the tag read last.
 	lastName  []byte
@@ -371,14 +395,79 @@ func (s *layoutScanner) attribute(i int) (int, bool) {
 	return i + 1 + end + 1, true
 }
 
-// checkAttributes rejects a namespace declaration that could leak.
+// checkAttributes rejects a namespace declaration whose leak could change
+// goxpp's map.
 func (s *layoutScanner) checkAttributes() bool {
+	extension := len(s.stack) == 0 && s.isExtension()
 	for _, a := range s.attrs {
-		if bytes.Contains(bytes.ToLower(a.name), []byte("xmlns")) && !knownNamespaces[string(a.value)] {
+		if !bytes.Contains(bytes.ToLower(a.name), []byte("xmlns")) {
+			continue
+		}
+		prefix, ok := declaredPrefix(string(a.name))
+		// encoding/xml replaces entities and line ends in values, which
+		// this scanner does not.
+		if !ok || bytes.ContainsAny(a.value, "&\r") {
+			return false
+		}
+		space := strings.TrimSpace(string(a.value))
+		if known, ok := s.spaces[space]; !extension && !knownNamespaces[space] && (!ok || known != prefix) {
 			return false
 		}
 	}
 	return true
+}
+
+// corePrefixes are the prefixes that gofeed's IsExtension does not count
+// as extensions.
+var corePrefixes = map[string]bool{"": true, "rss": true, "rdf": true, "content": true}
+
+// coreNamespaces are the namespaces that gofeed v1.3.0 maps to a core
+// prefix whatever the document declares.
+var coreNamespaces = map[string]bool{
+	"http://purl.org/rss/1.0/modules/content/":    true,
+	"http://www.w3.org/1999/02/22-rdf-syntax-ns#": true,
+}
+
+// isExtension reports whether gofeed reads the start tag just read, a
+// child of the container, as an extension element. gofeed checks that
+// first for each child of the channel and of the RSS 1.0 and Atom roots.
+// The tag's prefix must be declared on the tag itself, for a namespace
+// without a canonical prefix. Every declaration on the tag must name a
+// prefix that is not a core one.
+func (s *layoutScanner) isExtension() bool {
+	name := string(s.lastName)
+	colon := strings.IndexByte(name, ':')
+	if colon <= 0 || name[:colon] == "xmlns" || name[:colon] == "xml" {
+		return false
+	}
+	space, found := "", false
+	for _, a := range s.attrs {
+		attr := string(a.name)
+		if !strings.Contains(strings.ToLower(attr), "xmlns") {
+			continue
+		}
+		declared, ok := strings.CutPrefix(attr, "xmlns:")
+		if !ok || corePrefixes[strings.TrimSpace(strings.ToLower(declared))] {
+			return false
+		}
+		if declared == name[:colon] {
+			space, found = strings.TrimSpace(string(a.value)), true
+		}
+	}
+	return found && !knownNamespaces[space] && !coreNamespaces[space]
+}
+
+// declaredPrefix returns the prefix that an attribute named name declares
+// in goxpp, and false for a name containing xmlns that it does not read
+// as a declaration.
+func declaredPrefix(name string) (string, bool) {
+	switch {
+	case name == "xmlns" || strings.HasSuffix(name, ":xmlns"):
+		return "", true
+	case strings.HasPrefix(name, "xmlns:"):
+		return strings.TrimSpace(strings.ToLower(name[len("xmlns:"):])), true
+	}
+	return "", false
 }
 
 // nameLength returns the length of the XML name at the start of b, or 0

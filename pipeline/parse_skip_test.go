@@ -184,7 +184,13 @@ func skipCases() []skipCase {
 			skipRSS("", ` xmlns:media="http://search.yahoo.com/mrss"`, "", "", "", skipItems(4, 1, thumb)), 0},
 		{"atom link declared in the header",
 			skipRSS("", "", "", `<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="self" href="https://partner.example/rss"/>`, "", skipItems(4, 1, "")),
-			skipRSS("", "", "", `<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="self" href="https://partner.example/rss"/>`, "", skipItems(5, 1, "")), 0},
+			skipRSS("", "", "", `<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="self" href="https://partner.example/rss"/>`, "", skipItems(5, 1, "")), 4},
+		{"default namespace on a channel child", skipRSS("", ` xmlns:ex="http://example.com/ns"`, "", "", "", skipItems(4, 1, "<ex:title>Ex</ex:title>")),
+			skipRSS("", ` xmlns:ex="http://example.com/ns"`, "", `<link xmlns="http://example.com/ns">x</link>`, "", skipItems(5, 1, "<ex:title>Ex</ex:title>")), 0},
+		{"core prefix on a channel child", skipRSS("", "", "", "", "", skipItems(4, 1, "<content:encoded>Ex</content:encoded>")),
+			skipRSS("", "", "", `<content:x xmlns:content="http://example.com/c">x</content:x>`, "", skipItems(5, 1, "<content:encoded>Ex</content:encoded>")), 0},
+		{"namespace declared in an item", plainRSS(append(skipItems(4, 1, ""), skipItem(0, `<ex:title xmlns:ex="http://example.com/ns">Ex</ex:title>`))),
+			plainRSS(append(skipItems(5, 1, ""), skipItem(0, `<ex:title xmlns:ex="http://example.com/ns">Ex</ex:title>`))), 0},
 		{"entity declarations", skipRSS(entity, "", "", "", "", []string{entityItem, skipItem(1, "")}),
 			skipRSS(entity, "", "", "", "", []string{skipItem(2, ""), entityItem, skipItem(1, "")}), 2},
 		{"entity declaration changes", skipRSS(entity, "", "", "", "", []string{entityItem, skipItem(1, "")}),
@@ -308,12 +314,17 @@ func TestParseSkipMemoBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := res.Memo
-	want := len(m.entries)*memoEntryBytes + len(m.segments)*segmentEntryBytes + len(m.locations)*8 + len(m.text)
+	want := len(m.entries)*memoEntryBytes + len(m.segments)*segmentEntryBytes + len(m.locations)*locationBytes + len(m.text)
 	if len(m.segments) != 10 {
 		t.Errorf("memo holds %d segments, want 10", len(m.segments))
 	}
 	if m.Bytes() != want {
 		t.Errorf("memo takes %d bytes, want %d", m.Bytes(), want)
+	}
+	// Every item's date has the offset +0100, which gofeed gives each
+	// date its own location for.
+	if len(m.locations) != 1 {
+		t.Errorf("memo holds %d locations, want 1", len(m.locations))
 	}
 }
 
