@@ -20,14 +20,14 @@ import (
 func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time, memo *ParseMemo, docSize int, known *knownItems) {
 	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))
 	language := res.Language
-	var next memoBuilder
-	if memo != nil {
-		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, len(feed.Items)), feed: feedKey(feedURL, xmlBase, language)}
-		next = memoBuilder{memo: res.Memo, budget: docSize + minMemoBudget}
-	}
 	count := len(feed.Items)
 	if known != nil {
 		count = len(known.keys)
+	}
+	var next memoBuilder
+	if memo != nil {
+		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, count), feed: feedKey(feedURL, xmlBase, language)}
+		next = memoBuilder{memo: res.Memo, budget: docSize + minMemoBudget}
 	}
 	var drafts []*itemDraft
 	var indexes []int

@@ -31,7 +31,7 @@ type ParseMemo struct {
 	// does not scan them. Their strings are spans of text.
 	entries  map[memoKey]storedEntry
 	segments map[memoKey]storedSegment
-	// locations are the locations of the segments' dates.
+	// locations are the locations of the segments' dates, each once.
 	locations []*time.Location
 	// feed is the feedKey of the document that gave the memo.
 	feed memoKey
@@ -149,7 +149,7 @@ func (e *memoEntry) size() int {
 // bytes returns the estimated memory of the memo's entries.
 func (m *ParseMemo) bytes() int {
 	return len(m.entries)*memoEntryBytes + len(m.segments)*segmentEntryBytes +
-		len(m.locations)*8 + len(m.text)
+		len(m.locations)*locationBytes + len(m.text)
 }
 
 // Bytes returns an estimate of the memory the memo takes, 0 for nil.

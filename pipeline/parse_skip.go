@@ -6,6 +6,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/mmcdole/gofeed"
@@ -54,6 +55,11 @@ type segmentEntry struct {
 // the map's load factor.
 const segmentEntryBytes = 96
 
+// locationBytes is an estimate of the memory of a fixed zone's
+// time.Location with its zone and name, and of its slot in
+// ParseMemo.locations.
+const locationBytes = 160
+
 func (e *segmentEntry) size() int {
 	return segmentEntryBytes + len(e.published) + len(e.updated)
 }
@@ -80,7 +86,7 @@ func (m *ParseMemo) segment(key memoKey) (segmentEntry, bool) {
 }
 
 // putSegment stores e under key. It returns false, storing nothing, when
-// a date would not come back equal to the one gofeed gave.
+// a date would not come back as storeTime requires.
 func (m *ParseMemo) putSegment(key memoKey, e segmentEntry) bool {
 	pub, okPub := m.storeTime(e.publishedAt)
 	upd, okUpd := m.storeTime(e.updatedAt)
@@ -110,23 +116,42 @@ func (m *ParseMemo) time(st storedTime) *time.Time {
 	return &t
 }
 
-// storeTime keeps the location of t once per memo. The == comparison of
-// the rebuilt time checks its location pointer and the absence of a
-// monotonic reading.
+// storeTime keeps t as its instant and a location that gives the same
+// dateString, because cleaning and rawItemKey read nothing else of it.
+// UTC and Local stay as they are. Any other location becomes a fixed zone
+// of its name and offset at t, since gofeed makes a location for each
+// date with an offset and keeping those would keep one per item. It
+// returns false when the rebuilt time would differ.
 func (m *ParseMemo) storeTime(t *time.Time) (storedTime, bool) {
 	if t == nil {
 		return storedTime{}, true
 	}
 	loc := t.Location()
-	n := 0
-	for n < len(m.locations) && m.locations[n] != loc {
-		n++
+	if loc != time.UTC && loc != time.Local {
+		_, offset := t.Zone()
+		loc = m.fixedZone(loc.String(), offset)
 	}
-	if n == len(m.locations) {
+	rebuilt := time.Unix(t.Unix(), int64(t.Nanosecond())).In(loc)
+	if !rebuilt.Equal(*t) || dateString(&rebuilt) != dateString(t) {
+		return storedTime{}, false
+	}
+	n := slices.Index(m.locations, loc)
+	if n < 0 {
+		n = len(m.locations)
 		m.locations = append(m.locations, loc)
 	}
-	st := storedTime{sec: t.Unix(), nsec: int32(t.Nanosecond()), loc: int32(n + 1)}
-	return st, *m.time(st) == *t
+	return storedTime{sec: t.Unix(), nsec: int32(t.Nanosecond()), loc: int32(n + 1)}, true
+}
+
+// fixedZone returns the memo's fixed zone of that name and offset, or a
+// new one.
+func (m *ParseMemo) fixedZone(name string, offset int) *time.Location {
+	for _, loc := range m.locations {
+		if _, off := time.Unix(0, 0).In(loc).Zone(); loc.String() == name && off == offset && loc != time.Local {
+			return loc
+		}
+	}
+	return time.FixedZone(name, offset)
 }
 
 // knownItems are the segment keys of a document's items, in document
@@ -316,6 +341,9 @@ type rereadSource struct {
 
 // rereadItem is a known item that skipped gofeed, as bytes of the
 // document it came from.
+//
+// NOTE: a partial item keeps the text of its whole document in memory
+// until it is completed or dropped.
 type rereadItem struct {
 	from *rereadSource
 	item []byte
