@@ -9,18 +9,18 @@ import (
 
 // DefaultParseMemoBytes is the memory the parse memos of all feeds may
 // take when PollerOptions.ParseMemoBytes is zero: about 210,000 items at
-// the 313 bytes that ParseMemo.Bytes gives an item of a feed farm
+// the 316 bytes that ParseMemo.Bytes gives an item of a feed farm
 // document, such as 8,000 feeds of 25 items.
 const DefaultParseMemoBytes = 64 << 20
 
 // parseMemos keeps the pipeline.ParseMemo of each feed's last parsed
 // document, so the known items of its next changed document are neither
-// parsed nor cleaned again. A memo takes about 390 bytes per item of the
+// parsed nor cleaned again. A memo takes about 400 bytes per item of the
 // feed farm's documents (measured with runtime.MemStats) and at most its
 // document's size plus 64 KiB. The set grows with the feeds and their
 // document sizes, not with the items ingested over time, and limit
 // bounds it: 10,000 feeds of 100 items would otherwise take about
-// 390 MB.
+// 400 MB.
 type parseMemos struct {
 	mu sync.Mutex
 	m  map[string]memoSlot
