@@ -132,7 +132,7 @@ func (m *ParseMemo) storeTime(t *time.Time) (storedTime, bool) {
 		loc = m.fixedZone(loc.String(), offset)
 	}
 	rebuilt := time.Unix(t.Unix(), int64(t.Nanosecond())).In(loc)
-	if !rebuilt.Equal(*t) || dateString(&rebuilt) != dateString(t) {
+	if !rebuilt.Equal(*t) || loc != t.Location() && dateString(&rebuilt) != dateString(t) {
 		return storedTime{}, false
 	}
 	n := slices.Index(m.locations, loc)
