@@ -3,9 +3,11 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +38,8 @@ func compareSkipping(t *testing.T, name string, before, after []byte, src Source
 }
 
 // compareResults parses body with memo and without, and reports every
-// difference. It returns how many items skipped gofeed.
+// difference, in the items from the memo both before and after they are
+// completed. It returns how many items skipped gofeed.
 func compareResults(t *testing.T, name string, body []byte, src Source, now time.Time, memo *ParseMemo) int {
 	t.Helper()
 	got, err := ParseFeedMemo(body, "", src, now, memo)
@@ -47,15 +50,25 @@ func compareResults(t *testing.T, name string, body []byte, src Source, now time
 	if err != nil {
 		return 0
 	}
+
+	if len(got.Items) != len(want.Items) {
+		t.Fatalf("%s: %d items with memo, %d from ParseFeed", name, len(got.Items), len(want.Items))
+	}
 	skipped := 0
 	for i := range got.Items {
 		if p := got.Items[i].partial; p != nil && p.reread != nil {
 			skipped++
 		}
+		// IngestBatch looks the partial item's hash up in the seen cache
+		// before it completes the item.
+		if g, w := partialFields(got.Items[i]), partialFields(want.Items[i]); got.Items[i].partial != nil && g != w {
+			t.Errorf("%s: item %d from the memo:\n got %s\nwant %s", name, i, g, w)
+		}
 		if err := got.Items[i].complete(); err != nil {
 			t.Fatalf("%s: completing item %d: %v", name, i, err)
 		}
 	}
+
 	if !reflect.DeepEqual(got.Items, want.Items) {
 		t.Errorf("%s: items differ from ParseFeed:\n got %s\nwant %s", name, itemsJSON(t, got.Items), itemsJSON(t, want.Items))
 	}
@@ -389,6 +402,86 @@ func indexTag(body []byte, open string) int {
 			return off + n
 		}
 		off = at
+	}
+}
+
+// mutationTokens are inserted at random offsets by
+// TestParseSkipMutations: markup that findItems must follow exactly or
+// refuse, and dates in several zones.
+var mutationTokens = []string{
+	"<item>", "</item>", "<entry>", "</entry>", "<!--", "-->", "<![CDATA[", "]]>",
+	` xml:base="/z/"`, ` xmlns:q="http://q/"`, ` xmlns="http://www.w3.org/1999/xhtml"`,
+	"</channel>", "<channel>", "<?pi x?>", "&amp;", "&", "<a/>", "</a>",
+	`<atom10:link xmlns:atom10="http://www.w3.org/2005/Atom" href="x"/>`,
+	`<ex:title xmlns:ex="http://e/">t</ex:title>`, `<link xmlns="http://e/">x</link>`,
+	` xmlns:ex="http://e/"`, `<ex:title>u</ex:title>`, ` xmlns:content="http://e/"`,
+	"<pubDate>Tue, 01 Dec 2026 09:00:00 EST</pubDate>", "<pubDate>Tue, 01 Mar 2026 09:00:00 +0530</pubDate>",
+	"<updated>2026-02-01T09:00:00-08:00</updated>", "<pubDate>2026-02-01 09:00</pubDate>",
+}
+
+// mutate returns body with one to three random edits: a byte replaced,
+// removed or inserted, or a token of mutationTokens inserted.
+func mutate(rng *rand.Rand, body []byte) []byte {
+	const markup = "<>/!?-[]\"'= a&;:x"
+	b := append([]byte(nil), body...)
+	for range 1 + rng.IntN(3) {
+		if len(b) == 0 {
+			break
+		}
+		i := rng.IntN(len(b))
+		switch rng.IntN(4) {
+		case 0:
+			b[i] = markup[rng.IntN(len(markup))]
+		case 1:
+			b = append(b[:i], b[i+1:]...)
+		case 2:
+			b = slices.Insert(b, i, markup[rng.IntN(len(markup))])
+		case 3:
+			b = slices.Insert(b, i, []byte(mutationTokens[rng.IntN(len(mutationTokens))])...)
+		}
+	}
+	return b
+}
+
+// TestParseSkipMutations compares the two parses on randomly edited
+// versions of the equivalence cases and of the smaller corpus documents.
+// It tries far more edits per second than FuzzParseSkip, whose engine
+// spends seconds minimising each new input of this size.
+func TestParseSkipMutations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("randomized comparison skipped in short mode")
+	}
+	cases := skipCases()
+	paths, err := filepath.Glob(filepath.Join(corpusDir, "*.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range paths {
+		body, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(body) < 60000 {
+			cases = append(cases, skipCase{name: filepath.Base(p), before: body, after: slideDocument(body)})
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		c := cases[rng.IntN(len(cases))]
+		before, after := c.before, c.after
+		switch rng.IntN(3) {
+		case 0:
+			after = mutate(rng, after)
+		case 1:
+			before = mutate(rng, before)
+			after = mutate(rng, before)
+		case 2:
+			before = mutate(rng, before)
+		}
+		compareSkipping(t, c.name+" edited", before, after, skipSource)
+		if t.Failed() {
+			t.Fatalf("documents:\nbefore %q\nafter %q", before, after)
+		}
 	}
 }
 
