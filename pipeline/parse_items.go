@@ -26,7 +26,10 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 	}
 	var next memoBuilder
 	if memo != nil {
-		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, count), feed: feedKey(feedURL, xmlBase, language)}
+		// The budget keeps at most this many entries, so a document of
+		// many tiny items does not size the map for entries it drops.
+		hint := min(count, (docSize+minMemoBudget)/memoEntryBytes)
+		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, hint), feed: feedKey(feedURL, xmlBase, language)}
 		next = memoBuilder{memo: res.Memo, budget: docSize + minMemoBudget}
 	}
 	var drafts []*itemDraft

@@ -314,6 +314,12 @@ func (s *layoutScanner) next() tagKind {
 		if n < 0 {
 			return tagBad
 		}
+		if i > 0 && isXMLDeclaration(t[i+2:i+2+n]) {
+			// encoding/xml switches the charset at every XML declaration,
+			// so the bytes after this one decode differently, and cutting
+			// items out can move text to either side of it.
+			return tagBad
+		}
 		s.pos = i + 2 + n + 2
 		return tagOther
 	case bytes.HasPrefix(t[i:], []byte("</")):
@@ -510,4 +516,12 @@ func isXMLSpace(b []byte) bool {
 
 func equalFoldString(b []byte, s string) bool {
 	return len(b) == len(s) && strings.EqualFold(string(b), s)
+}
+
+// isXMLDeclaration reports whether the body of a processing instruction
+// (the text between "<?" and "?>") has the target xml in any case, as an
+// XML declaration does.
+func isXMLDeclaration(body []byte) bool {
+	target := body[:nameLength(body)]
+	return len(target) == 3 && bytes.EqualFold(target, []byte("xml"))
 }

@@ -193,8 +193,11 @@ func (b *memoBuilder) addSegment(key memoKey, e segmentEntry) {
 	if _, ok := b.memo.entries[e.item]; !ok {
 		return
 	}
-	if n := e.size(); n <= maxMemoEntryBytes && n <= b.budget && b.memo.putSegment(key, e) {
-		b.budget -= n
+	// Each of the two dates may add a location, which the budget pays
+	// for as well.
+	locations := len(b.memo.locations)
+	if n := e.size(); n <= maxMemoEntryBytes && n+2*locationBytes <= b.budget && b.memo.putSegment(key, e) {
+		b.budget -= n + (len(b.memo.locations)-locations)*locationBytes
 	}
 }
 

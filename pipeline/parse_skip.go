@@ -154,6 +154,11 @@ func (m *ParseMemo) fixedZone(name string, offset int) *time.Location {
 	return time.FixedZone(name, offset)
 }
 
+// maxRereadContext is the largest head plus tail of a document whose
+// items may skip gofeed. A channel's own elements usually take a few
+// kilobytes.
+const maxRereadContext = 32 << 10
+
 // knownItems are the segment keys of a document's items, in document
 // order. For a document that parseKnown cut, hits are the items that the
 // memo gave.
@@ -240,6 +245,12 @@ func parseKnown(res *ParseResult, text []byte, src Source, now time.Time, memo *
 	if !ok || len(layout.items) == 0 {
 		return false
 	}
+	// Each item that the seen cache does not settle is read again with
+	// the head and tail of its document, so a large head makes skipping
+	// gofeed cost more than it saves.
+	if layout.items[0][0]+len(text)-layout.items[len(layout.items)-1][1] > maxRereadContext {
+		return false
+	}
 	known := lookUpItems(text, layout, src, memo)
 	if known == nil {
 		return false
@@ -274,9 +285,17 @@ func lookUpItems(text []byte, layout itemLayout, src Source, memo *ParseMemo) *k
 	keys := newSegmentKeys(src, text[:layout.context])
 	known := &knownItems{keys: make([]memoKey, len(layout.items)), hits: make([]*knownItem, len(layout.items))}
 	found := false
+	listed := make(map[memoKey]bool, len(layout.items))
 	for k, it := range layout.items {
 		item := text[it[0]:it[1]]
 		known.keys[k] = keys.key(item)
+		if listed[known.keys[k]] {
+			// Every repeat of an item is completed to name it in
+			// Rejected, and each completion reads the head and tail
+			// again, so such a document is read in full.
+			return nil
+		}
+		listed[known.keys[k]] = true
 		seg, ok := memo.segment(known.keys[k])
 		if !ok {
 			continue

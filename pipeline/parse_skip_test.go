@@ -213,7 +213,9 @@ func skipCases() []skipCase {
 			skipRSS(`<?xml version="1.0" encoding="utf-8"?>`, "", "", "<!-- lista -->", "\n<!-- <item> -->\n", []string{skipItem(2, ""), commentItem, skipItem(1, "")}), 2},
 		{"bare ampersands", plainRSS([]string{ampItem, skipItem(1, "")}), plainRSS([]string{skipItem(2, ""), ampItem, skipItem(1, "")}), 2},
 		{"truncated", plainRSS(skipItems(10, 1, "")), truncated, 0},
-		{"duplicate guids", plainRSS(skipItems(4, 1, "")), plainRSS(append(skipItems(4, 1, ""), dupGUID, skipItem(2, ""))), 4},
+		{"duplicate guids", plainRSS(skipItems(4, 1, "")), plainRSS(append(skipItems(4, 1, ""), dupGUID)), 4},
+		// A document that lists one item twice is read in full.
+		{"repeated item", plainRSS(skipItems(4, 1, "")), plainRSS(append(skipItems(4, 1, ""), dupGUID, skipItem(2, ""))), 0},
 		{"text between items", plainRSS(skipItems(4, 1, "")), skipRSS("", "", "", "", "\nx\n", skipItems(5, 1, "")), 0},
 		{"item outside the channel", plainRSS(skipItems(4, 1, "")),
 			[]byte(strings.Replace(string(plainRSS(skipItems(4, 1, ""))), "</rss>", skipItem(9, "")+"</rss>", 1)), 0},
