@@ -353,7 +353,7 @@ func TestParseSkipCorpus(t *testing.T) {
 	if len(paths) == 0 {
 		t.Skip("no corpus at " + corpusDir)
 	}
-	total := 0
+	skipping := 0 // documents in which some item skipped gofeed
 	for _, p := range paths {
 		body, err := os.ReadFile(p)
 		if err != nil {
@@ -363,10 +363,15 @@ func TestParseSkipCorpus(t *testing.T) {
 		n := compareSkipping(t, name+" modified", body, slideDocument(body), skipSource)
 		n += compareSkipping(t, name+" same", body, body, skipSource)
 		t.Logf("%s: %d items skipped gofeed", name, n)
-		total += n
+		if n > 0 {
+			skipping++
+		}
 	}
-	if total == 0 {
-		t.Error("no corpus item skipped gofeed")
+	// 122 of the 145 documents of the shared corpus have items that skip
+	// gofeed. The others are JSON Feed, compressed, truncated or no feed,
+	// have no items, or use xml:base or namespaces that stop the cut.
+	if skipping < len(paths)*3/4 {
+		t.Errorf("items skipped gofeed in %d of %d corpus documents, want at least three quarters", skipping, len(paths))
 	}
 }
 
