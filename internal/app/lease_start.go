@@ -25,15 +25,16 @@ func (a *App) openStoresRetrying(ctx context.Context) error {
 }
 
 // retryOnTimeout calls fn until it succeeds, fails with an error other
-// than a timeout, or storeAttempts calls have timed out.
+// than a timeout or a missing responder, or storeAttempts calls have
+// failed with one of those.
 func (a *App) retryOnTimeout(ctx context.Context, what string, fn func() error) error {
 	delay := storeFirstDelay
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || attempt == storeAttempts || !isTimeout(err) {
+		if err == nil || attempt == storeAttempts || !isTransient(err) {
 			return err
 		}
-		a.Log.Warn("start-up request to NATS timed out; retrying", "step", what, "attempt", attempt, "error", err)
+		a.Log.Warn("start-up request to NATS failed; retrying", "step", what, "attempt", attempt, "error", err)
 		select {
 		case <-ctx.Done():
 			return err
@@ -43,6 +44,10 @@ func (a *App) retryOnTimeout(ctx context.Context, what string, fn func() error) 
 	}
 }
 
-func isTimeout(err error) bool {
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout)
+// isTransient reports whether a start-up request failed in a way that a
+// cluster still forming causes: a timeout, or no responder because a
+// stream or bucket has no leader yet.
+func isTransient(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+
+	"github.com/nats-io/nats.go"
 )
 
 func TestRetryOnTimeout(t *testing.T) {
@@ -18,6 +20,7 @@ func TestRetryOnTimeout(t *testing.T) {
 	}{
 		{"success at once", []error{nil}, 1, nil},
 		{"timeout then success", []error{fmt.Errorf("ensuring stream: %w", context.DeadlineExceeded), nil}, 2, nil},
+		{"no responder then success", []error{fmt.Errorf("reading tag authority: %w", nats.ErrNoResponders), nil}, 2, nil},
 		{"other error at once", []error{errOther}, 1, errOther},
 	}
 	for _, tt := range tests {
