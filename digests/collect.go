@@ -64,6 +64,14 @@ func (c *Collector) Collect(ctx context.Context, since, until time.Time) (*Windo
 	return w, c.read(ctx, cons, w, last, until)
 }
 
+// maxNoResponders bounds the retries of a pull request that found no
+// responder, and noResponderWait grows the wait before each: 0.5 s, 1 s
+// and so on, about 7.5 s in all.
+const (
+	maxNoResponders = 5
+	noResponderWait = 500 * time.Millisecond
+)
+
 // fetchBatch is the number of events requested per round trip. Larger
 // batches cut round trips on long catch-up reads, and an event is a few KB.
 const fetchBatch = 256
@@ -73,11 +81,25 @@ func (c *Collector) read(ctx context.Context, cons jetstream.Consumer, w *Window
 	if wait <= 0 {
 		wait = 2 * time.Second
 	}
+	missing := 0 // pull requests in a row that found no responder
 	for {
 		batch, err := cons.Fetch(fetchBatch, jetstream.FetchMaxWait(wait))
+		if errors.Is(err, nats.ErrNoResponders) && missing < maxNoResponders {
+			// While a server of a cluster restarts, a request can find
+			// no responder for a moment. The ordered consumer is created
+			// again from the last event read, so nothing is read twice.
+			missing++
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(missing) * noResponderWait):
+			}
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("reading item stream: %w", err)
 		}
+		missing = 0
 		got := 0
 		for msg := range batch.Messages() {
 			got++
