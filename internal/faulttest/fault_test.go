@@ -228,8 +228,10 @@ func (d *deployment) natsURL() string {
 	return strings.Join(urls, ",")
 }
 
-// waitJetStream waits until the cluster has elected a meta leader, so
-// the syndic processes find JetStream at start.
+// waitJetStream waits until the cluster can place a stream on all three
+// servers, so the syndic processes can create theirs at start. A meta
+// leader alone is not enough: until every server has joined, creating an
+// R3 stream fails with "no suitable peers for placement".
 func (d *deployment) waitJetStream(t *testing.T) {
 	t.Helper()
 	nc := connect(t, d.natsURL())
@@ -239,8 +241,13 @@ func (d *deployment) waitJetStream(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := js.AccountInfo(ctx)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := js.CreateStream(ctx, jetstream.StreamConfig{
+			Name: "PLACEMENT_PROBE", Subjects: []string{"placement.probe"}, Replicas: 3, Storage: jetstream.MemoryStorage,
+		})
+		if err == nil {
+			err = js.DeleteStream(ctx, "PLACEMENT_PROBE")
+		}
 		cancel()
 		if err == nil {
 			return
