@@ -67,6 +67,18 @@ func (b *keyBuffer) field(s string) {
 
 func (b *keyBuffer) number(n int64) { *b = binary.AppendVarint(*b, n) }
 
+// rulesAndSource writes the rules version and the partner settings, which
+// both parse memo keys start with.
+func (b *keyBuffer) rulesAndSource(src Source) {
+	b.number(RulesVersion)
+	b.field(src.Partner)
+	b.field(src.Feed)
+	b.field(src.FeedURL)
+	b.field(src.Language)
+	b.field(src.Charset)
+	b.field(locationName(src.Location))
+}
+
 func (b *keyBuffer) list(items []string) {
 	b.number(int64(len(items)))
 	for _, s := range items {

@@ -289,13 +289,7 @@ func signDraft(d *itemDraft) {
 // different items give the same bytes.
 func rawItemKey(d *itemDraft, src Source, feedURL *url.URL) memoKey {
 	b := make(keyBuffer, 0, 512+len(d.Title)+len(d.Summary)+len(d.Content))
-	b.number(RulesVersion)
-	b.field(src.Partner)
-	b.field(src.Feed)
-	b.field(src.FeedURL)
-	b.field(src.Language)
-	b.field(src.Charset)
-	b.field(locationName(src.Location))
+	b.rulesAndSource(src)
 	b.field(urlString(feedURL))
 	b.field(urlString(d.base))
 

@@ -182,13 +182,7 @@ type segmentKeys struct{ context memoKey }
 
 func newSegmentKeys(src Source, context []byte) segmentKeys {
 	b := make(keyBuffer, 0, 128+len(context))
-	b.number(RulesVersion)
-	b.field(src.Partner)
-	b.field(src.Feed)
-	b.field(src.FeedURL)
-	b.field(src.Language)
-	b.field(src.Charset)
-	b.field(locationName(src.Location))
+	b.rulesAndSource(src)
 	b.field(string(context))
 	return segmentKeys{context: b.key()}
 }
