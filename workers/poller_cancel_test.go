@@ -8,13 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/syndic-network/syndic/internal/broker"
-	"github.com/syndic-network/syndic/internal/store"
-	"github.com/syndic-network/syndic/internal/testenv"
 	"github.com/syndic-network/syndic/pipeline"
 	"github.com/syndic-network/syndic/workers"
 )
@@ -49,38 +45,11 @@ func TestPollCancelledByShutdown(t *testing.T) {
 	t.Cleanup(srv.Close)
 
 	ctx := t.Context()
-	js, err := jetstream.New(testenv.Conn(t, testenv.NATS(t).URL))
-	if err != nil {
-		t.Fatalf("creating JetStream context: %v", err)
-	}
-	name := testenv.Name(t)
-	if _, err := broker.EnsureStream(ctx, js, broker.StreamOptions{
-		Stream: name, SubjectPrefix: "t." + name, Replicas: 1, MaxAge: time.Hour, DuplicateWindow: time.Minute,
-	}); err != nil {
-		t.Fatalf("creating stream: %v", err)
-	}
-	kv := func(suffix string, ttl bool) jetstream.KeyValue {
-		b, err := broker.EnsureKV(ctx, js, name+suffix, 1, 0, ttl)
-		if err != nil {
-			t.Fatalf("creating bucket %s: %v", suffix, err)
-		}
-		return b
-	}
-	cache := store.NewKV(kv("_CACHE", true))
 	logs := &lockedBuffer{}
-	p := workers.NewPoller(workers.PollerOptions{
-		Fetcher: workers.NewFetcher(workers.FetcherOptions{
-			Timeout: 30 * time.Second, MaxBody: 1 << 20, AllowPrivateNetworks: true, UserAgent: "syndic-test",
-		}),
-		Ingester: pipeline.NewIngester(pipeline.IngesterOptions{
-			Cache: cache, Index: pipeline.NewIndex(kv("_INDEX", false)), Publisher: js,
-			SubjectPrefix: "t." + name, SeenTTL: time.Hour,
-		}),
-		State: cache, Policies: pipeline.NewPolicies(kv("_META", false)),
-		MinInterval: time.Minute, MaxInterval: time.Hour, Concurrency: 2,
-		Logger: slog.New(slog.NewTextHandler(logs, nil)),
-	})
-	feed := workers.Feed{Partner: "wipk", ID: "news", URL: srv.URL + "/feed.xml", Interval: 15 * time.Minute}
+	env := newLoggedPollEnv(t, srv.URL+"/feed.xml",
+		func(js jetstream.JetStream) pipeline.Publisher { return js },
+		slog.New(slog.NewTextHandler(logs, nil)))
+	p, feed := env.poller, env.feed
 
 	pollCtx, stop := context.WithCancel(ctx)
 	done := make(chan workers.PollReport, 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -101,6 +102,13 @@ type pollEnv struct {
 
 func newPollEnv(t *testing.T, feedURL string, pub func(jetstream.JetStream) pipeline.Publisher) *pollEnv {
 	t.Helper()
+	return newLoggedPollEnv(t, feedURL, pub, nil)
+}
+
+// newLoggedPollEnv is newPollEnv with a poller that logs to log (nil
+// for no logging).
+func newLoggedPollEnv(t *testing.T, feedURL string, pub func(jetstream.JetStream) pipeline.Publisher, log *slog.Logger) *pollEnv {
+	t.Helper()
 	ctx := context.Background()
 	srv := testenv.NATS(t)
 	js, err := jetstream.New(testenv.Conn(t, srv.URL))
@@ -131,7 +139,7 @@ func newPollEnv(t *testing.T, feedURL string, pub func(jetstream.JetStream) pipe
 	})
 	p := workers.NewPoller(workers.PollerOptions{
 		Fetcher: fetcher, Ingester: ing, State: cache, Policies: pipeline.NewPolicies(kv("_META", false)),
-		MinInterval: time.Minute, MaxInterval: time.Hour, Concurrency: 2,
+		MinInterval: time.Minute, MaxInterval: time.Hour, Concurrency: 2, Logger: log,
 	})
 	return &pollEnv{poller: p, stream: stream, feed: workers.Feed{
 		Partner: "wipk", ID: "news", URL: feedURL, Interval: 15 * time.Minute, Language: "pl",
