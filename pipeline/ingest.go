@@ -161,7 +161,7 @@ func (g *Ingester) prepare(ctx context.Context, it *Item, fprint *fingerprint) (
 		itemsTotal.WithLabelValues(string(ResultRetry)).Inc()
 		return nil, ResultRetry, fmt.Errorf("item %s: %w", it.ID, ErrReserved)
 	}
-	crashPoint()
+	crashPoint(afterReserve)
 	prev, found, err := g.o.Index.Get(ctx, it.ID)
 	if err != nil {
 		g.release(ctx, reserveKey)
@@ -194,6 +194,7 @@ func (g *Ingester) commit(ctx context.Context, it *Item, p *prepared) (Result, e
 		itemsTotal.WithLabelValues(string(result)).Inc()
 		return result, err
 	}
+	crashPoint(afterPublish)
 	if err := g.record(ctx, it, &ev, seq, p.prev, p.found, p.fp); err != nil {
 		return ResultRetry, err
 	}
@@ -213,10 +214,7 @@ func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, 
 	if !found {
 		firstSeen = ev.IngestedAt
 	}
-	entry := IndexEntry{
-		Hash: it.ContentHash, Revision: ev.Revision, FirstSeen: firstSeen, Seq: seq,
-		Rules: it.RulesVersion, Cluster: it.ClusterID, DuplicateOf: it.DuplicateOf,
-	}
+	entry := entryOf(ev, seq, firstSeen)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { g.recordCluster(ctx, it, fp) })

@@ -23,6 +23,7 @@ type ingestEnv struct {
 	js      jetstream.JetStream
 	stream  jetstream.Stream
 	index   *pipeline.Index
+	indexKV jetstream.KeyValue
 	prefix  string
 	cacheKV jetstream.KeyValue
 	newRC   func() pipeline.Cache
@@ -49,7 +50,7 @@ func newIngestEnv(t testing.TB, cacheKind string) *ingestEnv {
 	if err != nil {
 		t.Fatalf("creating index bucket: %v", err)
 	}
-	env := &ingestEnv{js: js, stream: stream, index: pipeline.NewIndex(idx), prefix: "t." + name}
+	env := &ingestEnv{js: js, stream: stream, index: pipeline.NewIndex(idx), indexKV: idx, prefix: "t." + name}
 	switch cacheKind {
 	case "redis":
 		url, prefix := testenv.Redis(t)

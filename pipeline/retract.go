@@ -116,7 +116,7 @@ func (r *Retractor) Retract(ctx context.Context, partner, id string) (ItemState,
 	if err != nil {
 		return state, false, err
 	}
-	entry := IndexEntry{Hash: ev.ContentHash, Revision: ev.Revision, FirstSeen: state.FirstSeen, Seq: seq}
+	entry := entryOf(&ev, seq, state.FirstSeen)
 	if err := r.g.o.Index.Put(ctx, id, entry); err != nil {
 		return state, false, err
 	}

@@ -112,3 +112,33 @@ func TestPushedItemIDMatchesGUIDIdentity(t *testing.T) {
 		t.Errorf("PushedItemID = %s, want the normalised id %s", got, it.ID)
 	}
 }
+
+// TestRetractKeepsGrouping checks that an update after a retraction stays
+// in the item's story and keeps its duplicate mark.
+func TestRetractKeepsGrouping(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	g := clusterIngester(t, env)
+	r := pipeline.NewRetractor(g, env.stream)
+	ctx := context.Background()
+	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, "")
+	copied := storyItem(t, "cluster", "en", "https://cluster.example/fair", "Export fair in Vilnius",
+		fairText+" Source: regional chamber.", "")
+	mustIngest(t, g, origin, pipeline.ResultCreated)
+	mustIngest(t, g, copied, pipeline.ResultCreated)
+	if copied.ClusterID != origin.ID || copied.DuplicateOf != origin.ID {
+		t.Fatalf("copy grouped as cluster %q, duplicate of %q; want both %q", copied.ClusterID, copied.DuplicateOf, origin.ID)
+	}
+	if _, published, err := r.Retract(ctx, "cluster", copied.ID); err != nil || !published {
+		t.Fatalf("retracting the copy: published %v, %v", published, err)
+	}
+
+	changed := storyItem(t, "cluster", "en", "https://cluster.example/fair", "Export fair in Vilnius",
+		fairText+" Source: regional chamber. Registration closes on 1 June.", "")
+	mustIngest(t, g, changed, pipeline.ResultUpdated)
+	if changed.ClusterID != origin.ID {
+		t.Errorf("update after the retraction is in cluster %q, want %q", changed.ClusterID, origin.ID)
+	}
+	if changed.DuplicateOf != origin.ID {
+		t.Errorf("update after the retraction is a duplicate of %q, want %q", changed.DuplicateOf, origin.ID)
+	}
+}

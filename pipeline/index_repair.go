@@ -1,0 +1,170 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// repairFetch is how many events Repair requests at a time, and
+// repairWait how long it waits for the next one before it stops reading.
+const (
+	repairFetch = 256
+	repairWait  = 2 * time.Second
+)
+
+// maxRepairAttempts bounds the read and compare-and-set rounds for one
+// entry. A round fails only when another writer changed the entry in it.
+const maxRepairAttempts = 5
+
+// RepairStats counts what Repair did.
+type RepairStats struct {
+	// Events is how many events it read, Restored how many index entries
+	// it wrote, and Undecodable how many events it skipped because they
+	// are not item events.
+	Events, Restored, Undecodable int
+}
+
+// entryOf returns the index entry that records ev, stored at seq, for an
+// item first seen at firstSeen.
+func entryOf(ev *Event, seq uint64, firstSeen time.Time) IndexEntry {
+	return IndexEntry{
+		Hash: ev.ContentHash, Revision: ev.Revision, FirstSeen: firstSeen, Seq: seq,
+		Rules: ev.RulesVersion, Cluster: ev.ClusterID, DuplicateOf: ev.DuplicateOf,
+	}
+}
+
+// Repair reads the events stored in events from since onwards and writes
+// the index entry of each one whose item has no entry, or an entry for
+// an earlier event. It brings the index back in line with the stream
+// after a crash lost the last index writes, or happened between a
+// publish and its index write. Entries for later events are left alone,
+// and every write is a compare-and-set against the entry read, so a
+// writer that records a newer revision meanwhile keeps it.
+//
+// An entry restored for an update or retraction keeps the first-seen
+// time of the entry it replaces; when there is none it takes the event's
+// ingest time.
+func (x *Index) Repair(ctx context.Context, events jetstream.Stream, since time.Time) (RepairStats, error) {
+	var stats RepairStats
+	info, err := events.Info(ctx)
+	if err != nil {
+		return stats, fmt.Errorf("repairing item index: reading stream info: %w", err)
+	}
+	last := info.State.LastSeq
+	if info.State.Msgs == 0 || info.State.LastTime.Before(since) {
+		return stats, nil
+	}
+	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if !since.IsZero() {
+		cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since}
+	}
+	cons, err := events.OrderedConsumer(ctx, cfg)
+	if err != nil {
+		return stats, fmt.Errorf("repairing item index: reading events: %w", err)
+	}
+	msgs, err := cons.Messages(jetstream.PullMaxMessages(repairFetch))
+	if err != nil {
+		return stats, fmt.Errorf("repairing item index: reading events: %w", err)
+	}
+	defer msgs.Stop()
+	var seq uint64
+	for seq < last {
+		msg, err := msgs.Next(jetstream.NextMaxWait(repairWait))
+		if errors.Is(err, nats.ErrTimeout) {
+			// The rest of the events up to last were deleted or aged out.
+			break
+		}
+		if err != nil {
+			return stats, fmt.Errorf("repairing item index: reading events after %d: %w", seq, err)
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return stats, fmt.Errorf("repairing item index: reading event metadata after %d: %w", seq, err)
+		}
+		seq = md.Sequence.Stream
+		stats.Events++
+		var ev Event
+		if err := json.Unmarshal(msg.Data(), &ev); err != nil || ev.ID == "" {
+			stats.Undecodable++
+			continue
+		}
+		wrote, err := x.restore(ctx, &ev, seq)
+		if err != nil {
+			return stats, err
+		}
+		if wrote {
+			stats.Restored++
+		}
+	}
+	return stats, nil
+}
+
+// restore writes the entry of ev, stored at seq, unless the index holds
+// it or a later one, and reports whether it wrote.
+func (x *Index) restore(ctx context.Context, ev *Event, seq uint64) (bool, error) {
+	for range maxRepairAttempts {
+		cur, rev, found, err := x.getRevision(ctx, ev.ID)
+		if err != nil {
+			return false, err
+		}
+		if found && cur.Seq >= seq {
+			return false, nil
+		}
+		firstSeen := ev.IngestedAt
+		if found && ev.Kind != KindCreated {
+			firstSeen = cur.FirstSeen
+		}
+		data, err := json.Marshal(entryOf(ev, seq, firstSeen))
+		if err != nil {
+			return false, fmt.Errorf("encoding item index entry %s: %w", ev.ID, err)
+		}
+		if found {
+			_, err = x.kv.Update(ctx, ev.ID, data, rev)
+		} else {
+			_, err = x.kv.Create(ctx, ev.ID, data)
+		}
+		if err == nil {
+			return true, nil
+		}
+		if !isRevisionConflict(err) {
+			return false, fmt.Errorf("restoring item index entry %s: %w", ev.ID, err)
+		}
+	}
+	return false, fmt.Errorf("restoring item index entry %s: other writers won %d attempts", ev.ID, maxRepairAttempts)
+}
+
+// getRevision is Get with the revision of the entry read.
+func (x *Index) getRevision(ctx context.Context, id string) (IndexEntry, uint64, bool, error) {
+	var e IndexEntry
+	got, err := x.kv.Get(ctx, id)
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+		return e, 0, false, nil
+	}
+	if err != nil {
+		return e, 0, false, fmt.Errorf("reading item index entry %s: %w", id, err)
+	}
+	if err := json.Unmarshal(got.Value(), &e); err != nil {
+		return e, 0, false, fmt.Errorf("decoding item index entry %s: %w", id, err)
+	}
+	return e, got.Revision(), true, nil
+}
+
+// isRevisionConflict reports whether a create or update failed because
+// another writer changed the key first. nats.go maps a create's conflict
+// to ErrKeyExists, but returns the server's "wrong last sequence" error
+// for an update and for a create over a delete marker.
+func isRevisionConflict(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}
