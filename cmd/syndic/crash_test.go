@@ -70,3 +70,37 @@ func TestCrashBetweenReserveAndPublish(t *testing.T) {
 	defer stop()
 	in.items(2)
 }
+
+// TestCrashBetweenPublishAndIndexWrite kills a poll right after the
+// stream acknowledged an item and before the index recorded it. The next
+// process that starts the embedded server restores the index entry from
+// the stream. So the next poll, after the reservation and the duplicate
+// window have expired, publishes no second event for the item.
+func TestCrashBetweenPublishAndIndexWrite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary; skipped with -short")
+	}
+	bin := buildBinary(t)
+	partner := newPartnerFeed(t, "1", "2")
+	in := newInstance(t, partner.srv.URL, "SYNDIC_REDIS_RESERVE_TTL=1s", "SYNDIC_NATS_DUPLICATE_WINDOW=1s")
+
+	state, out := pollProcess(t, bin, in, "SYNDIC_TEST_FAILPOINT=kill-after-publish")
+	ws, ok := state.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("poll with the failpoint armed ended with %v, want death by SIGKILL; output:\n%s", state, out)
+	}
+	// Past the reservation and the duplicate window, only the index can
+	// tell that the item was published.
+	time.Sleep(1500 * time.Millisecond)
+	state, out = pollProcess(t, bin, in)
+	if state.ExitCode() != 0 || !strings.Contains(out, "0 failed") {
+		t.Fatalf("poll after the crash: exit %d; output:\n%s", state.ExitCode(), out)
+	}
+
+	stop := in.serve()
+	defer stop()
+	in.items(2)
+	if n := in.storedEvents(); n != 2 {
+		t.Errorf("stream holds %d events for 2 items, want 2", n)
+	}
+}

@@ -16,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/syndic-network/syndic/internal/broker"
 	"github.com/syndic-network/syndic/internal/testenv"
 )
 
@@ -305,4 +308,30 @@ func containsTitle(f jsonFeed, title string) bool {
 		}
 	}
 	return false
+}
+
+// storedEvents returns how many events the item stream of the running
+// `syndic run` holds, read through the URL file of its embedded server.
+func (in *instance) storedEvents() uint64 {
+	in.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url, err := broker.ReadURLFile(filepath.Join(filepath.Dir(in.config), "data"))
+	if err != nil {
+		in.t.Fatalf("reading the embedded server's URL: %v", err)
+	}
+	nc, err := nats.Connect(url)
+	if err != nil {
+		in.t.Fatalf("connecting to the embedded server: %v", err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		in.t.Fatalf("opening JetStream: %v", err)
+	}
+	s, err := js.Stream(ctx, broker.DefaultStream)
+	if err != nil {
+		in.t.Fatalf("opening the item stream: %v", err)
+	}
+	return s.CachedInfo().State.Msgs
 }

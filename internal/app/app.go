@@ -59,6 +59,11 @@ type App struct {
 	lock     *broker.Lock
 	embedded *broker.Embedded
 	redis    *redis.Client
+	// cleanStart is true when the embedded server that this process
+	// started had stopped cleanly before. indexSettled is true once the
+	// item index agrees with the stream, which a clean stop requires.
+	cleanStart   bool
+	indexSettled bool
 }
 
 // Open connects to NATS and the cache named by cfg and builds the pipeline.
@@ -142,6 +147,7 @@ func (a *App) embeddedURL(ctx context.Context, o OpenOptions) (string, error) {
 		return "", fmt.Errorf("locking data_dir %s: %w", dir, err)
 	}
 	a.lock = lock
+	a.cleanStart = broker.TakeCleanStop(dir)
 	emb, err := broker.StartEmbedded(ctx, broker.EmbeddedOptions{
 		DataDir:    dir,
 		SyncAlways: a.Config.NATS.SyncAlways,
@@ -167,11 +173,14 @@ func (a *App) openStores(ctx context.Context) error {
 		return err
 	}
 	a.Stream = stream
-	index, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_INDEX", n.Replicas, n.MaxAge, false)
+	index, err := a.openIndexBucket(ctx)
 	if err != nil {
 		return err
 	}
 	a.Index = pipeline.NewIndex(index)
+	if err := a.repairIndex(ctx); err != nil {
+		return err
+	}
 	meta, err := broker.EnsureKV(ctx, a.JS, n.KVPrefix+"_META", n.Replicas, 0, false)
 	if err != nil {
 		return err
@@ -320,8 +329,15 @@ func (a *App) Close(ctx context.Context) {
 		_ = a.redis.Close()
 	}
 	if a.embedded != nil {
+		// Another process that still writes through the server may lose
+		// index writes in the stop, so the next start checks the index.
+		clean := a.indexSettled && a.embedded.Alone()
 		if err := a.embedded.Shutdown(ctx); err != nil {
 			a.Log.Warn("embedded NATS shutdown failed", "error", err)
+		} else if clean {
+			if err := broker.MarkCleanStop(a.Config.DataDir); err != nil {
+				a.Log.Warn("marking the clean stop failed; the next start checks the item index", "error", err)
+			}
 		}
 	}
 	if a.lock != nil {

@@ -241,3 +241,22 @@ func ReadURLFile(dataDir string) (string, error) {
 	}
 	return serverURL, nil
 }
+
+// clientsGoneWait bounds how long Alone waits for the server to
+// drop connections that their clients already closed.
+const clientsGoneWait = time.Second
+
+// Alone reports whether no client is connected to the server, waiting up
+// to a second for connections that were just closed to go. The owner
+// calls it after draining its own connection, to learn whether another
+// process (a `syndic poll --once`, say) still writes through the server.
+func (e *Embedded) Alone() bool {
+	deadline := time.Now().Add(clientsGoneWait)
+	for e.srv.NumClients() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}

@@ -14,13 +14,15 @@ import (
 // is shorter.
 const kvDuplicateWindow = 2 * time.Minute
 
-// EnsureRebuildableKV is EnsureKV for a bucket whose contents Syndic can
-// lose without losing or duplicating an item: the dedup cache and the
-// grouping fingerprints. A new single-replica bucket gets a stream in async
+// EnsureRebuildableKV is EnsureKV for a bucket whose last writes Syndic can
+// lose without losing or duplicating an item: the dedup cache, the
+// grouping fingerprints, and the item index of the embedded server, which
+// the next start repairs from the stream. A new single-replica bucket gets a stream in async
 // persist mode (nats-server 2.12 or newer), which flushes writes in the
 // background instead of with one fsync per write under sync_always. A
-// crash may then drop the last writes to the bucket, which costs index
-// look-ups, refetches or a missed grouping of a copy, never an item.
+// crash may then drop the last writes to the bucket. For the cache and
+// the fingerprints that costs index look-ups, refetches or a missed
+// grouping of a copy, never an item.
 //
 // The persist mode of a stream cannot change after creation, so a bucket
 // created earlier with the default mode keeps it and is handled as by

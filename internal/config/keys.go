@@ -102,7 +102,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.sync_always", Default: "true", Env: "SYNDIC_NATS_SYNC_ALWAYS",
-		Doc: "Embedded server only: flush every write to disk before acknowledging it. Writes to the `<prefix>_CACHE` and `<prefix>_FINGERPRINTS` buckets are flushed in the background instead when the bucket has one replica and was created in async persist mode, as Syndic creates new ones: losing their last writes costs refetches and missed groupings, never an item. Turning it off is faster but can lose the last writes on power loss.",
+		Doc: "Embedded server only: flush every write to disk before acknowledging it. Writes to the `<prefix>_CACHE`, `<prefix>_FINGERPRINTS` and `<prefix>_INDEX` buckets are flushed in the background instead when the bucket has one replica and was created in async persist mode, as Syndic creates new ones. Losing the last writes of the first two costs refetches and missed groupings, never an item. Index entries lost in an unclean stop are restored from the stream at the next start. Turning it off is faster but can lose the last writes on power loss.",
 	},
 	{
 		Path: "redis.url", Default: "", Env: "SYNDIC_REDIS_URL", Secret: true,
