@@ -9,7 +9,7 @@ BENCH_OUT ?= bench/results
 # document with and without the parse memo, dedup (Ingest of new and
 # known items) and publish, with ns/op, B/op and allocs/op.
 BENCH_PKGS ?= ./pipeline
-BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkParseFeed|BenchmarkParseChangedDocument|BenchmarkIngest|BenchmarkPublish
+BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkParseFeed|BenchmarkParseChangedDocument|BenchmarkIngest|BenchmarkPublish|BenchmarkIndexRepair
 
 # End-to-end sizes: 2,000 feeds x 50 items, the changed round slides 5.
 FEEDS ?= 2000
