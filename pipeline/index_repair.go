@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -48,7 +51,7 @@ func entryOf(ev *Event, seq uint64, firstSeen time.Time) IndexEntry {
 // writer that records a newer revision meanwhile keeps it.
 //
 // An entry restored for an update or retraction keeps the first-seen
-// time of the entry it replaces; when there is none it takes the event's
+// time of the entry it replaces. Without one, it takes the event's
 // ingest time.
 func (x *Index) Repair(ctx context.Context, events jetstream.Stream, since time.Time) (RepairStats, error) {
 	var stats RepairStats
@@ -56,53 +59,148 @@ func (x *Index) Repair(ctx context.Context, events jetstream.Stream, since time.
 	if err != nil {
 		return stats, fmt.Errorf("repairing item index: reading stream info: %w", err)
 	}
-	last := info.State.LastSeq
 	if info.State.Msgs == 0 || info.State.LastTime.Before(since) {
 		return stats, nil
 	}
+
+	msgs, err := readFrom(ctx, events, since)
+	if err != nil {
+		return stats, fmt.Errorf("repairing item index: reading events: %w", err)
+	}
+	defer msgs.Stop()
+
+	r := x.startRestorers(ctx)
+	seq := feedEvents(r, msgs, info.State.LastSeq, &stats)
+	restored, err := r.wait()
+	stats.Restored = restored
+	if err != nil {
+		return stats, fmt.Errorf("repairing item index after event %d: %w", seq, err)
+	}
+	return stats, nil
+}
+
+// readFrom returns an iterator over the events stored from since on, or
+// over all of them for the zero time.
+func readFrom(ctx context.Context, events jetstream.Stream, since time.Time) (jetstream.MessagesContext, error) {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if !since.IsZero() {
 		cfg = jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since}
 	}
 	cons, err := events.OrderedConsumer(ctx, cfg)
 	if err != nil {
-		return stats, fmt.Errorf("repairing item index: reading events: %w", err)
+		return nil, err
 	}
-	msgs, err := cons.Messages(jetstream.PullMaxMessages(repairFetch))
-	if err != nil {
-		return stats, fmt.Errorf("repairing item index: reading events: %w", err)
-	}
-	defer msgs.Stop()
+	return cons.Messages(jetstream.PullMaxMessages(repairFetch))
+}
+
+// feedEvents passes the events of msgs up to sequence last to r, counting them
+// in stats, and returns the sequence of the last one read. It stops early
+// when r stops or the events run out.
+func feedEvents(r *restorers, msgs jetstream.MessagesContext, last uint64, stats *RepairStats) uint64 {
 	var seq uint64
 	for seq < last {
 		msg, err := msgs.Next(jetstream.NextMaxWait(repairWait))
 		if errors.Is(err, nats.ErrTimeout) {
 			// The rest of the events up to last were deleted or aged out.
-			break
+			return seq
 		}
 		if err != nil {
-			return stats, fmt.Errorf("repairing item index: reading events after %d: %w", seq, err)
+			r.stop(err)
+			return seq
 		}
 		md, err := msg.Metadata()
 		if err != nil {
-			return stats, fmt.Errorf("repairing item index: reading event metadata after %d: %w", seq, err)
+			r.stop(fmt.Errorf("reading event metadata: %w", err))
+			return seq
 		}
 		seq = md.Sequence.Stream
 		stats.Events++
+
 		var ev Event
 		if err := json.Unmarshal(msg.Data(), &ev); err != nil || ev.ID == "" {
 			stats.Undecodable++
 			continue
 		}
-		wrote, err := x.restore(ctx, &ev, seq)
-		if err != nil {
-			return stats, err
-		}
-		if wrote {
-			stats.Restored++
+		if !r.add(&ev, seq) {
+			return seq
 		}
 	}
-	return stats, nil
+	return seq
+}
+
+// repairWorkers is how many entries Repair restores at once. The events of
+// one item all go to the same worker, in stream order.
+const repairWorkers = 8
+
+// restorers restore index entries on repairWorkers goroutines, each for
+// the items whose id hashes to it. The first error stops them all.
+type restorers struct {
+	x        *Index
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	jobs     []chan restoreJob
+	wg       sync.WaitGroup
+	restored atomic.Int64
+}
+
+// restoreJob is one event to restore the entry of, and its sequence.
+type restoreJob struct {
+	ev  *Event
+	seq uint64
+}
+
+func (x *Index) startRestorers(ctx context.Context) *restorers {
+	r := &restorers{x: x, jobs: make([]chan restoreJob, repairWorkers)}
+	r.ctx, r.cancel = context.WithCancelCause(ctx)
+	for i := range r.jobs {
+		jobs := make(chan restoreJob, repairFetch/repairWorkers)
+		r.jobs[i] = jobs
+		r.wg.Go(func() {
+			for j := range jobs {
+				if r.ctx.Err() != nil {
+					continue
+				}
+				wrote, err := x.restore(r.ctx, j.ev, j.seq)
+				if err != nil {
+					r.cancel(err)
+				} else if wrote {
+					r.restored.Add(1)
+				}
+			}
+		})
+	}
+	return r
+}
+
+// add queues ev for the worker of its item and reports false once the
+// workers have stopped.
+func (r *restorers) add(ev *Event, seq uint64) bool {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(ev.ID))
+	select {
+	case r.jobs[h.Sum32()%repairWorkers] <- restoreJob{ev: ev, seq: seq}:
+		return true
+	case <-r.ctx.Done():
+		return false
+	}
+}
+
+// stop ends the work with err.
+func (r *restorers) stop(err error) { r.cancel(err) }
+
+// wait waits for the queued events and returns how many entries were
+// written, with the error that stopped the workers, if any.
+func (r *restorers) wait() (int, error) {
+	for _, jobs := range r.jobs {
+		close(jobs)
+	}
+	r.wg.Wait()
+	var err error
+	if r.ctx.Err() != nil {
+		err = context.Cause(r.ctx)
+	}
+	r.cancel(nil)
+	return int(r.restored.Load()), err
 }
 
 // restore writes the entry of ev, stored at seq, unless the index holds

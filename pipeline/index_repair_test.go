@@ -3,8 +3,11 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndic-network/syndic/pipeline"
 )
@@ -153,5 +156,35 @@ func TestIndexRepairReadsOnlyFromSince(t *testing.T) {
 	stats, err = env.index.Repair(ctx, env.stream, time.Now().Add(time.Minute))
 	if err != nil || stats.Events != 0 {
 		t.Errorf("repair from the future = %+v, %v; want no event read", stats, err)
+	}
+}
+
+// cancelAfterConsumer is a stream that cancels a context once Repair has
+// created its consumer, so the cancellation lands while events are read.
+type cancelAfterConsumer struct {
+	jetstream.Stream
+	cancel context.CancelFunc
+}
+
+func (s cancelAfterConsumer) OrderedConsumer(ctx context.Context, cfg jetstream.OrderedConsumerConfig) (jetstream.Consumer, error) {
+	c, err := s.Stream.OrderedConsumer(ctx, cfg)
+	s.cancel()
+	return c, err
+}
+
+// TestIndexRepairStopsOnCancel checks that a repair cancelled while it
+// reads events reports the cancellation instead of success, so the
+// caller does not trust the index.
+func TestIndexRepairStopsOnCancel(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	g := env.ingester(env.newRC(), nil)
+	for _, id := range []string{"a1", "b1", "c1"} {
+		mustIngest(t, g, testItem(id, "h1"), pipeline.ResultCreated)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream := cancelAfterConsumer{Stream: env.stream, cancel: cancel}
+	if _, err := env.index.Repair(ctx, stream, time.Time{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled repair returned %v, want context.Canceled", err)
 	}
 }
