@@ -36,15 +36,20 @@
 //     index. The next poll publishes it again with the same Nats-Msg-Id;
 //     inside the stream's duplicate window JetStream drops the copy. After
 //     the window the stream holds the same revision twice, and consumers,
-//     which keep the highest revision per id, show it once. With the
-//     embedded server, the next start after the crash first writes the
-//     missing entry from the stream (Index.Repair), so no copy is sent.
+//     which keep the highest revision per id, show it once. When the
+//     process that crashed had started the embedded server, the next
+//     start first writes the missing entry from the stream (Index.Repair),
+//     so no copy is sent. A `syndic poll --once` that crashes while
+//     connected to a running `syndic run` gets no such start.
 //   - After step 5: the item is recorded; the next sighting is a
 //     duplicate.
 //
 // On the embedded server the index bucket is written without an fsync per
-// write, so a crash of the process or the host can also lose the last index
-// writes made in step 5. The start after an unclean stop reads the events stored from shortly
-// before the index's last surviving write and restores every entry that
-// lags behind its event (Index.Repair), before any item is ingested.
+// write, so a crash of the process or the host can also lose the last
+// index writes made in step 5. The start after an unclean stop reads the
+// events stored from the duplicate window and reserve_ttl before the
+// index's last surviving write, and restores every entry that lags behind
+// its event (Index.Repair). Other processes connect only after that. A
+// stop is clean when no index write failed and no other process was
+// connected.
 package pipeline

@@ -14,11 +14,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// repairFetch is how many events Repair requests at a time, and
-// repairWait how long it waits for the next one before it stops reading.
+// repairBufferBytes bounds the events Repair has read ahead, and
+// repairWait how long it waits for the next event before it fails.
 const (
-	repairFetch = 256
-	repairWait  = 2 * time.Second
+	repairBufferBytes = 8 << 20
+	repairWait        = 10 * time.Second
 )
 
 // maxRepairAttempts bounds the read and compare-and-set rounds for one
@@ -70,7 +70,7 @@ func (x *Index) Repair(ctx context.Context, events jetstream.Stream, since time.
 	defer msgs.Stop()
 
 	r := x.startRestorers(ctx)
-	seq := feedEvents(r, msgs, info.State.LastSeq, &stats)
+	seq := feedEvents(r, msgs, &stats)
 	restored, err := r.wait()
 	stats.Restored = restored
 	if err != nil {
@@ -90,22 +90,25 @@ func readFrom(ctx context.Context, events jetstream.Stream, since time.Time) (je
 	if err != nil {
 		return nil, err
 	}
-	return cons.Messages(jetstream.PullMaxMessages(repairFetch))
+	return cons.Messages(jetstream.PullMaxBytes(repairBufferBytes))
 }
 
-// feedEvents passes the events of msgs up to sequence last to r, counting them
-// in stats, and returns the sequence of the last one read. It stops early
-// when r stops or the events run out.
-func feedEvents(r *restorers, msgs jetstream.MessagesContext, last uint64, stats *RepairStats) uint64 {
+// feedEvents passes the events of msgs to r until none is left to read,
+// counting them in stats, and returns the sequence of the last one read.
+// It stops early when r stops, and stops r when the next event does not
+// come within repairWait although the consumer counted more.
+func feedEvents(r *restorers, msgs jetstream.MessagesContext, stats *RepairStats) uint64 {
 	var seq uint64
-	for seq < last {
+	pending := uint64(1) // unknown until the first event
+	for pending > 0 {
 		msg, err := msgs.Next(jetstream.NextMaxWait(repairWait))
-		if errors.Is(err, nats.ErrTimeout) {
-			// The rest of the events up to last were deleted or aged out.
+		if errors.Is(err, nats.ErrTimeout) && stats.Events == 0 {
+			// No event is stored from the start time on: they were
+			// deleted or aged out since the stream info was read.
 			return seq
 		}
 		if err != nil {
-			r.stop(err)
+			r.stop(fmt.Errorf("reading the event after %d, with %d still to read: %w", seq, pending, err))
 			return seq
 		}
 		md, err := msg.Metadata()
@@ -113,7 +116,7 @@ func feedEvents(r *restorers, msgs jetstream.MessagesContext, last uint64, stats
 			r.stop(fmt.Errorf("reading event metadata: %w", err))
 			return seq
 		}
-		seq = md.Sequence.Stream
+		seq, pending = md.Sequence.Stream, md.NumPending
 		stats.Events++
 
 		var ev Event
@@ -129,8 +132,12 @@ func feedEvents(r *restorers, msgs jetstream.MessagesContext, last uint64, stats
 }
 
 // repairWorkers is how many entries Repair restores at once. The events of
-// one item all go to the same worker, in stream order.
-const repairWorkers = 8
+// one item all go to the same worker, in stream order. restoreQueue is
+// how many events wait for each worker.
+const (
+	repairWorkers = 8
+	restoreQueue  = 32
+)
 
 // restorers restore index entries on repairWorkers goroutines, each for
 // the items whose id hashes to it. The first error stops them all.
@@ -153,7 +160,7 @@ func (x *Index) startRestorers(ctx context.Context) *restorers {
 	r := &restorers{x: x, jobs: make([]chan restoreJob, repairWorkers)}
 	r.ctx, r.cancel = context.WithCancelCause(ctx)
 	for i := range r.jobs {
-		jobs := make(chan restoreJob, repairFetch/repairWorkers)
+		jobs := make(chan restoreJob, restoreQueue)
 		r.jobs[i] = jobs
 		r.wg.Go(func() {
 			for j := range jobs {
@@ -237,7 +244,8 @@ func (x *Index) restore(ctx context.Context, ev *Event, seq uint64) (bool, error
 	return false, fmt.Errorf("restoring item index entry %s: other writers won %d attempts", ev.ID, maxRepairAttempts)
 }
 
-// getRevision is Get with the revision of the entry read.
+// getRevision is Get with the revision of the entry read. An entry that
+// cannot be decoded reads as a zero entry.
 func (x *Index) getRevision(ctx context.Context, id string) (IndexEntry, uint64, bool, error) {
 	var e IndexEntry
 	got, err := x.kv.Get(ctx, id)
@@ -248,7 +256,9 @@ func (x *Index) getRevision(ctx context.Context, id string) (IndexEntry, uint64,
 		return e, 0, false, fmt.Errorf("reading item index entry %s: %w", id, err)
 	}
 	if err := json.Unmarshal(got.Value(), &e); err != nil {
-		return e, 0, false, fmt.Errorf("decoding item index entry %s: %w", id, err)
+		// An entry that cannot be read counts as older than every event,
+		// so the repair replaces it.
+		return IndexEntry{}, got.Revision(), true, nil
 	}
 	return e, got.Revision(), true, nil
 }

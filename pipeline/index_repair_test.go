@@ -188,3 +188,27 @@ func TestIndexRepairStopsOnCancel(t *testing.T) {
 		t.Errorf("cancelled repair returned %v, want context.Canceled", err)
 	}
 }
+
+// TestIndexRepairReplacesUnreadableEntry checks that an entry that is not
+// JSON is replaced by the entry of its item's last event instead of
+// failing the repair, which would stop the start that runs it.
+func TestIndexRepairReplacesUnreadableEntry(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	ctx := context.Background()
+	g := env.ingester(env.newRC(), nil)
+	mustIngest(t, g, testItem("a1", "h1"), pipeline.ResultCreated)
+	want := indexEntries(t, env, "a1")["a1"]
+	if _, err := env.indexKV.Put(ctx, "a1", []byte("{not json")); err != nil {
+		t.Fatalf("writing unreadable entry: %v", err)
+	}
+	stats, err := env.index.Repair(ctx, env.stream, time.Time{})
+	if err != nil {
+		t.Fatalf("repair: %v", err)
+	}
+	if stats.Restored != 1 {
+		t.Errorf("repair restored %d entries, want 1", stats.Restored)
+	}
+	if got := indexEntries(t, env, "a1")["a1"]; !sameEntry(got, want) {
+		t.Errorf("entry after repair = %+v, want %+v", got, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -81,7 +82,15 @@ type IngesterOptions struct {
 // writers of one item apart.
 type Ingester struct {
 	o IngesterOptions
+	// unrecorded is set once an index write failed after its publish.
+	unrecorded atomic.Bool
 }
+
+// Unrecorded reports whether an index write failed after the stream
+// acknowledged its event, so the stream may hold an event the index does
+// not know. The owner of the embedded server then has the next start
+// check the index.
+func (g *Ingester) Unrecorded() bool { return g.unrecorded.Load() }
 
 // NewIngester returns an ingester with o, filling zero TTLs with defaults.
 func NewIngester(o IngesterOptions) *Ingester {
@@ -196,6 +205,7 @@ func (g *Ingester) commit(ctx context.Context, it *Item, p *prepared) (Result, e
 	}
 	crashPoint(afterPublish)
 	if err := g.record(ctx, it, &ev, seq, p.prev, p.found, p.fp); err != nil {
+		g.unrecorded.Store(true)
 		return ResultRetry, err
 	}
 	result := Result(ev.Kind)

@@ -118,6 +118,7 @@ func (r *Retractor) Retract(ctx context.Context, partner, id string) (ItemState,
 	}
 	entry := entryOf(&ev, seq, state.FirstSeen)
 	if err := r.g.o.Index.Put(ctx, id, entry); err != nil {
+		r.g.unrecorded.Store(true)
 		return state, false, err
 	}
 	if err := r.g.o.Cache.Set(ctx, seenKeyPrefix+id, ev.ContentHash, r.g.o.SeenTTL); err != nil {

@@ -78,6 +78,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptio
 		a.closeAfterFailedOpen(ctx)
 		return nil, err
 	}
+	if a.embedded != nil {
+		// Other processes connect only once the item index is repaired.
+		if err := a.embedded.PublishURL(); err != nil {
+			a.closeAfterFailedOpen(ctx)
+			return nil, err
+		}
+	}
 	a.buildPipeline()
 	if err := a.useSubscriptions(ctx); err != nil {
 		a.closeAfterFailedOpen(ctx)
@@ -137,7 +144,7 @@ func (a *App) embeddedURL(ctx context.Context, o OpenOptions) (string, error) {
 		if o.Owner {
 			return "", fmt.Errorf("data_dir %s is in use by another syndic run; stop it or set a different data_dir: %w", dir, err)
 		}
-		u, rerr := broker.ReadURLFile(dir)
+		u, rerr := waitURLFile(ctx, dir)
 		if rerr != nil {
 			return "", fmt.Errorf("reaching the running syndic in %s: %w", dir, rerr)
 		}
@@ -152,6 +159,7 @@ func (a *App) embeddedURL(ctx context.Context, o OpenOptions) (string, error) {
 		DataDir:    dir,
 		SyncAlways: a.Config.NATS.SyncAlways,
 		Logger:     a.Log,
+		HoldURL:    true,
 	})
 	if err != nil {
 		return "", fmt.Errorf("starting embedded NATS in %s: %w", filepath.Join(dir, "nats"), err)
@@ -329,9 +337,14 @@ func (a *App) Close(ctx context.Context) {
 		_ = a.redis.Close()
 	}
 	if a.embedded != nil {
-		// Another process that still writes through the server may lose
-		// index writes in the stop, so the next start checks the index.
-		clean := a.indexSettled && a.embedded.Alone()
+		// No other process connects from here on.
+		if err := a.embedded.WithdrawURL(); err != nil {
+			a.Log.Warn("removing the embedded NATS URL file failed", "error", err)
+		}
+		// After a failed index write, or with another process that still
+		// writes through the server and may lose index writes in the
+		// stop, the next start checks the index.
+		clean := a.indexSettled && (a.Ingester == nil || !a.Ingester.Unrecorded()) && a.embedded.Alone()
 		if err := a.embedded.Shutdown(ctx); err != nil {
 			a.Log.Warn("embedded NATS shutdown failed", "error", err)
 		} else if clean {

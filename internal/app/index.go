@@ -17,13 +17,15 @@ const repairMargin = 30 * time.Second
 // openIndexBucket opens the item index bucket. On the embedded server a
 // new bucket gets async persist mode, with no fsync per write, because
 // repairIndex rewrites from the stream the entries a crash lost. On an
-// external server the bucket keeps the server's fsync setting: no Syndic
-// process can tell when that server crashed.
+// external server a new bucket keeps the server's fsync setting: no Syndic
+// process can tell when that server crashed. An existing bucket keeps its
+// mode either way, so a process that reaches the embedded server through
+// nats.url opens it too.
 func (a *App) openIndexBucket(ctx context.Context) (jetstream.KeyValue, error) {
 	n := a.Config.NATS
 	bucket := n.KVPrefix + "_INDEX"
 	if n.URL != "" {
-		return broker.EnsureKV(ctx, a.JS, bucket, n.Replicas, n.MaxAge, false)
+		return broker.EnsureKVKeepingMode(ctx, a.JS, bucket, n.Replicas, n.MaxAge, false)
 	}
 	return broker.EnsureRebuildableKV(ctx, a.JS, bucket, n.Replicas, n.MaxAge, false)
 }
@@ -32,9 +34,14 @@ func (a *App) openIndexBucket(ctx context.Context) (jetstream.KeyValue, error) {
 // an unclean stop (a crash, a kill, a power loss) of the embedded server
 // that this process started. It rewrites each entry that is older than
 // its item's last event. Such an entry comes from a write lost from the
-// async bucket, or from a crash between a publish and its index write.
-// A stop counts as clean only when no other process was connected to the
-// server (Close).
+// async bucket, or from a crash of this server's process between a
+// publish and its index write. A stop counts as clean only when no other
+// process was connected to the server and no index write failed (Close).
+//
+// The check's start time is recorded until the next clean stop, because
+// the entries it writes are async writes too. So a crash during the check
+// or after it cannot move the next check's start past events that it had
+// not read, or whose restored entries the crash lost.
 func (a *App) repairIndex(ctx context.Context) error {
 	if a.embedded == nil || a.indexSettled {
 		return nil
@@ -47,6 +54,18 @@ func (a *App) repairIndex(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	dir := a.Config.DataDir
+	earlier, found, err := broker.RepairStart(dir)
+	if err != nil {
+		return err
+	}
+	if found && earlier.Before(since) {
+		since = earlier
+	}
+	if err := broker.SetRepairStart(dir, since); err != nil {
+		return err
+	}
+
 	start := time.Now()
 	stats, err := a.Index.Repair(ctx, a.Stream, since)
 	if err != nil {
@@ -64,13 +83,24 @@ func (a *App) repairIndex(ctx context.Context) error {
 	return nil
 }
 
+// serverDuplicateWindow is nats-server's duplicate window for a stream
+// created without one.
+const serverDuplicateWindow = 2 * time.Minute
+
 // repairSince returns the time from which repairIndex reads events: the
-// index's last write less redis.reserve_ttl and repairMargin, or the zero
-// time for an empty index. A crash loses only the last writes of the
-// bucket, which stores them in order. An item's index write follows its
-// publish within reserve_ttl, or the item stays reserved until a later
-// poll records it. So each event whose index write was lost is stored
-// after the returned time.
+// index's last write less the duplicate window, redis.reserve_ttl and
+// repairMargin, or the zero time for an empty index.
+//
+// A crash loses only the last writes of the bucket, which stores them in
+// order. An index write follows its item's publish within reserve_ttl, or
+// the item stays reserved until a later poll publishes it again. Inside
+// the duplicate window JetStream drops that second publish and returns
+// the first event, so the write then records an event up to the window
+// older. So each event whose index write was lost is stored after the
+// returned time.
+//
+// NOTE: the times are the server's clock. A step of the clock between a
+// publish and its index write larger than repairMargin breaks this.
 func (a *App) repairSince(ctx context.Context) (time.Time, error) {
 	name := "KV_" + a.Config.NATS.KVPrefix + "_INDEX"
 	s, err := a.JS.Stream(ctx, name)
@@ -81,5 +111,39 @@ func (a *App) repairSince(ctx context.Context) (time.Time, error) {
 	if state.Msgs == 0 {
 		return time.Time{}, nil
 	}
-	return state.LastTime.Add(-a.Config.Redis.ReserveTTL - repairMargin), nil
+	n := a.Config.NATS
+	dup := n.DuplicateWindow
+	if dup <= 0 {
+		dup = serverDuplicateWindow
+		if n.MaxAge > 0 {
+			dup = min(dup, n.MaxAge)
+		}
+	}
+	return state.LastTime.Add(-dup - a.Config.Redis.ReserveTTL - repairMargin), nil
+}
+
+// urlWait bounds how long a process waits for the URL file of an owner
+// that holds the data directory lock but is still starting.
+const urlWait = time.Minute
+
+// waitURLFile returns the URL of the embedded server that the owner of
+// dir runs. The owner writes it only after the index check of its start,
+// so a process started meanwhile waits for it.
+func waitURLFile(ctx context.Context, dir string) (string, error) {
+	deadline := time.Now().Add(urlWait)
+	for {
+		u, err := broker.ReadURLFile(dir)
+		if err == nil {
+			return u, nil
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("timed out after %s waiting for the process that holds the data directory to publish its NATS address "+
+				"(it may still be checking the item index after an unclean stop; try again later): %w", urlWait, err)
+		}
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -6,11 +6,20 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
-// cleanStopFileName marks a data directory whose embedded server stopped
-// cleanly, with its whole store synced to disk after the stop.
-const cleanStopFileName = "nats.clean"
+// File names under the data directory. cleanStopFileName marks a data
+// directory whose embedded server stopped cleanly, with its whole store
+// synced to disk after the stop. repairFileName holds the time from
+// which an index check after an unclean stop read events: its writes are
+// not synced until the next clean stop, so a later check must start no
+// later than that.
+const (
+	cleanStopFileName = "nats.clean"
+	repairFileName    = "nats.repair"
+)
 
 // TakeCleanStop reports whether the last embedded server on dataDir
 // stopped cleanly (MarkCleanStop), and removes the mark, so a crash of
@@ -42,21 +51,58 @@ func MarkCleanStop(dataDir string) error {
 	if err != nil {
 		return fmt.Errorf("syncing nats store %s: %w", storeDir, err)
 	}
+	// The synced store holds every write of an earlier index check.
+	if err := os.Remove(filepath.Join(dataDir, repairFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing index check start: %w", err)
+	}
 	path := filepath.Join(dataDir, cleanStopFileName)
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("writing clean-stop mark: %w", err)
-	}
-	_, werr := f.WriteString("the embedded nats-server stopped cleanly\n")
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := errors.Join(werr, serr, cerr); err != nil {
-		return fmt.Errorf("writing clean-stop mark %s: %w", path, err)
-	}
-	if err := syncPath(dataDir); err != nil {
+	if err := writeSynced(dataDir, path, "the embedded nats-server stopped cleanly\n"); err != nil {
 		return fmt.Errorf("writing clean-stop mark %s: %w", path, err)
 	}
 	return nil
+}
+
+// RepairStart returns the start time of the index checks run since the
+// last clean stop, or false when none ran.
+func RepairStart(dataDir string) (time.Time, bool, error) {
+	path := filepath.Join(dataDir, repairFileName)
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reading index check start: %w", err)
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(data)))
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("reading index check start %s: %w", path, err)
+	}
+	return t, true, nil
+}
+
+// SetRepairStart records t, synced to disk, as the start of the index
+// check about to run. MarkCleanStop removes it.
+func SetRepairStart(dataDir string, t time.Time) error {
+	path := filepath.Join(dataDir, repairFileName)
+	if err := writeSynced(dataDir, path, t.UTC().Format(time.RFC3339Nano)+"\n"); err != nil {
+		return fmt.Errorf("recording index check start %s: %w", path, err)
+	}
+	return nil
+}
+
+// writeSynced writes text to path in dir and syncs the file and dir.
+func writeSynced(dir, path, text string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, werr := f.WriteString(text)
+	serr := f.Sync()
+	cerr := f.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		return err
+	}
+	return syncPath(dir)
 }
 
 // syncPath fsyncs the file or directory at path.

@@ -51,6 +51,9 @@ type EmbeddedOptions struct {
 	// Logger receives the server's warnings and errors; its notices go to
 	// Debug. Nil discards them.
 	Logger *slog.Logger
+	// HoldURL leaves the URL file unwritten until PublishURL, so other
+	// processes cannot connect before the owner has finished its start.
+	HoldURL bool
 }
 
 // DefaultEmbeddedOptions returns the options Syndic runs with: the given
@@ -119,11 +122,29 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 		url:     clientURL(srv.Addr(), password),
 		urlFile: filepath.Join(o.DataDir, urlFileName),
 	}
-	if err := writeURLFile(e.urlFile, e.url); err != nil {
+	if o.HoldURL {
+		return e, nil
+	}
+	if err := e.PublishURL(); err != nil {
 		srv.Shutdown()
 		return nil, err
 	}
 	return e, nil
+}
+
+// WithdrawURL removes the URL file, so no other process connects from
+// now on. Shutdown removes it as well.
+func (e *Embedded) WithdrawURL() error {
+	if err := os.Remove(e.urlFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing nats url file: %w", err)
+	}
+	return nil
+}
+
+// PublishURL writes the URL file that other processes on the host read to
+// connect (ReadURLFile). StartEmbedded calls it unless HoldURL is set.
+func (e *Embedded) PublishURL() error {
+	return writeURLFile(e.urlFile, e.url)
 }
 
 // hashPassword returns the bcrypt hash that the server compares client
@@ -208,8 +229,8 @@ func (e *Embedded) Connect(ctx context.Context, name string, log *slog.Logger) (
 // and Shutdown returns the context's error.
 func (e *Embedded) Shutdown(ctx context.Context) error {
 	var errs []error
-	if err := os.Remove(e.urlFile); err != nil && !errors.Is(err, os.ErrNotExist) {
-		errs = append(errs, fmt.Errorf("removing nats url file: %w", err))
+	if err := e.WithdrawURL(); err != nil {
+		errs = append(errs, err)
 	}
 
 	done := make(chan struct{})

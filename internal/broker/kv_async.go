@@ -30,12 +30,29 @@ const kvDuplicateWindow = 2 * time.Minute
 // server rejects async persist mode on them, and their Raft log already
 // relaxes the fsync per write.
 func EnsureRebuildableKV(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, ttl time.Duration, allowKeyTTL bool) (jetstream.KeyValue, error) {
+	return ensureKVKeepingMode(ctx, js, bucket, replicas, ttl, allowKeyTTL, true)
+}
+
+// EnsureKVKeepingMode is EnsureKV for a bucket that another process may
+// have created in async persist mode (EnsureRebuildableKV): it keeps that
+// mode, which EnsureKV's update would try to change and fail. A new
+// bucket gets the default mode.
+func EnsureKVKeepingMode(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, ttl time.Duration, allowKeyTTL bool) (jetstream.KeyValue, error) {
+	return ensureKVKeepingMode(ctx, js, bucket, replicas, ttl, allowKeyTTL, false)
+}
+
+// ensureKVKeepingMode creates bucket in async persist mode when createAsync
+// is set and it has one replica, and otherwise keeps the persist mode of
+// an existing bucket.
+func ensureKVKeepingMode(ctx context.Context, js jetstream.JetStream, bucket string, replicas int, ttl time.Duration, allowKeyTTL, createAsync bool) (jetstream.KeyValue, error) {
 	if replicas > 1 {
 		return EnsureKV(ctx, js, bucket, replicas, ttl, allowKeyTTL)
 	}
 	cfg := asyncKVStreamConfig(bucket, ttl, allowKeyTTL)
 	s, err := js.Stream(ctx, cfg.Name)
 	switch {
+	case errors.Is(err, jetstream.ErrStreamNotFound) && !createAsync:
+		return EnsureKV(ctx, js, bucket, replicas, ttl, allowKeyTTL)
 	case errors.Is(err, jetstream.ErrStreamNotFound):
 		_, err = js.CreateStream(ctx, cfg)
 	case err != nil:
