@@ -100,7 +100,10 @@ const serverDuplicateWindow = 2 * time.Minute
 // returned time.
 //
 // NOTE: the times are the server's clock. A step of the clock between a
-// publish and its index write larger than repairMargin breaks this.
+// publish and its index write larger than repairMargin breaks this. So
+// does a power loss that keeps a later block file of the bucket but not
+// the end of an earlier one: the reasoning assumes the surviving writes
+// are the first ones.
 func (a *App) repairSince(ctx context.Context) (time.Time, error) {
 	name := "KV_" + a.Config.NATS.KVPrefix + "_INDEX"
 	s, err := a.JS.Stream(ctx, name)
