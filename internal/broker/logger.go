@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 )
 
 // serverLogger adapts slog to the logger interface of nats-server. Server
@@ -24,10 +25,29 @@ func newServerLogger(log *slog.Logger) *serverLogger {
 }
 
 func (l *serverLogger) Noticef(format string, v ...any) { l.emit(slog.LevelDebug, format, v) }
-func (l *serverLogger) Warnf(format string, v ...any)   { l.emit(slog.LevelWarn, format, v) }
-func (l *serverLogger) Errorf(format string, v ...any)  { l.emit(slog.LevelError, format, v) }
-func (l *serverLogger) Debugf(format string, v ...any)  { l.emit(slog.LevelDebug, format, v) }
-func (l *serverLogger) Tracef(format string, v ...any)  { l.emit(slog.LevelDebug, format, v) }
+func (l *serverLogger) Warnf(format string, v ...any) {
+	level := slog.LevelWarn
+	if len(v) == 1 && strings.HasSuffix(format, recoveryFormat) {
+		if err, ok := v[0].(error); ok && err.Error() == priorStateError {
+			// The stream's state file is older than its blocks, as after
+			// every crash, and the server rebuilds it from the blocks.
+			level = slog.LevelInfo
+		}
+	}
+	l.emit(level, format, v)
+}
+
+// recoveryFormat ends the format, after "Filestore [<stream>] ", and
+// priorStateError is the error with which nats-server v2.15 reports a
+// stream whose state file it rebuilds after a crash (filestore.go).
+const (
+	recoveryFormat  = "Recovering stream state from index errored: %v"
+	priorStateError = "prior state file"
+)
+
+func (l *serverLogger) Errorf(format string, v ...any) { l.emit(slog.LevelError, format, v) }
+func (l *serverLogger) Debugf(format string, v ...any) { l.emit(slog.LevelDebug, format, v) }
+func (l *serverLogger) Tracef(format string, v ...any) { l.emit(slog.LevelDebug, format, v) }
 
 func (l *serverLogger) emit(level slog.Level, format string, v []any) {
 	// Formatting is skipped when the level is off, because the server
