@@ -118,11 +118,14 @@ func (a *App) openNATS(ctx context.Context, o OpenOptions) error {
 	var nc *nats.Conn
 	var js jetstream.JetStream
 	var err error
-	if a.embedded != nil {
+	switch {
+	case a.embedded != nil:
 		// This process started the server, so its client skips the TCP
 		// listener, which stays for the other processes.
 		nc, js, err = a.embedded.Connect(ctx, "syndic", a.Log)
-	} else {
+	case a.Config.NATS.URL == "":
+		nc, js, err = a.connectToOwner(ctx, natsURL)
+	default:
 		nc, js, err = broker.Connect(ctx, natsURL, "syndic", a.Log)
 	}
 	if err != nil {
@@ -154,6 +157,11 @@ func (a *App) embeddedURL(ctx context.Context, o OpenOptions) (string, error) {
 		return "", fmt.Errorf("locking data_dir %s: %w", dir, err)
 	}
 	a.lock = lock
+	// A URL file left by a process that was killed names a dead server.
+	// Without it, other processes wait for this server's URL instead.
+	if err := broker.RemoveURLFile(dir); err != nil {
+		return "", err
+	}
 	a.cleanStart = broker.TakeCleanStop(dir)
 	emb, err := broker.StartEmbedded(ctx, broker.EmbeddedOptions{
 		DataDir:    dir,

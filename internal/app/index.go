@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndic-network/syndic/internal/broker"
@@ -76,9 +77,13 @@ func (a *App) repairIndex(ctx context.Context) error {
 		// A new data directory has no clean-stop mark either.
 		level = slog.LevelDebug
 	}
+	from := "the first event"
+	if !since.IsZero() {
+		from = since.UTC().Format(time.RFC3339)
+	}
 	a.Log.Log(ctx, level, "item index checked against the stream after an unclean stop",
 		"events", stats.Events, "restored", stats.Restored, "not_item_events", stats.Undecodable,
-		"since", since.UTC().Format(time.RFC3339), "duration", time.Since(start).Round(time.Millisecond))
+		"from", from, "duration", time.Since(start).Round(time.Millisecond))
 	a.indexSettled = true
 	return nil
 }
@@ -147,6 +152,37 @@ func waitURLFile(ctx context.Context, dir string) (string, error) {
 		case <-ctx.Done():
 			return "", ctx.Err()
 		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// ownerConnectTry bounds one attempt to connect to the owner's server
+// before the URL file is read again.
+const ownerConnectTry = 10 * time.Second
+
+// connectToOwner connects to the embedded server of the process that
+// holds the data directory, at url from its URL file. When the connection
+// fails, it reads the file again, because a new owner may have replaced a
+// killed one. It gives up after urlWait.
+func (a *App) connectToOwner(ctx context.Context, url string) (*nats.Conn, jetstream.JetStream, error) {
+	dir := a.Config.DataDir
+	deadline := time.Now().Add(urlWait)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, ownerConnectTry)
+		nc, js, err := broker.Connect(cctx, url, "syndic", a.Log)
+		cancel()
+		if err == nil {
+			return nc, js, nil
+		}
+		if ctx.Err() != nil {
+			return nil, nil, err
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, fmt.Errorf("connecting to the embedded NATS server of the process that holds %s timed out after %s "+
+				"(check that its syndic run is up, or stop it and start again): %w", dir, urlWait, err)
+		}
+		if u, rerr := waitURLFile(ctx, dir); rerr == nil {
+			url = u
 		}
 	}
 }

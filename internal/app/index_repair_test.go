@@ -368,3 +368,67 @@ func TestIndexOpensThroughURL(t *testing.T) {
 	}
 	b.Close(ctx)
 }
+
+// TestConnectToOwnerRereadsURLFile gives a second process a URL file that
+// names a dead server, as a killed owner leaves it, and then lets the
+// running owner publish its URL again. The second process must reach the
+// owner instead of waiting for the dead server for ever.
+func TestConnectToOwnerRereadsURLFile(t *testing.T) {
+	t.Parallel()
+	cfg := repairConfig(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	a := repairOpen(ctx, t, cfg)
+	defer a.Close(ctx)
+	stale := "nats://syndic:gone@127.0.0.1:1"
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, "nats.url"), []byte(stale+"\n"), 0o600); err != nil {
+		t.Fatalf("writing stale URL file: %v", err)
+	}
+	go func() {
+		time.Sleep(time.Second)
+		if err := a.embedded.PublishURL(); err != nil {
+			t.Errorf("publishing the owner's URL again: %v", err)
+		}
+	}()
+	start := time.Now()
+	b, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), OpenOptions{})
+	if err != nil {
+		t.Fatalf("opening beside the owner with a stale URL file: %v", err)
+	}
+	b.Close(ctx)
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("reaching the owner took %s", d)
+	}
+}
+
+// TestEmbeddedStartDropsOldLeases leaves a feed lease behind, as a killed
+// syndic run does, and checks that the next start of the embedded server
+// drops it instead of waiting for it to expire.
+func TestEmbeddedStartDropsOldLeases(t *testing.T) {
+	t.Parallel()
+	cfg := repairConfig(t)
+	cfg.Fetch.LeaseTTL = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	a := repairOpen(ctx, t, cfg)
+	kv, err := a.JS.KeyValue(ctx, cfg.NATS.KVPrefix+"_LEASES")
+	if err != nil {
+		t.Fatalf("opening lease bucket: %v", err)
+	}
+	if _, err := kv.Put(ctx, "farm.f1", []byte("killed-process")); err != nil {
+		t.Fatalf("writing lease: %v", err)
+	}
+	crashStop(ctx, t, a)
+
+	a = repairOpen(ctx, t, cfg)
+	defer a.Close(ctx)
+	kv, err = a.JS.KeyValue(ctx, cfg.NATS.KVPrefix+"_LEASES")
+	if err != nil {
+		t.Fatalf("opening lease bucket: %v", err)
+	}
+	if e, err := kv.Get(ctx, "farm.f1"); !errors.Is(err, jetstream.ErrKeyNotFound) {
+		t.Errorf("lease of the last run after the start: %v, %v; want it dropped", e, err)
+	}
+}

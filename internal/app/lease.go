@@ -307,6 +307,20 @@ func (a *App) openLeases(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if a.embedded != nil {
+		// Every lease in the bucket belongs to a process of the server's
+		// last run, which cannot reach this one: its URL and password
+		// change at every start. Dropping them saves a restart after a
+		// crash from waiting fetch.lease_ttl before it polls those feeds.
+		name := "KV_" + n.KVPrefix + "_LEASES"
+		s, err := a.JS.Stream(ctx, name)
+		if err == nil {
+			err = s.Purge(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("dropping the feed leases of the last run in %s: %w", name, err)
+		}
+	}
 	a.Leases = NewLeases(kv, LeaseOptions{TTL: ttl, Logger: a.Log})
 	return nil
 }

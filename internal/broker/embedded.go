@@ -135,7 +135,18 @@ func StartEmbedded(ctx context.Context, o EmbeddedOptions) (*Embedded, error) {
 // WithdrawURL removes the URL file, so no other process connects from
 // now on. Shutdown removes it as well.
 func (e *Embedded) WithdrawURL() error {
-	if err := os.Remove(e.urlFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+	return removeURLFile(e.urlFile)
+}
+
+// RemoveURLFile removes the URL file under dataDir, if there is one. The
+// holder of the data directory lock calls it before it starts a server,
+// because a file left by a killed process names a server that is gone.
+func RemoveURLFile(dataDir string) error {
+	return removeURLFile(filepath.Join(dataDir, urlFileName))
+}
+
+func removeURLFile(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing nats url file: %w", err)
 	}
 	return nil
