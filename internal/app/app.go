@@ -64,6 +64,9 @@ type App struct {
 	// item index agrees with the stream, which a clean stop requires.
 	cleanStart   bool
 	indexSettled bool
+	// repairRecord removes the record of this start's index check once
+	// the entries it wrote are synced.
+	repairRecord *time.Timer
 }
 
 // Open connects to NATS and the cache named by cfg and builds the pipeline.
@@ -333,6 +336,10 @@ func (a *App) Feeds() []workers.Feed {
 // the data directory lock, each bounded by ctx. The drain finishes before
 // the server stops, so messages still buffered in the client reach it.
 func (a *App) Close(ctx context.Context) {
+	if a.repairRecord != nil {
+		// A clean stop removes the record; an unclean one must keep it.
+		a.repairRecord.Stop()
+	}
 	if a.Clusters != nil {
 		a.Clusters.Close()
 	}

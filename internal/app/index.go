@@ -51,6 +51,15 @@ func (a *App) repairIndex(ctx context.Context) error {
 		a.indexSettled = true
 		return nil
 	}
+	info, err := a.Stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("checking the item index: reading the stream: %w", err)
+	}
+	if info.State.Msgs == 0 {
+		// A new data directory: no event, so no entry to check.
+		a.indexSettled = true
+		return nil
+	}
 	since, err := a.repairSince(ctx)
 	if err != nil {
 		return err
@@ -85,8 +94,21 @@ func (a *App) repairIndex(ctx context.Context) error {
 		"events", stats.Events, "restored", stats.Restored, "not_item_events", stats.Undecodable,
 		"from", from, "duration", time.Since(start).Round(time.Millisecond))
 	a.indexSettled = true
+	a.repairRecord = time.AfterFunc(repairRecordHold, func() {
+		if err := broker.ClearRepairStart(dir); err != nil {
+			a.Log.Warn("removing the record of the index check failed; the next check after a crash reads from its start", "error", err)
+		}
+	})
 	return nil
 }
+
+// repairRecordHold is how long the start of a completed index check stays
+// recorded. nats-server syncs the writes of an async bucket every two
+// minutes (its default sync_interval, which the embedded server keeps),
+// so after this the entries the check wrote survive a crash of the host.
+// Without the limit, a run that never stops cleanly would make every
+// check after a crash read from the first one's start.
+const repairRecordHold = 5 * time.Minute
 
 // serverDuplicateWindow is nats-server's duplicate window for a stream
 // created without one.

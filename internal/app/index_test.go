@@ -45,6 +45,10 @@ func TestIndexCheckedAfterUncleanStop(t *testing.T) {
 	}
 
 	a := open()
+	// A new data directory has nothing to check, so nothing to record.
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "nats.repair")); !os.IsNotExist(err) {
+		t.Errorf("index check recorded on a new data directory (stat: %v)", err)
+	}
 	s, err := a.JS.Stream(ctx, "KV_"+cfg.NATS.KVPrefix+"_INDEX")
 	if err != nil {
 		t.Fatalf("opening index stream: %v", err)

@@ -90,6 +90,15 @@ func SetRepairStart(dataDir string, t time.Time) error {
 	return nil
 }
 
+// ClearRepairStart removes the record that SetRepairStart wrote, once the
+// entries its check wrote are on disk.
+func ClearRepairStart(dataDir string) error {
+	if err := os.Remove(filepath.Join(dataDir, repairFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing index check start: %w", err)
+	}
+	return syncPath(dataDir)
+}
+
 // writeSynced writes text to path in dir and syncs the file and dir.
 func writeSynced(dir, path, text string) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
