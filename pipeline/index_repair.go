@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndic-network/syndic/internal/broker"
 )
 
 // repairBufferBytes bounds the events Repair has read ahead, and
@@ -22,7 +24,8 @@ const (
 )
 
 // maxRepairAttempts bounds the read and compare-and-set rounds for one
-// entry. A round fails only when another writer changed the entry in it.
+// entry. A round is repeated only when another writer changed the entry,
+// because any other error ends the repair.
 const maxRepairAttempts = 5
 
 // RepairStats counts what Repair did.
@@ -237,7 +240,7 @@ func (x *Index) restore(ctx context.Context, ev *Event, seq uint64) (bool, error
 		if err == nil {
 			return true, nil
 		}
-		if !isRevisionConflict(err) {
+		if !broker.IsKeyConflict(err) {
 			return false, fmt.Errorf("restoring item index entry %s: %w", ev.ID, err)
 		}
 	}
@@ -261,18 +264,4 @@ func (x *Index) getRevision(ctx context.Context, id string) (IndexEntry, uint64,
 		return IndexEntry{}, got.Revision(), true, nil
 	}
 	return e, got.Revision(), true, nil
-}
-
-// isRevisionConflict reports whether a create or update failed because
-// another writer changed the key first. nats.go maps a create's conflict
-// to ErrKeyExists, but returns the server's "wrong last sequence" error
-// for an update and for a create over a delete marker.
-func isRevisionConflict(err error) bool {
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		return true
-	}
-	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) &&
-		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

@@ -57,9 +57,8 @@ func (m *ParseMemo) entry(key memoKey) (memoEntry, bool) {
 	if !ok {
 		return memoEntry{}, false
 	}
-	text := func(sp span) string { return string(m.text[sp.off : sp.off+sp.n]) }
 	return memoEntry{
-		guid: text(s.guid), url: text(s.url), link: text(s.link),
+		guid: m.spanText(s.guid), url: m.spanText(s.url), link: m.spanText(s.link),
 		linkIsURL: s.linkIsURL, textKey: s.textKey, contentHash: s.contentHash,
 		rules: int(s.rules), titleSig: s.titleSig, textSig: s.textSig,
 	}, true
@@ -67,16 +66,21 @@ func (m *ParseMemo) entry(key memoKey) (memoEntry, bool) {
 
 // put stores e under key, its strings appended to the memo's text.
 func (m *ParseMemo) put(key memoKey, e memoEntry) {
-	add := func(s string) span {
-		sp := span{off: uint32(len(m.text)), n: uint32(len(s))}
-		m.text = append(m.text, s...)
-		return sp
-	}
 	m.entries[key] = storedEntry{
-		guid: add(e.guid), url: add(e.url), link: add(e.link),
+		guid: m.addText(e.guid), url: m.addText(e.url), link: m.addText(e.link),
 		linkIsURL: e.linkIsURL, textKey: e.textKey, contentHash: e.contentHash,
 		rules: int32(e.rules), titleSig: e.titleSig, textSig: e.textSig,
 	}
+}
+
+// spanText returns the string that sp marks in the memo's text.
+func (m *ParseMemo) spanText(sp span) string { return string(m.text[sp.off : sp.off+sp.n]) }
+
+// addText appends s to the memo's text and returns its span.
+func (m *ParseMemo) addText(s string) span {
+	sp := span{off: uint32(len(m.text)), n: uint32(len(s))}
+	m.text = append(m.text, s...)
+	return sp
 }
 
 // Len returns the number of items in the memo.

@@ -78,9 +78,8 @@ func (m *ParseMemo) segment(key memoKey) (segmentEntry, bool) {
 	if !ok {
 		return segmentEntry{}, false
 	}
-	text := func(sp span) string { return string(m.text[sp.off : sp.off+sp.n]) }
 	return segmentEntry{
-		item: s.item, published: text(s.published), updated: text(s.updated),
+		item: s.item, published: m.spanText(s.published), updated: m.spanText(s.updated),
 		publishedAt: m.time(s.publishedAt), updatedAt: m.time(s.updatedAt),
 	}, true
 }
@@ -96,13 +95,8 @@ func (m *ParseMemo) putSegment(key memoKey, e segmentEntry) bool {
 	if m.segments == nil {
 		m.segments = map[memoKey]storedSegment{}
 	}
-	add := func(s string) span {
-		sp := span{off: uint32(len(m.text)), n: uint32(len(s))}
-		m.text = append(m.text, s...)
-		return sp
-	}
 	m.segments[key] = storedSegment{
-		item: e.item, published: add(e.published), updated: add(e.updated),
+		item: e.item, published: m.addText(e.published), updated: m.addText(e.updated),
 		publishedAt: pub, updatedAt: upd,
 	}
 	return true

@@ -25,6 +25,9 @@ import (
 // redis.reserve_ttl to 1s, so the check's window starts the duplicate
 // window plus 31 s before the index's last write.
 
+// windowWait is longer than reserve_ttl plus repairMargin (31 s here), so
+// an event older than that is reached only through the duplicate window
+// or the recorded start of an earlier check.
 const windowWait = 34 * time.Second
 
 // cancelAfterPublish publishes through js and cancels the ingest's
@@ -59,6 +62,14 @@ func repairItem(id, hash string) *pipeline.Item {
 		Published: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC), DateSource: pipeline.DateFromFeed,
 		ContentHash: hash,
 	}
+}
+
+// testContext returns a context that ends after timeout or with the test.
+func testContext(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 func repairOpen(ctx context.Context, t *testing.T, cfg *config.Config) *App {
@@ -108,8 +119,7 @@ func ingestWithoutIndexWrite(ctx context.Context, t *testing.T, a *App, it *pipe
 func TestIndexRepairAfterDedupedRepublish(t *testing.T) {
 	t.Parallel()
 	cfg := repairConfig(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testContext(t, 2*time.Minute)
 
 	a := repairOpen(ctx, t, cfg)
 	ingestWithoutIndexWrite(ctx, t, a, repairItem("a", "h1"))
@@ -153,8 +163,7 @@ func TestIndexRepairResumesAfterStop(t *testing.T) {
 	cfg := repairConfig(t)
 	// A short duplicate window keeps the check's window under the wait.
 	cfg.NATS.DuplicateWindow = time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	ctx := testContext(t, 3*time.Minute)
 	const n = 30000
 
 	a := repairOpen(ctx, t, cfg)
@@ -165,7 +174,7 @@ func TestIndexRepairResumesAfterStop(t *testing.T) {
 	crashStop(ctx, t, a)
 	time.Sleep(windowWait)
 
-	// The next start is stopped as soon as its repair has written one entry.
+	// The next start is stopped 200 ms into its index check.
 	octx, stop := context.WithCancel(ctx)
 	watched := make(chan struct{})
 	go func() {
@@ -196,8 +205,8 @@ func TestIndexRepairResumesAfterStop(t *testing.T) {
 	}
 }
 
-// cancelDuringRepair calls stop shortly after the start under way
-// has recorded the start of its index check, so the check is stopped
+// cancelDuringRepair calls stop 200 ms after the start under way has
+// recorded the start of its index check, so the check is stopped
 // part way. The owner publishes its URL only after the check, so the
 // record file is the earliest sign of it.
 func cancelDuringRepair(ctx context.Context, t *testing.T, cfg *config.Config, stop context.CancelFunc) {
@@ -226,8 +235,7 @@ func cancelDuringRepair(ctx context.Context, t *testing.T, cfg *config.Config, s
 func TestIndexFailedWriteMakesStopUnclean(t *testing.T) {
 	t.Parallel()
 	cfg := repairConfig(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testContext(t, time.Minute)
 
 	a := repairOpen(ctx, t, cfg)
 	ingestWithoutIndexWrite(ctx, t, a, repairItem("b", "h1"))
@@ -295,8 +303,7 @@ func waitAcks(ctx context.Context, t *testing.T, futures []jetstream.PubAckFutur
 func TestIndexPollWaitsForRepair(t *testing.T) {
 	t.Parallel()
 	cfg := repairConfig(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testContext(t, 2*time.Minute)
 
 	a := repairOpen(ctx, t, cfg)
 	publishLostEvents(ctx, t, a, "y", 20000)
@@ -351,8 +358,7 @@ func TestIndexPollWaitsForRepair(t *testing.T) {
 func TestIndexOpensThroughURL(t *testing.T) {
 	t.Parallel()
 	cfg := repairConfig(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testContext(t, time.Minute)
 
 	a := repairOpen(ctx, t, cfg)
 	defer a.Close(ctx)
@@ -376,8 +382,7 @@ func TestIndexOpensThroughURL(t *testing.T) {
 func TestConnectToOwnerRereadsURLFile(t *testing.T) {
 	t.Parallel()
 	cfg := repairConfig(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testContext(t, time.Minute)
 
 	a := repairOpen(ctx, t, cfg)
 	defer a.Close(ctx)
@@ -409,8 +414,7 @@ func TestEmbeddedStartDropsOldLeases(t *testing.T) {
 	t.Parallel()
 	cfg := repairConfig(t)
 	cfg.Fetch.LeaseTTL = time.Hour
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
+	ctx := testContext(t, time.Minute)
 
 	a := repairOpen(ctx, t, cfg)
 	kv, err := a.JS.KeyValue(ctx, cfg.NATS.KVPrefix+"_LEASES")

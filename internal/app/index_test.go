@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -22,8 +21,7 @@ import (
 func TestIndexCheckedAfterUncleanStop(t *testing.T) {
 	cfg := testConfig(t, "", "http://127.0.0.1:9", 0, time.Minute)
 	mark := filepath.Join(cfg.DataDir, "nats.clean")
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
+	ctx := testContext(t, 60*time.Second)
 	open := func() *App {
 		t.Helper()
 		a, err := Open(ctx, cfg, slog.New(slog.DiscardHandler), OpenOptions{Owner: true})

@@ -12,10 +12,9 @@ import (
 
 // File names under the data directory. cleanStopFileName marks a data
 // directory whose embedded server stopped cleanly, with its whole store
-// synced to disk after the stop. repairFileName holds the time from
-// which an index check after an unclean stop read events: its writes are
-// not synced until the next clean stop, so a later check must start no
-// later than that.
+// synced to disk after the stop. repairFileName holds the time from which
+// an index check after an unclean stop read events. That check's writes
+// are not synced at once, so a later check must start no later than it.
 const (
 	cleanStopFileName = "nats.clean"
 	repairFileName    = "nats.repair"
@@ -51,9 +50,10 @@ func MarkCleanStop(dataDir string) error {
 	if err != nil {
 		return fmt.Errorf("syncing nats store %s: %w", storeDir, err)
 	}
-	// The synced store holds every write of an earlier index check.
-	if err := os.Remove(filepath.Join(dataDir, repairFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("removing index check start: %w", err)
+	// The synced store holds every write of an earlier index check, and
+	// writeSynced below syncs the directory.
+	if err := removeRepairStart(dataDir); err != nil {
+		return err
 	}
 	path := filepath.Join(dataDir, cleanStopFileName)
 	if err := writeSynced(dataDir, path, "the embedded nats-server stopped cleanly\n"); err != nil {
@@ -93,10 +93,19 @@ func SetRepairStart(dataDir string, t time.Time) error {
 // ClearRepairStart removes the record that SetRepairStart wrote, once the
 // entries its check wrote are on disk.
 func ClearRepairStart(dataDir string) error {
+	if err := removeRepairStart(dataDir); err != nil {
+		return err
+	}
+	return syncPath(dataDir)
+}
+
+// removeRepairStart removes the record of SetRepairStart, if there is one,
+// without syncing the directory.
+func removeRepairStart(dataDir string) error {
 	if err := os.Remove(filepath.Join(dataDir, repairFileName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("removing index check start: %w", err)
 	}
-	return syncPath(dataDir)
+	return nil
 }
 
 // writeSynced writes text to path in dir and syncs the file and dir.

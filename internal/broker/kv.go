@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -51,4 +52,20 @@ func BucketCreated(ctx context.Context, kv jetstream.KeyValue) (time.Time, error
 		return b.StreamInfo().Created, nil
 	}
 	return time.Time{}, nil
+}
+
+// IsKeyConflict reports whether a KV create or update failed because
+// another writer changed the key first. nats.go maps a create's conflict
+// to ErrKeyExists. When the key held a delete marker, it retries the
+// create against the marker's revision and returns that conflict
+// unmapped, as "wrong last sequence" (code 10071, or 10164 on replicated
+// buckets), and an update's conflict comes back the same way.
+func IsKeyConflict(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) &&
+		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/syndic-network/syndic/internal/broker"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -120,7 +121,7 @@ func (c *KV) Set(ctx context.Context, key, value string, ttl time.Duration) erro
 	var firstSeen uint64
 	for range maxSetAttempts {
 		_, err := c.kv.Create(ctx, k, []byte(value), createOpts(ttl)...)
-		if !isKeyExists(err) {
+		if !broker.IsKeyConflict(err) {
 			return wrapSetError(key, err)
 		}
 
@@ -161,7 +162,7 @@ func isAbsent(err error) bool {
 // returns false and no error.
 func (c *KV) Reserve(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
 	_, err := c.kv.Create(ctx, kvKey(key), []byte(value), createOpts(ttl)...)
-	if isKeyExists(err) {
+	if broker.IsKeyConflict(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -196,23 +197,6 @@ func roundUpToSecond(ttl time.Duration) time.Duration {
 		seconds += time.Second
 	}
 	return seconds
-}
-
-// isKeyExists reports whether a create failed because the key exists.
-// nats.go maps the first conflict to ErrKeyExists, but when the key held a
-// delete marker it retries against the marker's revision and returns that
-// conflict unmapped, as "wrong last sequence" (code 10071, or 10164 on
-// replicated buckets).
-func isKeyExists(err error) bool {
-	if errors.Is(err, jetstream.ErrKeyExists) {
-		return true
-	}
-	var apiErr *jetstream.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	return apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
-		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant
 }
 
 // kvKey maps a cache key to a valid KV key: the key's first keyHeadLen
