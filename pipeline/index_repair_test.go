@@ -35,9 +35,9 @@ func sameEntry(a, b pipeline.IndexEntry) bool {
 }
 
 // TestIndexRepairRestoresLostEntries loses index writes the way a crash
-// of the async index bucket does (the last write of an item, or all of
-// them) and checks that Repair writes back exactly the entries the
-// ingester and the retractor wrote, and leaves newer entries alone.
+// of the async index bucket does: the last write of an item, or all of
+// them. Repair must write back exactly the entries that the ingester and
+// the retractor wrote, and leave newer entries alone.
 func TestIndexRepairRestoresLostEntries(t *testing.T) {
 	env := newIngestEnv(t, "embedded")
 	ctx := context.Background()
@@ -64,9 +64,9 @@ func TestIndexRepairRestoresLostEntries(t *testing.T) {
 		t.Fatalf("index holds %d of %d entries before the loss", len(want), len(ids))
 	}
 
-	// a1 lost its update's write, b1 its only write, c1 and d1 both of
-	// theirs; e1 lost nothing; f1 holds a later write than the stream
-	// shows, as if another writer recorded a newer revision meanwhile.
+	// a1 lost its update's write, b1 its only write, and c1 and d1 both
+	// of theirs. e1 lost nothing. f1 contains a later write than the
+	// stream shows, as if another writer recorded a newer revision.
 	put := func(id string, e pipeline.IndexEntry) {
 		data, err := json.Marshal(e)
 		if err != nil {

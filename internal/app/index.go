@@ -83,7 +83,7 @@ func (a *App) repairIndex(ctx context.Context) error {
 	}
 	level := slog.LevelInfo
 	if stats.Events == 0 {
-		// A new data directory has no clean-stop mark either.
+		// Every event is older than the window, so nothing was checked.
 		level = slog.LevelDebug
 	}
 	from := "the first event"
@@ -167,8 +167,8 @@ func waitURLFile(ctx context.Context, dir string) (string, error) {
 			return u, nil
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("timed out after %s waiting for the process that holds the data directory to publish its NATS address "+
-				"(it may still be checking the item index after an unclean stop; try again later): %w", urlWait, err)
+			return "", fmt.Errorf("timed out after %s waiting for the NATS address of the process that holds %s. "+
+				"It may still be checking the item index after an unclean stop, so try again later: %w", urlWait, dir, err)
 		}
 		select {
 		case <-ctx.Done():
@@ -200,8 +200,8 @@ func (a *App) connectToOwner(ctx context.Context, url string) (*nats.Conn, jetst
 			return nil, nil, err
 		}
 		if time.Now().After(deadline) {
-			return nil, nil, fmt.Errorf("connecting to the embedded NATS server of the process that holds %s timed out after %s "+
-				"(check that its syndic run is up, or stop it and start again): %w", dir, urlWait, err)
+			return nil, nil, fmt.Errorf("connecting to the embedded NATS server of the process that holds %s timed out after %s. "+
+				"Check that its syndic run is running, or stop it and start it again: %w", dir, urlWait, err)
 		}
 		if u, rerr := waitURLFile(ctx, dir); rerr == nil {
 			url = u
