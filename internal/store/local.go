@@ -1,0 +1,406 @@
+package store
+
+import (
+	"context"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// DefaultSeenMemo is the number of seen keys a Local cache keeps in memory
+// per generation, and the memo holds at most twice as many. An entry
+// stores 57 bytes of key and value, so a full memo takes a few tens of
+// MiB with the maps' overhead (an estimate). 131,072 covers every item
+// listed by 5,000 feeds of 25 items.
+const DefaultSeenMemo = 131072
+
+// heldSweepAt is the number of held reservations above which Reserve
+// drops the expired ones. Released reservations leave at once, so only
+// the reservations of a crashed client, kept until they expire, can
+// accumulate.
+const heldSweepAt = 4096
+
+// LocalOptions configures a Local cache.
+type LocalOptions struct {
+	// ReservePrefix names the keys that Local holds in memory only:
+	// reservations, which need no other copy because every process that
+	// reserves goes through this one.
+	ReservePrefix string
+	// SeenPrefix names the keys that Local writes through to the next
+	// cache and remembers, so a read of a remembered key needs no round
+	// trip.
+	SeenPrefix string
+	// SeenMemo is the memo's generation size; zero means DefaultSeenMemo.
+	SeenMemo int
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Local is the ingest cache of the process that started the embedded NATS
+// server, when no Redis is configured. Every other process that ingests
+// through that server reaches it with a Remote, so every reservation and
+// every seen write passes through this process. It can therefore keep reservations in
+// memory instead of in the bucket, and answer reads of the seen keys it
+// wrote or read before from memory. Other keys pass through to the next
+// cache. Nothing is lost when the process stops: reservations end with
+// the process anyway, and the seen keys stay in the next cache.
+//
+// The memo is as current as the bucket's seen keys for this process's own
+// writes. Like those keys, it is a hint: the ingester reads the item index
+// before it publishes, so a stale value costs a look-up or, for a value
+// that equals an item's new content, the same missed republish that a
+// stale seen key costs.
+type Local struct {
+	next  pipeline.Cache
+	many  pipeline.MultiGetter
+	o     LocalOptions
+	mu    sync.Mutex
+	held  map[string]time.Time
+	memo  *seenMemo
+	stats LocalStats
+}
+
+// LocalStats counts the seen-key reads a Local cache served from memory
+// (hits) and from the next cache (misses).
+type LocalStats struct {
+	MemoHits, MemoMisses int
+}
+
+// NewLocal returns a Local cache in front of next, which must also
+// implement pipeline.MultiGetter when reads of many keys are to stay one
+// round trip.
+func NewLocal(next pipeline.Cache, o LocalOptions) *Local {
+	if o.SeenMemo <= 0 {
+		o.SeenMemo = DefaultSeenMemo
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	l := &Local{next: next, o: o, held: map[string]time.Time{}, memo: newSeenMemo(o.SeenMemo)}
+	l.many, _ = next.(pipeline.MultiGetter)
+	return l
+}
+
+// Stats returns the memo's hit and miss counts so far.
+func (l *Local) Stats() LocalStats {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stats
+}
+
+func (l *Local) reserved(key string) bool {
+	return l.o.ReservePrefix != "" && strings.HasPrefix(key, l.o.ReservePrefix)
+}
+
+// memoKey returns the memo key of a seen key, false for other keys and
+// for seen keys the memo cannot hold.
+func (l *Local) memoKey(key string) (memoID, bool) {
+	if l.o.SeenPrefix == "" || !strings.HasPrefix(key, l.o.SeenPrefix) {
+		return memoID{}, false
+	}
+	return parseMemoID(key[len(l.o.SeenPrefix):])
+}
+
+// Get implements pipeline.Cache. A held reservation reads as present with
+// an empty value.
+func (l *Local) Get(ctx context.Context, key string) (string, bool, error) {
+	if l.reserved(key) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return "", l.holds(key), nil
+	}
+	id, memo := l.memoKey(key)
+	if memo {
+		if v, ok := l.memo.get(id); ok {
+			l.count(1, 0)
+			return v, true, nil
+		}
+		l.count(0, 1)
+	}
+	v, found, err := l.next.Get(ctx, key)
+	if err == nil && found && memo {
+		l.memo.put(id, v)
+	}
+	return v, found, err
+}
+
+// GetMany implements pipeline.MultiGetter: remembered seen keys come from
+// memory and the rest from the next cache in one request.
+func (l *Local) GetMany(ctx context.Context, keys []string) ([]string, []bool, error) {
+	values := make([]string, len(keys))
+	found := make([]bool, len(keys))
+	var missing []int
+	hits := 0
+	for i, key := range keys {
+		if l.reserved(key) {
+			l.mu.Lock()
+			found[i] = l.holds(key)
+			l.mu.Unlock()
+			continue
+		}
+		if id, ok := l.memoKey(key); ok {
+			if values[i], found[i] = l.memo.get(id); found[i] {
+				hits++
+				continue
+			}
+		}
+		missing = append(missing, i)
+	}
+	l.count(hits, len(missing))
+	if len(missing) == 0 {
+		return values, found, nil
+	}
+
+	rest := make([]string, len(missing))
+	for j, i := range missing {
+		rest[j] = keys[i]
+	}
+	var got []string
+	var ok []bool
+	var err error
+	if l.many != nil {
+		got, ok, err = l.many.GetMany(ctx, rest)
+	} else {
+		got, ok, err = getEach(ctx, l.next, rest)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+
+	for j, i := range missing {
+		values[i], found[i] = got[j], ok[j]
+		if id, memo := l.memoKey(keys[i]); memo && ok[j] {
+			l.memo.put(id, got[j])
+		}
+	}
+	return values, found, nil
+}
+
+func getEach(ctx context.Context, c pipeline.Cache, keys []string) ([]string, []bool, error) {
+	values := make([]string, len(keys))
+	found := make([]bool, len(keys))
+	for i, key := range keys {
+		var err error
+		if values[i], found[i], err = c.Get(ctx, key); err != nil {
+			return nil, nil, err
+		}
+	}
+	return values, found, nil
+}
+
+// Set implements pipeline.Cache. A seen key is written to the next cache
+// first and kept in the memo only once that write succeeded. A failed
+// write drops it from the memo, so the next read goes to the next cache.
+func (l *Local) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+	if l.reserved(key) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.held[key] = l.until(ttl)
+		return nil
+	}
+	id, memo := l.memoKey(key)
+	err := l.next.Set(ctx, key, value, ttl)
+	if memo {
+		if err != nil {
+			l.memo.forget(id)
+		} else {
+			l.memo.put(id, value)
+		}
+	}
+	return err
+}
+
+// Reserve implements pipeline.Cache. A reservation is held in memory until
+// Delete or until ttl has passed.
+func (l *Local) Reserve(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
+	if !l.reserved(key) {
+		return l.next.Reserve(ctx, key, value, ttl)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holds(key) {
+		return false, nil
+	}
+	if len(l.held) >= heldSweepAt {
+		l.sweep()
+	}
+	l.held[key] = l.until(ttl)
+	return true, nil
+}
+
+// until returns the end of a reservation for ttl; zero or less means none.
+func (l *Local) until(ttl time.Duration) time.Time {
+	if ttl <= 0 {
+		return time.Unix(1<<62, 0)
+	}
+	return l.o.Now().Add(ttl)
+}
+
+// Delete implements pipeline.Cache.
+func (l *Local) Delete(ctx context.Context, key string) error {
+	if l.reserved(key) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.held, key)
+		return nil
+	}
+	id, memo := l.memoKey(key)
+	if memo {
+		l.memo.forget(id)
+	}
+	return l.next.Delete(ctx, key)
+}
+
+// holds reports whether key is reserved and unexpired; l.mu must be held.
+func (l *Local) holds(key string) bool {
+	until, ok := l.held[key]
+	if ok && !l.o.Now().Before(until) {
+		delete(l.held, key)
+		return false
+	}
+	return ok
+}
+
+// sweep drops expired reservations; l.mu must be held.
+func (l *Local) sweep() {
+	now := l.o.Now()
+	for key, until := range l.held {
+		if !now.Before(until) {
+			delete(l.held, key)
+		}
+	}
+}
+
+func (l *Local) count(hits, misses int) {
+	l.mu.Lock()
+	l.stats.MemoHits += hits
+	l.stats.MemoMisses += misses
+	l.mu.Unlock()
+}
+
+// memoID is an item id of 32 hex digits, as bytes.
+type memoID [16]byte
+
+func parseMemoID(s string) (memoID, bool) {
+	var id memoID
+	if len(s) != 2*len(id) || !isLowerHex(s) {
+		return id, false
+	}
+	_, err := hex.Decode(id[:], []byte(s))
+	return id, err == nil
+}
+
+// memoValue is a seen value, a SHA-256 content hash in lower-case hex and
+// an optional Unix time after a space, in 41 bytes instead of up to 86.
+type memoValue struct {
+	hash    [32]byte
+	unix    int64
+	hasTime bool
+}
+
+func parseMemoValue(v string) (memoValue, bool) {
+	var m memoValue
+	hash, unix, hasTime := strings.Cut(v, " ")
+	if len(hash) != 2*len(m.hash) || !isLowerHex(hash) {
+		return m, false
+	}
+	if _, err := hex.Decode(m.hash[:], []byte(hash)); err != nil {
+		return m, false
+	}
+	if hasTime {
+		sec, err := strconv.ParseInt(unix, 10, 64)
+		// Only the form strconv writes comes back unchanged.
+		if err != nil || strconv.FormatInt(sec, 10) != unix {
+			return m, false
+		}
+		m.unix, m.hasTime = sec, true
+	}
+	return m, true
+}
+
+func (m memoValue) String() string {
+	s := hex.EncodeToString(m.hash[:])
+	if m.hasTime {
+		s += " " + strconv.FormatInt(m.unix, 10)
+	}
+	return s
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// seenMemo keeps recently used seen values in two generations of bounded
+// size: a full current generation becomes the previous one, dropping the
+// one before, and a hit in the previous one moves the entry forward.
+type seenMemo struct {
+	mu       sync.Mutex
+	size     int
+	current  map[memoID]memoValue
+	previous map[memoID]memoValue
+}
+
+func newSeenMemo(size int) *seenMemo {
+	return &seenMemo{size: size, current: map[memoID]memoValue{}}
+}
+
+func (s *seenMemo) get(id memoID) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.current[id]
+	if !ok {
+		if v, ok = s.previous[id]; ok {
+			delete(s.previous, id)
+			s.putLocked(id, v)
+		}
+	}
+	if !ok {
+		return "", false
+	}
+	return v.String(), true
+}
+
+// put stores value under id, or drops id when the memo cannot hold value.
+func (s *seenMemo) put(id memoID, value string) {
+	v, ok := parseMemoValue(value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !ok {
+		s.forgetLocked(id)
+		return
+	}
+	delete(s.previous, id)
+	s.putLocked(id, v)
+}
+
+func (s *seenMemo) putLocked(id memoID, v memoValue) {
+	if _, ok := s.current[id]; !ok && len(s.current) >= s.size {
+		s.previous, s.current = s.current, make(map[memoID]memoValue, s.size)
+	}
+	s.current[id] = v
+}
+
+func (s *seenMemo) forget(id memoID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forgetLocked(id)
+}
+
+func (s *seenMemo) forgetLocked(id memoID) {
+	delete(s.current, id)
+	delete(s.previous, id)
+}
+
+var (
+	_ pipeline.Cache       = (*Local)(nil)
+	_ pipeline.MultiGetter = (*Local)(nil)
+)
