@@ -13,7 +13,11 @@
 //  1. Look up the seen cache. The same content hash means duplicate.
 //  2. On a miss, reserve the item with a short-lived create-only key
 //     (SET NX). A reservation held by another writer means "retry later",
-//     never "duplicate".
+//     never "duplicate". With the embedded server and no Redis, the
+//     process that started the server holds reservations in memory, and
+//     other processes on that server ask it for them over NATS
+//     (store.Local and store.Remote), so every writer still meets the
+//     same reservations.
 //  3. Under the reservation, look up the durable item index (JetStream
 //     KV). The same content hash means duplicate, so a flushed cache
 //     never lets an old item through again.
@@ -30,8 +34,8 @@
 // What a crash does at each step:
 //
 //   - Before step 4: nothing was published. The reservation expires after
-//     ReserveTTL and the next poll, sent without validators, ingests the
-//     item.
+//     ReserveTTL, or ends with the process that held it in memory, and the
+//     next poll, sent without validators, ingests the item.
 //   - Between step 4 and step 5: the event is in the stream but not in the
 //     index. The next poll publishes it again with the same Nats-Msg-Id;
 //     inside the stream's duplicate window JetStream drops the copy. After

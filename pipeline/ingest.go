@@ -38,6 +38,13 @@ const (
 	reserveKeyPrefix = "reserve:"
 )
 
+// SeenKeyPrefix and ReserveKeyPrefix are the prefixes of the seen keys and
+// reservations, for a cache that keeps them apart from other keys.
+const (
+	SeenKeyPrefix    = seenKeyPrefix
+	ReserveKeyPrefix = reserveKeyPrefix
+)
+
 var itemsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "syndic_items_total",
 	Help: "Items offered to the pipeline, by result (created, updated, duplicate, retry).",

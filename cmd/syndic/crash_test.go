@@ -53,8 +53,11 @@ func TestCrashBetweenReserveAndPublish(t *testing.T) {
 		t.Fatalf("poll with the failpoint armed ended with %v, want death by SIGKILL; output:\n%s", state, out)
 	}
 
-	// After the crash the first item stays reserved until its TTL runs
-	// out; polls meanwhile leave it for later instead of dropping it.
+	// The poll had started the embedded server, so it held the
+	// reservation in memory and the reservation ended with it. A
+	// reservation that outlives its writer (in Redis, or one a process
+	// next to a running `syndic run` left there) lasts until its TTL;
+	// polls meanwhile leave the item for later instead of dropping it.
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		state, out = pollProcess(t, bin, in)

@@ -39,19 +39,22 @@ type OpenOptions struct {
 
 // App is an opened Syndic: connections, stores and pipeline parts.
 type App struct {
-	Config   *config.Config
-	Log      *slog.Logger
-	Conn     *nats.Conn
-	JS       jetstream.JetStream
-	Stream   jetstream.Stream
-	Cache    pipeline.Cache
-	Index    *pipeline.Index
-	Meta     jetstream.KeyValue
-	Policies *pipeline.Policies
-	Clusters *pipeline.Clusterer
-	Ingester *pipeline.Ingester
-	Fetcher  *workers.Fetcher
-	Poller   *workers.Poller
+	Config *config.Config
+	Log    *slog.Logger
+	Conn   *nats.Conn
+	JS     jetstream.JetStream
+	Stream jetstream.Stream
+	Cache  pipeline.Cache
+	// IngestCache is the ingester's cache: Cache, or the owner's memory
+	// in front of it for reservations and seen keys (openIngestCache).
+	IngestCache pipeline.Cache
+	Index       *pipeline.Index
+	Meta        jetstream.KeyValue
+	Policies    *pipeline.Policies
+	Clusters    *pipeline.Clusterer
+	Ingester    *pipeline.Ingester
+	Fetcher     *workers.Fetcher
+	Poller      *workers.Poller
 	// Leases decides which ingest process polls which feed.
 	Leases *Leases
 
@@ -81,8 +84,13 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptio
 		a.closeAfterFailedOpen(ctx)
 		return nil, err
 	}
+	if err := a.openIngestCache(); err != nil {
+		a.closeAfterFailedOpen(ctx)
+		return nil, err
+	}
 	if a.embedded != nil {
-		// Other processes connect only once the item index is repaired.
+		// Other processes connect only once the item index is repaired
+		// and this process answers for reservations.
 		if err := a.embedded.PublishURL(); err != nil {
 			a.closeAfterFailedOpen(ctx)
 			return nil, err
@@ -245,7 +253,7 @@ func (a *App) openCache(ctx context.Context) error {
 func (a *App) buildPipeline() {
 	c := a.Config
 	a.Ingester = pipeline.NewIngester(pipeline.IngesterOptions{
-		Cache:         a.Cache,
+		Cache:         a.IngestCache,
 		Index:         a.Index,
 		Publisher:     a.JS,
 		SubjectPrefix: c.NATS.SubjectPrefix,

@@ -98,7 +98,7 @@ func ingestWithoutIndexWrite(ctx context.Context, t *testing.T, a *App, it *pipe
 	ictx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g := pipeline.NewIngester(pipeline.IngesterOptions{
-		Cache: a.Cache, Index: a.Index, Publisher: cancelAfterPublish{a.JS, cancel},
+		Cache: a.IngestCache, Index: a.Index, Publisher: cancelAfterPublish{a.JS, cancel},
 		SubjectPrefix: a.Config.NATS.SubjectPrefix, ReserveTTL: a.Config.Redis.ReserveTTL,
 	})
 	if res, err := g.Ingest(ictx, it); err == nil || res != pipeline.ResultRetry {

@@ -115,7 +115,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "redis.reserve_ttl", Default: "30s", Env: "SYNDIC_REDIS_RESERVE_TTL",
-		Doc:      "How long a writer holds an item between the dedup check and the index write, in the Redis or the embedded cache. A writer that crashes blocks the item for this long; the default covers a publish acknowledgement and an index write with retries.",
+		Doc:      "How long a writer holds an item between the dedup check and the index write, in Redis or, with the embedded cache, in the memory of the process that started the embedded server. A writer that crashes blocks the item for this long (with the embedded cache, only a command such as poll --once that crashed next to a running syndic run); the default covers a publish acknowledgement and an index write with retries.",
 		Validate: durationRange(time.Second, 10*time.Minute),
 	},
 	{

@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/syndic-network/syndic/internal/store"
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// TestOwnerAndOtherProcessIngestEachItemOnce ingests the same items from
+// the owner of the embedded server and from a second process at the same
+// time. The owner holds reservations in memory only, so without the
+// second process asking it for them both would publish "created" events
+// for the same items.
+func TestOwnerAndOtherProcessIngestEachItemOnce(t *testing.T) {
+	t.Parallel()
+	cfg := repairConfig(t)
+	ctx := testContext(t, time.Minute)
+	owner := repairOpen(ctx, t, cfg)
+	t.Cleanup(func() { owner.Close(context.Background()) })
+	other := openApp(t, cfg)
+	if _, ok := owner.IngestCache.(*store.Local); !ok {
+		t.Fatalf("owner's ingest cache is %T, want *store.Local", owner.IngestCache)
+	}
+	if _, ok := other.IngestCache.(*store.Remote); !ok {
+		t.Fatalf("second process's ingest cache is %T, want *store.Remote", other.IngestCache)
+	}
+
+	const items = 60
+	var mu sync.Mutex
+	created := map[string]int{}
+	var wg sync.WaitGroup
+	for round := range 3 {
+		for _, a := range []*App{owner, other, owner, other} {
+			wg.Go(func() {
+				batch := make([]pipeline.Item, items)
+				for i := range batch {
+					batch[i] = *repairItem(fmt.Sprintf("%032x", i), fmt.Sprintf("%064x", i))
+				}
+				for i, o := range a.Ingester.IngestBatch(ctx, batch) {
+					if o.Err != nil && !errors.Is(o.Err, pipeline.ErrReserved) {
+						t.Errorf("round %d, item %d: %v", round, i, o.Err)
+					}
+					if o.Result == pipeline.ResultCreated {
+						mu.Lock()
+						created[batch[i].ID]++
+						mu.Unlock()
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for id, n := range created {
+		if n != 1 {
+			t.Errorf("item %s created %d times, want once", id, n)
+		}
+	}
+	if len(created) != items {
+		t.Errorf("%d items created, want %d", len(created), items)
+	}
+	info, err := owner.Stream.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	if info.State.Msgs != items {
+		t.Errorf("stream holds %d events, want %d", info.State.Msgs, items)
+	}
+
+	// The owner remembers the seen keys the other process wrote, so its
+	// next look at the same items reads none from the bucket.
+	local := owner.IngestCache.(*store.Local)
+	before := local.Stats()
+	batch := []pipeline.Item{*repairItem(fmt.Sprintf("%032x", 7), fmt.Sprintf("%064x", 7))}
+	if o := owner.Ingester.IngestBatch(ctx, batch)[0]; o.Result != pipeline.ResultDuplicate {
+		t.Errorf("item 7 offered again: %v, %v; want a duplicate", o.Result, o.Err)
+	}
+	if s := local.Stats(); s.MemoHits != before.MemoHits+1 || s.MemoMisses != before.MemoMisses {
+		t.Errorf("memo stats went from %+v to %+v, want one more hit", before, s)
+	}
+}
+
+// TestExternalCacheKeepsSharedReservations checks that a process on an
+// external NATS server keeps reservations in the shared bucket, where
+// other ingest processes find them.
+func TestExternalCacheKeepsSharedReservations(t *testing.T) {
+	cfg := embeddedConfig(t)
+	owner := openOwner(t, cfg)
+	t.Cleanup(func() { owner.Close(context.Background()) })
+	cfg2 := *cfg
+	cfg2.NATS.URL = owner.embedded.URL()
+	ext := openApp(t, &cfg2)
+	if ext.IngestCache != ext.Cache {
+		t.Errorf("ingest cache with nats.url set is %T, want the shared cache", ext.IngestCache)
+	}
+}
