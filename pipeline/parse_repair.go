@@ -148,19 +148,43 @@ func repairURIAttributes(text []byte) ([]byte, bool) {
 // has a value that url.Parse rejects. It checks the value at every
 // position where uriAttribute matches when anchored there, a superset of
 // the matches ReplaceAllFunc finds, so a false result means
-// repairURIAttributes would change nothing.
+// repairURIAttributes would change nothing. Every such position is a
+// blank, a name and blanks before an "=", so the scan jumps from one "="
+// to the next and looks back for the name.
 func hasInvalidURIAttribute(text []byte) bool {
-	for i, c := range text {
-		if !isASCIISpace(c) || i+1 == len(text) || !uriAttributeStart(text[i+1]) {
-			continue
+	for from := 0; ; {
+		j := bytes.IndexByte(text[from:], '=')
+		if j < 0 {
+			return false
 		}
-		value, ok := uriAttributeValueAt(text, i+1)
-		if ok && !parsesAsURL(value) {
-			return true
+		end := from + j
+		from = end + 1
+		for end > 0 && isASCIISpace(text[end-1]) {
+			end--
+		}
+		for n := minURIAttributeName; n <= maxURIAttributeName && n < end; n++ {
+			start := end - n
+			if !isASCIISpace(text[start-1]) || !uriAttributeStart(text[start]) {
+				continue
+			}
+			if m, ok := uriAttributeName(text[start:]); !ok || m != n {
+				continue
+			}
+			value, ok := uriAttributeValueAt(text, start)
+			if ok && !parsesAsURL(value) {
+				return true
+			}
 		}
 	}
-	return false
 }
+
+// minURIAttributeName and maxURIAttributeName bound the length in bytes
+// of a name that uriAttributeName accepts: "src" and "uri", and "ſcheme"
+// with the two-byte long s.
+const (
+	minURIAttributeName = 3
+	maxURIAttributeName = 7
+)
 
 // uriAttributeValueAt matches uriAttribute without its leading \s at
 // text[i:], returning the quoted value. The pattern is deterministic
