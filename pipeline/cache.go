@@ -35,3 +35,12 @@ type Cache interface {
 type MultiGetter interface {
 	GetMany(ctx context.Context, keys []string) (values []string, found []bool, err error)
 }
+
+// SeenRememberer is implemented by caches that can keep a seen value in
+// memory without writing it to their store. The ingester calls it for the
+// seen value of an item it has just recorded: the item index holds the
+// same content hash, so a lost memory costs an index read, and the daily
+// refresh of a known item's seen value (Set) writes it to the store.
+type SeenRememberer interface {
+	RememberSeen(ctx context.Context, key, value string, ttl time.Duration) error
+}

@@ -239,10 +239,20 @@ func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, 
 		return err
 	}
 	wg.Go(func() { g.release(ctx, reserveKeyPrefix+it.ID) })
-	if err := g.o.Cache.Set(ctx, seenKeyPrefix+it.ID, seenValue(it.ContentHash, g.o.Now()), g.o.SeenTTL); err != nil {
+	if err := g.recordSeen(ctx, it); err != nil {
 		g.o.Logger.Debug("seen cache write failed", "item_id", it.ID, "error", err)
 	}
 	return nil
+}
+
+// recordSeen writes the seen value of an item that was just recorded, or
+// only remembers it where the cache can (SeenRememberer).
+func (g *Ingester) recordSeen(ctx context.Context, it *Item) error {
+	key, value := seenKeyPrefix+it.ID, seenValue(it.ContentHash, g.o.Now())
+	if r, ok := g.o.Cache.(SeenRememberer); ok {
+		return r.RememberSeen(ctx, key, value, g.o.SeenTTL)
+	}
+	return g.o.Cache.Set(ctx, key, value, g.o.SeenTTL)
 }
 
 func (g *Ingester) event(it *Item, prev IndexEntry, found bool) Event {

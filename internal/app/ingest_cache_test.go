@@ -99,3 +99,48 @@ func TestExternalCacheKeepsSharedReservations(t *testing.T) {
 		t.Errorf("ingest cache with nats.url set is %T, want the shared cache", ext.IngestCache)
 	}
 }
+
+// TestOwnerRestartKeepsItemsKnown restarts the owner, whose seen values
+// for new items stayed in its memory. The index still knows the items,
+// so offering them again publishes nothing and writes their seen keys.
+func TestOwnerRestartKeepsItemsKnown(t *testing.T) {
+	t.Parallel()
+	cfg := repairConfig(t)
+	ctx := testContext(t, time.Minute)
+	batch := make([]pipeline.Item, 5)
+	for i := range batch {
+		batch[i] = *repairItem(fmt.Sprintf("%032x", i+100), fmt.Sprintf("%064x", i+100))
+	}
+	owner := repairOpen(ctx, t, cfg)
+	for i, o := range owner.Ingester.IngestBatch(ctx, batch) {
+		if o.Result != pipeline.ResultCreated {
+			t.Fatalf("item %d: %v, %v; want created", i, o.Result, o.Err)
+		}
+	}
+	for _, it := range batch {
+		if _, found, err := owner.Cache.Get(ctx, pipeline.SeenKeyPrefix+it.ID); err != nil || found {
+			t.Errorf("seen key of new item %s in the bucket: %t, %v; want only in memory", it.ID, found, err)
+		}
+	}
+	owner.Close(ctx)
+
+	owner = repairOpen(ctx, t, cfg)
+	t.Cleanup(func() { owner.Close(context.Background()) })
+	for i, o := range owner.Ingester.IngestBatch(ctx, batch) {
+		if o.Result != pipeline.ResultDuplicate {
+			t.Errorf("item %d after the restart: %v, %v; want a duplicate", i, o.Result, o.Err)
+		}
+	}
+	for _, it := range batch {
+		if _, found, err := owner.Cache.Get(ctx, pipeline.SeenKeyPrefix+it.ID); err != nil || !found {
+			t.Errorf("seen key of known item %s after the restart: %t, %v; want written", it.ID, found, err)
+		}
+	}
+	info, err := owner.Stream.Info(ctx)
+	if err != nil {
+		t.Fatalf("stream info: %v", err)
+	}
+	if info.State.Msgs != uint64(len(batch)) {
+		t.Errorf("stream holds %d events, want %d", info.State.Msgs, len(batch))
+	}
+}

@@ -214,6 +214,17 @@ func (l *Local) Set(ctx context.Context, key, value string, ttl time.Duration) e
 	return err
 }
 
+// RememberSeen implements pipeline.SeenRememberer: a seen key goes into
+// the memo only, and other keys are written to the next cache.
+func (l *Local) RememberSeen(ctx context.Context, key, value string, ttl time.Duration) error {
+	id, memo := l.memoKey(key)
+	if !memo {
+		return l.next.Set(ctx, key, value, ttl)
+	}
+	l.memo.put(id, value)
+	return nil
+}
+
 // Reserve implements pipeline.Cache. A reservation is held in memory until
 // Delete or until ttl has passed.
 func (l *Local) Reserve(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
@@ -401,6 +412,7 @@ func (s *seenMemo) forgetLocked(id memoID) {
 }
 
 var (
-	_ pipeline.Cache       = (*Local)(nil)
-	_ pipeline.MultiGetter = (*Local)(nil)
+	_ pipeline.Cache          = (*Local)(nil)
+	_ pipeline.MultiGetter    = (*Local)(nil)
+	_ pipeline.SeenRememberer = (*Local)(nil)
 )

@@ -185,6 +185,29 @@ func TestLocalRemembersSeenKeys(t *testing.T) {
 	assertAbsent(ctx, t, l, seenID)
 }
 
+func TestLocalRememberSeenSkipsBucket(t *testing.T) {
+	ctx := testContext(t)
+	next, _ := kvCache(t)
+	l := NewLocal(next, testKeys)
+	value := hashA + " 1764936000"
+
+	if err := l.RememberSeen(ctx, seenID, value, time.Hour); err != nil {
+		t.Fatalf("RememberSeen: %v", err)
+	}
+	assertValue(ctx, t, l, seenID, value)
+	assertAbsent(ctx, t, next, seenID)
+
+	// A later Set, the daily refresh, writes the bucket.
+	mustSet(ctx, t, l, seenID, value, time.Hour)
+	assertValue(ctx, t, next, seenID, value)
+
+	// Keys the memo cannot hold are written to the bucket.
+	if err := l.RememberSeen(ctx, "seen:short", hashA, time.Hour); err != nil {
+		t.Fatalf("RememberSeen of a short key: %v", err)
+	}
+	assertValue(ctx, t, next, "seen:short", hashA)
+}
+
 func TestLocalForgetsWhatItCannotRepeat(t *testing.T) {
 	ctx := testContext(t)
 	next, _ := kvCache(t)
@@ -268,9 +291,19 @@ func FuzzMemoValue(f *testing.F) {
 	})
 }
 
-// serveLocal serves an owner's Local cache on a subject and returns it
-// with a Remote cache on a second connection.
-func serveLocal(t *testing.T) (*Local, *Remote, *KV, *nats.Subscription) {
+// served is an owner's Local cache served on NATS, and a Remote cache on
+// a second connection.
+type served struct {
+	local  *Local
+	remote *Remote
+	next   *KV
+	sub    *nats.Subscription
+	owner  *nats.Conn
+}
+
+// serveLocal serves an owner's Local cache on a subject, with a Remote
+// cache on a second connection.
+func serveLocal(t *testing.T) served {
 	t.Helper()
 	ns := testenv.NATS(t)
 	ownerConn, js, err := broker.Connect(testContext(t), ns.URL, t.Name()+"-owner", nil)
@@ -300,12 +333,13 @@ func serveLocal(t *testing.T) (*Local, *Remote, *KV, *nats.Subscription) {
 		t.Fatalf("opening the bucket on the second connection: %v", err)
 	}
 	remote := NewRemote(otherConn, subject, NewKV(okv, WithJetStream(ojs)), testKeys)
-	return local, remote, next, sub
+	return served{local: local, remote: remote, next: next, sub: sub, owner: ownerConn}
 }
 
 func TestRemoteSharesOwnerReservations(t *testing.T) {
 	ctx := testContext(t)
-	local, remote, next, _ := serveLocal(t)
+	sv := serveLocal(t)
+	local, remote, next := sv.local, sv.remote, sv.next
 
 	assertReserve(ctx, t, remote, reserveID, hashA, true)
 	assertReserve(ctx, t, local, reserveID, hashA, false)
@@ -352,7 +386,8 @@ type reserver interface {
 
 func TestRemoteSeenWritesReachOwnerMemo(t *testing.T) {
 	ctx := testContext(t)
-	local, remote, next, _ := serveLocal(t)
+	sv := serveLocal(t)
+	local, remote, next := sv.local, sv.remote, sv.next
 
 	mustSet(ctx, t, local, seenID, hashA, time.Hour)
 	// The other process changes the value: the owner's memo must follow,
@@ -361,6 +396,12 @@ func TestRemoteSeenWritesReachOwnerMemo(t *testing.T) {
 	assertValue(ctx, t, next, seenID, hashB)
 	mustDelete(ctx, t, next, seenID)
 	assertValue(ctx, t, local, seenID, hashB)
+
+	if err := remote.RememberSeen(ctx, otherID, hashA, time.Hour); err != nil {
+		t.Fatalf("RememberSeen: %v", err)
+	}
+	assertValue(ctx, t, local, otherID, hashA)
+	assertAbsent(ctx, t, next, otherID)
 
 	mustSet(ctx, t, next, "fetch:feed", "etag", time.Hour)
 	values, found, err := remote.GetMany(ctx, []string{"fetch:feed", seenID, "seen:absent"})
@@ -376,9 +417,14 @@ func TestRemoteSeenWritesReachOwnerMemo(t *testing.T) {
 
 func TestRemoteFailsWhenOwnerSilent(t *testing.T) {
 	ctx := testContext(t)
-	local, remote, _, sub := serveLocal(t)
-	if err := sub.Unsubscribe(); err != nil {
+	sv := serveLocal(t)
+	local, remote := sv.local, sv.remote
+	if err := sv.sub.Unsubscribe(); err != nil {
 		t.Fatalf("Unsubscribe: %v", err)
+	}
+	// The server must have dropped the interest before the requests come.
+	if err := sv.owner.Flush(); err != nil {
+		t.Fatalf("Flush: %v", err)
 	}
 	// Falling back to the bucket would let both processes reserve the
 	// same item; the call must fail instead.
@@ -392,7 +438,7 @@ func TestRemoteFailsWhenOwnerSilent(t *testing.T) {
 }
 
 func TestLocalAnswersBadRequests(t *testing.T) {
-	_, remote, _, _ := serveLocal(t)
+	remote := serveLocal(t).remote
 	ctx := testContext(t)
 	for _, data := range []string{"{", `{"op":"set","keys":[]}`, `{"op":"explode","keys":["a"]}`} {
 		m, err := remote.nc.RequestWithContext(ctx, remote.subject, []byte(data))

@@ -99,6 +99,8 @@ func call(ctx context.Context, l *Local, req cacheRequest) (cacheReply, error) {
 		err = fmt.Errorf("ingest cache request %q needs one key, got %d", req.Op, len(req.Keys))
 	case req.Op == "set":
 		err = l.Set(ctx, req.Keys[0], req.Value, ttl)
+	case req.Op == "remember":
+		err = l.RememberSeen(ctx, req.Keys[0], req.Value, ttl)
 	case req.Op == "reserve":
 		rep.Won, err = l.Reserve(ctx, req.Keys[0], req.Value, ttl)
 	case req.Op == "delete":
@@ -239,6 +241,15 @@ func (r *Remote) Set(ctx context.Context, key, value string, ttl time.Duration) 
 	return r.next.Set(ctx, key, value, ttl)
 }
 
+// RememberSeen implements pipeline.SeenRememberer.
+func (r *Remote) RememberSeen(ctx context.Context, key, value string, ttl time.Duration) error {
+	if r.owned(key) {
+		_, err := r.ask(ctx, cacheRequest{Op: "remember", Keys: []string{key}, Value: value, TTL: ttl.Milliseconds()})
+		return err
+	}
+	return r.next.Set(ctx, key, value, ttl)
+}
+
 // Reserve implements pipeline.Cache.
 func (r *Remote) Reserve(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
 	if r.owned(key) {
@@ -258,6 +269,7 @@ func (r *Remote) Delete(ctx context.Context, key string) error {
 }
 
 var (
-	_ pipeline.Cache       = (*Remote)(nil)
-	_ pipeline.MultiGetter = (*Remote)(nil)
+	_ pipeline.Cache          = (*Remote)(nil)
+	_ pipeline.MultiGetter    = (*Remote)(nil)
+	_ pipeline.SeenRememberer = (*Remote)(nil)
 )
