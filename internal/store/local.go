@@ -30,9 +30,8 @@ type LocalOptions struct {
 	// reservations, which need no other copy because every process that
 	// reserves goes through this one.
 	ReservePrefix string
-	// SeenPrefix names the keys that Local writes through to the next
-	// cache and remembers, so a read of a remembered key needs no round
-	// trip.
+	// SeenPrefix names the keys that Local keeps in a memo in front of the
+	// next cache, so reading a key in the memo needs no round trip.
 	SeenPrefix string
 	// SeenMemo is the memo's generation size; zero means DefaultSeenMemo.
 	SeenMemo int
@@ -128,8 +127,8 @@ func (l *Local) Get(ctx context.Context, key string) (string, bool, error) {
 	return v, found, err
 }
 
-// GetMany implements pipeline.MultiGetter: remembered seen keys come from
-// memory and the rest from the next cache in one request.
+// GetMany implements pipeline.MultiGetter: seen keys in the memo come
+// from memory and the rest from the next cache in one request.
 func (l *Local) GetMany(ctx context.Context, keys []string) ([]string, []bool, error) {
 	values := make([]string, len(keys))
 	found := make([]bool, len(keys))
