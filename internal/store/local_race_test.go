@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/syndic-network/syndic/internal/broker"
+	"github.com/syndic-network/syndic/internal/testenv"
+	"github.com/syndic-network/syndic/pipeline"
+)
+
+// pausedCache is a real cache that blocks the first Get or Set of pauseKey
+// after the bucket has returned, until resume is closed. The test can then
+// run other calls between the bucket's reply and Local's memo update.
+type pausedCache struct {
+	pipeline.Cache
+	pauseKey   string
+	pauseOp    string
+	pausedOnce atomic.Bool
+	paused     chan struct{}
+	resume     chan struct{}
+}
+
+func newPausedCache(next pipeline.Cache, op, key string) *pausedCache {
+	return &pausedCache{Cache: next, pauseKey: key, pauseOp: op, paused: make(chan struct{}), resume: make(chan struct{})}
+}
+
+func (p *pausedCache) pause(op, key string) {
+	if op != p.pauseOp || key != p.pauseKey {
+		return
+	}
+	// Only the first call pauses; later ones, such as the write the test
+	// runs in the gap, pass straight through.
+	if p.pausedOnce.CompareAndSwap(false, true) {
+		close(p.paused)
+		<-p.resume
+	}
+}
+
+func (p *pausedCache) Get(ctx context.Context, key string) (string, bool, error) {
+	v, found, err := p.Cache.Get(ctx, key)
+	p.pause("get", key)
+	return v, found, err
+}
+
+func (p *pausedCache) Set(ctx context.Context, key, value string, ttl time.Duration) error {
+	err := p.Cache.Set(ctx, key, value, ttl)
+	p.pause("set", key)
+	return err
+}
+
+// TestLocalReadRacingWriteKeepsMemoCurrent reads a seen key while another
+// goroutine changes it. The read got the old value from the bucket before
+// the write, so it must not put that value into the memo after the write.
+// Otherwise the memo holds a hash the bucket no longer has, and an item
+// whose content goes back to that hash counts as a duplicate.
+func TestLocalReadRacingWriteKeepsMemoCurrent(t *testing.T) {
+	for _, write := range []string{"set", "delete"} {
+		t.Run(write, func(t *testing.T) {
+			ctx := testContext(t)
+			next, _ := kvCache(t)
+			mustSet(ctx, t, next, seenID, hashA, time.Hour)
+			paused := newPausedCache(next, "get", seenID)
+			l := NewLocal(paused, testKeys)
+
+			read := make(chan string, 1)
+			go func() {
+				v, _, err := l.Get(ctx, seenID)
+				if err != nil {
+					t.Errorf("racing Get: %v", err)
+				}
+				read <- v
+			}()
+			<-paused.paused
+			if write == "set" {
+				mustSet(ctx, t, l, seenID, hashB, time.Hour)
+			} else {
+				mustDelete(ctx, t, l, seenID)
+			}
+			close(paused.resume)
+			if v := <-read; v != hashA {
+				t.Fatalf("racing Get = %q, want the value it read before the write, %q", v, hashA)
+			}
+
+			if write == "set" {
+				assertValue(ctx, t, next, seenID, hashB)
+				assertValue(ctx, t, l, seenID, hashB)
+			} else {
+				assertAbsent(ctx, t, next, seenID)
+				assertAbsent(ctx, t, l, seenID)
+			}
+		})
+	}
+}
+
+// TestLocalConcurrentSetsFollowBucket runs two writes of one seen key. The
+// first reaches the bucket first, so the bucket keeps the second value.
+// The memo must not keep the first value just because its writer updated
+// the memo last.
+func TestLocalConcurrentSetsFollowBucket(t *testing.T) {
+	ctx := testContext(t)
+	next, _ := kvCache(t)
+	paused := newPausedCache(next, "set", seenID)
+	l := NewLocal(paused, testKeys)
+
+	done := make(chan error, 1)
+	go func() { done <- l.Set(ctx, seenID, hashA, time.Hour) }()
+	<-paused.paused
+	mustSet(ctx, t, l, seenID, hashB, time.Hour)
+	close(paused.resume)
+	if err := <-done; err != nil {
+		t.Fatalf("first Set: %v", err)
+	}
+
+	assertValue(ctx, t, next, seenID, hashB)
+	assertValue(ctx, t, l, seenID, hashB)
+}
+
+// slowReads is a real cache whose Get of a key under slowPrefix blocks
+// until release is closed, as a bucket read that takes long would.
+type slowReads struct {
+	pipeline.Cache
+	blocked atomic.Int32
+	release chan struct{}
+}
+
+const slowPrefix = "seen:slow-"
+
+func (s *slowReads) Get(ctx context.Context, key string) (string, bool, error) {
+	if strings.HasPrefix(key, slowPrefix) {
+		s.blocked.Add(1)
+		<-s.release
+	}
+	return s.Cache.Get(ctx, key)
+}
+
+// TestRemoteExpiredReleaseKeepsLaterReservation queues a release behind
+// requests that occupy every handler of the owner. The releasing process
+// gives up, its reservation expires and another writer reserves the item.
+// The release that the owner runs once a handler frees up must not drop
+// that writer's reservation: a third writer would then reserve the item
+// too, and two writers could publish "created" events for it.
+func TestRemoteExpiredReleaseKeepsLaterReservation(t *testing.T) {
+	ctx := testContext(t)
+	ns := testenv.NATS(t)
+	ownerConn, js, err := broker.Connect(ctx, ns.URL, t.Name()+"-owner", nil)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(ownerConn.Close)
+	kv, err := broker.EnsureKV(ctx, js, testenv.Name(t), 1, 0, true)
+	if err != nil {
+		t.Fatalf("EnsureKV: %v", err)
+	}
+	slow := &slowReads{Cache: NewKV(kv, WithJetStream(js)), release: make(chan struct{})}
+	clk := &clock{now: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
+	o := testKeys
+	o.Now = clk.Now
+	local := NewLocal(slow, o)
+	subject := LocalSubject(testenv.Name(t))
+	if _, err := ServeLocal(ownerConn, subject, local, nil); err != nil {
+		t.Fatalf("ServeLocal: %v", err)
+	}
+	otherConn, _, err := broker.Connect(ctx, ns.URL, t.Name()+"-other", nil)
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(otherConn.Close)
+	remote := NewRemote(otherConn, subject, slow.Cache, testKeys)
+
+	const ttl = 30 * time.Second
+	if won, err := remote.Reserve(ctx, reserveID, hashA, ttl); err != nil || !won {
+		t.Fatalf("first Reserve = %t, %v; want true", won, err)
+	}
+
+	// Occupy every handler with a read that blocks in the bucket.
+	var reads sync.WaitGroup
+	for i := range localRequests {
+		reads.Go(func() {
+			if _, _, err := remote.Get(ctx, slowPrefix+strconv.Itoa(i)); err != nil {
+				t.Errorf("slow Get %d: %v", i, err)
+			}
+		})
+	}
+	for slow.blocked.Load() < localRequests {
+		if ctx.Err() != nil {
+			t.Fatal("handlers never all blocked")
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	// The release waits behind them, and its requester gives up.
+	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	err = remote.Delete(dctx, reserveID)
+	cancel()
+	if err == nil {
+		t.Fatal("release behind busy handlers succeeded, want a timeout")
+	}
+
+	// The unreleased reservation expires and a second writer takes it.
+	clk.add(ttl)
+	assertReserve(ctx, t, local, reserveID, hashB, true)
+
+	close(slow.release)
+	reads.Wait()
+	// The owner starts handlers in arrival order, so the queued release has
+	// run once this later request is served: a release in memory takes
+	// microseconds and a bucket read a round trip.
+	if _, _, err := remote.Get(ctx, seenID); err != nil {
+		t.Fatalf("Get after the queue drained: %v", err)
+	}
+
+	// The second writer still holds the item.
+	assertReserve(ctx, t, local, reserveID, hashA, false)
+}
