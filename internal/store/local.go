@@ -112,16 +112,19 @@ func (l *Local) Get(ctx context.Context, key string) (string, bool, error) {
 		return "", l.holds(key), nil
 	}
 	id, memo := l.memoKey(key)
-	if memo {
-		if v, ok := l.memo.get(id); ok {
-			l.count(1, 0)
-			return v, true, nil
-		}
-		l.count(0, 1)
+	if !memo {
+		return l.next.Get(ctx, key)
 	}
+	if v, ok := l.memo.get(id); ok {
+		l.count(1, 0)
+		return v, true, nil
+	}
+	l.count(0, 1)
+	since := l.memo.begin()
+	defer l.memo.end()
 	v, found, err := l.next.Get(ctx, key)
-	if err == nil && found && memo {
-		l.memo.put(id, v)
+	if err == nil && found {
+		l.memo.fill(id, v, since)
 	}
 	return v, found, err
 }
@@ -157,6 +160,8 @@ func (l *Local) GetMany(ctx context.Context, keys []string) ([]string, []bool, e
 	for j, i := range missing {
 		rest[j] = keys[i]
 	}
+	since := l.memo.begin()
+	defer l.memo.end()
 	var got []string
 	var ok []bool
 	var err error
@@ -172,7 +177,7 @@ func (l *Local) GetMany(ctx context.Context, keys []string) ([]string, []bool, e
 	for j, i := range missing {
 		values[i], found[i] = got[j], ok[j]
 		if id, memo := l.memoKey(keys[i]); memo && ok[j] {
-			l.memo.put(id, got[j])
+			l.memo.fill(id, got[j], since)
 		}
 	}
 	return values, found, nil
@@ -191,8 +196,10 @@ func getEach(ctx context.Context, c pipeline.Cache, keys []string) ([]string, []
 }
 
 // Set implements pipeline.Cache. A seen key is written to the next cache
-// first and kept in the memo only once that write succeeded. A failed
-// write drops it from the memo, so the next read goes to the next cache.
+// first and kept in the memo only once that write succeeded and no other
+// write of the key overlapped it, since the next cache may have ordered
+// overlapping writes either way. Otherwise the key leaves the memo, so the
+// next read goes to the next cache.
 func (l *Local) Set(ctx context.Context, key, value string, ttl time.Duration) error {
 	if l.reserved(key) {
 		l.mu.Lock()
@@ -201,14 +208,14 @@ func (l *Local) Set(ctx context.Context, key, value string, ttl time.Duration) e
 		return nil
 	}
 	id, memo := l.memoKey(key)
-	err := l.next.Set(ctx, key, value, ttl)
-	if memo {
-		if err != nil {
-			l.memo.forget(id)
-		} else {
-			l.memo.put(id, value)
-		}
+	if !memo {
+		return l.next.Set(ctx, key, value, ttl)
 	}
+	l.memo.begin()
+	defer l.memo.end()
+	mark := l.memo.touch(id)
+	err := l.next.Set(ctx, key, value, ttl)
+	l.memo.finishWrite(id, value, mark, err == nil)
 	return err
 }
 
@@ -258,10 +265,15 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	id, memo := l.memoKey(key)
-	if memo {
-		l.memo.forget(id)
+	if !memo {
+		return l.next.Delete(ctx, key)
 	}
-	return l.next.Delete(ctx, key)
+	l.memo.begin()
+	defer l.memo.end()
+	mark := l.memo.touch(id)
+	err := l.next.Delete(ctx, key)
+	l.memo.finishWrite(id, "", mark, false)
+	return err
 }
 
 // holds reports whether key is reserved and unexpired; l.mu must be held.
@@ -351,15 +363,105 @@ func isLowerHex(s string) bool {
 // seenMemo keeps recently used seen values in two generations of bounded
 // size: a full current generation becomes the previous one, dropping the
 // one before, and a hit in the previous one moves the entry forward.
+//
+// Calls to the next cache run outside the lock, so a read or write can
+// overlap a write of the same key and finish in either order. The memo
+// therefore numbers the start and the end of every write with clock and,
+// while any call is active, records in changed the number of each key's
+// latest write event. A call started at clock value since has overlapped a
+// write of id if changed[id] > since, or if since < floor, the clock value
+// at which changed was last emptied to keep it bounded.
 type seenMemo struct {
 	mu       sync.Mutex
 	size     int
 	current  map[memoID]memoValue
 	previous map[memoID]memoValue
+	clock    uint64
+	floor    uint64
+	active   int
+	changed  map[memoID]uint64
 }
 
 func newSeenMemo(size int) *seenMemo {
-	return &seenMemo{size: size, current: map[memoID]memoValue{}}
+	return &seenMemo{size: size, current: map[memoID]memoValue{}, changed: map[memoID]uint64{}}
+}
+
+// begin registers a call to the next cache and returns the clock value at
+// its start; end must follow.
+func (s *seenMemo) begin() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active++
+	return s.clock
+}
+
+func (s *seenMemo) end() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.active--
+	if s.active == 0 {
+		clear(s.changed)
+	}
+}
+
+// touch records a write event of id, its start or its end, and returns
+// its number.
+func (s *seenMemo) touch(id memoID) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.touchLocked(id)
+}
+
+func (s *seenMemo) touchLocked(id memoID) uint64 {
+	if len(s.changed) >= s.size {
+		// Every active call that started before now counts as overlapped.
+		clear(s.changed)
+		s.floor = s.clock + 1
+	}
+	s.clock++
+	s.changed[id] = s.clock
+	return s.clock
+}
+
+// overlapped reports whether a write event of id came after since.
+func (s *seenMemo) overlapped(id memoID, since uint64) bool {
+	return since < s.floor || s.changed[id] > since
+}
+
+// fill stores value, read from the next cache by a call that started at
+// since, unless a write of id overlapped that read.
+func (s *seenMemo) fill(id memoID, value string, since uint64) {
+	v, ok := parseMemoValue(value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.overlapped(id, since) {
+		return
+	}
+	if !ok {
+		s.forgetLocked(id)
+		return
+	}
+	delete(s.previous, id)
+	s.putLocked(id, v)
+}
+
+// finishWrite ends the write of id whose start touch returned mark. It
+// stores value when written is true and no other write of id started
+// since mark, and drops id otherwise. The end counts as a write event, so
+// a read that started during the write does not fill the memo with what
+// the next cache held before the write landed.
+func (s *seenMemo) finishWrite(id memoID, value string, mark uint64, written bool) {
+	v, ok := parseMemoValue(value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	alone := s.changed[id] == mark && mark >= s.floor
+	if written && ok && alone {
+		delete(s.previous, id)
+		s.putLocked(id, v)
+	} else {
+		s.forgetLocked(id)
+	}
+	s.touchLocked(id)
 }
 
 func (s *seenMemo) get(id memoID) (string, bool) {
@@ -396,12 +498,6 @@ func (s *seenMemo) putLocked(id memoID, v memoValue) {
 		s.previous, s.current = s.current, make(map[memoID]memoValue, s.size)
 	}
 	s.current[id] = v
-}
-
-func (s *seenMemo) forget(id memoID) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.forgetLocked(id)
 }
 
 func (s *seenMemo) forgetLocked(id memoID) {

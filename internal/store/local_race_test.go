@@ -218,3 +218,37 @@ func TestRemoteExpiredReleaseKeepsLaterReservation(t *testing.T) {
 	// The second writer still holds the item.
 	assertReserve(ctx, t, local, reserveID, hashA, false)
 }
+
+// TestSeenMemoBoundsWriteRecord writes the key of an active read, then
+// more keys than the memo's size. The record of writes stays bounded, and
+// the read, whose key's write left the record, must still fill nothing:
+// it may have read the value from before the write.
+func TestSeenMemoBoundsWriteRecord(t *testing.T) {
+	m := newSeenMemo(4)
+	since := m.begin()
+	var read memoID
+	read[0] = 0xff
+	m.begin()
+	mark := m.touch(read)
+	m.finishWrite(read, hashA, mark, true)
+	m.end()
+	for i := range 10 {
+		var id memoID
+		id[0] = byte(i + 1)
+		m.begin()
+		mark := m.touch(id)
+		m.finishWrite(id, hashA, mark, true)
+		m.end()
+		if n := len(m.changed); n > 4 {
+			t.Fatalf("write record holds %d keys after %d writes, want at most 4", n, i+1)
+		}
+	}
+	m.fill(read, hashB, since)
+	m.end()
+	if v, ok := m.get(read); ok && v != hashA {
+		t.Errorf("read that overlapped a write filled %q, want the written value or nothing", v)
+	}
+	if n := len(m.changed); n != 0 {
+		t.Errorf("write record holds %d keys with no call active, want 0", n)
+	}
+}
