@@ -28,12 +28,16 @@ const remoteTimeout = 10 * time.Second
 // holds a goroutine only while it waits on the bucket.
 const localRequests = 64
 
-// cacheRequest is one call on the owner's Local cache.
+// cacheRequest is one call on the owner's Local cache. Deadline is when
+// the requester stops waiting, in Unix milliseconds. The owner and the
+// requester share the clock because the embedded server listens on
+// loopback only.
 type cacheRequest struct {
-	Op    string   `json:"op"`
-	Keys  []string `json:"keys"`
-	Value string   `json:"value,omitempty"`
-	TTL   int64    `json:"ttl_ms,omitempty"`
+	Op       string   `json:"op"`
+	Keys     []string `json:"keys"`
+	Value    string   `json:"value,omitempty"`
+	TTL      int64    `json:"ttl_ms,omitempty"`
+	Deadline int64    `json:"deadline_ms,omitempty"`
 }
 
 // cacheReply is the owner's reply. Error is the text of a failure of the
@@ -67,6 +71,10 @@ func ServeLocal(nc *nats.Conn, subject string, l *Local, log *slog.Logger) (*nat
 	return sub, nil
 }
 
+// reply runs one request and returns the encoded reply. It skips a request
+// whose requester has stopped waiting, because the requester counts it as
+// failed. A release run that late could also come after its reservation
+// expired and drop the reservation of the writer that took the item next.
 func reply(l *Local, data []byte) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), remoteTimeout)
 	defer cancel()
@@ -75,7 +83,14 @@ func reply(l *Local, data []byte) []byte {
 	var err error
 	if err = json.Unmarshal(data, &req); err != nil {
 		err = fmt.Errorf("decoding ingest cache request: %w", err)
+	} else if req.Deadline != 0 && !time.Now().Before(time.UnixMilli(req.Deadline)) {
+		err = fmt.Errorf("ingest cache request %q timed out waiting for a free handler of the owner (%d at once); not run", req.Op, localRequests)
 	} else {
+		if req.Deadline != 0 {
+			var cancelRequest context.CancelFunc
+			ctx, cancelRequest = context.WithDeadline(ctx, time.UnixMilli(req.Deadline))
+			defer cancelRequest()
+		}
 		rep, err = call(ctx, l, req)
 	}
 	if err != nil {
@@ -144,14 +159,16 @@ var ErrOwnerSilent = errors.New("the syndic process that started the embedded NA
 
 func (r *Remote) ask(ctx context.Context, req cacheRequest) (cacheReply, error) {
 	var rep cacheReply
-	data, err := json.Marshal(req)
-	if err != nil {
-		return rep, err
-	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, remoteTimeout)
 		defer cancel()
+	}
+	deadline, _ := ctx.Deadline()
+	req.Deadline = deadline.UnixMilli()
+	data, err := json.Marshal(req)
+	if err != nil {
+		return rep, err
 	}
 	m, err := r.nc.RequestWithContext(ctx, r.subject, data)
 	if errors.Is(err, nats.ErrNoResponders) {
