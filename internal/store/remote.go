@@ -28,6 +28,11 @@ const remoteTimeout = 10 * time.Second
 // holds a goroutine only while it waits on the bucket.
 const localRequests = 64
 
+// remoteBatch is the maximum number of keys Remote reads in one request. A seen value
+// takes at most 86 bytes, so a reply stays near 100 KB, well below the
+// server's max_payload (1 MiB by default), for any fetch.max_items.
+const remoteBatch = 1000
+
 // cacheRequest is one call on the owner's Local cache. Deadline is when
 // the requester stops waiting, in Unix milliseconds. The owner and the
 // requester share the clock because the embedded server listens on
@@ -60,7 +65,13 @@ func ServeLocal(nc *nats.Conn, subject string, l *Local, log *slog.Logger) (*nat
 		slots <- struct{}{}
 		go func() {
 			defer func() { <-slots }()
-			if err := m.Respond(reply(l, m.Data)); err != nil {
+			out := reply(l, m.Data)
+			if int64(len(out)) > nc.MaxPayload() {
+				// Without a reply the requester would wait for its timeout.
+				log.Warn("ingest cache reply is larger than the server's max_payload", "bytes", len(out), "max_payload", nc.MaxPayload())
+				out = []byte(`{"error":"the reply is larger than the server's max_payload; request fewer keys"}`)
+			}
+			if err := m.Respond(out); err != nil {
 				log.Debug("replying to an ingest cache request failed", "error", err)
 			}
 		}()
@@ -196,7 +207,7 @@ func (r *Remote) Get(ctx context.Context, key string) (string, bool, error) {
 }
 
 // GetMany implements pipeline.MultiGetter. The owner's keys are read in
-// one request, and the others from next.
+// requests of up to remoteBatch keys, and the others from next.
 func (r *Remote) GetMany(ctx context.Context, keys []string) ([]string, []bool, error) {
 	var own, other []int
 	for i, key := range keys {
@@ -208,16 +219,17 @@ func (r *Remote) GetMany(ctx context.Context, keys []string) ([]string, []bool, 
 	}
 	values := make([]string, len(keys))
 	found := make([]bool, len(keys))
-	if len(own) > 0 {
-		req := cacheRequest{Op: "get_many", Keys: pick(keys, own)}
+	for start := 0; start < len(own); start += remoteBatch {
+		batch := own[start:min(start+remoteBatch, len(own))]
+		req := cacheRequest{Op: "get_many", Keys: pick(keys, batch)}
 		rep, err := r.ask(ctx, req)
 		switch {
 		case err != nil:
 			return nil, nil, err
-		case len(rep.Values) != len(own) || len(rep.Found) != len(own):
-			return nil, nil, fmt.Errorf("running syndic's ingest cache returned %d values for %d keys", len(rep.Values), len(own))
+		case len(rep.Values) != len(batch) || len(rep.Found) != len(batch):
+			return nil, nil, fmt.Errorf("running syndic's ingest cache returned %d values for %d keys", len(rep.Values), len(batch))
 		default:
-			for j, i := range own {
+			for j, i := range batch {
 				values[i], found[i] = rep.Values[j], rep.Found[j]
 			}
 		}
