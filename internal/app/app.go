@@ -84,7 +84,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptio
 		a.closeAfterFailedOpen(ctx)
 		return nil, err
 	}
-	if err := a.openIngestCache(); err != nil {
+	if err := a.openIngestCache(ctx); err != nil {
 		a.closeAfterFailedOpen(ctx)
 		return nil, err
 	}

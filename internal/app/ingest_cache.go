@@ -1,6 +1,8 @@
 package app
 
 import (
+	"context"
+
 	"github.com/syndic-network/syndic/internal/store"
 	"github.com/syndic-network/syndic/pipeline"
 )
@@ -17,22 +19,31 @@ var ingestKeys = store.LocalOptions{
 // memory, keeps a memo of seen keys (store.Local) and serves both on NATS
 // to the other processes (store.Remote). That saves a new item
 // three of its eight NATS messages, and a known one its read of the seen
-// key. With Redis or an external NATS server, every process uses the
-// shared cache as before, since several ingest processes may share it.
-func (a *App) openIngestCache() error {
+// key. A process with nats.url set uses Remote too when an owner replies
+// on the subject, because nats.url may name an embedded server (through
+// nats.url_file, say). Otherwise, with Redis or an external NATS server,
+// every process uses the shared cache as before, since several ingest
+// processes may share it.
+func (a *App) openIngestCache(ctx context.Context) error {
 	a.IngestCache = a.Cache
-	if a.Config.Redis.URL != "" || a.Config.NATS.URL != "" {
+	if a.Config.Redis.URL != "" {
 		return nil
 	}
 	subject := store.LocalSubject(a.Config.NATS.KVPrefix)
-	if a.embedded == nil {
-		a.IngestCache = store.NewRemote(a.Conn, subject, a.Cache, ingestKeys)
+	if a.embedded != nil {
+		local := store.NewLocal(a.Cache, ingestKeys)
+		if _, err := store.ServeLocal(a.Conn, subject, local, a.Log); err != nil {
+			return err
+		}
+		a.IngestCache = local
 		return nil
 	}
-	local := store.NewLocal(a.Cache, ingestKeys)
-	if _, err := store.ServeLocal(a.Conn, subject, local, a.Log); err != nil {
-		return err
+	if a.Config.NATS.URL != "" {
+		served, err := store.OwnerServes(ctx, a.Conn, subject)
+		if err != nil || !served {
+			return err
+		}
 	}
-	a.IngestCache = local
+	a.IngestCache = store.NewRemote(a.Conn, subject, a.Cache, ingestKeys)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/syndic-network/syndic/internal/store"
+	"github.com/syndic-network/syndic/internal/testenv"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -86,15 +87,12 @@ func TestOwnerAndOtherProcessIngestEachItemOnce(t *testing.T) {
 }
 
 // TestExternalCacheKeepsSharedReservations checks that a process on an
-// external NATS server keeps reservations in the shared bucket, where
-// other ingest processes find them.
+// external NATS server, where no process serves an embedded server's
+// reservations, keeps reservations in the shared bucket, where other
+// ingest processes find them.
 func TestExternalCacheKeepsSharedReservations(t *testing.T) {
-	cfg := embeddedConfig(t)
-	owner := openOwner(t, cfg)
-	t.Cleanup(func() { owner.Close(context.Background()) })
-	cfg2 := *cfg
-	cfg2.NATS.URL = owner.embedded.URL()
-	ext := openApp(t, &cfg2)
+	ns := testenv.NATS(t)
+	ext := openApp(t, testConfig(t, ns.URL, "http://127.0.0.1:1", 1, time.Minute))
 	if ext.IngestCache != ext.Cache {
 		t.Errorf("ingest cache with nats.url set is %T, want the shared cache", ext.IngestCache)
 	}
@@ -142,5 +140,19 @@ func TestOwnerRestartKeepsItemsKnown(t *testing.T) {
 	}
 	if info.State.Msgs != uint64(len(batch)) {
 		t.Errorf("stream holds %d events, want %d", info.State.Msgs, len(batch))
+	}
+}
+
+// TestEmbeddedURLProcessUsesOwner checks that a process whose nats.url
+// names the embedded server reserves through its owner.
+func TestEmbeddedURLProcessUsesOwner(t *testing.T) {
+	cfg := embeddedConfig(t)
+	owner := openOwner(t, cfg)
+	t.Cleanup(func() { owner.Close(context.Background()) })
+	byURL := *cfg
+	byURL.NATS.URL = owner.embedded.URL()
+	other := openApp(t, &byURL)
+	if _, ok := other.IngestCache.(*store.Remote); !ok {
+		t.Errorf("ingest cache with nats.url naming the embedded server is %T, want *store.Remote", other.IngestCache)
 	}
 }

@@ -137,6 +137,27 @@ func call(ctx context.Context, l *Local, req cacheRequest) (cacheReply, error) {
 	return rep, err
 }
 
+// ownerProbeTimeout bounds OwnerServes. A server with no responder on the
+// subject replies at once, so only a busy owner takes long.
+const ownerProbeTimeout = 5 * time.Second
+
+// OwnerServes reports whether the owner of an embedded server serves its
+// Local cache on subject. It sends a read of no keys: a server without a
+// responder replies at once that it has none.
+func OwnerServes(ctx context.Context, nc *nats.Conn, subject string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, ownerProbeTimeout)
+	defer cancel()
+	r := &Remote{nc: nc, subject: subject}
+	_, err := r.ask(ctx, cacheRequest{Op: "get_many"})
+	switch {
+	case errors.Is(err, ErrOwnerSilent):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("checking whether a syndic process serves item reservations on %s: %w", subject, err)
+	}
+	return true, nil
+}
+
 // Remote is the ingest cache of a process that connects to an embedded
 // server another process started. The owner holds reservations only in
 // its memory, so Remote sends reservations and seen keys to the owner's
