@@ -194,6 +194,10 @@ func TestRemoteExpiredReleaseKeepsLaterReservation(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 
+	// Blocked handlers hold no lock of the owner's connection, so the
+	// owner's own bucket writes still go through.
+	mustSet(ctx, t, local, otherID, hashB, time.Hour)
+
 	// The release waits behind them, and its requester gives up.
 	dctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	err = remote.Delete(dctx, reserveID)
