@@ -16,8 +16,9 @@
 //     never "duplicate". With the embedded server and no Redis, the
 //     process that started the server holds reservations in memory, and
 //     other processes on that server ask it for them over NATS
-//     (store.Local and store.Remote), so every writer still meets the
-//     same reservations.
+//     (store.Local and store.Remote). Writers meet the same reservations
+//     only when their caches agree: a process with Redis next to an
+//     owner without it reserves elsewhere.
 //  3. Under the reservation, look up the durable item index (JetStream
 //     KV). The same content hash means duplicate, so a flushed cache
 //     never lets an old item through again.

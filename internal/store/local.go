@@ -47,11 +47,11 @@ type LocalOptions struct {
 // cache. Nothing is lost when the process stops: reservations end with
 // the process anyway, and the seen keys stay in the next cache.
 //
-// The memo is as current as the bucket's seen keys for this process's own
-// writes. Like those keys, it is a hint: the ingester reads the item index
-// before it publishes, so a stale value costs a look-up or, for a value
-// that equals an item's new content, the same missed republish that a
-// stale seen key costs.
+// The memo follows every write that passes through this process, but it
+// does not expire entries with the bucket's per-key TTL: an entry can
+// outlive its key, which keeps an unchanged item a duplicate. Like the
+// seen keys, the memo is a hint, and the ingester reads the item index
+// before it publishes.
 type Local struct {
 	next  pipeline.Cache
 	many  pipeline.MultiGetter
@@ -220,13 +220,18 @@ func (l *Local) Set(ctx context.Context, key, value string, ttl time.Duration) e
 }
 
 // RememberSeen implements pipeline.SeenRememberer: a seen key goes into
-// the memo only, and other keys are written to the next cache.
+// the memo only, and other keys are written to the next cache. It counts
+// as a write of the key, so a read of the next cache that started before
+// it does not put the older value back.
 func (l *Local) RememberSeen(ctx context.Context, key, value string, ttl time.Duration) error {
 	id, memo := l.memoKey(key)
 	if !memo {
 		return l.next.Set(ctx, key, value, ttl)
 	}
-	l.memo.put(id, value)
+	l.memo.begin()
+	defer l.memo.end()
+	mark := l.memo.touch(id)
+	l.memo.finishWrite(id, value, mark, true)
 	return nil
 }
 

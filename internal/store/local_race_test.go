@@ -60,7 +60,7 @@ func (p *pausedCache) Set(ctx context.Context, key, value string, ttl time.Durat
 // Otherwise the memo holds a hash the bucket no longer has, and an item
 // whose content goes back to that hash counts as a duplicate.
 func TestLocalReadRacingWriteKeepsMemoCurrent(t *testing.T) {
-	for _, write := range []string{"set", "delete"} {
+	for _, write := range []string{"set", "delete", "remember"} {
 		t.Run(write, func(t *testing.T) {
 			ctx := testContext(t)
 			next, _ := kvCache(t)
@@ -77,22 +77,32 @@ func TestLocalReadRacingWriteKeepsMemoCurrent(t *testing.T) {
 				read <- v
 			}()
 			<-paused.paused
-			if write == "set" {
+			switch write {
+			case "set":
 				mustSet(ctx, t, l, seenID, hashB, time.Hour)
-			} else {
+			case "delete":
 				mustDelete(ctx, t, l, seenID)
+			case "remember":
+				if err := l.RememberSeen(ctx, seenID, hashB, time.Hour); err != nil {
+					t.Fatalf("RememberSeen: %v", err)
+				}
 			}
 			close(paused.resume)
 			if v := <-read; v != hashA {
 				t.Fatalf("racing Get = %q, want the value it read before the write, %q", v, hashA)
 			}
 
-			if write == "set" {
+			switch write {
+			case "set":
 				assertValue(ctx, t, next, seenID, hashB)
 				assertValue(ctx, t, l, seenID, hashB)
-			} else {
+			case "delete":
 				assertAbsent(ctx, t, next, seenID)
 				assertAbsent(ctx, t, l, seenID)
+			case "remember":
+				// The bucket keeps the old value; the memo has the new one.
+				assertValue(ctx, t, next, seenID, hashA)
+				assertValue(ctx, t, l, seenID, hashB)
 			}
 		})
 	}

@@ -16,7 +16,8 @@ import (
 // every hash and time does not.
 func TestRemoteGetManyLargeDocument(t *testing.T) {
 	ctx := testContext(t)
-	local, remote, _, _ := serveLocal(t)
+	sv := serveLocal(t)
+	local, remote := sv.local, sv.remote
 	const items = 15000
 	value := hashA + " 1764936000"
 	keys := make([]string, items)
