@@ -2,7 +2,9 @@ package broker_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,10 +29,12 @@ const benchPublishers = 64
 // "single" publishes one event per PubAck from benchPublishers
 // goroutines, as the ingester does. "atomic-N" sends atomic batches of N
 // events one after another, which nats-server stores with one fsync per
-// batch. Each case runs with and without sync_always.
+// batch, and "atomic-NxP" sends them from P goroutines at once, as the
+// documents of concurrent polls would. Each case runs with and without
+// sync_always.
 func BenchmarkStreamStore(b *testing.B) {
 	for _, sync := range []bool{true, false} {
-		for _, mode := range []string{"single", "atomic-8", "atomic-32"} {
+		for _, mode := range []string{"single", "atomic-8", "atomic-32", "atomic-5x8", "atomic-50x8"} {
 			name := mode + "/sync_always=" + strconv.FormatBool(sync)
 			b.Run(name, func(b *testing.B) {
 				benchmarkStreamStore(b, sync, mode)
@@ -78,13 +82,30 @@ func benchmarkStreamStore(b *testing.B, syncAlways bool, mode string) {
 		}
 		wg.Wait()
 	default:
-		size, err := strconv.Atoi(mode[len("atomic-"):])
+		spec, parallel, _ := strings.Cut(mode[len("atomic-"):], "x")
+		size, err := strconv.Atoi(spec)
 		if err != nil {
 			b.Fatalf("batch size of %q: %v", mode, err)
 		}
-		for batch := 0; batch*size < b.N; batch++ {
-			publishAtomic(ctx, b, nc, js, "b"+strconv.Itoa(batch), size, payload)
+		publishers := 1
+		if parallel != "" {
+			if publishers, err = strconv.Atoi(parallel); err != nil {
+				b.Fatalf("publishers of %q: %v", mode, err)
+			}
 		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range publishers {
+			wg.Go(func() {
+				for batch := next.Add(1) - 1; batch*int64(size) < int64(b.N); batch = next.Add(1) - 1 {
+					if err := publishAtomic(ctx, nc, js, "b"+strconv.FormatInt(batch, 10), size, payload); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
@@ -92,7 +113,7 @@ func benchmarkStreamStore(b *testing.B, syncAlways bool, mode string) {
 // publishAtomic sends one atomic batch of size events: all but the last
 // without a reply, the last with the commit header and a wait for the
 // batch's PubAck.
-func publishAtomic(ctx context.Context, b *testing.B, nc *nats.Conn, js jetstream.JetStream, id string, size int, payload []byte) {
+func publishAtomic(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, id string, size int, payload []byte) error {
 	for i := 1; i <= size; i++ {
 		msg := nats.NewMsg("events.p")
 		msg.Data = payload
@@ -101,13 +122,14 @@ func publishAtomic(ctx context.Context, b *testing.B, nc *nats.Conn, js jetstrea
 		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i))
 		if i < size {
 			if err := nc.PublishMsg(msg); err != nil {
-				b.Fatalf("publishing batch %s: %v", id, err)
+				return fmt.Errorf("publishing batch %s: %w", id, err)
 			}
 			continue
 		}
 		msg.Header.Set("Nats-Batch-Commit", "1")
 		if _, err := js.PublishMsg(ctx, msg); err != nil {
-			b.Fatalf("committing batch %s: %v", id, err)
+			return fmt.Errorf("committing batch %s: %w", id, err)
 		}
 	}
+	return nil
 }
