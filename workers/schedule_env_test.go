@@ -21,31 +21,13 @@ import (
 	"github.com/syndic-network/syndic/workers"
 )
 
-// clock is a settable time source for the poller.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // schedEnv is a poller on an in-process NATS server with a stream, an index
 // and a cache bucket, and a clock the test controls.
 type schedEnv struct {
 	poller *workers.Poller
 	stream jetstream.Stream
 	cache  pipeline.Cache
-	clock  *clock
+	clock  *testenv.Clock
 }
 
 // envOptions are the knobs of newSchedEnv.
@@ -91,7 +73,7 @@ func newSchedEnv(t testing.TB, eo envOptions) *schedEnv {
 	fo := workers.FetcherOptions{
 		Timeout: 5 * time.Second, AllowPrivateNetworks: !eo.guardPrivate, UserAgent: "syndic-test",
 	}
-	clk := &clock{now: time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC))
 	po := workers.PollerOptions{
 		Fetcher: workers.NewFetcher(fo), Ingester: ing, State: cache,
 		Policies:    pipeline.NewPolicies(bucket("_META", false)),

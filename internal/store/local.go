@@ -211,11 +211,22 @@ func (l *Local) Set(ctx context.Context, key, value string, ttl time.Duration) e
 	if !memo {
 		return l.next.Set(ctx, key, value, ttl)
 	}
+	return l.writeSeen(id, value, func() error { return l.next.Set(ctx, key, value, ttl) })
+}
+
+// writeSeen runs write, a write of the next cache or nil for the memo
+// alone, as a write of id in the memo. The memo keeps value when write
+// succeeds, value is not empty and no other write of id overlapped, and
+// drops id otherwise.
+func (l *Local) writeSeen(id memoID, value string, write func() error) error {
 	l.memo.begin()
 	defer l.memo.end()
 	mark := l.memo.touch(id)
-	err := l.next.Set(ctx, key, value, ttl)
-	l.memo.finishWrite(id, value, mark, err == nil)
+	var err error
+	if write != nil {
+		err = write()
+	}
+	l.memo.finishWrite(id, value, mark, err == nil && value != "")
 	return err
 }
 
@@ -228,11 +239,7 @@ func (l *Local) RememberSeen(ctx context.Context, key, value string, ttl time.Du
 	if !memo {
 		return l.next.Set(ctx, key, value, ttl)
 	}
-	l.memo.begin()
-	defer l.memo.end()
-	mark := l.memo.touch(id)
-	l.memo.finishWrite(id, value, mark, true)
-	return nil
+	return l.writeSeen(id, value, nil)
 }
 
 // Reserve implements pipeline.Cache. A reservation is held in memory until
@@ -273,12 +280,7 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if !memo {
 		return l.next.Delete(ctx, key)
 	}
-	l.memo.begin()
-	defer l.memo.end()
-	mark := l.memo.touch(id)
-	err := l.next.Delete(ctx, key)
-	l.memo.finishWrite(id, "", mark, false)
-	return err
+	return l.writeSeen(id, "", func() error { return l.next.Delete(ctx, key) })
 }
 
 // holds reports whether key is reserved and unexpired; l.mu must be held.

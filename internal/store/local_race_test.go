@@ -168,7 +168,7 @@ func TestRemoteExpiredReleaseKeepsLaterReservation(t *testing.T) {
 		t.Fatalf("EnsureKV: %v", err)
 	}
 	slow := &slowReads{Cache: NewKV(kv, WithJetStream(js)), release: make(chan struct{})}
-	clk := &clock{now: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
 	o := testKeys
 	o.Now = clk.Now
 	local := NewLocal(slow, o)
@@ -217,7 +217,7 @@ func TestRemoteExpiredReleaseKeepsLaterReservation(t *testing.T) {
 	}
 
 	// The unreleased reservation expires and a second writer takes it.
-	clk.add(ttl)
+	clk.Add(ttl)
 	assertReserve(ctx, t, local, reserveID, hashB, true)
 
 	close(slow.release)

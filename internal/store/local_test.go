@@ -43,28 +43,10 @@ func kvCache(t *testing.T) (*KV, *nats.Conn) {
 	return NewKV(kv, WithJetStream(js)), nc
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestLocalReservationsStayInMemory(t *testing.T) {
 	ctx := testContext(t)
 	next, _ := kvCache(t)
-	clk := &clock{now: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
 	o := testKeys
 	o.Now = clk.Now
 	l := NewLocal(next, o)
@@ -84,9 +66,9 @@ func TestLocalReservationsStayInMemory(t *testing.T) {
 
 	// A reservation a crashed client never released ends with its ttl
 	// (an hour in assertReserve).
-	clk.add(time.Hour - time.Second)
+	clk.Add(time.Hour - time.Second)
 	assertReserve(ctx, t, l, reserveID, hashA, false)
-	clk.add(time.Second)
+	clk.Add(time.Second)
 	assertReserve(ctx, t, l, reserveID, hashA, true)
 
 	// Without a ttl it is held until deleted.
@@ -94,7 +76,7 @@ func TestLocalReservationsStayInMemory(t *testing.T) {
 	if won, err := l.Reserve(ctx, forever, "", 0); err != nil || !won {
 		t.Fatalf("Reserve without ttl = %t, %v; want true", won, err)
 	}
-	clk.add(1000 * time.Hour)
+	clk.Add(1000 * time.Hour)
 	assertReserve(ctx, t, l, forever, "", false)
 
 	// Other keys are reserved in the bucket.
@@ -105,7 +87,7 @@ func TestLocalReservationsStayInMemory(t *testing.T) {
 func TestLocalReserveSweepsExpired(t *testing.T) {
 	ctx := testContext(t)
 	next, _ := kvCache(t)
-	clk := &clock{now: time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)}
+	clk := testenv.NewClock(time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
 	o := testKeys
 	o.Now = clk.Now
 	l := NewLocal(next, o)
@@ -115,7 +97,7 @@ func TestLocalReserveSweepsExpired(t *testing.T) {
 			t.Fatalf("Reserve %d: %v, %v", i, won, err)
 		}
 	}
-	clk.add(2 * time.Second)
+	clk.Add(2 * time.Second)
 	assertReserve(ctx, t, l, reserveID, "", true)
 	l.mu.Lock()
 	held := len(l.held)
@@ -129,12 +111,26 @@ func TestLocalConcurrentReserveHasOneWinner(t *testing.T) {
 	ctx := testContext(t)
 	next, _ := kvCache(t)
 	l := NewLocal(next, testKeys)
-	for round := range 20 {
+	assertOneWinner(ctx, t, 20, []reserver{l}, l)
+}
+
+// reserver is the part of the cache interface both sides share here.
+type reserver interface {
+	Reserve(ctx context.Context, key, value string, ttl time.Duration) (bool, error)
+}
+
+// assertOneWinner runs rounds of 16 concurrent reservations of reserveID,
+// spread over caches in turn, and fails unless each round has exactly one
+// winner. It deletes the reservation through release after each round.
+func assertOneWinner(ctx context.Context, t *testing.T, rounds int, caches []reserver, release *Local) {
+	t.Helper()
+	for round := range rounds {
 		var wins atomic.Int32
 		var wg sync.WaitGroup
-		for range 16 {
+		for i := range 16 {
+			c := caches[i%len(caches)]
 			wg.Go(func() {
-				if won, err := l.Reserve(ctx, reserveID, "", time.Minute); err == nil && won {
+				if won, err := c.Reserve(ctx, reserveID, "", time.Minute); err == nil && won {
 					wins.Add(1)
 				}
 			})
@@ -143,7 +139,7 @@ func TestLocalConcurrentReserveHasOneWinner(t *testing.T) {
 		if n := wins.Load(); n != 1 {
 			t.Fatalf("round %d: %d winners, want 1", round, n)
 		}
-		mustDelete(ctx, t, l, reserveID)
+		mustDelete(ctx, t, release, reserveID)
 	}
 }
 
@@ -352,36 +348,12 @@ func TestRemoteSharesOwnerReservations(t *testing.T) {
 	mustDelete(ctx, t, local, reserveID)
 
 	// Concurrent reservations from both processes have one winner.
-	for round := range 10 {
-		var wins atomic.Int32
-		var wg sync.WaitGroup
-		for i := range 8 {
-			c := reserver(local)
-			if i%2 == 1 {
-				c = remote
-			}
-			wg.Go(func() {
-				if won, err := c.Reserve(ctx, reserveID, "", time.Minute); err == nil && won {
-					wins.Add(1)
-				}
-			})
-		}
-		wg.Wait()
-		if n := wins.Load(); n != 1 {
-			t.Fatalf("round %d: %d winners, want 1", round, n)
-		}
-		mustDelete(ctx, t, local, reserveID)
-	}
+	assertOneWinner(ctx, t, 10, []reserver{local, remote}, local)
 
 	// Other keys go to the bucket from either process.
 	assertReserve(ctx, t, remote, "lease:x", "1", true)
 	assertValue(ctx, t, next, "lease:x", "1")
 	assertReserve(ctx, t, local, "lease:x", "1", false)
-}
-
-// reserver is the part of the cache interface both sides share here.
-type reserver interface {
-	Reserve(ctx context.Context, key, value string, ttl time.Duration) (bool, error)
 }
 
 func TestRemoteSeenWritesReachOwnerMemo(t *testing.T) {
