@@ -17,11 +17,11 @@ import (
 // covers every item listed by 5,000 feeds of 25 items.
 const DefaultSeenMemo = 131072
 
-// heldSweepAt is the number of held reservations above which Reserve
+// sweepReservationsAt is the number of held reservations above which Reserve
 // drops the expired ones. Released reservations leave at once, so only
 // the reservations of a crashed client, kept until they expire, can
 // accumulate.
-const heldSweepAt = 4096
+const sweepReservationsAt = 4096
 
 // LocalOptions configures a Local cache.
 type LocalOptions struct {
@@ -53,13 +53,13 @@ type LocalOptions struct {
 // seen keys, the memo is a hint, and the ingester reads the item index
 // before it publishes.
 type Local struct {
-	next  pipeline.Cache
-	many  pipeline.MultiGetter
-	o     LocalOptions
-	mu    sync.Mutex
-	held  map[string]time.Time
-	memo  *seenMemo
-	stats LocalStats
+	next          pipeline.Cache
+	many          pipeline.MultiGetter
+	o             LocalOptions
+	mu            sync.Mutex
+	reservedUntil map[string]time.Time
+	memo          *seenMemo
+	stats         LocalStats
 }
 
 // LocalStats counts the seen-key reads a Local cache served from memory
@@ -78,7 +78,7 @@ func NewLocal(next pipeline.Cache, o LocalOptions) *Local {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	l := &Local{next: next, o: o, held: map[string]time.Time{}, memo: newSeenMemo(o.SeenMemo)}
+	l := &Local{next: next, o: o, reservedUntil: map[string]time.Time{}, memo: newSeenMemo(o.SeenMemo)}
 	l.many, _ = next.(pipeline.MultiGetter)
 	return l
 }
@@ -204,7 +204,7 @@ func (l *Local) Set(ctx context.Context, key, value string, ttl time.Duration) e
 	if l.reserved(key) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		l.held[key] = l.until(ttl)
+		l.reservedUntil[key] = l.until(ttl)
 		return nil
 	}
 	id, memo := l.memoKey(key)
@@ -253,10 +253,10 @@ func (l *Local) Reserve(ctx context.Context, key, value string, ttl time.Duratio
 	if l.holds(key) {
 		return false, nil
 	}
-	if len(l.held) >= heldSweepAt {
+	if len(l.reservedUntil) >= sweepReservationsAt {
 		l.sweep()
 	}
-	l.held[key] = l.until(ttl)
+	l.reservedUntil[key] = l.until(ttl)
 	return true, nil
 }
 
@@ -273,7 +273,7 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	if l.reserved(key) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		delete(l.held, key)
+		delete(l.reservedUntil, key)
 		return nil
 	}
 	id, memo := l.memoKey(key)
@@ -285,9 +285,9 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 
 // holds reports whether key is reserved and unexpired; l.mu must be held.
 func (l *Local) holds(key string) bool {
-	until, ok := l.held[key]
+	until, ok := l.reservedUntil[key]
 	if ok && !l.o.Now().Before(until) {
-		delete(l.held, key)
+		delete(l.reservedUntil, key)
 		return false
 	}
 	return ok
@@ -296,9 +296,9 @@ func (l *Local) holds(key string) bool {
 // sweep drops expired reservations; l.mu must be held.
 func (l *Local) sweep() {
 	now := l.o.Now()
-	for key, until := range l.held {
+	for key, until := range l.reservedUntil {
 		if !now.Before(until) {
-			delete(l.held, key)
+			delete(l.reservedUntil, key)
 		}
 	}
 }

@@ -91,7 +91,7 @@ func TestLocalReserveSweepsExpired(t *testing.T) {
 	o := testKeys
 	o.Now = clk.Now
 	l := NewLocal(next, o)
-	for i := range heldSweepAt {
+	for i := range sweepReservationsAt {
 		key := fmt.Sprintf("reserve:crashed-%d", i)
 		if won, err := l.Reserve(ctx, key, "", time.Second); err != nil || !won {
 			t.Fatalf("Reserve %d: %v, %v", i, won, err)
@@ -100,7 +100,7 @@ func TestLocalReserveSweepsExpired(t *testing.T) {
 	clk.Add(2 * time.Second)
 	assertReserve(ctx, t, l, reserveID, "", true)
 	l.mu.Lock()
-	held := len(l.held)
+	held := len(l.reservedUntil)
 	l.mu.Unlock()
 	if held != 1 {
 		t.Errorf("%d reservations held after the sweep, want 1", held)
