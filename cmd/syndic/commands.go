@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 
@@ -76,7 +77,12 @@ func (c *cli) stderrIsTerminal() bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// fail prints err and returns exit code 1, or 0 for --help, whose usage
+// the flag set has printed already.
 func (c *cli) fail(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	fmt.Fprintf(c.stderr, "syndic: %v\n", err)
 	return 1
 }
@@ -122,6 +128,17 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 		return c.fail(err)
 	}
 	log := c.logger(cfg)
+	if p.owner && cfg.NATS.URL == "" {
+		// A second run on the same data_dir would otherwise report the
+		// first one's port as busy.
+		if err := app.CheckDataDirFree(cfg.DataDir); err != nil {
+			return c.fail(err)
+		}
+	}
+	if (p.serve || p.intake) && localBaseURLElsewhere(cfg.HTTP.Addr, cfg.HTTP.BaseURL) {
+		log.Warn("http.base_url names this machine on another port than http.addr, so links in feeds and pages lead elsewhere; set SYNDIC_HTTP_BASE_URL together with SYNDIC_HTTP_ADDR",
+			"http_addr", cfg.HTTP.Addr, "base_url", cfg.HTTP.BaseURL)
+	}
 	// Listen before anything starts, so a busy port fails at once with its
 	// configuration key instead of cancelling the start-up half-way.
 	adminLn, err := app.Listen("http.admin_addr", cfg.HTTP.AdminAddr)
@@ -191,6 +208,27 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 	return 0
 }
 
+// localBaseURLElsewhere reports whether baseURL names a loopback host on
+// another port than addr listens on. A public base URL can differ from
+// the listener behind a proxy, but a loopback one reaches this machine
+// only, so a different port there is a mistake.
+func localBaseURLElsewhere(addr, baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return false
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
+	}
+	_, listenPort, err := net.SplitHostPort(addr)
+	return err == nil && listenPort != port
+}
+
 // poll implements `syndic poll --once`: exit 0 when every feed was fine, 1
 // when some failed, 2 when none could be polled.
 func (c *cli) poll(ctx context.Context, args []string) int {
@@ -199,7 +237,9 @@ func (c *cli) poll(ctx context.Context, args []string) int {
 		fs.BoolVar(&once, "once", false, "poll every feed once and exit (required)")
 	})
 	if err != nil {
-		c.fail(err)
+		if c.fail(err) == 0 {
+			return 0
+		}
 		return 2
 	}
 	if !once {

@@ -156,7 +156,7 @@ func (a *App) embeddedURL(ctx context.Context, o OpenOptions) (string, error) {
 	lock, err := broker.LockDataDir(dir)
 	if errors.Is(err, broker.ErrLocked) {
 		if o.Owner {
-			return "", fmt.Errorf("data_dir %s is in use by another syndic run; stop it or set a different data_dir: %w", dir, err)
+			return "", dataDirInUse(dir, err)
 		}
 		u, rerr := waitURLFile(ctx, dir)
 		if rerr != nil {
@@ -185,6 +185,28 @@ func (a *App) embeddedURL(ctx context.Context, o OpenOptions) (string, error) {
 	}
 	a.embedded = emb
 	return emb.URL(), nil
+}
+
+func dataDirInUse(dir string, err error) error {
+	return fmt.Errorf("data_dir %s is in use by another syndic run; stop it or set a different data_dir: %w", dir, err)
+}
+
+// CheckDataDirFree returns the error Open would give a long-running
+// command when another process holds the lock of data_dir, so a second
+// `syndic run` names the lock rather than the port the first one holds.
+// A data_dir that does not exist yet is free.
+func CheckDataDirFree(dir string) error {
+	if _, err := os.Stat(dir); err != nil {
+		return nil
+	}
+	lock, err := broker.LockDataDir(dir)
+	if errors.Is(err, broker.ErrLocked) {
+		return dataDirInUse(dir, err)
+	}
+	if err != nil {
+		return nil // Open reports it with its context.
+	}
+	return lock.Unlock()
 }
 
 func (a *App) openStores(ctx context.Context) error {

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/syndic-network/syndic/internal/broker"
+)
+
+// TestSecondRunNamesTheLock starts `syndic run` on a data_dir whose lock
+// and ports another run holds. The error must name the data_dir, the
+// cause the user can act on, not the busy port.
+func TestSecondRunNamesTheLock(t *testing.T) {
+	in := newInstance(t, "http://127.0.0.1:9/feed.xml")
+	dataDir := filepath.Join(filepath.Dir(in.config), "data")
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		t.Fatalf("creating data_dir: %v", err)
+	}
+	lock, err := broker.LockDataDir(dataDir)
+	if err != nil {
+		t.Fatalf("locking data_dir: %v", err)
+	}
+	defer lock.Unlock()
+	raw, err := os.ReadFile(in.config)
+	if err != nil {
+		t.Fatalf("reading config: %v", err)
+	}
+	admin := regexp.MustCompile(`admin_addr: "([^"]+)"`).FindSubmatch(raw)
+	if admin == nil {
+		t.Fatalf("no admin_addr in config:\n%s", raw)
+	}
+	for _, addr := range []string{in.addr, string(admin[1])} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("holding %s: %v", addr, err)
+		}
+		defer ln.Close()
+	}
+
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"run", "--config", in.config}, nil, &out, &errOut)
+	if code != 1 {
+		t.Errorf("second run exited %d, want 1", code)
+	}
+	if msg := errOut.String(); !strings.Contains(msg, "is in use by another syndic run") || strings.Contains(msg, "address already in use") {
+		t.Errorf("second run said %q, want the data_dir lock named and no busy port", msg)
+	}
+}
+
+// TestHelpExitsZero checks that --help prints usage and succeeds.
+func TestHelpExitsZero(t *testing.T) {
+	for _, cmd := range []string{"run", "check-config", "poll", "digest"} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), []string{cmd, "--help"}, nil, &out, &errOut); code != 0 {
+			t.Errorf("syndic %s --help exited %d, want 0; stderr:\n%s", cmd, code, errOut.String())
+		}
+		if !strings.Contains(errOut.String(), "-config") {
+			t.Errorf("syndic %s --help printed no usage:\n%s", cmd, errOut.String())
+		}
+	}
+}
+
+func TestLocalBaseURLElsewhere(t *testing.T) {
+	for _, tc := range []struct {
+		addr, baseURL string
+		want          bool
+	}{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080", false},
+		{"127.0.0.1:40445", "http://127.0.0.1:8080", true},
+		{"127.0.0.1:40445", "http://localhost:8080/", true},
+		{"127.0.0.1:80", "http://localhost", false},
+		{"127.0.0.1:8080", "http://localhost", true},
+		{"[::1]:8443", "https://[::1]:8443", false},
+		{"127.0.0.1:8080", "https://news.example.org", false},
+		{"0.0.0.0:8080", "http://192.0.2.10:80", false},
+		{"127.0.0.1:8080", "not a url", false},
+	} {
+		if got := localBaseURLElsewhere(tc.addr, tc.baseURL); got != tc.want {
+			t.Errorf("localBaseURLElsewhere(%q, %q) = %t, want %t", tc.addr, tc.baseURL, got, tc.want)
+		}
+	}
+}
