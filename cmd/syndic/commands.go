@@ -226,7 +226,8 @@ func localBaseURLElsewhere(addr, baseURL string) bool {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	_, listenPort, err := net.SplitHostPort(addr)
-	return err == nil && listenPort != port
+	// Port 0 picks a free port, which the configuration cannot know.
+	return err == nil && listenPort != "0" && listenPort != port
 }
 
 // poll implements `syndic poll --once`: exit 0 when every feed was fine, 1

@@ -80,6 +80,7 @@ func TestLocalBaseURLElsewhere(t *testing.T) {
 		{"127.0.0.1:8080", "https://news.example.org", false},
 		{"0.0.0.0:8080", "http://192.0.2.10:80", false},
 		{"127.0.0.1:8080", "not a url", false},
+		{"127.0.0.1:0", "http://127.0.0.1:1", false},
 	} {
 		if got := localBaseURLElsewhere(tc.addr, tc.baseURL); got != tc.want {
 			t.Errorf("localBaseURLElsewhere(%q, %q) = %t, want %t", tc.addr, tc.baseURL, got, tc.want)
