@@ -122,3 +122,40 @@ func TestOwnerRestartRemembersItemPastIndex(t *testing.T) {
 	})
 	ingestOne(ctx, t, owner, "item within the seen TTL", it, pipeline.ResultDuplicate)
 }
+
+// TestOwnerRestartPublishesRevertPastIndex changes an item after its
+// index entry expired while the bucket still contains its seen key. The
+// change is published as created. After a restart, a revert to the
+// first text must not count as a duplicate of the hash that the bucket
+// kept from before the change.
+func TestOwnerRestartPublishesRevertPastIndex(t *testing.T) {
+	t.Parallel()
+	cfg := repairConfig(t)
+	cfg.NATS.MaxAge = 2 * time.Second
+	cfg.NATS.DuplicateWindow = time.Second
+	ctx := testContext(t, time.Minute)
+	id := fmt.Sprintf("%032x", 0xd1)
+	first := repairItem(id, fmt.Sprintf("%064x", 0xd1))
+	edit := repairItem(id, fmt.Sprintf("%064x", 0xd2))
+
+	owner := repairOpen(ctx, t, cfg)
+	ingestOne(ctx, t, owner, "first text", first, pipeline.ResultCreated)
+	owner.Close(ctx)
+	owner = repairOpen(ctx, t, cfg)
+	ingestOne(ctx, t, owner, "first text after a restart", first, pipeline.ResultDuplicate)
+	waitFor(t, 20*time.Second, "the index entry to expire", func() bool {
+		_, found, err := owner.Index.Get(ctx, id)
+		return err == nil && !found
+	})
+	ingestOne(ctx, t, owner, "edit after the index entry expired", edit, pipeline.ResultCreated)
+	owner.Close(ctx)
+
+	owner = repairOpen(ctx, t, cfg)
+	t.Cleanup(func() { owner.Close(context.Background()) })
+	// The edit's index entry may expire before this step, so the revert
+	// is an update or a new item, but never a duplicate.
+	got, err := owner.Ingester.Ingest(ctx, first)
+	if got == pipeline.ResultDuplicate {
+		t.Errorf("revert to the first text: result %v, %v; want it published", got, err)
+	}
+}
