@@ -38,9 +38,11 @@ type MultiGetter interface {
 
 // SeenRememberer is implemented by caches that can keep a seen value in
 // memory without writing it to their store. The ingester calls it for the
-// seen value of an item it has just recorded: the item index holds the
-// same content hash, so a lost memory costs an index read, and the daily
-// refresh of a known item's seen value (Set) writes it to the store.
+// seen value of a new item it has just recorded, when the seen lookup
+// found no older value. The item index contains the same content hash, so
+// a lost memory costs an index read, and the daily refresh of a known
+// item's seen value (Set) writes it to the store. Updates use Set, because
+// the store may contain the hash of an earlier revision.
 type SeenRememberer interface {
 	RememberSeen(ctx context.Context, key, value string, ttl time.Duration) error
 }

@@ -26,9 +26,10 @@
 //     hash, and wait for the PubAck. A duplicate acknowledgement counts as
 //     success.
 //  5. Write the index entry, then write the seen cache and release the
-//     reservation. The process that started the embedded server keeps
-//     that seen value in memory only (SeenRememberer), since the index
-//     entry holds the same content hash.
+//     reservation. For a new item whose seen lookup found no value, the
+//     process that started the embedded server keeps that seen value in
+//     memory only (SeenRememberer), since the index entry contains the
+//     same content hash.
 //
 // The poller stores a feed's HTTP validators only after every item of the
 // fetch went through these steps or was rejected, so any failure makes the

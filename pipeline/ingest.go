@@ -145,11 +145,13 @@ func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, writ
 }
 
 // publish reserves the item, publishes its event and records it.
-func (g *Ingester) publish(ctx context.Context, it *Item) (Result, error) {
+// seenFound reports whether the seen lookup found a value for the item.
+func (g *Ingester) publish(ctx context.Context, it *Item, seenFound bool) (Result, error) {
 	p, result, err := g.prepare(ctx, it, nil)
 	if p == nil {
 		return result, err
 	}
+	p.seenFound = seenFound
 	return g.commit(ctx, it, p)
 }
 
@@ -159,6 +161,9 @@ type prepared struct {
 	prev  IndexEntry
 	found bool
 	fp    *assignment
+	// seenFound is true when the seen lookup found an older value, which
+	// the cache may keep until a write replaces it.
+	seenFound bool
 }
 
 // prepare reserves the item, reads its index entry and groups it. The
@@ -211,7 +216,7 @@ func (g *Ingester) commit(ctx context.Context, it *Item, p *prepared) (Result, e
 		return result, err
 	}
 	crashPoint(afterPublish)
-	if err := g.record(ctx, it, &ev, seq, p.prev, p.found, p.fp); err != nil {
+	if err := g.record(ctx, it, &ev, seq, p); err != nil {
 		g.unrecorded.Store(true)
 		return ResultRetry, err
 	}
@@ -226,30 +231,40 @@ func (g *Ingester) commit(ctx context.Context, it *Item, p *prepared) (Result, e
 // stream. When the index write fails, the reservation is kept until it
 // expires, so a concurrent writer cannot publish the same revision again
 // meanwhile.
-func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, prev IndexEntry, found bool, fp *assignment) error {
-	firstSeen := prev.FirstSeen
-	if !found {
+func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, p *prepared) error {
+	firstSeen := p.prev.FirstSeen
+	if !p.found {
 		firstSeen = ev.IngestedAt
 	}
 	entry := entryOf(ev, seq, firstSeen)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Go(func() { g.recordCluster(ctx, it, fp) })
+	wg.Go(func() { g.recordCluster(ctx, it, p.fp) })
 	if err := g.o.Index.Put(ctx, it.ID, entry); err != nil {
 		return err
 	}
 	wg.Go(func() { g.release(ctx, reserveKeyPrefix+it.ID) })
-	if err := g.recordSeen(ctx, it); err != nil {
+	if err := g.recordSeen(ctx, it, !p.found && !p.seenFound); err != nil {
 		g.o.Logger.Debug("seen cache write failed", "item_id", it.ID, "error", err)
 	}
 	return nil
 }
 
-// recordSeen writes the seen value of an item that was just recorded, or
-// only remembers it where the cache can (SeenRememberer).
-func (g *Ingester) recordSeen(ctx context.Context, it *Item) error {
+// recordSeen writes the seen value of an item that was just recorded.
+// When remember is true and the cache can (SeenRememberer), it only
+// remembers the value. Callers pass true only for an item that neither
+// the index nor the seen lookup contained. Otherwise the cache may still
+// contain an older hash of the item, which the next lookup returns once
+// the remembered value is lost, so a revert to that text would count as
+// a duplicate.
+//
+// NOTE: a remembered value is lost with a restart of the owner. A new item
+// that the feed stops listing within seenRefreshAfter is then known only
+// to the index, whose entry expires with the stream's max age, one day
+// before the SeenTTL a written value would have had.
+func (g *Ingester) recordSeen(ctx context.Context, it *Item, remember bool) error {
 	key, value := seenKeyPrefix+it.ID, seenValue(it.ContentHash, g.o.Now())
-	if r, ok := g.o.Cache.(SeenRememberer); ok {
+	if r, ok := g.o.Cache.(SeenRememberer); ok && remember {
 		return r.RememberSeen(ctx, key, value, g.o.SeenTTL)
 	}
 	return g.o.Cache.Set(ctx, key, value, g.o.SeenTTL)

@@ -57,6 +57,8 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 		if f, ok := inFlight[it.ID]; ok {
 			<-f.done
 		}
+		// A copy earlier in the document may have written a seen value.
+		seenFound := seen[i].found || published[it.ID]
 		if published[it.ID] {
 			// The same item earlier in the document: its outcome decides
 			// whether this copy is a duplicate, not the seen key read
@@ -83,6 +85,7 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 			out[i] = Outcome{Result: result, Err: err}
 			continue
 		}
+		p.seenFound = seenFound
 		f := &flight{done: make(chan struct{})}
 		if p.fp != nil {
 			f.keys = keys
@@ -157,7 +160,7 @@ func (g *Ingester) ingestAfterLookup(ctx context.Context, it *Item, s seenEntry)
 	if err := it.complete(); err != nil {
 		return ResultRejected, err
 	}
-	return g.publish(ctx, it)
+	return g.publish(ctx, it, s.found)
 }
 
 func (g *Ingester) lookupSeen(ctx context.Context, items []Item) []seenEntry {

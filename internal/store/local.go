@@ -44,8 +44,10 @@ type LocalOptions struct {
 // every seen write passes through this process. It can therefore keep reservations in
 // memory instead of in the bucket, and answer reads of the seen keys it
 // wrote or read before from memory. Other keys pass through to the next
-// cache. Nothing is lost when the process stops: reservations end with
-// the process anyway, and the seen keys stay in the next cache.
+// cache. Little is lost when the process stops: reservations end with
+// the process anyway, and the seen keys stay in the next cache. Only the
+// values that RememberSeen kept in memory are lost, and the item index
+// contains the same hashes until its entries expire.
 //
 // The memo follows every write that passes through this process, but it
 // does not expire entries with the bucket's per-key TTL: an entry can
