@@ -96,33 +96,6 @@ func TestOwnerRestartPublishesRevertBatch(t *testing.T) {
 	}
 }
 
-// TestOwnerRestartRemembersItemPastIndex creates an item, restarts the
-// owner and offers the item again after its index entry expired with
-// the stream's max age, but before the seen TTL (max age plus one day)
-// ends. A seen key written to the bucket still makes it a duplicate. A
-// seen value kept only in the owner's memory is gone after the restart,
-// so the item is published as created a second time.
-func TestOwnerRestartRemembersItemPastIndex(t *testing.T) {
-	t.Parallel()
-	cfg := repairConfig(t)
-	cfg.NATS.MaxAge = 2 * time.Second
-	cfg.NATS.DuplicateWindow = time.Second
-	ctx := testContext(t, time.Minute)
-	it := repairItem(fmt.Sprintf("%032x", 0xc1), fmt.Sprintf("%064x", 0xc1))
-
-	owner := repairOpen(ctx, t, cfg)
-	ingestOne(ctx, t, owner, "new item", it, pipeline.ResultCreated)
-	owner.Close(ctx)
-
-	owner = repairOpen(ctx, t, cfg)
-	t.Cleanup(func() { owner.Close(context.Background()) })
-	waitFor(t, 20*time.Second, "the index entry to expire", func() bool {
-		_, found, err := owner.Index.Get(ctx, it.ID)
-		return err == nil && !found
-	})
-	ingestOne(ctx, t, owner, "item within the seen TTL", it, pipeline.ResultDuplicate)
-}
-
 // TestOwnerRestartPublishesRevertPastIndex changes an item after its
 // index entry expired while the bucket still contains its seen key. The
 // change is published as created. After a restart, a revert to the
