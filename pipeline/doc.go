@@ -29,10 +29,10 @@
 //     reservation. For a new item whose seen lookup found no value, the
 //     process that started the embedded server keeps that seen value in
 //     memory only (SeenRememberer), since the index entry contains the
-//     same content hash. After a restart of that process, such an item
-//     is known only to the index until a sighting a day later writes its
-//     seen key, so an item that its feed drops within a day and offers
-//     again in the day after nats.max_age is published again.
+//     same content hash. After a restart of that process, only the
+//     index knows such an item until a sighting a day later writes its
+//     seen key. So an item that its feed drops within a day, and offers
+//     again in the day after nats.max_age, is published again.
 //
 // The poller stores a feed's HTTP validators only after every item of the
 // fetch went through these steps or was rejected, so any failure makes the
