@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/syndic-network/syndic/internal/app"
 )
@@ -45,9 +46,21 @@ func (c *cli) restore(ctx context.Context, args []string) int {
 	})
 }
 
+// dirUsage describes the commands that take a directory.
+var dirUsage = map[string]string{
+	"backup": "backup writes the item stream and the key-value buckets, except the\n" +
+		"cache and the leases, into DIR, which must be missing or empty.\n",
+	"restore": "restore loads a backup from DIR into a deployment whose item stream is\n" +
+		"empty. With the embedded server, stop syndic run first.\n",
+}
+
 // withDir parses `COMMAND [--config FILE] DIR`, opens the deployment and
 // runs fn on it.
 func (c *cli) withDir(ctx context.Context, name string, args []string, fn func(*app.App, string) error) int {
+	if slices.ContainsFunc(args, isHelpFlag) {
+		fmt.Fprintf(c.stdout, "Usage:\n  syndic %s [--config FILE] DIR\n\n%s", name, dirUsage[name])
+		return 0
+	}
 	rest, dir, ok := splitDir(args)
 	if !ok {
 		fmt.Fprintf(c.stderr, "syndic %s: name one directory: syndic %s [--config FILE] DIR\n", name, name)

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -31,6 +32,10 @@ poll it at once.
 // feeds implements `syndic feeds status|reset`. It exits 2 on a usage
 // error and 1 when the operation failed.
 func (c *cli) feeds(ctx context.Context, args []string) int {
+	if slices.ContainsFunc(args, isHelpFlag) {
+		fmt.Fprint(c.stdout, feedsUsage)
+		return 0
+	}
 	if len(args) == 0 {
 		fmt.Fprint(c.stderr, feedsUsage)
 		return 2

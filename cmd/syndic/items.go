@@ -47,22 +47,27 @@ func (c *cli) items(ctx context.Context, args []string) int {
 		c.fail(err)
 		return 2
 	}
-	a, err := app.Open(ctx, cfg, c.logger(cfg), app.OpenOptions{})
-	if err != nil {
-		return c.fail(err)
-	}
-	defer a.Close(context.WithoutCancel(ctx))
-
 	if partner != "" {
 		id = pipeline.PushedItemID(partner, id)
 	} else {
 		// A partner's own id may itself be a tag URI, so only Syndic's
 		// ids are taken out of entry ids.
 		id = itemIDOf(id)
+		if !isItemID(id) {
+			fmt.Fprintf(c.stderr, "syndic items retract: invalid item id %q: use the entry id of a merged feed "+
+				"(tag:...: and 32 hex digits), those 32 hex digits, or the partner's own id with --partner PARTNER\n", ids[0])
+			return 2
+		}
 	}
+	a, err := app.Open(ctx, cfg, c.logger(cfg), app.OpenOptions{})
+	if err != nil {
+		return c.fail(err)
+	}
+	defer a.Close(context.WithoutCancel(ctx))
+
 	state, published, err := a.Retractor().Retract(ctx, partner, id)
 	if errors.Is(err, pipeline.ErrItemNotFound) {
-		return c.fail(fmt.Errorf("no item %s: check the id in the merged feed or item event: %w", id, err))
+		return c.fail(fmt.Errorf("item %s not found: check the id in the merged feed or item event", id))
 	}
 	if err != nil {
 		return c.fail(err)
@@ -73,6 +78,20 @@ func (c *cli) items(ctx context.Context, args []string) int {
 	}
 	fmt.Fprintf(c.stdout, "retracted item %s of partner %s (revision %d)\n", id, state.Event.Partner, state.Event.Revision)
 	return 0
+}
+
+// isItemID reports whether id has the form of Syndic's item ids: 32
+// lower-case hex digits.
+func isItemID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	for _, r := range id {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // isHelpFlag reports whether arg requests the usage text.

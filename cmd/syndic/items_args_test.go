@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -32,6 +35,22 @@ func TestItemIDOfEntryID(t *testing.T) {
 	for in, want := range tests {
 		if got := itemIDOf(in); got != want {
 			t.Errorf("itemIDOf(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestRetractRejectsMalformedID checks that an id of no known form is
+// reported as invalid, with the forms that work, before any connection.
+func TestRetractRejectsMalformedID(t *testing.T) {
+	in := newInstance(t, "http://127.0.0.1:9/feed.xml")
+	for _, id := range []string{"nonsense", "tag:x,2026:nothex", strings.Repeat("A", 32)} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), []string{"items", "retract", id, "--config", in.config}, nil, &out, &errOut)
+		if code != 2 {
+			t.Errorf("retract %q exited %d, want 2", id, code)
+		}
+		if msg := errOut.String(); !strings.Contains(msg, "invalid item id") || !strings.Contains(msg, "--partner") {
+			t.Errorf("retract %q said %q, want the id called invalid and the forms named", id, msg)
 		}
 	}
 }

@@ -29,6 +29,10 @@ func (c *cli) partners(ctx context.Context, args []string) int {
 	if len(args) > 0 && args[0] == "import-opml" {
 		return c.importOPML(ctx, args[1:])
 	}
+	if slices.ContainsFunc(args, isHelpFlag) {
+		fmt.Fprint(c.stdout, partnersUsage)
+		return 0
+	}
 	if len(args) < 3 || args[0] != "token" {
 		fmt.Fprint(c.stderr, partnersUsage)
 		return 2

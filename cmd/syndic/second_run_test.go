@@ -87,3 +87,37 @@ func TestLocalBaseURLElsewhere(t *testing.T) {
 		}
 	}
 }
+
+// TestSubcommandHelpExitsZero checks --help on the commands that parse
+// their actions or directory before their flags.
+func TestSubcommandHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{
+		{"backup", "--help"}, {"restore", "-h"}, {"feeds", "--help"},
+		{"feeds", "status", "--help"}, {"partners", "token", "issue", "wipk", "--help"},
+		{"items", "retract", "--help"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, nil, &out, &errOut); code != 0 {
+			t.Errorf("syndic %s exited %d, want 0; stderr:\n%s", strings.Join(args, " "), code, errOut.String())
+		}
+		if !strings.Contains(out.String()+errOut.String(), "Usage") && !strings.Contains(errOut.String(), "-config") {
+			t.Errorf("syndic %s printed no usage:\n%s%s", strings.Join(args, " "), out.String(), errOut.String())
+		}
+	}
+}
+
+// TestCheckConfigSaysValid checks that check-config ends with a line that
+// names the result, apart from the configuration it prints.
+func TestCheckConfigSaysValid(t *testing.T) {
+	in := newInstance(t, "http://127.0.0.1:9/feed.xml")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", "--config", in.config}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("check-config exited %d; stderr:\n%s", code, errOut.String())
+	}
+	if want := "the configuration is valid (partners: 1, feeds: 1, channels: 1)"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("check-config stderr = %q, want %q", errOut.String(), want)
+	}
+	if strings.Contains(out.String(), "valid") {
+		t.Errorf("check-config stdout has the result line; want only the configuration:\n%s", out.String())
+	}
+}
