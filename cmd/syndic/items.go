@@ -59,7 +59,8 @@ func (c *cli) items(ctx context.Context, args []string) int {
 			return 2
 		}
 	}
-	a, err := app.Open(ctx, cfg, c.logger(cfg), app.OpenOptions{})
+	log := c.logger(cfg)
+	a, err := app.Open(ctx, cfg, log, app.OpenOptions{})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -76,6 +77,7 @@ func (c *cli) items(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stdout, "item %s was already retracted (revision %d)\n", id, state.Event.Revision)
 		return 0
 	}
+	log.Info("item retracted", "partner", state.Event.Partner, "item_id", id, "revision", state.Event.Revision)
 	fmt.Fprintf(c.stdout, "retracted item %s of partner %s (revision %d)\n", id, state.Event.Partner, state.Event.Revision)
 	return 0
 }
