@@ -143,7 +143,7 @@ func (h *handler) serveArchive(w http.ResponseWriter, r *http.Request) {
 
 	k, f, ok := parseArchiveFile(r.PathValue("file"))
 	if !ok {
-		apierror.Write(w, http.StatusNotFound, "archive_not_found", "use /feeds/{channel}/archive/{page}.rss, .atom or .json", map[string]string{"file": r.PathValue("file")})
+		apierror.Write(w, http.StatusNotFound, "archive_not_found", "use /feeds/{channel}/archive/{page}.rss, .atom or .json, where page is a number from 1", map[string]string{"file": r.PathValue("file")})
 		return
 	}
 
