@@ -48,13 +48,14 @@ Commands:
   probe URL      exit 0 when a GET of URL returns 2xx, for container health checks
   partners token issue|revoke|list PARTNER
                  manage a partner's intake API tokens
-  partners import-opml FILE
+  partners import-opml FILE [--partner ID]
                  print a partners: block for the feeds of an OPML subscription list
-  items retract ID
+  items retract ID [--partner PARTNER]
                  remove an item from the merged feeds and unsent digests
   version        print the version
 
 Every command reads --config FILE (default $SYNDIC_CONFIG) and SYNDIC_* variables.
+COMMAND --help prints the command's own usage.
 `
 
 // run dispatches to a command and returns the process exit code.
