@@ -79,6 +79,12 @@ func ServeLocal(nc *nats.Conn, subject string, l *Local, log *slog.Logger) (*nat
 	if err != nil {
 		return nil, fmt.Errorf("subscribing to %s: %w", subject, err)
 	}
+	// Subscribe returns before the server has the subscription, and a
+	// request that reaches the server first finds no responder.
+	if err := nc.Flush(); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("subscribing to %s: %w", subject, err)
+	}
 	return sub, nil
 }
 
