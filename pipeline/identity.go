@@ -18,6 +18,20 @@ func ItemID(partner, key string) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// IsItemID reports whether s has the form of the ids ItemID returns: 32
+// lower-case hex digits.
+func IsItemID(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // writeField writes a length-prefixed name and value, so no two field
 // lists hash the same text.
 func writeField(h hash.Hash, name, value string) {

@@ -53,7 +53,7 @@ func (c *cli) items(ctx context.Context, args []string) int {
 		// A partner's own id may itself be a tag URI, so only Syndic's
 		// ids are taken out of entry ids.
 		id = itemIDOf(id)
-		if !isItemID(id) {
+		if !pipeline.IsItemID(id) {
 			fmt.Fprintf(c.stderr, "syndic items retract: invalid item id %q: use the entry id of a merged feed "+
 				"(tag:...: and 32 hex digits), those 32 hex digits, or the partner's own id with --partner PARTNER\n", ids[0])
 			return 2
@@ -80,20 +80,6 @@ func (c *cli) items(ctx context.Context, args []string) int {
 	log.Info("item retracted", "partner", state.Event.Partner, "item_id", id, "revision", state.Event.Revision)
 	fmt.Fprintf(c.stdout, "retracted item %s of partner %s (revision %d)\n", id, state.Event.Partner, state.Event.Revision)
 	return 0
-}
-
-// isItemID reports whether id has the form of Syndic's item ids: 32
-// lower-case hex digits.
-func isItemID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	for _, r := range id {
-		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
-			return false
-		}
-	}
-	return true
 }
 
 // isHelpFlag reports whether arg requests the usage text.
