@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/syndic-network/syndic/internal/genmap"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -317,7 +318,7 @@ type memoID [16]byte
 
 func parseMemoID(s string) (memoID, bool) {
 	var id memoID
-	if len(s) != 2*len(id) || !isLowerHex(s) {
+	if !pipeline.IsItemID(s) {
 		return id, false
 	}
 	_, err := hex.Decode(id[:], []byte(s))
@@ -369,9 +370,7 @@ func isLowerHex(s string) bool {
 	return true
 }
 
-// seenMemo keeps recently used seen values in two generations of bounded
-// size: a full current generation becomes the previous one, dropping the
-// one before, and a hit in the previous one moves the entry forward.
+// seenMemo keeps recently used seen values in a genmap.Map.
 //
 // Calls to the next cache run outside the lock, so a read or write can
 // overlap a write of the same key and finish in either order. The memo
@@ -381,18 +380,17 @@ func isLowerHex(s string) bool {
 // write of id if changed[id] > since, or if since < floor, the clock value
 // at which changed was last emptied to keep it bounded.
 type seenMemo struct {
-	mu       sync.Mutex
-	size     int
-	current  map[memoID]memoValue
-	previous map[memoID]memoValue
-	clock    uint64
-	floor    uint64
-	active   int
-	changed  map[memoID]uint64
+	mu      sync.Mutex
+	size    int
+	values  *genmap.Map[memoID, memoValue]
+	clock   uint64
+	floor   uint64
+	active  int
+	changed map[memoID]uint64
 }
 
 func newSeenMemo(size int) *seenMemo {
-	return &seenMemo{size: size, current: map[memoID]memoValue{}, changed: map[memoID]uint64{}}
+	return &seenMemo{size: size, values: genmap.New[memoID, memoValue](size), changed: map[memoID]uint64{}}
 }
 
 // begin registers a call to the next cache and returns the clock value at
@@ -443,15 +441,13 @@ func (s *seenMemo) fill(id memoID, value string, since uint64) {
 	v, ok := parseMemoValue(value)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.overlapped(id, since) {
-		return
+	switch {
+	case s.overlapped(id, since):
+	case ok:
+		s.values.Put(id, v)
+	default:
+		s.values.Delete(id)
 	}
-	if !ok {
-		s.forgetLocked(id)
-		return
-	}
-	delete(s.previous, id)
-	s.putLocked(id, v)
 }
 
 // finishWrite ends the write of id whose start touch returned mark. It
@@ -465,10 +461,9 @@ func (s *seenMemo) finishWrite(id memoID, value string, mark uint64, written boo
 	defer s.mu.Unlock()
 	alone := s.changed[id] == mark && mark >= s.floor
 	if written && ok && alone {
-		delete(s.previous, id)
-		s.putLocked(id, v)
+		s.values.Put(id, v)
 	} else {
-		s.forgetLocked(id)
+		s.values.Delete(id)
 	}
 	s.touchLocked(id)
 }
@@ -476,42 +471,11 @@ func (s *seenMemo) finishWrite(id memoID, value string, mark uint64, written boo
 func (s *seenMemo) get(id memoID) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.current[id]
-	if !ok {
-		if v, ok = s.previous[id]; ok {
-			delete(s.previous, id)
-			s.putLocked(id, v)
-		}
-	}
+	v, ok := s.values.Get(id)
 	if !ok {
 		return "", false
 	}
 	return v.String(), true
-}
-
-// put stores value under id, or drops id when the memo cannot hold value.
-func (s *seenMemo) put(id memoID, value string) {
-	v, ok := parseMemoValue(value)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !ok {
-		s.forgetLocked(id)
-		return
-	}
-	delete(s.previous, id)
-	s.putLocked(id, v)
-}
-
-func (s *seenMemo) putLocked(id memoID, v memoValue) {
-	if _, ok := s.current[id]; !ok && len(s.current) >= s.size {
-		s.previous, s.current = s.current, make(map[memoID]memoValue, s.size)
-	}
-	s.current[id] = v
-}
-
-func (s *seenMemo) forgetLocked(id memoID) {
-	delete(s.current, id)
-	delete(s.previous, id)
 }
 
 var (

@@ -251,7 +251,7 @@ func TestSeenMemoIsBounded(t *testing.T) {
 		ids[i][0] = byte(i + 1)
 		m.put(ids[i], hashA)
 	}
-	if n := len(m.current) + len(m.previous); n > 6 {
+	if n := m.values.Len(); n > 6 {
 		t.Errorf("memo holds %d entries, want at most 6", n)
 	}
 	if _, ok := m.get(ids[9]); !ok {
@@ -420,5 +420,18 @@ func TestLocalAnswersBadRequests(t *testing.T) {
 		if !strings.Contains(string(m.Data), `"error"`) {
 			t.Errorf("reply to %s = %s, want an error", data, m.Data)
 		}
+	}
+}
+
+// put stores value under id, or drops id when the memo cannot hold value,
+// as a test sets up the memo.
+func (s *seenMemo) put(id memoID, value string) {
+	v, ok := parseMemoValue(value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ok {
+		s.values.Put(id, v)
+	} else {
+		s.values.Delete(id)
 	}
 }
