@@ -42,9 +42,9 @@ type LocalOptions struct {
 // Local is the ingest cache of the process that started the embedded NATS
 // server, when no Redis is configured. Every other process that ingests
 // through that server reaches it with a Remote, so every reservation and
-// every seen write passes through this process. It can therefore keep reservations in
-// memory instead of in the bucket, and answer reads of the seen keys it
-// wrote or read before from memory. Other keys pass through to the next
+// every seen write passes through this process. It can therefore keep
+// reservations in memory instead of in the bucket, and serve reads of the
+// seen keys it wrote or read before from memory. Other keys pass through to the next
 // cache. Little is lost when the process stops: reservations end with
 // the process anyway, and the seen keys stay in the next cache. Only the
 // values that RememberSeen kept in memory are lost, and the item index
@@ -57,7 +57,6 @@ type LocalOptions struct {
 // before it publishes.
 type Local struct {
 	next          pipeline.Cache
-	many          pipeline.MultiGetter
 	o             LocalOptions
 	mu            sync.Mutex
 	reservedUntil map[string]time.Time
@@ -81,9 +80,7 @@ func NewLocal(next pipeline.Cache, o LocalOptions) *Local {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	l := &Local{next: next, o: o, reservedUntil: map[string]time.Time{}, memo: newSeenMemo(o.SeenMemo)}
-	l.many, _ = next.(pipeline.MultiGetter)
-	return l
+	return &Local{next: next, o: o, reservedUntil: map[string]time.Time{}, memo: newSeenMemo(o.SeenMemo)}
 }
 
 // Stats returns the memo's hit and miss counts so far.
@@ -159,20 +156,9 @@ func (l *Local) GetMany(ctx context.Context, keys []string) ([]string, []bool, e
 		return values, found, nil
 	}
 
-	rest := make([]string, len(missing))
-	for j, i := range missing {
-		rest[j] = keys[i]
-	}
 	since := l.memo.begin()
 	defer l.memo.end()
-	var got []string
-	var ok []bool
-	var err error
-	if l.many != nil {
-		got, ok, err = l.many.GetMany(ctx, rest)
-	} else {
-		got, ok, err = getEach(ctx, l.next, rest)
-	}
+	got, ok, err := readMany(ctx, l.next, pick(keys, missing))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -186,7 +172,12 @@ func (l *Local) GetMany(ctx context.Context, keys []string) ([]string, []bool, e
 	return values, found, nil
 }
 
-func getEach(ctx context.Context, c pipeline.Cache, keys []string) ([]string, []bool, error) {
+// readMany reads keys from c in one request where c is a
+// pipeline.MultiGetter, and key by key otherwise.
+func readMany(ctx context.Context, c pipeline.Cache, keys []string) ([]string, []bool, error) {
+	if mg, ok := c.(pipeline.MultiGetter); ok {
+		return mg.GetMany(ctx, keys)
+	}
 	values := make([]string, len(keys))
 	found := make([]bool, len(keys))
 	for i, key := range keys {

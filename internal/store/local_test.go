@@ -100,10 +100,10 @@ func TestLocalReserveSweepsExpired(t *testing.T) {
 	clk.Add(2 * time.Second)
 	assertReserve(ctx, t, l, reserveID, "", true)
 	l.mu.Lock()
-	held := len(l.reservedUntil)
+	reservations := len(l.reservedUntil)
 	l.mu.Unlock()
-	if held != 1 {
-		t.Errorf("%d reservations held after the sweep, want 1", held)
+	if reservations != 1 {
+		t.Errorf("%d reservations held after the sweep, want 1", reservations)
 	}
 }
 

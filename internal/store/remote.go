@@ -262,14 +262,7 @@ func (r *Remote) GetMany(ctx context.Context, keys []string) ([]string, []bool, 
 		}
 	}
 	if len(other) > 0 {
-		var got []string
-		var ok []bool
-		var err error
-		if mg, is := r.next.(pipeline.MultiGetter); is {
-			got, ok, err = mg.GetMany(ctx, pick(keys, other))
-		} else {
-			got, ok, err = getEach(ctx, r.next, pick(keys, other))
-		}
+		got, ok, err := readMany(ctx, r.next, pick(keys, other))
 		if err != nil {
 			return nil, nil, err
 		}
