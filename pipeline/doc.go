@@ -30,7 +30,7 @@
 //     process that started the embedded server keeps that seen value in
 //     memory only (SeenRememberer), since the index entry contains the
 //     same content hash. After a restart of that process, only the
-//     index knows such an item until a sighting a day later writes its
+//     index contains such an item until a sighting a day later writes its
 //     seen key. So an item that its feed drops within a day, and offers
 //     again in the day after nats.max_age, is published again.
 //

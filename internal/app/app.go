@@ -90,7 +90,7 @@ func Open(ctx context.Context, cfg *config.Config, log *slog.Logger, o OpenOptio
 	}
 	if a.embedded != nil {
 		// Other processes connect only once the item index is repaired
-		// and this process answers for reservations.
+		// and this process serves reservations.
 		if err := a.embedded.PublishURL(); err != nil {
 			a.closeAfterFailedOpen(ctx)
 			return nil, err

@@ -99,8 +99,9 @@ func TestExternalCacheKeepsSharedReservations(t *testing.T) {
 }
 
 // TestOwnerRestartKeepsItemsKnown restarts the owner, whose seen values
-// for new items stayed in its memory. The index still knows the items,
-// so offering them again publishes nothing and writes their seen keys.
+// for new items stayed in its memory. The index still contains the
+// items, so offering them again publishes nothing and writes their seen
+// keys.
 func TestOwnerRestartKeepsItemsKnown(t *testing.T) {
 	t.Parallel()
 	cfg := repairConfig(t)
