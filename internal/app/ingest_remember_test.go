@@ -30,10 +30,10 @@ func streamEvents(ctx context.Context, t *testing.T, a *App) uint64 {
 }
 
 // TestOwnerRestartPublishesRevert updates an item whose seen key the
-// bucket already holds, restarts the owner and offers the first text
+// bucket already contains, restarts the owner and offers the first text
 // again. The update's seen value stayed in the owner's memory only, so
 // after the restart the bucket returns the first text's hash, and the
-// revert counts as a duplicate although the index and the stream hold
+// revert counts as a duplicate although the index and the stream contain
 // the update. With the seen value written to the bucket, as before, the
 // revert is published.
 func TestOwnerRestartPublishesRevert(t *testing.T) {
