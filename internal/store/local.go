@@ -13,7 +13,7 @@ import (
 )
 
 // DefaultSeenMemo is the number of seen keys a Local cache keeps in memory
-// per generation, and the memo holds at most twice as many: 262,144 keys
+// per generation, and the memo contains at most twice as many: 262,144 keys
 // in two full generations took 35 MiB of heap in a scratch test. 131,072
 // covers every item listed by 5,000 feeds of 25 items.
 const DefaultSeenMemo = 131072
@@ -90,7 +90,7 @@ func (l *Local) Stats() LocalStats {
 	return l.stats
 }
 
-func (l *Local) reserved(key string) bool {
+func (l *Local) isReservation(key string) bool {
 	return l.o.ReservePrefix != "" && strings.HasPrefix(key, l.o.ReservePrefix)
 }
 
@@ -106,10 +106,10 @@ func (l *Local) memoKey(key string) (memoID, bool) {
 // Get implements pipeline.Cache. A held reservation reads as present with
 // an empty value.
 func (l *Local) Get(ctx context.Context, key string) (string, bool, error) {
-	if l.reserved(key) {
+	if l.isReservation(key) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		return "", l.holds(key), nil
+		return "", l.reservedNow(key), nil
 	}
 	id, memo := l.memoKey(key)
 	if !memo {
@@ -137,9 +137,9 @@ func (l *Local) GetMany(ctx context.Context, keys []string) ([]string, []bool, e
 	var missing []int
 	hits := 0
 	for i, key := range keys {
-		if l.reserved(key) {
+		if l.isReservation(key) {
 			l.mu.Lock()
-			found[i] = l.holds(key)
+			found[i] = l.reservedNow(key)
 			l.mu.Unlock()
 			continue
 		}
@@ -195,7 +195,7 @@ func readMany(ctx context.Context, c pipeline.Cache, keys []string) ([]string, [
 // overlapping writes either way. Otherwise the key leaves the memo, so the
 // next read goes to the next cache.
 func (l *Local) Set(ctx context.Context, key, value string, ttl time.Duration) error {
-	if l.reserved(key) {
+	if l.isReservation(key) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.reservedUntil[key] = l.until(ttl)
@@ -239,12 +239,12 @@ func (l *Local) RememberSeen(ctx context.Context, key, value string, ttl time.Du
 // Reserve implements pipeline.Cache. A reservation is held in memory until
 // Delete or until ttl has passed.
 func (l *Local) Reserve(ctx context.Context, key, value string, ttl time.Duration) (bool, error) {
-	if !l.reserved(key) {
+	if !l.isReservation(key) {
 		return l.next.Reserve(ctx, key, value, ttl)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.holds(key) {
+	if l.reservedNow(key) {
 		return false, nil
 	}
 	if len(l.reservedUntil) >= sweepReservationsAt {
@@ -264,7 +264,7 @@ func (l *Local) until(ttl time.Duration) time.Time {
 
 // Delete implements pipeline.Cache.
 func (l *Local) Delete(ctx context.Context, key string) error {
-	if l.reserved(key) {
+	if l.isReservation(key) {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		delete(l.reservedUntil, key)
@@ -277,8 +277,9 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 	return l.writeSeen(id, "", func() error { return l.next.Delete(ctx, key) })
 }
 
-// holds reports whether key is reserved and unexpired; l.mu must be held.
-func (l *Local) holds(key string) bool {
+// reservedNow reports whether key is reserved and unexpired. l.mu must be
+// held.
+func (l *Local) reservedNow(key string) bool {
 	until, ok := l.reservedUntil[key]
 	if ok && !l.o.Now().Before(until) {
 		delete(l.reservedUntil, key)
@@ -287,7 +288,7 @@ func (l *Local) holds(key string) bool {
 	return ok
 }
 
-// sweep drops expired reservations; l.mu must be held.
+// sweep drops expired reservations. l.mu must be held.
 func (l *Local) sweep() {
 	now := l.o.Now()
 	for key, until := range l.reservedUntil {
