@@ -259,9 +259,9 @@ func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, 
 // a duplicate.
 //
 // NOTE: a remembered value is lost with a restart of the owner. A new item
-// that the feed stops listing within seenRefreshAfter is then known only
-// to the index, whose entry expires with the stream's max age, one day
-// before the SeenTTL a written value would have had.
+// that the feed stops listing within seenRefreshAfter is then only in the
+// index, whose entry expires with the stream's max age, one day before the
+// SeenTTL a written value would have had.
 func (g *Ingester) recordSeen(ctx context.Context, it *Item, remember bool) error {
 	key, value := seenKeyPrefix+it.ID, seenValue(it.ContentHash, g.o.Now())
 	if r, ok := g.o.Cache.(SeenRememberer); ok && remember {

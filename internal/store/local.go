@@ -14,7 +14,7 @@ import (
 
 // DefaultSeenMemo is the number of seen keys a Local cache keeps in memory
 // per generation, and the memo contains at most twice as many: 262,144 keys
-// in two full generations took 35 MiB of heap in a scratch test. 131,072
+// in two full generations took 35 MiB of heap, measured once. 131,072
 // covers every item listed by 5,000 feeds of 25 items.
 const DefaultSeenMemo = 131072
 
