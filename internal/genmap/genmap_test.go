@@ -40,13 +40,14 @@ func TestMapUpdateDoesNotRotate(t *testing.T) {
 	m := New[int, string](2)
 	m.Put(0, "a")
 	m.Put(1, "b")
-	m.Put(1, "c")
-	m.Put(0, "d")
-	if v, ok := m.Get(0); !ok || v != "d" {
-		t.Errorf("Get(0) = %q, %t; want d, true", v, ok)
+	m.Put(2, "c") // 0 and 1 become the previous generation
+	m.Put(3, "d") // the current generation (2, 3) is full
+	m.Put(3, "e") // an update, not a new key: nothing moves back
+	if v, ok := m.Get(3); !ok || v != "e" {
+		t.Errorf("Get(3) = %q, %t; want e, true", v, ok)
 	}
-	if v, ok := m.Get(1); !ok || v != "c" {
-		t.Errorf("Get(1) = %q, %t; want c, true", v, ok)
+	if _, ok := m.Get(0); !ok {
+		t.Error("an update of a full generation dropped the previous one")
 	}
 }
 
