@@ -5,6 +5,7 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net/http"
@@ -246,6 +247,76 @@ func TestLooksLikeFeedText(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := looksLikeFeedText(tc.data); got != tc.want {
 				t.Errorf("looksLikeFeedText(%q) = %v, want %v", tc.data, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestGunzipIgnoresWrongTrailerSize checks that the size a gzip trailer
+// states only sizes the buffer: a body whose trailer lies, in either
+// direction, decodes to the same bytes or fails on the checksum, and
+// two members decode to both.
+func TestGunzipIgnoresWrongTrailerSize(t *testing.T) {
+	feed := readFixture(t, "feed.xml")
+	const maxBody = 1 << 20
+	withSize := func(gz []byte, size uint32) []byte {
+		out := bytes.Clone(gz)
+		binary.LittleEndian.PutUint32(out[len(out)-4:], size)
+		return out
+	}
+	gz := gzipBytes(t, feed)
+	tests := []struct {
+		name string
+		body []byte
+		want []byte
+	}{
+		{"true size", gz, feed},
+		{"two members", append(gzipBytes(t, feed[:100]), gzipBytes(t, feed[100:])...), feed},
+		{"empty document", gzipBytes(t, nil), []byte{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := gunzip(tc.body, maxBody)
+			if err != nil {
+				t.Fatalf("gunzip: %v", err)
+			}
+			if !bytes.Equal(got, tc.want) {
+				t.Errorf("gunzip = %d bytes, want %d", len(got), len(tc.want))
+			}
+		})
+	}
+	for _, size := range []uint32{0, 1, uint32(len(feed)) - 1, uint32(len(feed)) + 1, 1 << 31} {
+		t.Run("trailer states "+strconv.FormatUint(uint64(size), 10), func(t *testing.T) {
+			_, err := gunzip(withSize(gz, size), maxBody)
+			if !errors.Is(err, ErrContentDecoding) {
+				t.Errorf("gunzip of a trailer stating %d bytes = %v, want ErrContentDecoding", size, err)
+			}
+		})
+	}
+}
+
+func TestGzipSizeBounds(t *testing.T) {
+	trailer := func(n int, size uint32) []byte {
+		b := make([]byte, n)
+		binary.LittleEndian.PutUint32(b[n-4:], size)
+		return b
+	}
+	tests := []struct {
+		name string
+		data []byte
+		max  int64
+		want int64
+	}{
+		{"too short for a trailer", []byte{0x1f, 0x8b, 8}, 1 << 20, -1},
+		{"stated size kept", trailer(1000, 5000), 1 << 20, 5000},
+		{"bounded by the body limit", trailer(100_000, 900_000), 500_000, 500_000},
+		{"bounded by the ratio", trailer(100, 1<<30), 1 << 30, 100 * maxGzipRatio},
+		{"largest stated size", trailer(20, 1<<32-1), 1 << 40, 20 * maxGzipRatio},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := gzipSize(tc.data, tc.max); got != tc.want {
+				t.Errorf("gzipSize = %d, want %d", got, tc.want)
 			}
 		})
 	}

@@ -57,7 +57,7 @@ func (f *Fetcher) readFile(u *url.URL, sent Validators) (FetchResult, error) {
 		res.Outcome = OutcomeNotModified
 		return res, nil
 	}
-	res.Body, err = readCapped(file, f.opts.MaxBody)
+	res.Body, err = readCapped(file, f.opts.MaxBody, -1)
 	if err != nil {
 		return res, err
 	}
