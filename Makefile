@@ -7,10 +7,10 @@ BENCH_COUNT ?= 6
 BENCH_OUT ?= bench/results
 # Per-item benchmarks: normalise, parsing a document, parsing a changed
 # document with and without the parse memo, dedup (Ingest of new and
-# known items), publish and the gunzip of a fetched document, with ns/op,
-# B/op and allocs/op.
+# known items), publish, the heap per KV key and the gunzip of a fetched
+# document, with ns/op, B/op and allocs/op.
 BENCH_PKGS ?= ./pipeline ./internal/broker ./workers
-BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkParseFeed|BenchmarkParseChangedDocument|BenchmarkIngest|BenchmarkPublish|BenchmarkIndexRepair|BenchmarkStreamStore|BenchmarkGunzip
+BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkParseFeed|BenchmarkParseChangedDocument|BenchmarkIngest|BenchmarkPublish|BenchmarkIndexRepair|BenchmarkStreamStore|BenchmarkKVKeyHeap|BenchmarkGunzip
 
 # End-to-end sizes: 2,000 feeds x 50 items, the changed round slides 5.
 FEEDS ?= 2000
