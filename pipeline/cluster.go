@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
@@ -153,11 +152,7 @@ func (c *Clusterer) Record(ctx context.Context, it *Item, fp fingerprint) error 
 // it, as it skips an expired record.
 func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
 	rec := c.note(it, a)
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("encoding fingerprint of item %s: %w", it.ID, err)
-	}
-	if err := c.store.Put(ctx, memberKey(it.ID), data); err != nil {
+	if err := c.store.Put(ctx, memberKey(it.ID), encodeMemberRecord(&rec)); err != nil {
 		return fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
 	}
 	return nil
@@ -362,7 +357,7 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 				continue
 			}
 			cand.rec = new(memberRecord)
-			if err := json.Unmarshal(e.Value, cand.rec); err != nil {
+			if err := decodeMemberRecord(e.Value, cand.rec); err != nil {
 				return fmt.Errorf("decoding fingerprint of item %s: %w", id, err)
 			}
 			known[id] = cand.rec

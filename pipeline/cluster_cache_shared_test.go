@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -57,15 +56,11 @@ func requireCachedEqualsStored(t *testing.T, c *Clusterer, id string) {
 		t.Fatalf("record of %s is not cached", id)
 	}
 	var want memberRecord
-	if err := json.Unmarshal(c.store.(*memFingerprints).value(memberKey(id)), &want); err != nil {
+	if err := decodeMemberRecord(c.store.(*memFingerprints).value(memberKey(id)), &want); err != nil {
 		t.Fatalf("decoding stored record of %s: %v", id, err)
 	}
-	got, err := json.Marshal(rec)
-	if err != nil {
-		t.Fatalf("encoding cached record of %s: %v", id, err)
-	}
 	var gotDecoded memberRecord
-	if err := json.Unmarshal(got, &gotDecoded); err != nil {
+	if err := decodeMemberRecord(encodeMemberRecord(rec), &gotDecoded); err != nil {
 		t.Fatalf("decoding cached record of %s: %v", id, err)
 	}
 	if !reflect.DeepEqual(gotDecoded, want) {

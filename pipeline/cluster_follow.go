@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -209,7 +208,7 @@ func (c *Clusterer) applyStored(key string, value []byte, stored time.Time) {
 		return
 	}
 	var rec memberRecord
-	if err := json.Unmarshal(value, &rec); err != nil || rec.ID == "" {
+	if err := decodeMemberRecord(value, &rec); err != nil || rec.ID == "" {
 		return
 	}
 	c.keys.add(rec, stored)
