@@ -115,12 +115,30 @@ func decodeOrKeepText(data []byte, max int64, decode func([]byte, int64) ([]byte
 // brings in and which takes about a fifth less CPU than compress/gzip for
 // a farm document (BenchmarkGunzip).
 func gunzip(data []byte, max int64) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
+	zr, err := gzip.NewReader(gzipSource(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading gzip header: %w", ErrContentDecoding, err)
 	}
 	defer zr.Close()
 	return readDecodedSized(zr, max, "gzip", gzipSize(data, max))
+}
+
+// gzipReservedFlags are the header flag bits that RFC 1952 reserves.
+const gzipReservedFlags = 0xe0
+
+// gzipSource returns a reader of data with the reserved flag bits of the
+// first gzip header cleared, leaving data unchanged. compress/gzip ignores
+// those bits and klauspost/compress rejects them, so clearing them keeps
+// such feeds readable.
+//
+// NOTE: the headers of later members are not cleared, so a multi-member
+// body with reserved bits in a later header still fails to decode.
+func gzipSource(data []byte) io.Reader {
+	if len(data) < 4 || data[3]&gzipReservedFlags == 0 {
+		return bytes.NewReader(data)
+	}
+	head := []byte{data[0], data[1], data[2], data[3] &^ gzipReservedFlags}
+	return io.MultiReader(bytes.NewReader(head), bytes.NewReader(data[4:]))
 }
 
 // maxGzipRatio bounds the decoded size that gzipSize believes, so a forged

@@ -321,3 +321,25 @@ func TestGzipSizeBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestGunzipIgnoresReservedFlags checks that a gzip header with reserved
+// flag bits set decodes, as it did with compress/gzip.
+func TestGunzipIgnoresReservedFlags(t *testing.T) {
+	feed := readFixture(t, "feed.xml")
+	for _, bits := range []byte{0x20, 0x40, 0x80, 0xe0} {
+		t.Run("flags "+strconv.Itoa(int(bits)), func(t *testing.T) {
+			body := gzipBytes(t, feed)
+			body[3] |= bits
+			got, err := gunzip(body, 1<<20)
+			if err != nil {
+				t.Fatalf("gunzip: %v", err)
+			}
+			if !bytes.Equal(got, feed) {
+				t.Errorf("gunzip = %d bytes, want %d", len(got), len(feed))
+			}
+			if body[3]&bits != bits {
+				t.Error("gunzip changed the caller's body")
+			}
+		})
+	}
+}
