@@ -24,12 +24,17 @@ func readBody(resp *http.Response, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: Content-Length %d exceeds the limit of %d bytes",
 			ErrFeedTooLarge, resp.ContentLength, max)
 	}
-	raw, err := readCapped(resp.Body, max, resp.ContentLength)
+	raw, err := readCapped(resp.Body, max, min(resp.ContentLength, maxTrustedLength))
 	if err != nil {
 		return nil, fmt.Errorf("reading body: %w", err)
 	}
 	return decodeBody(raw, resp.Header.Values("Content-Encoding"), max)
 }
+
+// maxTrustedLength bounds the buffer that Content-Length reserves before
+// the body arrives, because a server can state the body limit and then send
+// a few bytes slowly. A larger body grows the buffer as it arrives.
+const maxTrustedLength = 1 << 20
 
 // readCapped reads r to the end, or fails as soon as it yields more than
 // max bytes. Reading max+1 bytes detects overflow even when Content-Length

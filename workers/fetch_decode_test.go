@@ -9,9 +9,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/andybalholm/brotli"
 )
@@ -341,5 +343,27 @@ func TestGunzipIgnoresReservedFlags(t *testing.T) {
 				t.Error("gunzip changed the caller's body")
 			}
 		})
+	}
+}
+
+// TestReadBodyBoundsContentLength checks that a Content-Length stating the
+// whole body limit, followed by 5 bytes, does not reserve the limit.
+func TestReadBodyBoundsContentLength(t *testing.T) {
+	const maxBody = 64 << 20
+	resp := &http.Response{
+		ContentLength: maxBody,
+		Header:        http.Header{},
+		Body: io.NopCloser(io.MultiReader(strings.NewReader("<rss>"),
+			iotest.ErrReader(io.ErrUnexpectedEOF))),
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readBody(resp, maxBody)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("readBody = %v, want io.ErrUnexpectedEOF", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
+		t.Errorf("reading 5 bytes under Content-Length %d allocated %d bytes", int64(maxBody), got)
 	}
 }
