@@ -174,8 +174,9 @@ func (r *recordReader) varint() int64 {
 }
 
 // count reads a list length and checks that the rest of the record can
-// hold that many elements of at least minSize bytes each, so a forged
-// length cannot make the decoder allocate more than the record's size.
+// contain that many elements of at least minSize bytes each. A forged
+// length then allocates at most 16 bytes per record byte: a list of empty
+// strings takes one byte per string and a 16-byte header per string.
 func (r *recordReader) count(minSize int) int {
 	n := r.uvarint()
 	if n > uint64((len(r.b)-r.off)/minSize) {
