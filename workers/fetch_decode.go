@@ -3,6 +3,7 @@ package workers
 import (
 	"bytes"
 	"compress/flate"
+	stdgzip "compress/gzip"
 	"compress/zlib"
 	"encoding/binary"
 	"errors"
@@ -118,9 +119,22 @@ func decodeOrKeepText(data []byte, max int64, decode func([]byte, int64) ([]byte
 
 // gunzip decodes gzip with klauspost/compress, which nats-server already
 // brings in and which takes about a fifth less CPU than compress/gzip for
-// a farm document (BenchmarkGunzip).
+// a farm document (BenchmarkGunzip). A body whose gzip header it rejects
+// is decoded again with compress/gzip.
 func gunzip(data []byte, max int64) ([]byte, error) {
-	zr, err := gzip.NewReader(gzipSource(data))
+	out, err := gunzipKlauspost(data, max)
+	if errors.Is(err, gzip.ErrHeader) {
+		// compress/gzip, which decoded fetches before, ignores the
+		// reserved flag bits of a header, and klauspost/compress rejects
+		// them. Decoding again keeps such feeds readable.
+		return gunzipStandard(data, max)
+	}
+	return out, err
+}
+
+// gunzipKlauspost decodes gzip with klauspost/compress.
+func gunzipKlauspost(data []byte, max int64) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading gzip header: %w", ErrContentDecoding, err)
 	}
@@ -128,22 +142,14 @@ func gunzip(data []byte, max int64) ([]byte, error) {
 	return readDecodedSized(zr, max, "gzip", gzipSize(data, max))
 }
 
-// gzipReservedFlags are the header flag bits that RFC 1952 reserves.
-const gzipReservedFlags = 0xe0
-
-// gzipSource returns a reader of data with the reserved flag bits of the
-// first gzip header cleared, leaving data unchanged. compress/gzip ignores
-// those bits and klauspost/compress rejects them, so clearing them keeps
-// such feeds readable.
-//
-// NOTE: the headers of later members are not cleared, so a multi-member
-// body with reserved bits in a later header still fails to decode.
-func gzipSource(data []byte) io.Reader {
-	if len(data) < 4 || data[3]&gzipReservedFlags == 0 {
-		return bytes.NewReader(data)
+// gunzipStandard decodes gzip with compress/gzip.
+func gunzipStandard(data []byte, max int64) ([]byte, error) {
+	zr, err := stdgzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading gzip header: %w", ErrContentDecoding, err)
 	}
-	head := []byte{data[0], data[1], data[2], data[3] &^ gzipReservedFlags}
-	return io.MultiReader(bytes.NewReader(head), bytes.NewReader(data[4:]))
+	defer zr.Close()
+	return readDecodedSized(zr, max, "gzip", gzipSize(data, max))
 }
 
 // maxGzipRatio bounds the decoded size that gzipSize believes, so a forged

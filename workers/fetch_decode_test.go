@@ -344,6 +344,17 @@ func TestGunzipIgnoresReservedFlags(t *testing.T) {
 			}
 		})
 	}
+	t.Run("second member", func(t *testing.T) {
+		second := gzipBytes(t, feed[100:])
+		second[3] |= 0x20
+		got, err := gunzip(append(gzipBytes(t, feed[:100]), second...), 1<<20)
+		if err != nil {
+			t.Fatalf("gunzip: %v", err)
+		}
+		if !bytes.Equal(got, feed) {
+			t.Errorf("gunzip = %d bytes, want %d", len(got), len(feed))
+		}
+	})
 }
 
 // TestReadBodyBoundsContentLength checks that a Content-Length stating the
