@@ -12,9 +12,9 @@ import (
 // versions start with '{', and decodeMemberRecord still reads them until
 // they expire with the stream's max_age.
 //
-// NOTE: a version before the binary form cannot decode these records. It
-// skips them, so after a downgrade the items recorded since the upgrade
-// stay out of its grouping until they expire.
+// NOTE: a version before the binary form cannot decode these records, and
+// its follower skips them. So after a downgrade the items recorded since
+// the upgrade stay out of its grouping until they expire.
 const recordFormatBinary = 0x01
 
 // errRecordTruncated means a binary member record ended inside a field,

@@ -118,33 +118,21 @@ func decodeOrKeepText(data []byte, max int64, decode func([]byte, int64) ([]byte
 }
 
 // gunzip decodes gzip with klauspost/compress, which nats-server already
-// brings in and which takes about a fifth less CPU than compress/gzip for
-// a farm document (BenchmarkGunzip). A body whose gzip header it rejects
-// is decoded again with compress/gzip.
+// brings in and which takes 20 to 30% less CPU than compress/gzip for a
+// farm document (BenchmarkGunzip). klauspost/compress rejects a header
+// with reserved flag bits set, which compress/gzip ignores, so a body
+// whose header it rejects is decoded again with compress/gzip.
 func gunzip(data []byte, max int64) ([]byte, error) {
-	out, err := gunzipKlauspost(data, max)
+	out, err := gunzipWith(data, max, func(r io.Reader) (io.ReadCloser, error) { return gzip.NewReader(r) })
 	if errors.Is(err, gzip.ErrHeader) {
-		// compress/gzip, which decoded fetches before, ignores the
-		// reserved flag bits of a header, and klauspost/compress rejects
-		// them. Decoding again keeps such feeds readable.
-		return gunzipStandard(data, max)
+		return gunzipWith(data, max, func(r io.Reader) (io.ReadCloser, error) { return stdgzip.NewReader(r) })
 	}
 	return out, err
 }
 
-// gunzipKlauspost decodes gzip with klauspost/compress.
-func gunzipKlauspost(data []byte, max int64) ([]byte, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%w: reading gzip header: %w", ErrContentDecoding, err)
-	}
-	defer zr.Close()
-	return readDecodedSized(zr, max, "gzip", gzipSize(data, max))
-}
-
-// gunzipStandard decodes gzip with compress/gzip.
-func gunzipStandard(data []byte, max int64) ([]byte, error) {
-	zr, err := stdgzip.NewReader(bytes.NewReader(data))
+// gunzipWith decodes data with the gzip reader that newReader returns.
+func gunzipWith(data []byte, max int64, newReader func(io.Reader) (io.ReadCloser, error)) ([]byte, error) {
+	zr, err := newReader(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading gzip header: %w", ErrContentDecoding, err)
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/syndic-network/syndic/internal/broker"
 )
 
-// kvCacheExpiry is a little more than the ten seconds after which
-// nats-server v2.15 drops the cached buffer of a block that no request
-// read (defaultCacheBufferExpiration in its filestore.go).
+// kvCacheExpiry is a little more than the ten seconds without a read
+// after which nats-server v2.15 drops a block's cached buffer
+// (defaultCacheBufferExpiration in its filestore.go).
 const kvCacheExpiry = 11 * time.Second
 
 // BenchmarkKVKeyHeap measures the live heap that the embedded server keeps
@@ -23,19 +23,8 @@ const kvCacheExpiry = 11 * time.Second
 // with a 300-byte value. Run it with -benchtime 200000x, because with a
 // few keys the figure is noise.
 func BenchmarkKVKeyHeap(b *testing.B) {
-	ctx := context.Background()
-	emb, err := broker.StartEmbedded(ctx, broker.EmbeddedOptions{DataDir: b.TempDir()})
-	if err != nil {
-		b.Fatalf("starting embedded server: %v", err)
-	}
-	b.Cleanup(func() { _ = emb.Shutdown(context.Background()) })
-	nc, js, err := emb.Connect(ctx, "bench", nil)
-	if err != nil {
-		b.Fatalf("connecting: %v", err)
-	}
-	b.Cleanup(nc.Close)
-
-	kv, err := broker.EnsureRebuildableKV(ctx, js, "HEAP", 1, 0, false)
+	_, js := startBenchServer(b, false)
+	kv, err := broker.EnsureRebuildableKV(context.Background(), js, "HEAP", 1, 0, false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -60,7 +49,7 @@ func BenchmarkKVKeyHeap(b *testing.B) {
 	select {
 	case <-js.PublishAsyncComplete():
 	case <-time.After(time.Minute):
-		b.Fatal("writes not acknowledged after a minute")
+		b.Fatal("timed out after a minute waiting for the writes to be acknowledged")
 	}
 	time.Sleep(kvCacheExpiry)
 	after := liveHeap()

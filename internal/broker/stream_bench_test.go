@@ -43,7 +43,10 @@ func BenchmarkStreamStore(b *testing.B) {
 	}
 }
 
-func benchmarkStreamStore(b *testing.B, syncAlways bool, mode string) {
+// startBenchServer starts an embedded server in a temporary directory and
+// connects to it. Both stop when the benchmark ends.
+func startBenchServer(b *testing.B, syncAlways bool) (*nats.Conn, jetstream.JetStream) {
+	b.Helper()
 	ctx := context.Background()
 	emb, err := broker.StartEmbedded(ctx, broker.EmbeddedOptions{DataDir: b.TempDir(), SyncAlways: syncAlways})
 	if err != nil {
@@ -55,7 +58,13 @@ func benchmarkStreamStore(b *testing.B, syncAlways bool, mode string) {
 		b.Fatalf("connecting: %v", err)
 	}
 	b.Cleanup(nc.Close)
-	_, err = js.CreateStream(ctx, jetstream.StreamConfig{
+	return nc, js
+}
+
+func benchmarkStreamStore(b *testing.B, syncAlways bool, mode string) {
+	ctx := context.Background()
+	nc, js := startBenchServer(b, syncAlways)
+	_, err := js.CreateStream(ctx, jetstream.StreamConfig{
 		Name: "EVENTS", Subjects: []string{"events.>"}, Storage: jetstream.FileStorage,
 		Duplicates: time.Minute, AllowAtomicPublish: true,
 	})
