@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -40,6 +41,14 @@ const (
 	// a key shared by dozens of items is mostly shared by template texts,
 	// so the oldest of them add little but work.
 	maxCandidatesPerKey = 16
+	// maxBandDistance is how many bits the SimHash of an item found
+	// through a band alone may differ from the new item's. Texts of one
+	// language share a band with many unrelated texts, whose SimHash
+	// differs in about 15 bits. Four 16-bit bands find every copy within
+	// 3 bits, but a copy 9 bits away only 24% of the time. Copies that
+	// far apart are found by the sketch keys, which miss 2% of copies at
+	// a Jaccard similarity of 0.5 and fewer above it.
+	maxBandDistance = 8
 )
 
 // Relation values name how an item relates to the cluster it joins.
@@ -76,6 +85,9 @@ type Clusterer struct {
 	// records, when not nil, keeps copies of recent member records.
 	records *recordCache
 	keys    *keyIndex
+	// bandBits is the largest SimHash distance of an item found through
+	// a band alone, maxBandDistance unless a test changes it.
+	bandBits int
 	// own holds the ids of records this clusterer wrote recently.
 	own    *generations[string, struct{}]
 	follow following
@@ -184,13 +196,29 @@ func isSiteRoot(raw string) bool {
 // textKeys returns the keys of a text fingerprint: its SimHash bands and
 // its smallest shingle hashes. Texts under minWords words get none.
 func textKeys(fp fingerprint) []string {
+	return slices.Concat(bandKeys(fp), sketchKeyNames(fp))
+}
+
+// bandKeys returns the SimHash band keys of a text fingerprint, or none
+// for a text under minWords words.
+func bandKeys(fp fingerprint) []string {
 	if fp.Words < minWords {
 		return nil
 	}
-	var keys []string
+	keys := make([]string, 0, simhashBands)
 	for k, band := range fp.bands() {
 		keys = append(keys, bandKey(k, band))
 	}
+	return keys
+}
+
+// sketchKeyNames returns the keys of a text fingerprint's sketchKeys
+// smallest shingle hashes, or none for a text under minWords words.
+func sketchKeyNames(fp fingerprint) []string {
+	if fp.Words < minWords {
+		return nil
+	}
+	keys := make([]string, 0, sketchKeys)
 	for _, v := range fp.Sketch[:min(sketchKeys, len(fp.Sketch))] {
 		keys = append(keys, "s."+strconv.FormatUint(v, 16))
 	}
@@ -228,20 +256,24 @@ func mediaURLs(it *Item) []string {
 	return slices.Compact(out)
 }
 
-// candidates loads every stored item that shares a band, a link or a
-// medium with self, with the evidence each shares. The lists come from
-// the key index and every candidate record is read in one batch.
+// candidates loads every stored item that shares a band, a sketch
+// value, a link or a medium with self, with the evidence each shares.
+// Items that share only a band must have a SimHash within c.bandBits
+// bits of self's. The lists come from the key index and
+// every candidate record is read in one batch.
 func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, error) {
 	if err := c.ensureKeys(ctx); err != nil {
 		return nil, err
 	}
-	text, links, media := textKeys(self.Print), linkKeys(self), mediaKeys(self)
-	lists := c.keys.ids(slices.Concat(text, links, media))
+	bands, sketch := bandKeys(self.Print), sketchKeyNames(self.Print)
+	links, media := linkKeys(self), mediaKeys(self)
+	lists := c.keys.ids(slices.Concat(sketch, links, media))
+	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandBits))
 	found := map[string]*candidate{}
 	for _, group := range []struct {
 		keys     []string
 		evidence int
-	}{{text, evidenceText}, {links, evidenceLink}} {
+	}{{bands, evidenceText}, {sketch, evidenceText}, {links, evidenceLink}} {
 		for _, key := range group.keys {
 			ids := lists[key]
 			addCandidates(found, self.ID, ids[max(0, len(ids)-maxCandidatesPerKey):], group.evidence)

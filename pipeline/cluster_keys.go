@@ -3,6 +3,7 @@ package pipeline
 import (
 	"hash/maphash"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -86,7 +87,7 @@ func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 	keys := recordKeys(rec)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	h := x.idTab.put(rec.ID, storedSeconds(stored.Unix()))
+	h := x.idTab.put(rec.ID, storedSeconds(stored.Unix()), rec.Print.SimHash)
 	for _, key := range keys {
 		x.file(x.hash(key), listCap(key), h)
 	}
@@ -95,9 +96,9 @@ func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 	x.pruneLocked(stored)
 }
 
-// addLocked files id under key alone, as add does.
+// addLocked files id under key alone, as add does, with a zero SimHash.
 func (x *keyIndex) addLocked(key, id string, stored int64) {
-	h := x.idTab.put(id, storedSeconds(stored))
+	h := x.idTab.put(id, storedSeconds(stored), 0)
 	x.file(x.hash(key), listCap(key), h)
 	x.idTab.release(h)
 }
@@ -173,6 +174,34 @@ func (x *keyIndex) ids(keys []string) map[string][]string {
 		if c, ok := x.lists[x.hash(key)]; ok {
 			var inline [1]uint32
 			out[key] = x.idsOf(x.list(c, &inline), &buf)
+		}
+	}
+	return out
+}
+
+// idsNear returns, under each of keys, the ids in its list whose
+// records' SimHash differs from simhash in at most maxBits bits. A key
+// left with no id is left out.
+func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int) map[string][]string {
+	out := make(map[string][]string, len(keys))
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var buf []byte
+	var near []uint32
+	for _, key := range keys {
+		c, ok := x.lists[x.hash(key)]
+		if !ok {
+			continue
+		}
+		var inline [1]uint32
+		near = near[:0]
+		for _, h := range x.list(c, &inline) {
+			if bits.OnesCount64(x.idTab.simhash(h)^simhash) <= maxBits {
+				near = append(near, h)
+			}
+		}
+		if len(near) > 0 {
+			out[key] = x.idsOf(near, &buf)
 		}
 	}
 	return out

@@ -49,17 +49,25 @@ func (s *refSlab[T]) live() int { return len(s.vals) - len(s.free) }
 const textHandle = 1 << 30
 
 // binaryID is an id of 32 lower hex digits as 16 bytes, with the stored
-// time of the record it was filed from.
+// time and the SimHash of the record it was filed from. The SimHash is
+// two halves, so the struct keeps an alignment of 4 and takes 28 bytes.
 type binaryID struct {
-	id     [16]byte
-	stored uint32
+	id      [16]byte
+	stored  uint32
+	simhash [2]uint32
 }
 
-// textID is any other id, with the stored time of its record.
+// textID is any other id, with the stored time and the SimHash of its
+// record.
 type textID struct {
-	id     string
-	stored uint32
+	id      string
+	stored  uint32
+	simhash uint64
 }
+
+func splitHash(v uint64) [2]uint32 { return [2]uint32{uint32(v), uint32(v >> 32)} }
+
+func joinHash(h [2]uint32) uint64 { return uint64(h[0]) | uint64(h[1])<<32 }
 
 // idTable stores the ids a key index holds, each under a handle counted
 // by the lists holding it. Each filing of an id takes a new handle, which
@@ -72,14 +80,14 @@ type idTable struct {
 	text   refSlab[textID]
 }
 
-// put stores id, filed from a record stored at the given Unix second,
-// under a new handle with one reference, held by the caller, who
-// releases it once the id is filed.
-func (t *idTable) put(id string, stored uint32) uint32 {
+// put stores id, filed from a record stored at the given Unix second
+// with the given SimHash, under a new handle with one reference, held by
+// the caller, who releases it once the id is filed.
+func (t *idTable) put(id string, stored uint32, simhash uint64) uint32 {
 	if b, ok := packID(id); ok {
-		return checkHandle(t.binary.put(binaryID{id: b, stored: stored}))
+		return checkHandle(t.binary.put(binaryID{id: b, stored: stored, simhash: splitHash(simhash)}))
 	}
-	return textHandle | checkHandle(t.text.put(textID{id: id, stored: stored}))
+	return textHandle | checkHandle(t.text.put(textID{id: id, stored: stored, simhash: simhash}))
 }
 
 // checkHandle returns h, and panics when h would collide with the
@@ -114,6 +122,15 @@ func (t *idTable) stored(h uint32) uint32 {
 		return t.text.vals[h&^textHandle].stored
 	}
 	return t.binary.vals[h].stored
+}
+
+// simhash returns the SimHash of the record that the id under h was
+// filed from.
+func (t *idTable) simhash(h uint32) uint64 {
+	if h&textHandle != 0 {
+		return t.text.vals[h&^textHandle].simhash
+	}
+	return joinHash(t.binary.vals[h].simhash)
 }
 
 // same reports whether handles a and b name equal ids. The form of an id

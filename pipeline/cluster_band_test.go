@@ -1,0 +1,162 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestBandCandidatesNeedNearSimHash files records that share a SimHash
+// band with a new item. Only those within maxBandDistance bits, or
+// sharing a sketch value, may become candidates. The ids take both forms
+// that the key index keeps: hex and text.
+func TestBandCandidatesNeedNearSimHash(t *testing.T) {
+	const self = 0x1234_5678_9abc_def0
+	// Each record keeps self's lowest band and differs in the bits of
+	// the mask elsewhere.
+	far := uint64(0xffff_ffff_0000) // 32 bits away
+	tests := []struct {
+		name   string
+		id     string
+		mask   uint64
+		sketch uint64 // 0: no sketch value shared with self
+		want   bool
+	}{
+		{"same SimHash", ItemID("p", "same"), 0, 0, true},
+		{"at the limit", ItemID("p", "limit"), (1<<maxBandDistance - 1) << 16, 0, true},
+		{"one bit past the limit", "text-id-past", (1<<(maxBandDistance+1) - 1) << 16, 0, false},
+		{"far", ItemID("p", "far"), far, 0, false},
+		{"far but sharing a sketch value", "text-id-sketch", far, 7, true},
+	}
+
+	c := newClusterer(newMemFingerprints(), nil)
+	ctx := context.Background()
+	selfRec := memberRecord{ID: ItemID("p", "self"), Print: fingerprint{
+		SimHash: self, Sketch: []uint64{7, 8, 9, 10}, Words: minWords,
+	}}
+	for k, tt := range tests {
+		sketch := []uint64{uint64(100 + k)}
+		if tt.sketch != 0 {
+			sketch = []uint64{tt.sketch}
+		}
+		rec := memberRecord{ID: tt.id, Cluster: tt.id, Print: fingerprint{
+			SimHash: self ^ tt.mask, Sketch: sketch, Words: minWords,
+		}}
+		if err := c.store.Put(ctx, memberKey(rec.ID), encodeMemberRecord(&rec)); err != nil {
+			t.Fatal(err)
+		}
+		c.keys.add(rec, keyIndexBase)
+	}
+
+	got, err := c.candidates(ctx, selfRec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		if _, ok := got[tt.id]; ok != tt.want {
+			t.Errorf("%s: candidate = %v, want %v", tt.name, ok, tt.want)
+		}
+	}
+}
+
+// countingStore counts the member records read from a fingerprint store.
+type countingStore struct {
+	fingerprintStore
+	reads atomic.Int64
+}
+
+func (s *countingStore) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
+	s.reads.Add(1)
+	return s.fingerprintStore.Get(ctx, key)
+}
+
+// TestBandDistanceKeepsGrouping groups the same items twice, once with
+// the band distance limit and once without, and requires the same
+// cluster and duplicate for every item and fewer records read. The items
+// are both sides of every labelled pair, whose copies share their origin
+// texts across pairs, then the items of the real-world feed corpus in
+// corpusDir when it is present.
+func TestBandDistanceKeepsGrouping(t *testing.T) {
+	items := labelledPairItems(t)
+	items = append(items, corpusItems(t)...)
+	limited, open := &countingStore{fingerprintStore: newMemFingerprints()}, &countingStore{fingerprintStore: newMemFingerprints()}
+	withLimit, without := newClusterer(limited, nil), newClusterer(open, nil)
+	without.bandBits = 64
+
+	ctx := context.Background()
+	for n, it := range items {
+		a, b := *it, *it
+		for _, g := range []struct {
+			c  *Clusterer
+			it *Item
+		}{{withLimit, &a}, {without, &b}} {
+			fp, err := g.c.Assign(ctx, g.it)
+			if err != nil {
+				t.Fatalf("assigning item %d: %v", n, err)
+			}
+			if err := g.c.Record(ctx, g.it, fp); err != nil {
+				t.Fatalf("recording item %d: %v", n, err)
+			}
+		}
+		if a.ClusterID != b.ClusterID || a.DuplicateOf != b.DuplicateOf {
+			t.Errorf("item %d (%s): cluster %s duplicate of %q with the limit, %s and %q without",
+				n, it.URL, a.ClusterID, a.DuplicateOf, b.ClusterID, b.DuplicateOf)
+		}
+	}
+
+	t.Logf("%d items, records read: %d with the limit, %d without", len(items), limited.reads.Load(), open.reads.Load())
+	if limited.reads.Load() >= open.reads.Load() {
+		t.Errorf("records read with the limit = %d, want fewer than %d", limited.reads.Load(), open.reads.Load())
+	}
+}
+
+// labelledPairItems returns both sides of every labelled pair,
+// normalised, with ids made unique per pair.
+func labelledPairItems(t *testing.T) []*Item {
+	var out []*Item
+	for _, p := range loadPairs(t) {
+		for side, in := range []labelledItem{p.A, p.B} {
+			it := normalisedPairItem(t, in)
+			it.ID = ItemID(p.ID, string(rune('a'+side)))
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// corpusItems returns the items of every shared corpus document that
+// parses, or none when the corpus is absent.
+func corpusItems(t *testing.T) []*Item {
+	entries, err := os.ReadDir(corpusDir)
+	if errors.Is(err, os.ErrNotExist) {
+		t.Log("corpus directory is absent: grouping only the labelled pairs")
+		return nil
+	}
+	if err != nil {
+		t.Fatalf("reading corpus: %v", err)
+	}
+	var out []*Item
+	for _, e := range entries {
+		body, err := os.ReadFile(filepath.Join(corpusDir, e.Name()))
+		if err != nil {
+			t.Fatalf("reading %s: %v", e.Name(), err)
+		}
+		src := Source{Partner: e.Name(), Feed: "news", FeedURL: "https://corpus.example/" + e.Name()}
+		res, err := ParseFeed(body, "", src, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			continue
+		}
+		for i := range res.Items {
+			out = append(out, &res.Items[i])
+		}
+	}
+	if len(out) < 1000 {
+		t.Fatalf("corpus gave %d items, want at least 1000", len(out))
+	}
+	return slices.Clip(out)
+}
