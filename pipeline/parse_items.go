@@ -98,7 +98,8 @@ func (b *memoBuilder) addKnown(known *knownItems, k int, key memoKey, d *itemDra
 func assignIdentity(res *ParseResult, drafts []*itemDraft, indexes []int, src Source, home []string) {
 	linkKeys := src.LinkKeys || res.RepeatedGUIDs
 	dropUnreliableLinks(drafts, linkKeys, home)
-	first := map[string]int{}
+	first := make(map[string]int, len(drafts))
+	res.Items = slices.Grow(res.Items, len(drafts))
 	for n, d := range drafts {
 		key := draftKey(d, src, linkKeys)
 		if k, seen := first[key]; seen {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/encoding/charmap"
 )
@@ -47,19 +48,25 @@ type xmlRepairer struct {
 // does not define with character references, and removes characters and
 // character references that XML 1.0 forbids. CDATA sections, comments and
 // processing instructions keep their text apart from forbidden characters.
+// A text that needs none of these repairs is returned as a subslice of
+// text, without a copy.
 func repairXML(text []byte) ([]byte, []string) {
-	r := &xmlRepairer{src: string(text)}
-	repaired := r.src
+	// src is a view of text, read only while repairXML runs: text is not
+	// changed meanwhile, and no string made from src is returned.
+	r := &xmlRepairer{src: unsafe.String(unsafe.SliceData(text), len(text))}
+	var out []byte
 	if needsRepair(r.src) {
 		r.out.Grow(len(r.src) + len(r.src)/64)
 		for i := 0; i < len(r.src); {
 			i = r.step(i)
 		}
-		repaired = r.out.String()
+		// Trim after the other repairs: a forbidden character inside
+		// the declaration hides it until it is removed.
+		out = []byte(r.trimLeading(r.out.String()))
+	} else {
+		out = text[len(text)-len(r.trimLeading(r.src)):]
 	}
-	// Trim after the other repairs: a forbidden character inside the
-	// declaration hides it until it is removed.
-	out := []byte(r.trimLeading(repaired))
+	r.src = ""
 	if fixed, ok := repairURIAttributes(out); ok {
 		out = fixed
 		r.note(recoveryInvalidURI)

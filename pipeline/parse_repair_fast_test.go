@@ -112,3 +112,35 @@ func FuzzRepairXMLFastPath(f *testing.F) {
 		}
 	})
 }
+
+// TestRepairXMLCopiesOnlyRepairedText checks that text needing no repair
+// comes back as a view of the input, trimmed, and that repaired text is
+// a new slice that leaves the input as it was.
+func TestRepairXMLCopiesOnlyRepairedText(t *testing.T) {
+	clean := []byte("  \n<?xml version=\"1.0\"?><rss><channel><title>A &amp; B</title></channel></rss>")
+	got, notes := repairXML(clean)
+	start := len(clean) - len(got)
+	if !bytes.Equal(got, clean[start:]) || start != 3 {
+		t.Fatalf("repairXML(clean) = %q, want the input without its 3 leading blanks", got)
+	}
+	if &got[0] != &clean[start] {
+		t.Errorf("repairXML copied text that needed no repair")
+	}
+	if strings.Join(notes, ",") != recoveryLeadingSpace {
+		t.Errorf("notes = %v, want only %q", notes, recoveryLeadingSpace)
+	}
+
+	broken := []byte("<rss><channel><title>A & B</title></channel></rss>")
+	before := bytes.Clone(broken)
+	got, _ = repairXML(broken)
+	if want := "<rss><channel><title>A &amp; B</title></channel></rss>"; string(got) != want {
+		t.Fatalf("repairXML(broken) = %q, want %q", got, want)
+	}
+	if !bytes.Equal(broken, before) {
+		t.Errorf("repairXML changed its input to %q", broken)
+	}
+	got[0] = 'X'
+	if broken[0] != '<' {
+		t.Errorf("repaired text shares memory with the input")
+	}
+}

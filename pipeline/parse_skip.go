@@ -303,7 +303,13 @@ func lookUpItems(text []byte, layout itemLayout, src Source, memo *ParseMemo) *k
 
 // cutItems returns text without the items that hits marks.
 func cutItems(text []byte, layout itemLayout, hits []*knownItem) []byte {
-	out := make([]byte, 0, len(text))
+	size := len(text)
+	for k, it := range layout.items {
+		if hits[k] != nil {
+			size -= it[1] - it[0]
+		}
+	}
+	out := make([]byte, 0, size)
 	last := 0
 	for k, it := range layout.items {
 		if hits[k] != nil {
