@@ -284,9 +284,36 @@ func isCollapsed(s string) bool {
 // at the last word boundary before the limit when there is one in the
 // second half.
 func truncateText(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
+	end := 0
+	for n := 0; n < limit && end < len(s); n++ {
+		_, size := utf8.DecodeRuneInString(s[end:])
+		end += size
+	}
+	if end == len(s) {
 		return s
 	}
+	if !utf8.ValidString(s[:end]) {
+		return truncateRunes(s, limit)
+	}
+	// Walk back from the limit over the runes of the second half.
+	cut := end
+	for i, k := end, limit; k > limit/2+1; {
+		r, size := utf8.DecodeLastRuneInString(s[:i])
+		i, k = i-size, k-1
+		if unicode.IsSpace(r) {
+			cut = i
+			break
+		}
+	}
+	trimmed := strings.TrimRightFunc(s[:cut], func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsPunct(r)
+	})
+	return trimmed + "…"
+}
+
+// truncateRunes is truncateText for text with invalid UTF-8, which it
+// returns with each invalid byte replaced by U+FFFD.
+func truncateRunes(s string, limit int) string {
 	runes := []rune(s)[:limit]
 	cut := len(runes)
 	for k := len(runes) - 1; k > limit/2; k-- {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestFitEventCutsLongContent(t *testing.T) {
@@ -49,4 +50,45 @@ func TestTruncateHTMLDropsBrokenTag(t *testing.T) {
 	if got != "<p>abc </p>" {
 		t.Errorf("truncateHTML = %q, want %q", got, "<p>abc </p>")
 	}
+}
+
+// truncateByRunes is truncateText as it was before it walked the string
+// in place: the reference for TestTruncateTextMatchesRunes.
+func truncateByRunes(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	return truncateRunes(s, limit)
+}
+
+var truncateCases = []string{
+	"", "short", "ends at the limit.", "word word word word word, word word",
+	"ąčęėįšųūž ąčęėįšųūž ąčęėįšųūž ąčęėįšųūž", "nospaceatallinthistextatall",
+	"tab\tand\nnewline\u00a0and\u2003em space ending here!!!",
+	"invalid \xff byte in the middle of the words here", "\xc3 cut rune at the start",
+	"emoji 🙂 🙂 🙂 🙂 and more emoji 🙂 🙂", "trailing punctuation, ; : ... — end",
+}
+
+func TestTruncateTextMatchesRunes(t *testing.T) {
+	for _, s := range truncateCases {
+		for limit := range utf8.RuneCountInString(s) + 2 {
+			if got, want := truncateText(s, limit), truncateByRunes(s, limit); got != want {
+				t.Errorf("truncateText(%q, %d) = %q, want %q", s, limit, got, want)
+			}
+		}
+	}
+}
+
+func FuzzTruncateText(f *testing.F) {
+	for _, s := range truncateCases {
+		f.Add(s, 10)
+	}
+	f.Fuzz(func(t *testing.T, s string, limit int) {
+		if limit < 0 || limit > 1000 {
+			return
+		}
+		if got, want := truncateText(s, limit), truncateByRunes(s, limit); got != want {
+			t.Fatalf("truncateText(%q, %d) = %q, want %q", s, limit, got, want)
+		}
+	})
 }
