@@ -160,3 +160,52 @@ func corpusItems(t *testing.T) []*Item {
 	}
 	return slices.Clip(out)
 }
+
+// TestBandCheckUsesNewestSimHash files one id from two records whose
+// SimHashes share a band, and requires the band check to use the newer one.
+func TestBandCheckUsesNewestSimHash(t *testing.T) {
+	const newest = 0x1234_5678_9abc_def0
+	stale := uint64(newest ^ 0x0f00_0f00_0f00_0000) // 12 bits away
+	self := uint64(newest ^ 0x0001_0001_0001_0000)  // 3 bits away, lowest band shared
+	start := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	type filing struct {
+		simhash uint64
+		stored  time.Time
+	}
+	first, second := filing{stale, start}, filing{newest, start.Add(time.Minute)}
+	tests := []struct {
+		id    string
+		filed []filing // in the order of arrival
+	}{
+		{ItemID("p", "again"), []filing{first, second}},
+		{"text-id-again", []filing{first, second}},
+		// A record of another process can arrive after a newer one.
+		{ItemID("p", "late"), []filing{second, first}},
+	}
+	for _, tt := range tests {
+		id := tt.id
+		c := newClusterer(newMemFingerprints(), nil)
+		ctx := context.Background()
+		for k, f := range tt.filed {
+			rec := memberRecord{ID: id, Cluster: id, Print: fingerprint{
+				SimHash: f.simhash, Sketch: []uint64{uint64(100 + k)}, Words: minWords,
+			}}
+			if f == second {
+				if err := c.store.Put(ctx, memberKey(id), encodeMemberRecord(&rec)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c.keys.add(rec, f.stored)
+		}
+		selfRec := memberRecord{ID: ItemID("p", "self"), Print: fingerprint{
+			SimHash: self, Sketch: []uint64{7}, Words: minWords,
+		}}
+		got, err := c.candidates(ctx, selfRec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got[id]; !ok {
+			t.Errorf("%s: not a candidate, though its stored record is 3 bits from the new item's SimHash", id)
+		}
+	}
+}

@@ -116,6 +116,8 @@ func (x *keyIndex) list(c keyCell, inline *[1]uint32) []uint32 {
 
 // file files the id under handle h in the list of the key hashed to k,
 // which keeps limit ids. Every list holding h takes a reference to it.
+// An id the list holds already keeps its place, and takes h's SimHash
+// when h was stored no earlier.
 func (x *keyIndex) file(k keyHash, limit int, h uint32) {
 	c, found := x.lists[k]
 	var inline [1]uint32
@@ -125,6 +127,11 @@ func (x *keyIndex) file(k keyHash, limit int, h uint32) {
 	}
 	for _, e := range old {
 		if x.idTab.same(e, h) {
+			// The store holds the record stored last, and the band check
+			// compares with its SimHash.
+			if x.idTab.stored(h) >= x.idTab.stored(e) {
+				x.idTab.setSimhash(e, x.idTab.simhash(h))
+			}
 			return
 		}
 	}

@@ -133,6 +133,15 @@ func (t *idTable) simhash(h uint32) uint64 {
 	return joinHash(t.binary.vals[h].simhash)
 }
 
+// setSimhash sets the SimHash kept with the id under h.
+func (t *idTable) setSimhash(h uint32, simhash uint64) {
+	if h&textHandle != 0 {
+		t.text.vals[h&^textHandle].simhash = simhash
+		return
+	}
+	t.binary.vals[h].simhash = splitHash(simhash)
+}
+
 // same reports whether handles a and b name equal ids. The form of an id
 // depends only on its text, so ids of two forms always differ.
 func (t *idTable) same(a, b uint32) bool {
