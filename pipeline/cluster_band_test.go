@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -208,4 +209,85 @@ func TestBandCheckUsesNewestSimHash(t *testing.T) {
 			t.Errorf("%s: not a candidate, though its stored record is 3 bits from the new item's SimHash", id)
 		}
 	}
+}
+
+// TestSketchKeyMissRates measures how often two texts at a shingle
+// Jaccard similarity of 0.5 share none of their sketch keys, for the
+// figures in the maxBandDistance comment and docs/dedup.md.
+func TestSketchKeyMissRates(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 9))
+	word := func() string {
+		v := r.IntN(5000)
+		return string([]byte{'a' + byte(v%26), 'a' + byte(v/26%26), 'a' + byte(v/676)})
+	}
+	// pairs and missed count the pairs of each kind near a Jaccard
+	// similarity of 0.5, and those sharing no sketch key.
+	var pairs, missed [2]int
+	const edited, cut = 0, 1
+	for range 60_000 {
+		n := 40 + r.IntN(41)
+		a := make([]string, n)
+		for i := range a {
+			a[i] = word()
+		}
+		kind, b := cut, slices.Clone(a[:n/2+r.IntN(n/4)])
+		if r.IntN(2) == 0 {
+			// A passage of the same length replaced in the middle.
+			kind, b = edited, slices.Clone(a)
+			length := n/5 + r.IntN(n/4)
+			at := r.IntN(n - length)
+			for i := at; i < at+length; i++ {
+				b[i] = word()
+			}
+		}
+		if j := shingleJaccard(a, b); j < 0.48 || j > 0.52 {
+			continue
+		}
+		pairs[kind]++
+		if !shareSketchKey(fingerprintWords(a), fingerprintWords(b)) {
+			missed[kind]++
+		}
+	}
+
+	names := [2]string{edited: "passage replaced", cut: "cut short"}
+	for kind, want := range [][2]float64{edited: {0.01, 0.03}, cut: {0.04, 0.08}} {
+		rate := float64(missed[kind]) / float64(pairs[kind])
+		t.Logf("%s: %d of %d pairs share no sketch key (%.1f%%)", names[kind], missed[kind], pairs[kind], 100*rate)
+		if pairs[kind] < 2000 {
+			t.Errorf("%s: %d pairs near 0.5, want at least 2000", names[kind], pairs[kind])
+		}
+		if rate < want[0] || rate > want[1] {
+			t.Errorf("%s: miss rate %.3f, want %.2f to %.2f", names[kind], rate, want[0], want[1])
+		}
+	}
+}
+
+// shingleJaccard returns the exact Jaccard similarity of the shingle
+// hash sets of two word lists.
+func shingleJaccard(a, b []string) float64 {
+	set := map[uint64]int{}
+	for _, h := range shingleHashes(a) {
+		set[h] |= 1
+	}
+	for _, h := range shingleHashes(b) {
+		set[h] |= 2
+	}
+	both := 0
+	for _, in := range set {
+		if in == 3 {
+			both++
+		}
+	}
+	return float64(both) / float64(len(set))
+}
+
+// shareSketchKey reports whether two fingerprints share one of the
+// sketch values that items are filed under.
+func shareSketchKey(a, b fingerprint) bool {
+	for _, v := range a.Sketch[:min(sketchKeys, len(a.Sketch))] {
+		if slices.Contains(b.Sketch[:min(sketchKeys, len(b.Sketch))], v) {
+			return true
+		}
+	}
+	return false
 }
