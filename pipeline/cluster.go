@@ -269,7 +269,15 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 	bands, sketch := bandKeys(self.Print), sketchKeyNames(self.Print)
 	links, media := linkKeys(self), mediaKeys(self)
 	lists := c.keys.ids(slices.Concat(sketch, links, media))
-	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandBits))
+	// The records of items sharing a link or a medium are read anyway,
+	// so a band they share counts as text evidence at any distance.
+	read := map[string]bool{}
+	for _, key := range slices.Concat(links, media) {
+		for _, id := range lists[key] {
+			read[id] = true
+		}
+	}
+	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandBits, read))
 	found := map[string]*candidate{}
 	for _, group := range []struct {
 		keys     []string

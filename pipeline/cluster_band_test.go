@@ -291,3 +291,54 @@ func shareSketchKey(a, b fingerprint) bool {
 	}
 	return false
 }
+
+// TestFarBandKeepsEvidenceOfReadRecords files a copy whose SimHash is 12
+// bits from the new item's and that shares a band and a medium or a
+// listing-page link with it. Its record is read for that medium or link
+// anyway, so the band must still count as text evidence and make it a
+// duplicate.
+func TestFarBandKeepsEvidenceOfReadRecords(t *testing.T) {
+	const selfHash = 0x1234_5678_9abc_def0
+	shared := make([]uint64, 0, sketchSize)
+	for v := range uint64(sketchSize - 4) {
+		shared = append(shared, 100+v)
+	}
+	// The sketches share 28 of their 32 smallest values but none of the
+	// four that items are filed under.
+	selfSketch := append([]uint64{1, 2, 3, 4}, shared...)
+	copySketch := append([]uint64{5, 6, 7, 8}, shared...)
+	tests := []struct {
+		name string
+		edit func(*memberRecord)
+	}{
+		{"shared medium", func(r *memberRecord) { r.Media = []string{"https://img.example/photo.jpg"} }},
+		{"listing-page link", func(r *memberRecord) {
+			r.URL, r.SharedLink = "https://news.example/latest", true
+		}},
+	}
+	for _, tt := range tests {
+		c := newClusterer(newMemFingerprints(), nil)
+		ctx := context.Background()
+		cp := memberRecord{ID: ItemID("p", "copy"), Cluster: "story", Language: "pl", Print: fingerprint{
+			SimHash: selfHash ^ 0x0fff_0000_0000_0000, Sketch: copySketch, Words: 40,
+		}}
+		tt.edit(&cp)
+		if err := c.store.Put(ctx, memberKey(cp.ID), encodeMemberRecord(&cp)); err != nil {
+			t.Fatal(err)
+		}
+		c.keys.add(cp, keyIndexBase)
+
+		self := memberRecord{ID: ItemID("q", "self"), Language: "pl", Print: fingerprint{
+			SimHash: selfHash, Sketch: selfSketch, Words: 40,
+		}}
+		tt.edit(&self)
+		cands, err := c.candidates(ctx, self)
+		if err != nil {
+			t.Fatal(err)
+		}
+		best, relation := pickCandidate(&self, cands)
+		if relation != relationDuplicate || best.ID != cp.ID {
+			t.Errorf("%s: relation %d to %q, want a duplicate of %q", tt.name, relation, best.ID, cp.ID)
+		}
+	}
+}

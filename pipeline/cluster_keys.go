@@ -187,13 +187,13 @@ func (x *keyIndex) ids(keys []string) map[string][]string {
 }
 
 // idsNear returns, under each of keys, the ids in its list whose
-// records' SimHash differs from simhash in at most maxBits bits. A key
-// left with no id is left out.
-func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int) map[string][]string {
+// records' SimHash differs from simhash in at most maxBits bits, and the
+// ids in keep at any distance. A key left with no id is left out.
+func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[string]bool) map[string][]string {
 	out := make(map[string][]string, len(keys))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var buf []byte
+	var buf, id []byte
 	var near []uint32
 	for _, key := range keys {
 		c, ok := x.lists[x.hash(key)]
@@ -203,9 +203,16 @@ func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int) map[strin
 		var inline [1]uint32
 		near = near[:0]
 		for _, h := range x.list(c, &inline) {
-			if bits.OnesCount64(x.idTab.simhash(h)^simhash) <= maxBits {
-				near = append(near, h)
+			if bits.OnesCount64(x.idTab.simhash(h)^simhash) > maxBits {
+				if len(keep) == 0 {
+					continue
+				}
+				id = x.idTab.appendID(id[:0], h)
+				if !keep[string(id)] {
+					continue
+				}
 			}
+			near = append(near, h)
 		}
 		if len(near) > 0 {
 			out[key] = x.idsOf(near, &buf)
