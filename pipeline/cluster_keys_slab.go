@@ -125,8 +125,9 @@ func (t *idTable) stored(h uint32) uint32 {
 	return t.binary.vals[h].stored
 }
 
-// simhash returns the SimHash of the record that the id under h was
-// filed from.
+// simhash returns the SimHash kept with the id under h: that of the
+// record it was filed from, or of a newer record of the id that was
+// filed under a key whose list holds h.
 func (t *idTable) simhash(h uint32) uint64 {
 	if h&textHandle != 0 {
 		return t.text.vals[h&^textHandle].simhash
