@@ -86,9 +86,9 @@ type Clusterer struct {
 	// records, when not nil, keeps copies of recent member records.
 	records *recordCache
 	keys    *keyIndex
-	// bandBits is the largest SimHash distance of an item found through
-	// a band alone, maxBandDistance unless a test changes it.
-	bandBits int
+	// bandDistance is the largest SimHash distance, in bits, of an item
+	// found through a band alone: maxBandDistance unless a test changes it.
+	bandDistance int
 	// own holds the ids of records this clusterer wrote recently.
 	own    *generations[string, struct{}]
 	follow following
@@ -259,7 +259,7 @@ func mediaURLs(it *Item) []string {
 
 // candidates loads every stored item that shares a band, a sketch
 // value, a link or a medium with self, with the evidence each shares.
-// Items that share only a band must have a SimHash within c.bandBits
+// Items that share only a band must have a SimHash within c.bandDistance
 // bits of self's. The lists come from the key index and
 // every candidate record is read in one batch.
 func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, error) {
@@ -277,7 +277,7 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 			read[id] = true
 		}
 	}
-	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandBits, read))
+	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandDistance, read))
 	found := map[string]*candidate{}
 	for _, group := range []struct {
 		keys     []string

@@ -87,7 +87,7 @@ func TestBandDistanceKeepsGrouping(t *testing.T) {
 	items = append(items, corpusItems(t)...)
 	limited, open := &countingStore{fingerprintStore: newMemFingerprints()}, &countingStore{fingerprintStore: newMemFingerprints()}
 	withLimit, without := newClusterer(limited, nil), newClusterer(open, nil)
-	without.bandBits = 64
+	without.bandDistance = 64
 
 	ctx := context.Background()
 	for n, it := range items {

@@ -51,8 +51,8 @@ const ownGeneration = 8192
 func newClusterer(store fingerprintStore, records *recordCache) *Clusterer {
 	return &Clusterer{
 		store: store, records: records, keys: newKeyIndex(),
-		bandBits: maxBandDistance,
-		own:      newGenerations[string, struct{}](ownGeneration),
+		bandDistance: maxBandDistance,
+		own:          newGenerations[string, struct{}](ownGeneration),
 	}
 }
 
