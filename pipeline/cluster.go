@@ -197,29 +197,29 @@ func isSiteRoot(raw string) bool {
 // textKeys returns the keys of a text fingerprint: its SimHash bands and
 // its smallest shingle hashes. Texts under minWords words get none.
 func textKeys(fp fingerprint) []string {
-	return slices.Concat(bandKeys(fp), sketchKeyNames(fp))
+	keys := make([]string, 0, simhashBands+sketchKeys)
+	return appendSketchKeys(appendBandKeys(keys, fp), fp)
 }
 
-// bandKeys returns the SimHash band keys of a text fingerprint, or none
-// for a text under minWords words.
-func bandKeys(fp fingerprint) []string {
+// appendBandKeys appends the SimHash band keys of a text fingerprint to
+// keys, or none for a text under minWords words.
+func appendBandKeys(keys []string, fp fingerprint) []string {
 	if fp.Words < minWords {
-		return nil
+		return keys
 	}
-	keys := make([]string, 0, simhashBands)
 	for k, band := range fp.bands() {
 		keys = append(keys, bandKey(k, band))
 	}
 	return keys
 }
 
-// sketchKeyNames returns the keys of a text fingerprint's sketchKeys
-// smallest shingle hashes, or none for a text under minWords words.
-func sketchKeyNames(fp fingerprint) []string {
+// appendSketchKeys appends the keys of a text fingerprint's sketchKeys
+// smallest shingle hashes to keys, or none for a text under minWords
+// words.
+func appendSketchKeys(keys []string, fp fingerprint) []string {
 	if fp.Words < minWords {
-		return nil
+		return keys
 	}
-	keys := make([]string, 0, sketchKeys)
 	for _, v := range fp.Sketch[:min(sketchKeys, len(fp.Sketch))] {
 		keys = append(keys, "s."+strconv.FormatUint(v, 16))
 	}
@@ -260,20 +260,23 @@ func mediaURLs(it *Item) []string {
 // candidates loads every stored item that shares a band, a sketch
 // value, a link or a medium with self, with the evidence each shares.
 // Items that share only a band must have a SimHash within c.bandDistance
-// bits of self's. The lists come from the key index and
-// every candidate record is read in one batch.
+// bits of self's. The lists come from the key index and every candidate
+// record is read in one batch.
 func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, error) {
 	if err := c.ensureKeys(ctx); err != nil {
 		return nil, err
 	}
-	bands, sketch := bandKeys(self.Print), sketchKeyNames(self.Print)
+	bands, sketch := appendBandKeys(nil, self.Print), appendSketchKeys(nil, self.Print)
 	links, media := linkKeys(self), mediaKeys(self)
 	lists := c.keys.ids(slices.Concat(sketch, links, media))
 	// The records of items sharing a link or a medium are read anyway,
 	// so a band they share counts as text evidence at any distance.
-	read := map[string]bool{}
+	var read map[string]bool
 	for _, key := range slices.Concat(links, media) {
 		for _, id := range lists[key] {
+			if read == nil {
+				read = map[string]bool{}
+			}
 			read[id] = true
 		}
 	}

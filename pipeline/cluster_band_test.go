@@ -130,8 +130,8 @@ func labelledPairItems(t *testing.T) []*Item {
 	return out
 }
 
-// corpusItems returns the items of every shared corpus document that
-// parses, or none when the corpus is absent.
+// corpusItems returns the items of every document in corpusDir that
+// parses, or none when the directory is absent.
 func corpusItems(t *testing.T) []*Item {
 	entries, err := os.ReadDir(corpusDir)
 	if errors.Is(err, os.ErrNotExist) {

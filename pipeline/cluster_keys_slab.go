@@ -65,6 +65,8 @@ type textID struct {
 	simhash uint64
 }
 
+// splitHash and joinHash convert a SimHash to and from binaryID's two
+// halves, low half first.
 func splitHash(v uint64) [2]uint32 { return [2]uint32{uint32(v), uint32(v >> 32)} }
 
 func joinHash(h [2]uint32) uint64 { return uint64(h[0]) | uint64(h[1])<<32 }
@@ -72,9 +74,8 @@ func joinHash(h [2]uint32) uint64 { return uint64(h[0]) | uint64(h[1])<<32 }
 // idTable stores the ids a key index holds, each under a handle counted
 // by the lists holding it. Each filing of an id takes a new handle, which
 // carries the record's stored time and SimHash, so a list entry is the
-// handle alone.
-// An id filed again while some lists still hold it then sits under two
-// handles, so ids are compared by value. It is not safe for concurrent
+// handle alone. An id filed again while some lists still hold it then
+// sits under two handles, so ids are compared by value. It is not safe for concurrent
 // use.
 type idTable struct {
 	binary refSlab[binaryID]

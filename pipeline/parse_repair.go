@@ -51,8 +51,9 @@ type xmlRepairer struct {
 // A text that needs none of these repairs is returned as a subslice of
 // text, without a copy.
 func repairXML(text []byte) ([]byte, []string) {
-	// src is a view of text, read only while repairXML runs: text is not
-	// changed meanwhile, and no string made from src is returned.
+	// src shares text's memory without a copy, which is safe because
+	// nothing changes text during the call and no string made from src
+	// is returned.
 	r := &xmlRepairer{src: unsafe.String(unsafe.SliceData(text), len(text))}
 	var out []byte
 	if needsRepair(r.src) {
@@ -66,7 +67,6 @@ func repairXML(text []byte) ([]byte, []string) {
 	} else {
 		out = text[len(text)-len(r.trimLeading(r.src)):]
 	}
-	r.src = ""
 	if fixed, ok := repairURIAttributes(out); ok {
 		out = fixed
 		r.note(recoveryInvalidURI)
