@@ -446,6 +446,63 @@ func TestEnsureRecordLogRejectsBadSubject(t *testing.T) {
 	})
 }
 
+func TestRecordLogSkipsOtherSubject(t *testing.T) {
+	js := testJetStream(t)
+	ctx := testContext(t)
+	o := RecordLogOptions{Stream: testenv.Name(t), Subject: "records.old"}
+	l, err := EnsureRecordLog(ctx, js, o)
+	if err != nil {
+		t.Fatalf("EnsureRecordLog: %v", err)
+	}
+	old := appendRecords(t, l, 2)
+	o.Subject = "records.new"
+	if l, err = EnsureRecordLog(ctx, js, o); err != nil {
+		t.Fatalf("EnsureRecordLog with a new subject: %v", err)
+	}
+	seq, err := l.Append(ctx, []byte("new"), "", time.Time{})
+	if err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+
+	got, err := l.Read(ctx, append(old, seq))
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if len(got) != 1 {
+		t.Errorf("Read returned %d records, want only the one on the new subject", len(got))
+	}
+	if string(got[seq]) != "new" {
+		t.Errorf("record %d = %q, want %q", seq, got[seq], "new")
+	}
+
+	loaded := make(chan struct{})
+	followed := &followed{}
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	if _, err := l.Follow(fctx, followed.apply(loaded), loaded); err != nil {
+		t.Fatalf("Follow: %v", err)
+	}
+	waitClosed(t, "loaded", loaded)
+	followed.mu.Lock()
+	defer followed.mu.Unlock()
+	if len(followed.seqs) != 1 || followed.seqs[0] != seq {
+		t.Errorf("Follow applied sequences %v, want only %d", followed.seqs, seq)
+	}
+}
+
+func TestRecordLogConfigReplicated(t *testing.T) {
+	cfg, err := recordLogConfig(RecordLogOptions{Stream: "LOG", Subject: "records.log", Replicas: 3})
+	if err != nil {
+		t.Fatalf("recordLogConfig: %v", err)
+	}
+	if cfg.PersistMode != jetstream.DefaultPersistMode {
+		t.Errorf("persist mode %v for 3 replicas, want default", cfg.PersistMode)
+	}
+	if cfg.Replicas != 3 {
+		t.Errorf("replicas %d, want 3", cfg.Replicas)
+	}
+}
+
 func recordStreamConfig(t *testing.T, js jetstream.JetStream, name string) jetstream.StreamConfig {
 	t.Helper()
 	s, err := js.Stream(testContext(t), name)
