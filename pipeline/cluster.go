@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/syndic-network/syndic/internal/broker"
 )
 
 // Near-duplicate thresholds, tuned on the labelled pairs under
@@ -66,11 +64,13 @@ const (
 	evidenceLink
 )
 
-// fingerprintStore is the part of a JetStream KV bucket the clusterer
-// uses to keep member records. Get returns found=false for an absent key.
+// fingerprintStore is the log in which the clusterer keeps member
+// records (broker.RecordLog). Append returns the sequence a record is
+// stored at, and Read returns the records at seqs, leaving out sequences
+// that hold none.
 type fingerprintStore interface {
-	Get(ctx context.Context, key string) (value []byte, revision uint64, found bool, err error)
-	Put(ctx context.Context, key string, value []byte) error
+	Append(ctx context.Context, value []byte, msgID string, stored time.Time) (uint64, error)
+	Read(ctx context.Context, seqs []uint64) (map[uint64][]byte, error)
 }
 
 // Clusterer decides, once per new item, which story it belongs to: the
@@ -89,8 +89,8 @@ type Clusterer struct {
 	// bandDistance is the largest SimHash distance, in bits, of an item
 	// found through a band alone: maxBandDistance unless a test changes it.
 	bandDistance int
-	// own holds the ids of records this clusterer wrote recently.
-	own    *generations[string, struct{}]
+	// own holds the sequences of records this clusterer wrote recently.
+	own    *generations[uint64, struct{}]
 	follow following
 }
 
@@ -107,6 +107,9 @@ type memberRecord struct {
 	SharedLink  bool        `json:"x,omitempty"`
 	Published   int64       `json:"t"`
 	Print       fingerprint `json:"f"`
+	// seq is the log sequence the record is stored at, zero when not
+	// stored. It is not part of the record's encoding.
+	seq uint64
 }
 
 // candidate is a stored item with the evidence that led to it.
@@ -159,15 +162,18 @@ func (c *Clusterer) Record(ctx context.Context, it *Item, fp fingerprint) error 
 	return c.record(ctx, it, assignment{print: fp})
 }
 
-// record writes the item's member record and files it under its keys in
-// this process at once. Other processes file it when they read it. A
-// concurrent Assign that finds the id before the record is written skips
-// it, as it skips an expired record.
+// record appends the item's member record to the log and then files it
+// under its keys in this process. Other processes file it when they read
+// it from the log.
 func (c *Clusterer) record(ctx context.Context, it *Item, a assignment) error {
-	rec := c.note(it, a)
-	if err := c.store.Put(ctx, memberKey(it.ID), encodeMemberRecord(&rec)); err != nil {
+	rec := memberFor(it, a.print)
+	rec.Cluster, rec.DuplicateOf = it.ClusterID, it.DuplicateOf
+	seq, err := c.store.Append(ctx, encodeMemberRecord(&rec), "", time.Time{})
+	if err != nil {
 		return fmt.Errorf("storing fingerprint of item %s: %w", it.ID, err)
 	}
+	rec.seq = seq
+	c.note(rec)
 	return nil
 }
 
@@ -186,6 +192,9 @@ func recordKeys(rec memberRecord) []string {
 	return slices.Concat(textKeys(rec.Print), linkKeys(rec), mediaKeys(rec))
 }
 
+// memberKey is the key of an item's member record in the KV bucket that
+// held the records before the log, read once to copy them
+// (MigrateFingerprints).
 func memberKey(id string) string { return "i." + id }
 
 // isSiteRoot reports whether a canonical URL is a site's root page.
@@ -268,7 +277,8 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 	}
 	bands, sketch := appendBandKeys(nil, self.Print), appendSketchKeys(nil, self.Print)
 	links, media := linkKeys(self), mediaKeys(self)
-	lists := c.keys.ids(slices.Concat(sketch, links, media))
+	seqs := map[string]uint64{}
+	lists := c.keys.idsAt(slices.Concat(sketch, links, media), seqs)
 	// The records of items sharing a link or a medium are read anyway,
 	// so a band they share counts as text evidence at any distance.
 	var read map[string]bool
@@ -280,7 +290,7 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 			read[id] = true
 		}
 	}
-	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandDistance, read))
+	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandDistance, read, seqs))
 	found := map[string]*candidate{}
 	for _, group := range []struct {
 		keys     []string
@@ -296,7 +306,7 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 		sharers[k] = map[string]*candidate{}
 		addCandidates(sharers[k], self.ID, lists[key], evidenceMedia)
 	}
-	if err := c.loadCandidates(ctx, append([]map[string]*candidate{found}, sharers...)); err != nil {
+	if err := c.loadCandidates(ctx, append([]map[string]*candidate{found}, sharers...), seqs); err != nil {
 		return nil, err
 	}
 	addMedia(found, sharers)
@@ -365,27 +375,31 @@ func addMedia(found map[string]*candidate, sharers []map[string]*candidate) {
 	}
 }
 
-// loadCandidates reads the record of every candidate in sets in one batch
-// and drops those whose record expired.
+// loadCandidates reads the record of every candidate in sets in one batch,
+// at the log sequence seqs gives for its id, and drops those whose record
+// expired. A record that names another item is dropped too: the log was
+// deleted and created again, and its sequences started anew.
 // Records copied in c.records are neither read nor decoded again.
-func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candidate) error {
+func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candidate, seqs map[string]uint64) error {
 	known := make(map[string]*memberRecord, len(sets[0]))
-	var keys []string
+	var want []uint64
 	for _, set := range sets {
 		for id := range set {
 			if _, done := known[id]; done {
 				continue
 			}
-			if rec, ok := c.records.get(id); ok {
+			// A copy of another record of the id, filed again since,
+			// does not stand in for the one the key index names.
+			if rec, ok := c.records.get(id); ok && rec.seq == seqs[id] {
 				known[id] = rec
 				continue
 			}
-			keys = append(keys, memberKey(id))
+			if seq := seqs[id]; seq != 0 {
+				want = append(want, seq)
+			}
 		}
 	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
-	got, err := c.getMany(ctx, keys)
+	got, err := c.read(ctx, want)
 	if err != nil {
 		return fmt.Errorf("reading fingerprints of candidates: %w", err)
 	}
@@ -395,52 +409,34 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 				cand.rec = rec
 				continue
 			}
-			e, ok := got[memberKey(id)]
+			data, ok := got[seqs[id]]
 			if !ok {
 				delete(set, id)
 				continue
 			}
-			cand.rec = new(memberRecord)
-			if err := decodeMemberRecord(e.Value, cand.rec); err != nil {
-				return fmt.Errorf("decoding fingerprint of item %s: %w", id, err)
+			rec := new(memberRecord)
+			if err := decodeMemberRecord(data, rec); err != nil {
+				return fmt.Errorf("decoding fingerprint of item %s at sequence %d: %w", id, seqs[id], err)
 			}
-			known[id] = cand.rec
-			c.records.put(*cand.rec)
+			if rec.ID != id {
+				delete(set, id)
+				continue
+			}
+			rec.seq = seqs[id]
+			cand.rec, known[id] = rec, rec
+			c.records.put(*rec)
 		}
 	}
 	return nil
 }
 
-// batchGetter is implemented by stores that read many keys in one round
-// trip. The map holds the keys that exist.
-type batchGetter interface {
-	GetMany(ctx context.Context, keys []string) (map[string]broker.KVEntry, error)
-}
-
-// getMany reads keys in one batch when the store can, and key by key
-// otherwise.
-func (c *Clusterer) getMany(ctx context.Context, keys []string) (map[string]broker.KVEntry, error) {
-	if len(keys) == 0 {
-		return map[string]broker.KVEntry{}, nil
+// read returns the records at seqs, sorted and without repeats first.
+func (c *Clusterer) read(ctx context.Context, seqs []uint64) (map[uint64][]byte, error) {
+	if len(seqs) == 0 {
+		return nil, nil
 	}
-	if b, ok := c.store.(batchGetter); ok {
-		return b.GetMany(ctx, keys)
-	}
-	return getEach(ctx, c.store, keys)
-}
-
-func getEach(ctx context.Context, store fingerprintStore, keys []string) (map[string]broker.KVEntry, error) {
-	out := make(map[string]broker.KVEntry, len(keys))
-	for _, key := range keys {
-		data, rev, ok, err := store.Get(ctx, key)
-		if err != nil {
-			return nil, fmt.Errorf("reading fingerprint key %s: %w", key, err)
-		}
-		if ok {
-			out[key] = broker.KVEntry{Value: data, Revision: rev}
-		}
-	}
-	return out, nil
+	slices.Sort(seqs)
+	return c.store.Read(ctx, slices.Compact(seqs))
 }
 
 // pickCandidate returns the candidate self belongs with and how, or

@@ -48,9 +48,7 @@ func TestBandCandidatesNeedNearSimHash(t *testing.T) {
 		rec := memberRecord{ID: tt.id, Cluster: tt.id, Print: fingerprint{
 			SimHash: self ^ tt.mask, Sketch: sketch, Words: minWords,
 		}}
-		if err := c.store.Put(ctx, memberKey(rec.ID), encodeMemberRecord(&rec)); err != nil {
-			t.Fatal(err)
-		}
+		plant(t, c, &rec)
 		c.keys.add(rec, keyIndexBase)
 	}
 
@@ -71,9 +69,9 @@ type countingStore struct {
 	reads atomic.Int64
 }
 
-func (s *countingStore) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
-	s.reads.Add(1)
-	return s.fingerprintStore.Get(ctx, key)
+func (s *countingStore) Read(ctx context.Context, seqs []uint64) (map[uint64][]byte, error) {
+	s.reads.Add(int64(len(seqs)))
+	return s.fingerprintStore.Read(ctx, seqs)
 }
 
 // TestBandDistanceKeepsGrouping groups the same items twice, once with
@@ -192,9 +190,7 @@ func TestBandCheckUsesNewestSimHash(t *testing.T) {
 				SimHash: f.simhash, Sketch: []uint64{uint64(100 + k)}, Words: minWords,
 			}}
 			if f == second {
-				if err := c.store.Put(ctx, memberKey(id), encodeMemberRecord(&rec)); err != nil {
-					t.Fatal(err)
-				}
+				plant(t, c, &rec)
 			}
 			c.keys.add(rec, f.stored)
 		}
@@ -323,9 +319,7 @@ func TestFarBandKeepsEvidenceOfReadRecords(t *testing.T) {
 			SimHash: selfHash ^ 0x0fff_0000_0000_0000, Sketch: copySketch, Words: 40,
 		}}
 		tt.edit(&cp)
-		if err := c.store.Put(ctx, memberKey(cp.ID), encodeMemberRecord(&cp)); err != nil {
-			t.Fatal(err)
-		}
+		plant(t, c, &cp)
 		c.keys.add(cp, keyIndexBase)
 
 		self := memberRecord{ID: ItemID("q", "self"), Language: "pl", Print: fingerprint{

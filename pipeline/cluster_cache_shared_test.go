@@ -56,7 +56,7 @@ func requireCachedEqualsStored(t *testing.T, c *Clusterer, id string) {
 		t.Fatalf("record of %s is not cached", id)
 	}
 	var want memberRecord
-	if err := decodeMemberRecord(c.store.(*memFingerprints).value(memberKey(id)), &want); err != nil {
+	if err := decodeMemberRecord(c.store.(*memFingerprints).value(rec.seq), &want); err != nil {
 		t.Fatalf("decoding stored record of %s: %v", id, err)
 	}
 	var gotDecoded memberRecord

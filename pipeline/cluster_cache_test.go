@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,13 +15,11 @@ type recordReads struct {
 	reads int
 }
 
-func (r *recordReads) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
-	if strings.HasPrefix(key, "i.") {
-		r.mu.Lock()
-		r.reads++
-		r.mu.Unlock()
-	}
-	return r.memFingerprints.Get(ctx, key)
+func (r *recordReads) Read(ctx context.Context, seqs []uint64) (map[uint64][]byte, error) {
+	r.mu.Lock()
+	r.reads += len(seqs)
+	r.mu.Unlock()
+	return r.memFingerprints.Read(ctx, seqs)
 }
 
 func TestRecordCacheGeneration(t *testing.T) {

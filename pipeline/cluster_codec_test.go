@@ -8,6 +8,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // sampleRecord returns a member record with every field set, shaped like
@@ -179,14 +180,15 @@ func TestGroupingReadsJSONRecords(t *testing.T) {
 		first := normalisedPairItem(t, p.A)
 		assignAndRecord(t, newClusterer(binStore, nil), first)
 		var rec memberRecord
-		if err := decodeMemberRecord(binStore.value(memberKey(first.ID)), &rec); err != nil {
+		// The first item's record is the only one in binStore.
+		if err := decodeMemberRecord(binStore.value(1), &rec); err != nil {
 			t.Fatalf("pair %s: decoding the stored record: %v", p.ID, err)
 		}
 		data, err := json.Marshal(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := jsonStore.Put(ctx, memberKey(first.ID), data); err != nil {
+		if _, err := jsonStore.Append(ctx, data, "", time.Time{}); err != nil {
 			t.Fatal(err)
 		}
 

@@ -4,12 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/syndic-network/syndic/internal/broker"
 )
 
 // errFollowStopped means the store stopped delivering member records
@@ -22,13 +19,13 @@ var errClustererClosed = errors.New("clusterer closed")
 // recordFollower is implemented by stores that can deliver the member
 // records written by every process.
 type recordFollower interface {
-	// FollowRecords calls apply with the key and value of each member
-	// record held, in the order written, then closes loaded and goes on
-	// with each record written later, until ctx ends or the store stops
-	// delivering. It closes the returned done channel when it stops.
-	// apply runs on one goroutine. maxAge is how long the store keeps a
-	// record, zero for ever.
-	FollowRecords(ctx context.Context, apply func(key string, value []byte, stored time.Time), loaded chan<- struct{}) (done <-chan struct{}, maxAge time.Duration, err error)
+	// FollowRecords calls apply with the sequence and value of each
+	// member record held, in the order written, then closes loaded and
+	// goes on with each record written later, until ctx ends or the store
+	// stops delivering. It closes the returned done channel when it
+	// stops. apply runs on one goroutine. maxAge is how long the store
+	// keeps a record, zero for ever.
+	FollowRecords(ctx context.Context, apply func(seq uint64, value []byte, stored time.Time), loaded chan<- struct{}) (done <-chan struct{}, maxAge time.Duration, err error)
 }
 
 // following is the state of a clusterer's reading of member records.
@@ -42,8 +39,8 @@ type following struct {
 	closed   bool
 }
 
-// ownGeneration is the number of ids in one generation of the records a
-// clusterer wrote itself. The store delivers each of them back within
+// ownGeneration is the number of sequences in one generation of the
+// records a clusterer wrote itself. The store delivers each of them back within
 // milliseconds, so a few thousand cover the delay.
 const ownGeneration = 8192
 
@@ -52,7 +49,7 @@ func newClusterer(store fingerprintStore, records *recordCache) *Clusterer {
 	return &Clusterer{
 		store: store, records: records, keys: newKeyIndex(),
 		bandDistance: maxBandDistance,
-		own:          newGenerations[string, struct{}](ownGeneration),
+		own:          newGenerations[uint64, struct{}](ownGeneration),
 	}
 }
 
@@ -116,9 +113,12 @@ func (c *Clusterer) startFollowing(ctx context.Context, f recordFollower) (<-cha
 // closed meanwhile.
 func (fl *following) begin(ctx context.Context, f recordFollower, c *Clusterer) (<-chan struct{}, <-chan struct{}, error) {
 	fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	// The creation time is read before the reading starts, so a bucket
+	// The creation time is read before the reading starts, so a log
 	// created again in between shows at the first check.
-	created, checkable := bucketCreatedBy(fctx, f)
+	created, checkable := logCreatedBy(fctx, f)
+	// A log created again numbers its records anew, so the sequences
+	// this clusterer wrote to the old one would hide records of the new.
+	c.own.reset()
 	loaded := make(chan struct{})
 	done, maxAge, err := f.FollowRecords(fctx, c.applyStored, loaded)
 	if err != nil {
@@ -126,7 +126,7 @@ func (fl *following) begin(ctx context.Context, f recordFollower, c *Clusterer) 
 		return nil, nil, err
 	}
 	if checkable {
-		go stopWhenRecreated(fctx, f.(bucketChecker), created, cancel)
+		go stopWhenRecreated(fctx, f.(logChecker), created, cancel)
 	}
 	c.keys.setMaxAge(maxAge)
 	fl.mu.Lock()
@@ -139,38 +139,38 @@ func (fl *following) begin(ctx context.Context, f recordFollower, c *Clusterer) 
 	return loaded, done, nil
 }
 
-// bucketChecker is implemented by stores whose bucket can be deleted and
+// logChecker is implemented by stores whose log can be deleted and
 // created again under a running reading: by an operator wiping it, or by
-// restoring a backup into a new nats-server. The reading's watch then
-// delivers none of the new bucket's records.
-type bucketChecker interface {
-	// bucketCreated returns when the store's bucket was created.
-	bucketCreated(ctx context.Context) (time.Time, error)
+// restoring a backup into a new nats-server. The reading's consumer then
+// delivers none of the new log's first records.
+type logChecker interface {
+	// logCreated returns when the store's log was created.
+	logCreated(ctx context.Context) (time.Time, error)
 }
 
 // followCheckNanos is the interval, in nanoseconds, between a reading's
-// checks that its bucket was not created again. One status request per
+// checks that its log was not created again. One status request per
 // 30 seconds bounds how long other processes' records then stay out of
 // the index. Tests shorten it.
 var followCheckNanos atomic.Int64
 
 func init() { followCheckNanos.Store(int64(30 * time.Second)) }
 
-// bucketCreatedBy returns when f's bucket was created, and false when f
+// logCreatedBy returns when f's log was created, and false when f
 // cannot tell or the request failed.
-func bucketCreatedBy(ctx context.Context, f recordFollower) (time.Time, bool) {
-	bc, ok := f.(bucketChecker)
+func logCreatedBy(ctx context.Context, f recordFollower) (time.Time, bool) {
+	bc, ok := f.(logChecker)
 	if !ok {
 		return time.Time{}, false
 	}
-	created, err := bc.bucketCreated(ctx)
+	created, err := bc.logCreated(ctx)
 	return created, err == nil
 }
 
-// stopWhenRecreated calls stop, ending the reading, once bc's bucket has
-// a creation time other than created. The next item then reads the new
-// bucket from the start. It returns when ctx ends.
-func stopWhenRecreated(ctx context.Context, bc bucketChecker, created time.Time, stop context.CancelFunc) {
+// stopWhenRecreated calls stop, ending the reading, once bc's log has a
+// creation time other than created. The next item then reads the new log
+// from the start. It returns when ctx ends.
+func stopWhenRecreated(ctx context.Context, bc logChecker, created time.Time, stop context.CancelFunc) {
 	tick := time.NewTicker(time.Duration(followCheckNanos.Load()))
 	defer tick.Stop()
 	for {
@@ -178,18 +178,13 @@ func stopWhenRecreated(ctx context.Context, bc bucketChecker, created time.Time,
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			now, err := bc.bucketCreated(ctx)
+			now, err := bc.logCreated(ctx)
 			if err == nil && !now.Equal(created) {
 				stop()
 				return
 			}
 		}
 	}
-}
-
-// bucketCreated returns when the bucket's stream was created.
-func (s kvFingerprints) bucketCreated(ctx context.Context) (time.Time, error) {
-	return broker.BucketCreated(ctx, s.kv)
 }
 
 func closed(ch <-chan struct{}) bool {
@@ -204,14 +199,15 @@ func closed(ch <-chan struct{}) bool {
 // applyStored files a record read from the store. A record this clusterer
 // wrote is filed already and is not decoded again. A record that cannot
 // be decoded is skipped: its item only stays out of later grouping.
-func (c *Clusterer) applyStored(key string, value []byte, stored time.Time) {
-	if _, mine := c.own.get(strings.TrimPrefix(key, memberKey(""))); mine {
+func (c *Clusterer) applyStored(seq uint64, value []byte, stored time.Time) {
+	if _, mine := c.own.get(seq); mine {
 		return
 	}
 	var rec memberRecord
 	if err := decodeMemberRecord(value, &rec); err != nil || rec.ID == "" {
 		return
 	}
+	rec.seq = seq
 	c.keys.add(rec, stored)
 	c.records.put(rec)
 }

@@ -18,7 +18,7 @@ type countingFollower struct {
 	entered chan struct{}
 }
 
-func (f *countingFollower) FollowRecords(ctx context.Context, apply func(string, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
+func (f *countingFollower) FollowRecords(ctx context.Context, apply func(uint64, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
 	f.mu.Lock()
 	f.started++
 	f.mu.Unlock()

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syndic-network/syndic/internal/broker"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -17,19 +16,19 @@ import (
 func TestClustererFollowsRecreatedBucket(t *testing.T) {
 	t.Cleanup(pipeline.SetFollowCheckInterval(100 * time.Millisecond))
 	env := newIngestEnv(t, "embedded")
-	kv, open := followBucket(t, env)
+	opts := memberLogOptions(t)
+	log := ensureMemberLog(t, env, opts)
+	open := followLog(t, env, log)
 	reader := open()
 	other := storyItem(t, "other", "en", "https://other.example/rates", "Rates held steady",
 		"The central bank kept its main rate unchanged for the third month in a row, citing slower inflation in services.", "")
 	assignAndRecord(t, reader, other)
 
 	ctx := context.Background()
-	if err := env.js.DeleteKeyValue(ctx, kv.Bucket()); err != nil {
-		t.Fatalf("deleting the bucket: %v", err)
+	if err := env.js.DeleteStream(ctx, log.Stream()); err != nil {
+		t.Fatalf("deleting the log: %v", err)
 	}
-	if _, err := broker.EnsureKV(ctx, env.js, kv.Bucket(), 1, time.Hour, false); err != nil {
-		t.Fatalf("creating the bucket again: %v", err)
-	}
+	ensureMemberLog(t, env, opts)
 	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, "")
 	assignAndRecord(t, open(), origin)
 	copied := storyItem(t, "cluster", "en", "https://cluster.example/fair", "Export fair in Vilnius",

@@ -2,27 +2,42 @@ package pipeline_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndic-network/syndic/internal/broker"
 	"github.com/syndic-network/syndic/internal/testenv"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
-// followBucket returns a fingerprint bucket of its own on env and a
-// function that opens a clusterer on it, closed when the test ends.
-func followBucket(t *testing.T, env *ingestEnv) (jetstream.KeyValue, func() *pipeline.Clusterer) {
+// memberLogOptions returns the options of a member log of the test's
+// own.
+func memberLogOptions(t *testing.T) broker.RecordLogOptions {
+	name := testenv.Name(t)
+	return broker.RecordLogOptions{Stream: name + "_MEMBERS", Subject: "$SYNDIC.MEMBERS." + name, MaxAge: time.Hour}
+}
+
+// memberLog returns a member log of its own on env.
+func memberLog(t *testing.T, env *ingestEnv) *broker.RecordLog {
 	t.Helper()
-	kv, err := broker.EnsureKV(context.Background(), env.js, testenv.Name(t)+"_FINGERPRINTS", 1, time.Hour, false)
+	return ensureMemberLog(t, env, memberLogOptions(t))
+}
+
+func ensureMemberLog(t *testing.T, env *ingestEnv, o broker.RecordLogOptions) *broker.RecordLog {
+	t.Helper()
+	log, err := broker.EnsureRecordLog(context.Background(), env.js, o)
 	if err != nil {
-		t.Fatalf("creating fingerprint bucket: %v", err)
+		t.Fatalf("creating the member log %s: %v", o.Stream, err)
 	}
-	return kv, func() *pipeline.Clusterer {
-		c := pipeline.NewClusterer(env.js, kv)
+	return log
+}
+
+// followLog returns a member log of its own on env and a function that
+// opens a clusterer on it, closed when the test ends.
+func followLog(t *testing.T, env *ingestEnv, log *broker.RecordLog) func() *pipeline.Clusterer {
+	t.Helper()
+	return func() *pipeline.Clusterer {
+		c := pipeline.NewClusterer(log)
 		t.Cleanup(c.Close)
 		return c
 	}
@@ -42,7 +57,8 @@ func assignAndRecord(t *testing.T, c *pipeline.Clusterer, it *pipeline.Item) {
 
 func TestClustererRebuildsKeysAfterRestart(t *testing.T) {
 	env := newIngestEnv(t, "embedded")
-	kv, open := followBucket(t, env)
+	log := memberLog(t, env)
+	open := followLog(t, env, log)
 	img := "https://cdn.chamber.example/fair.jpg"
 	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, img)
 	first := open()
@@ -66,20 +82,20 @@ func TestClustererRebuildsKeysAfterRestart(t *testing.T) {
 		t.Errorf("translation after restart: cluster %q duplicate of %q, want cluster %q", translated.ClusterID, translated.DuplicateOf, origin.ID)
 	}
 
-	// One record per item is all the bucket holds: the lists live in
+	// One record per item is all the log holds: the lists live in
 	// memory.
-	keys, err := kv.Keys(context.Background())
+	stream, err := env.js.Stream(context.Background(), log.Stream())
 	if err != nil {
-		t.Fatalf("listing keys: %v", err)
+		t.Fatalf("opening the log's stream: %v", err)
 	}
-	if len(keys) != 1 || !strings.HasPrefix(keys[0], "i.") {
-		t.Errorf("bucket keys = %v, want the one member record", keys)
+	if n := stream.CachedInfo().State.Msgs; n != 1 {
+		t.Errorf("log holds %d records, want the one member record", n)
 	}
 }
 
 func TestClustererFollowsOtherWriters(t *testing.T) {
 	env := newIngestEnv(t, "embedded")
-	_, open := followBucket(t, env)
+	open := followLog(t, env, memberLog(t, env))
 	writer, reader := open(), open()
 	other := storyItem(t, "other", "en", "https://other.example/rates", "Rates held steady",
 		"The central bank kept its main rate unchanged for the third month in a row, citing slower inflation in services.", "")

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/syndic-network/syndic/internal/broker"
-	"github.com/syndic-network/syndic/internal/testenv"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -17,14 +15,11 @@ import (
 // the stream as its event reader.
 func clusterIngester(t *testing.T, env *ingestEnv) *pipeline.Ingester {
 	t.Helper()
-	kv, err := broker.EnsureKV(context.Background(), env.js, testenv.Name(t)+"_FINGERPRINTS", 1, time.Hour, false)
-	if err != nil {
-		t.Fatalf("creating fingerprint bucket: %v", err)
-	}
+	log := memberLog(t, env)
 	return pipeline.NewIngester(pipeline.IngesterOptions{
 		Cache: env.newRC(), Index: env.index, Publisher: env.js, SubjectPrefix: env.prefix,
 		SeenTTL: time.Hour, ReserveTTL: 10 * time.Second,
-		Events: env.stream, Clusters: pipeline.NewClusterer(env.js, kv),
+		Events: env.stream, Clusters: pipeline.NewClusterer(log),
 	})
 }
 

@@ -79,15 +79,15 @@ func storedSeconds(unix int64) uint32 {
 	return uint32(min(max(unix, 0), math.MaxUint32))
 }
 
-// add files rec's id under each of its keys, as stored at the given time.
-// An id already in a list stays where it is, and each list keeps the
-// listCap(key) ids stored last, so an id older than all of a full list's
-// is left out.
+// add files rec's id under each of its keys, as stored at the given time
+// at log sequence rec.seq. An id already in a list stays where it is, and
+// each list keeps the listCap(key) ids stored last, so an id older than
+// all of a full list's is left out.
 func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 	keys := recordKeys(rec)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	h := x.idTab.put(rec.ID, storedSeconds(stored.Unix()), rec.Print.SimHash)
+	h := x.idTab.put(rec.ID, storedSeconds(stored.Unix()), rec.Print.SimHash, rec.seq)
 	for _, key := range keys {
 		x.file(x.hash(key), listCap(key), h)
 	}
@@ -96,9 +96,10 @@ func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 	x.pruneLocked(stored)
 }
 
-// addLocked files id under key alone, as add does, with a zero SimHash.
+// addLocked files id under key alone, as add does, with a zero SimHash
+// and sequence.
 func (x *keyIndex) addLocked(key, id string, stored int64) {
-	h := x.idTab.put(id, storedSeconds(stored), 0)
+	h := x.idTab.put(id, storedSeconds(stored), 0, 0)
 	x.file(x.hash(key), listCap(key), h)
 	x.idTab.release(h)
 }
@@ -117,7 +118,7 @@ func (x *keyIndex) list(c keyCell, inline *[1]uint32) []uint32 {
 // file files the id under handle h in the list of the key hashed to k,
 // which keeps limit ids. Every list holding h takes a reference to it.
 // An id the list holds already keeps its place, and takes h's SimHash
-// when h was stored no earlier.
+// and sequence when h was stored no earlier.
 func (x *keyIndex) file(k keyHash, limit int, h uint32) {
 	c, found := x.lists[k]
 	var inline [1]uint32
@@ -127,10 +128,10 @@ func (x *keyIndex) file(k keyHash, limit int, h uint32) {
 	}
 	for _, e := range old {
 		if x.idTab.same(e, h) {
-			// The store holds the record stored last, and the band check
-			// compares with its SimHash.
+			// The band check compares with the SimHash of the record
+			// stored last, and reading the id reads that record.
 			if x.idTab.stored(h) >= x.idTab.stored(e) {
-				x.idTab.setSimhash(e, x.idTab.simhash(h))
+				x.idTab.setRecord(e, h)
 			}
 			return
 		}
@@ -173,6 +174,12 @@ func (x *keyIndex) store(c keyCell, found bool, p []uint32) keyCell {
 // left out. The ids of one list share one backing string, so keeping any
 // of them keeps the list's text in memory, at most maxListLen ids.
 func (x *keyIndex) ids(keys []string) map[string][]string {
+	return x.idsAt(keys, nil)
+}
+
+// idsAt is ids that also sets, when seqs is not nil, the log sequence of
+// each id's record in seqs.
+func (x *keyIndex) idsAt(keys []string, seqs map[string]uint64) map[string][]string {
 	out := make(map[string][]string, len(keys))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -180,7 +187,7 @@ func (x *keyIndex) ids(keys []string) map[string][]string {
 	for _, key := range keys {
 		if c, ok := x.lists[x.hash(key)]; ok {
 			var inline [1]uint32
-			out[key] = x.idsOf(x.list(c, &inline), &buf)
+			out[key] = x.idsOf(x.list(c, &inline), &buf, seqs)
 		}
 	}
 	return out
@@ -188,8 +195,9 @@ func (x *keyIndex) ids(keys []string) map[string][]string {
 
 // idsNear returns, under each of keys, the ids in its list whose
 // records' SimHash differs from simhash in at most maxBits bits, and the
-// ids in keep at any distance. A key left with no id is left out.
-func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[string]bool) map[string][]string {
+// ids in keep at any distance. A key left with no id is left out. It
+// sets the sequence of each id returned in seqs, as idsAt does.
+func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[string]bool, seqs map[string]uint64) map[string][]string {
 	out := make(map[string][]string, len(keys))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -215,14 +223,16 @@ func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[
 			near = append(near, h)
 		}
 		if len(near) > 0 {
-			out[key] = x.idsOf(near, &buf)
+			out[key] = x.idsOf(near, &buf, seqs)
 		}
 	}
 	return out
 }
 
 // idsOf returns the ids under the handles in p, spelled out in buf first.
-func (x *keyIndex) idsOf(p []uint32, buf *[]byte) []string {
+// When seqs is not nil, it sets the sequence kept with each id in seqs;
+// an id under two handles gets the higher one, its record appended last.
+func (x *keyIndex) idsOf(p []uint32, buf *[]byte, seqs map[string]uint64) []string {
 	text := (*buf)[:0]
 	for _, e := range p {
 		text = x.idTab.appendID(text, e)
@@ -233,6 +243,9 @@ func (x *keyIndex) idsOf(p []uint32, buf *[]byte) []string {
 	for k, e := range p {
 		n := x.idTab.idLen(e)
 		ids[k], all = all[:n], all[n:]
+		if seqs != nil {
+			seqs[ids[k]] = max(seqs[ids[k]], x.idTab.seq(e))
+		}
 	}
 	return ids
 }

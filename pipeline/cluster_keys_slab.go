@@ -49,24 +49,27 @@ func (s *refSlab[T]) live() int { return len(s.vals) - len(s.free) }
 const textHandle = 1 << 30
 
 // binaryID is an id of 32 lower hex digits as 16 bytes, with the stored
-// time and the SimHash of the record it was filed from. The SimHash is
-// two halves, so the struct keeps an alignment of 4 and takes 28 bytes.
+// time, the SimHash and the log sequence of the record it was filed from.
+// The 64-bit values are kept as two halves, so the struct keeps an
+// alignment of 4 and takes 36 bytes.
 type binaryID struct {
 	id      [16]byte
 	stored  uint32
 	simhash [2]uint32
+	seq     [2]uint32
 }
 
-// textID is any other id, with the stored time and the SimHash of its
-// record.
+// textID is any other id, with the stored time, the SimHash and the log
+// sequence of its record.
 type textID struct {
 	id      string
 	stored  uint32
 	simhash uint64
+	seq     uint64
 }
 
-// splitHash and joinHash convert a SimHash to and from binaryID's two
-// halves, low half first.
+// splitHash and joinHash convert a SimHash or a sequence to and from
+// binaryID's two halves, low half first.
 func splitHash(v uint64) [2]uint32 { return [2]uint32{uint32(v), uint32(v >> 32)} }
 
 func joinHash(h [2]uint32) uint64 { return uint64(h[0]) | uint64(h[1])<<32 }
@@ -82,14 +85,15 @@ type idTable struct {
 	text   refSlab[textID]
 }
 
-// put stores id, filed from a record stored at the given Unix second
-// with the given SimHash, under a new handle with one reference, held by
-// the caller, who releases it once the id is filed.
-func (t *idTable) put(id string, stored uint32, simhash uint64) uint32 {
+// put stores id, filed from the record at log sequence seq, stored at
+// the given Unix second with the given SimHash, under a new handle with
+// one reference, held by the caller, who releases it once the id is
+// filed.
+func (t *idTable) put(id string, stored uint32, simhash, seq uint64) uint32 {
 	if b, ok := packID(id); ok {
-		return checkHandle(t.binary.put(binaryID{id: b, stored: stored, simhash: splitHash(simhash)}))
+		return checkHandle(t.binary.put(binaryID{id: b, stored: stored, simhash: splitHash(simhash), seq: splitHash(seq)}))
 	}
-	return textHandle | checkHandle(t.text.put(textID{id: id, stored: stored, simhash: simhash}))
+	return textHandle | checkHandle(t.text.put(textID{id: id, stored: stored, simhash: simhash, seq: seq}))
 }
 
 // checkHandle returns h, and panics when h would collide with the
@@ -136,13 +140,26 @@ func (t *idTable) simhash(h uint32) uint64 {
 	return joinHash(t.binary.vals[h].simhash)
 }
 
-// setSimhash sets the SimHash kept with the id under h.
-func (t *idTable) setSimhash(h uint32, simhash uint64) {
+// seq returns the log sequence kept with the id under h, as simhash
+// returns its SimHash.
+func (t *idTable) seq(h uint32) uint64 {
 	if h&textHandle != 0 {
-		t.text.vals[h&^textHandle].simhash = simhash
+		return t.text.vals[h&^textHandle].seq
+	}
+	return joinHash(t.binary.vals[h].seq)
+}
+
+// setRecord makes the id under h name the record that the id under from
+// was filed from: its SimHash and its log sequence.
+func (t *idTable) setRecord(h, from uint32) {
+	simhash, seq := t.simhash(from), t.seq(from)
+	if h&textHandle != 0 {
+		v := &t.text.vals[h&^textHandle]
+		v.simhash, v.seq = simhash, seq
 		return
 	}
-	t.binary.vals[h].simhash = splitHash(simhash)
+	v := &t.binary.vals[h]
+	v.simhash, v.seq = splitHash(simhash), splitHash(seq)
 }
 
 // same reports whether handles a and b name equal ids. The form of an id

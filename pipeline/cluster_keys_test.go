@@ -290,7 +290,7 @@ func TestKeyIndexConcurrentUse(t *testing.T) {
 func TestKeyIndexCollidedKeysShareList(t *testing.T) {
 	x, k := newKeyIndex(), keyHash{7, 7}
 	fileID := func(id string, stored uint32, limit int) {
-		h := x.idTab.put(id, stored, 0)
+		h := x.idTab.put(id, stored, 0, 0)
 		x.file(k, limit, h)
 		x.idTab.release(h)
 	}
@@ -305,7 +305,7 @@ func TestKeyIndexCollidedKeysShareList(t *testing.T) {
 	want = append(want, "band")
 	var inline [1]uint32
 	var buf []byte
-	if got := x.idsOf(x.list(x.lists[k], &inline), &buf); !slices.Equal(got, want) {
+	if got := x.idsOf(x.list(x.lists[k], &inline), &buf, nil); !slices.Equal(got, want) {
 		t.Errorf("list = %q, want %q", got, want)
 	}
 	checkRefs(t, x)

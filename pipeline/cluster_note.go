@@ -2,15 +2,12 @@ package pipeline
 
 import "time"
 
-// note files a recorded item under its keys in this process, as its
-// stored record will be filed in the others.
-func (c *Clusterer) note(it *Item, a assignment) memberRecord {
-	rec := memberFor(it, a.print)
-	rec.Cluster, rec.DuplicateOf = it.ClusterID, it.DuplicateOf
-	c.own.put(it.ID, struct{}{})
+// note files a record this process appended to the log under its keys,
+// as the others file it when they read it.
+func (c *Clusterer) note(rec memberRecord) {
+	c.own.put(rec.seq, struct{}{})
 	c.keys.add(rec, time.Now())
 	c.records.put(rec)
-	return rec
 }
 
 // keySet returns the keys an item with fingerprint fprint would be filed

@@ -13,67 +13,75 @@ import (
 	"time"
 )
 
-// memFingerprints is an in-memory fingerprintStore that delivers member
-// records to followers like the KV bucket, for evaluating the decision
-// rules on hundreds of pairs without a server.
+// memFingerprints is an in-memory fingerprintStore that numbers records
+// and delivers them to followers like the record log, for evaluating the
+// decision rules on hundreds of pairs without a server.
 type memFingerprints struct {
 	mu        sync.Mutex
-	vals      map[string][]byte
-	order     []string
-	followers []chan string
+	vals      [][]byte
+	reads     int
+	followers []chan uint64
 }
 
 func newMemFingerprints() *memFingerprints {
-	return &memFingerprints{vals: map[string][]byte{}}
+	return &memFingerprints{}
 }
 
-func (m *memFingerprints) Get(_ context.Context, key string) ([]byte, uint64, bool, error) {
+// Append stores value at the next sequence, the first being 1.
+func (m *memFingerprints) Append(_ context.Context, value []byte, _ string, _ time.Time) (uint64, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	v, ok := m.vals[key]
-	return v, 1, ok, nil
-}
-
-func (m *memFingerprints) value(key string) []byte {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.vals[key]
-}
-
-func (m *memFingerprints) Put(_ context.Context, key string, value []byte) error {
-	m.mu.Lock()
-	if _, ok := m.vals[key]; !ok && strings.HasPrefix(key, "i.") {
-		m.order = append(m.order, key)
-	}
-	m.vals[key] = value
+	m.vals = append(m.vals, value)
+	seq := uint64(len(m.vals))
 	followers := slices.Clone(m.followers)
 	m.mu.Unlock()
-	if strings.HasPrefix(key, "i.") {
-		for _, ch := range followers {
-			ch <- key
-		}
+	for _, ch := range followers {
+		ch <- seq
 	}
-	return nil
+	return seq, nil
 }
 
-// FollowRecords delivers the records held, then each one put later.
-func (m *memFingerprints) FollowRecords(ctx context.Context, apply func(string, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
+// Read returns the records at seqs and counts the records read.
+func (m *memFingerprints) Read(_ context.Context, seqs []uint64) (map[uint64][]byte, error) {
 	m.mu.Lock()
-	stored := slices.Clone(m.order)
-	live := make(chan string, 4096)
+	defer m.mu.Unlock()
+	out := map[uint64][]byte{}
+	for _, seq := range seqs {
+		if seq >= 1 && seq <= uint64(len(m.vals)) {
+			out[seq] = m.vals[seq-1]
+			m.reads++
+		}
+	}
+	return out, nil
+}
+
+// value returns the record at seq, nil when there is none.
+func (m *memFingerprints) value(seq uint64) []byte {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if seq < 1 || seq > uint64(len(m.vals)) {
+		return nil
+	}
+	return m.vals[seq-1]
+}
+
+// FollowRecords delivers the records held, then each one appended later.
+func (m *memFingerprints) FollowRecords(ctx context.Context, apply func(uint64, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
+	m.mu.Lock()
+	held := uint64(len(m.vals))
+	live := make(chan uint64, 4096)
 	m.followers = append(m.followers, live)
 	m.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for _, key := range stored {
-			apply(key, m.value(key), time.Now())
+		for seq := uint64(1); seq <= held; seq++ {
+			apply(seq, m.value(seq), time.Now())
 		}
 		close(loaded)
 		for {
 			select {
-			case key := <-live:
-				apply(key, m.value(key), time.Now())
+			case seq := <-live:
+				apply(seq, m.value(seq), time.Now())
 			case <-ctx.Done():
 				return
 			}
@@ -278,4 +286,15 @@ func TestLinkedRecords(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plant appends rec to c's store and sets its sequence, as record does,
+// without filing it under its keys.
+func plant(t testing.TB, c *Clusterer, rec *memberRecord) {
+	t.Helper()
+	seq, err := c.store.Append(context.Background(), encodeMemberRecord(rec), "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.seq = seq
 }

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,74 +10,64 @@ import (
 	"github.com/syndic-network/syndic/internal/broker"
 )
 
-// NewClusterer returns a clusterer that keeps its records in kv, a
-// JetStream KV bucket named <kv_prefix>_FINGERPRINTS whose max age equals
-// the stream's, so fingerprints expire together with the events they
-// group. It reads many records at once through js, which must be the
-// JetStream context kv was opened with. The first item it groups waits
-// until every record in the bucket is read; Close stops following the
-// bucket.
-func NewClusterer(js jetstream.JetStream, kv jetstream.KeyValue) *Clusterer {
-	store := kvFingerprints{kv: kv, batch: broker.NewKVBatchReader(js, kv.Bucket())}
-	return newClusterer(store, newRecordCache(recordGeneration, time.Now))
+// NewClusterer returns a clusterer that keeps its records in log, a
+// stream named <kv_prefix>_MEMBERS whose max age equals the item
+// stream's, so fingerprints expire together with the events they group.
+// The first item it groups waits until every record in the log is read;
+// Close stops following the log.
+func NewClusterer(log *broker.RecordLog) *Clusterer {
+	return newClusterer(logFingerprints{log}, newRecordCache(recordGeneration, time.Now))
 }
 
-// kvFingerprints is the fingerprintStore on a JetStream KV bucket.
-type kvFingerprints struct {
-	kv    jetstream.KeyValue
-	batch broker.KVBatchReader
+// logFingerprints is the fingerprintStore on a record log.
+type logFingerprints struct {
+	*broker.RecordLog
 }
 
-// GetMany reads keys in one batch request, or key by key on a server
-// without batch reads.
-func (s kvFingerprints) GetMany(ctx context.Context, keys []string) (map[string]broker.KVEntry, error) {
-	got, err := s.batch.GetMany(ctx, keys)
-	if errors.Is(err, broker.ErrBatchReadUnsupported) {
-		return getEach(ctx, s, keys)
-	}
-	return got, err
-}
-
-func (s kvFingerprints) Get(ctx context.Context, key string) ([]byte, uint64, bool, error) {
-	e, err := s.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, 0, false, nil
-	}
+// FollowRecords follows the log from its first record.
+func (s logFingerprints) FollowRecords(ctx context.Context, apply func(uint64, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
+	done, err := s.Follow(ctx, apply, loaded)
 	if err != nil {
-		return nil, 0, false, err
+		return nil, 0, fmt.Errorf("following log %s: %w", s.Stream(), err)
 	}
-	return e.Value(), e.Revision(), true, nil
+	return done, s.MaxAge(), nil
 }
 
-func (s kvFingerprints) Put(ctx context.Context, key string, value []byte) error {
-	_, err := s.kv.Put(ctx, key, value)
-	return err
+// logCreated returns when the log's stream was created.
+func (s logFingerprints) logCreated(ctx context.Context) (time.Time, error) {
+	return s.Created(ctx)
 }
 
-// FollowRecords watches the member keys of the bucket. The watcher
-// delivers the last value of each key, then nil, then every new value.
-func (s kvFingerprints) FollowRecords(ctx context.Context, apply func(string, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
-	status, err := s.kv.Status(ctx)
+// MigrateFingerprints copies the member records of kv, the bucket that
+// held them before the log, into log with the time each was stored, and
+// returns how many it copied. Each copy carries its item's id as the
+// message id, so a second process copying at the same moment adds no
+// second copy within the log's duplicate window. The caller deletes the
+// bucket afterwards.
+func MigrateFingerprints(ctx context.Context, kv jetstream.KeyValue, log *broker.RecordLog) (int, error) {
+	w, err := kv.Watch(ctx, memberKey("*"), jetstream.IgnoreDeletes())
 	if err != nil {
-		return nil, 0, fmt.Errorf("reading bucket %s: %w", s.kv.Bucket(), err)
+		return 0, fmt.Errorf("reading bucket %s: %w", kv.Bucket(), err)
 	}
-	w, err := s.kv.Watch(ctx, memberKey("*"), jetstream.IgnoreDeletes())
-	if err != nil {
-		return nil, 0, fmt.Errorf("watching bucket %s: %w", s.kv.Bucket(), err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer func() { _ = w.Stop() }()
-		for e := range w.Updates() {
-			if e == nil {
-				close(loaded)
-				continue
+	defer func() { _ = w.Stop() }()
+	copied := 0
+	for {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return copied, fmt.Errorf("reading bucket %s: the watch stopped after %d records", kv.Bucket(), copied)
 			}
-			apply(e.Key(), e.Value(), e.Created())
+			if e == nil {
+				return copied, nil
+			}
+			if _, err := log.Append(ctx, e.Value(), e.Key(), e.Created()); err != nil {
+				return copied, fmt.Errorf("copying record %s of bucket %s: %w", e.Key(), kv.Bucket(), err)
+			}
+			copied++
+		case <-ctx.Done():
+			return copied, ctx.Err()
 		}
-	}()
-	return done, status.TTL(), nil
+	}
 }
 
 // cluster sets the grouping of it before its event is published. An

@@ -11,8 +11,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/syndic-network/syndic/internal/broker"
-	"github.com/syndic-network/syndic/internal/testenv"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -166,11 +164,8 @@ func ingestAsBatch(t *testing.T, tc eqvCase) ([]pipeline.Result, map[string][]st
 	t.Helper()
 	env := newIngestEnv(t, "embedded")
 	gate := &orderedGate{Cache: env.newRC(), next: env.js, done: make(chan struct{})}
-	kv, err := broker.EnsureKV(context.Background(), env.js, testenv.Name(t)+"_FINGERPRINTS", 1, time.Hour, false)
-	if err != nil {
-		t.Fatalf("creating fingerprint bucket: %v", err)
-	}
-	c := pipeline.NewClusterer(env.js, kv)
+	log := memberLog(t, env)
+	c := pipeline.NewClusterer(log)
 	t.Cleanup(c.Close)
 	g := pipeline.NewIngester(pipeline.IngesterOptions{
 		Cache: gate, Index: env.index, Publisher: gate, SubjectPrefix: env.prefix,

@@ -11,8 +11,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/syndic-network/syndic/internal/broker"
-	"github.com/syndic-network/syndic/internal/testenv"
 	"github.com/syndic-network/syndic/pipeline"
 )
 
@@ -57,11 +55,8 @@ func (g *gatedPublisher) inFlight() int {
 // with a clusterer on a fingerprint bucket of the test's own.
 func batchIngester(t *testing.T, env *ingestEnv, pub pipeline.Publisher) *pipeline.Ingester {
 	t.Helper()
-	kv, err := broker.EnsureKV(context.Background(), env.js, testenv.Name(t)+"_FINGERPRINTS", 1, time.Hour, false)
-	if err != nil {
-		t.Fatalf("creating fingerprint bucket: %v", err)
-	}
-	c := pipeline.NewClusterer(env.js, kv)
+	log := memberLog(t, env)
+	c := pipeline.NewClusterer(log)
 	t.Cleanup(c.Close)
 	return pipeline.NewIngester(pipeline.IngesterOptions{
 		Cache: env.newRC(), Index: env.index, Publisher: pub, SubjectPrefix: env.prefix,

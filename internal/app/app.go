@@ -52,6 +52,8 @@ type App struct {
 	Meta        jetstream.KeyValue
 	Policies    *pipeline.Policies
 	Clusters    *pipeline.Clusterer
+	// Members is the log of grouping records that Clusters reads.
+	Members *broker.RecordLog
 	Ingester    *pipeline.Ingester
 	Fetcher     *workers.Fetcher
 	Poller      *workers.Poller
@@ -236,16 +238,61 @@ func (a *App) openStores(ctx context.Context) error {
 	}
 	a.Meta = meta
 	a.Policies = pipeline.NewPolicies(meta)
-	// Fingerprints expire with the events they group.
-	fingerprints, err := broker.EnsureRebuildableKV(ctx, a.JS, n.KVPrefix+"_FINGERPRINTS", n.Replicas, n.MaxAge, false)
-	if err != nil {
+	if err := a.openClusterer(ctx); err != nil {
 		return err
 	}
-	a.Clusters = pipeline.NewClusterer(a.JS, fingerprints)
 	if err := a.openLeases(ctx); err != nil {
 		return err
 	}
 	return a.openCache(ctx)
+}
+
+// openClusterer opens the log of member records and, once, copies in
+// the records of the KV bucket that held them before.
+func (a *App) openClusterer(ctx context.Context) error {
+	n := a.Config.NATS
+	// Fingerprints expire with the events they group.
+	log, err := broker.EnsureRecordLog(ctx, a.JS, broker.RecordLogOptions{
+		Stream:   n.KVPrefix + "_MEMBERS",
+		Subject:  "$SYNDIC.MEMBERS." + n.KVPrefix,
+		Replicas: n.Replicas,
+		MaxAge:   n.MaxAge,
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.migrateFingerprints(ctx, log); err != nil {
+		return err
+	}
+	a.Members = log
+	a.Clusters = pipeline.NewClusterer(log)
+	return nil
+}
+
+// migrateFingerprints copies the records of the <kv_prefix>_FINGERPRINTS
+// bucket, where releases before the record log kept them, into log and
+// deletes the bucket. A failed copy leaves the bucket for the next start.
+func (a *App) migrateFingerprints(ctx context.Context, log *broker.RecordLog) error {
+	bucket := a.Config.NATS.KVPrefix + "_FINGERPRINTS"
+	kv, err := a.JS.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("opening bucket %s to copy its fingerprints: %w", bucket, err)
+	}
+	start := time.Now()
+	copied, err := pipeline.MigrateFingerprints(ctx, kv, log)
+	if err != nil {
+		return fmt.Errorf("copying fingerprints from bucket %s to stream %s after %d records: %w "+
+			"(the next start copies them again)", bucket, log.Stream(), copied, err)
+	}
+	if err := a.JS.DeleteKeyValue(ctx, bucket); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return fmt.Errorf("deleting bucket %s after copying its %d fingerprints: %w", bucket, copied, err)
+	}
+	a.Log.Info("copied grouping fingerprints to the record log",
+		"bucket", bucket, "stream", log.Stream(), "records", copied, "duration", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func (a *App) openCache(ctx context.Context) error {

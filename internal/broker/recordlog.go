@@ -390,16 +390,16 @@ func (f *follower) handle(msg jetstream.Msg) {
 		return
 	}
 	if msg.Subject() == f.log.subject {
-		f.apply(seq, msg.Data(), storedTime(msg.Headers(), meta.Timestamp))
+		f.apply(seq, msg.Data(), StoredTime(msg.Headers(), meta.Timestamp))
 	}
 	if seq >= f.lastSeq || meta.NumPending == 0 {
 		f.markLoaded()
 	}
 }
 
-// storedTime returns the time in StoredHeader, or fallback when the header
+// StoredTime returns the time in StoredHeader, or fallback when the header
 // is missing or malformed.
-func storedTime(h nats.Header, fallback time.Time) time.Time {
+func StoredTime(h nats.Header, fallback time.Time) time.Time {
 	v := h.Get(StoredHeader)
 	if v == "" {
 		return fallback

@@ -97,12 +97,12 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.kv_prefix", Default: "SYNDIC", Env: "SYNDIC_NATS_KV_PREFIX",
-		Doc:      "Prefix of the key-value bucket names: `<prefix>_INDEX`, `<prefix>_META`, `<prefix>_FINGERPRINTS`, `<prefix>_LEASES`, `<prefix>_TOKENS`, `<prefix>_WEBSUB`, `<prefix>_CACHE` when `redis.url` is empty, and for digests `<prefix>_SUBSCRIBERS` and `<prefix>_SENDLOG`.",
+		Doc:      "Prefix of the key-value bucket names: `<prefix>_INDEX`, `<prefix>_META`, `<prefix>_LEASES`, `<prefix>_TOKENS`, `<prefix>_WEBSUB`, `<prefix>_CACHE` when `redis.url` is empty, and for digests `<prefix>_SUBSCRIBERS` and `<prefix>_SENDLOG`. Also names the stream `<prefix>_MEMBERS`, subject `$SYNDIC.MEMBERS.<prefix>`, which holds the grouping records.",
 		Validate: natsName,
 	},
 	{
 		Path: "nats.sync_always", Default: "true", Env: "SYNDIC_NATS_SYNC_ALWAYS",
-		Doc: "Embedded server only: flush every write to disk before acknowledging it. Writes to the `<prefix>_CACHE`, `<prefix>_FINGERPRINTS` and `<prefix>_INDEX` buckets are flushed in the background instead when the bucket has one replica and was created in async persist mode, as Syndic creates new ones. Losing the last writes of the first two costs refetches and missed groupings, never an item. Index entries lost in an unclean stop are restored from the stream at the next start. Turning it off is faster but can lose the last writes on power loss.",
+		Doc: "Embedded server only: flush every write to disk before acknowledging it. Writes to the `<prefix>_CACHE` and `<prefix>_INDEX` buckets and the `<prefix>_MEMBERS` stream are flushed in the background instead when they have one replica and were created in async persist mode, as Syndic creates new ones. Losing the last writes of the cache or the grouping records costs refetches and missed groupings, never an item. Index entries lost in an unclean stop are restored from the stream at the next start. Turning it off is faster but can lose the last writes on power loss.",
 	},
 	{
 		Path: "redis.url", Default: "", Env: "SYNDIC_REDIS_URL", Secret: true,
