@@ -21,6 +21,7 @@ import (
 const (
 	manifestFile  = "manifest.json"
 	streamFile    = "stream.jsonl"
+	membersFile   = "members.jsonl"
 	bucketsDir    = "kv"
 	backupFormat  = 1
 	backupBatch   = 500
@@ -37,7 +38,10 @@ type Manifest struct {
 	Created time.Time      `json:"created"`
 	Version string         `json:"syndic_version"`
 	Stream  StreamManifest `json:"stream"`
-	Buckets []BucketInfo   `json:"buckets"`
+	// Members describes the grouping records in members.jsonl. Backups
+	// of releases that kept them in a KV bucket have none.
+	Members *StreamManifest `json:"members,omitempty"`
+	Buckets []BucketInfo    `json:"buckets"`
 }
 
 // StreamManifest describes the stream part of a backup.
@@ -71,9 +75,9 @@ type backupEntry struct {
 	Value []byte `json:"value"`
 }
 
-// Backup writes the item stream and the KV buckets named <kv_prefix>_*
-// (except the cache and the leases) to dir, which must not exist or be
-// empty. Messages keep their sequence numbers in the file, so Restore can
+// Backup writes the item stream, the log of grouping records and the KV
+// buckets named <kv_prefix>_* (except the cache and the leases) to dir,
+// which must not exist or be empty. Messages keep their sequence numbers in the file, so Restore can
 // put them back where the item index expects them. Writers may keep
 // publishing: the backup holds the stream up to its last sequence at the
 // start.
@@ -87,7 +91,10 @@ func (a *App) Backup(ctx context.Context, dir string) (*Manifest, error) {
 	}
 	m := &Manifest{Format: backupFormat, Created: time.Now().UTC(), Version: Version,
 		Stream: StreamManifest{Name: info.Config.Name, FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq}}
-	if m.Stream.Msgs, err = a.backupStream(ctx, dir, info.State); err != nil {
+	if m.Stream.Msgs, err = backupMessages(ctx, a.Stream, filepath.Join(dir, streamFile), info.State); err != nil {
+		return nil, err
+	}
+	if m.Members, err = a.backupMembers(ctx, dir); err != nil {
 		return nil, err
 	}
 	if m.Buckets, err = a.backupBuckets(ctx, dir); err != nil {
@@ -110,10 +117,28 @@ func emptyDir(dir string) error {
 	return nil
 }
 
-// backupStream copies the messages up to state.LastSeq into stream.jsonl
-// through an ordered consumer and returns how many it wrote.
-func (a *App) backupStream(ctx context.Context, dir string, state jetstream.StreamState) (uint64, error) {
-	w, err := newJSONLWriter(filepath.Join(dir, streamFile))
+// backupMembers copies the log of grouping records into members.jsonl.
+// Restore appends them again: their sequences need not be kept, because
+// every process reads them from the start.
+func (a *App) backupMembers(ctx context.Context, dir string) (*StreamManifest, error) {
+	stream, err := a.JS.Stream(ctx, a.Members.Stream())
+	if err != nil {
+		return nil, fmt.Errorf("opening stream %s: %w", a.Members.Stream(), err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("reading stream %s: %w", a.Members.Stream(), err)
+	}
+	m := &StreamManifest{Name: info.Config.Name, FirstSeq: info.State.FirstSeq, LastSeq: info.State.LastSeq}
+	m.Msgs, err = backupMessages(ctx, stream, filepath.Join(dir, membersFile), info.State)
+	return m, err
+}
+
+// backupMessages copies the messages of stream up to state.LastSeq into
+// the file at path through an ordered consumer and returns how many it
+// wrote.
+func backupMessages(ctx context.Context, stream jetstream.Stream, path string, state jetstream.StreamState) (uint64, error) {
+	w, err := newJSONLWriter(path)
 	if err != nil {
 		return 0, err
 	}
@@ -121,7 +146,7 @@ func (a *App) backupStream(ctx context.Context, dir string, state jetstream.Stre
 	if state.Msgs == 0 {
 		return 0, w.close()
 	}
-	cons, err := a.Stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:   state.FirstSeq,
 	})

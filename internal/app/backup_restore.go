@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/syndic-network/syndic/internal/broker"
 )
 
 // maxBackupLine bounds one line of a backup file: an item event or KV
@@ -46,6 +48,11 @@ func (a *App) Restore(ctx context.Context, dir string) (*Manifest, error) {
 	}
 	if err := a.restoreStream(ctx, dir, m.Stream); err != nil {
 		return nil, err
+	}
+	if m.Members != nil {
+		if err := a.restoreMembers(ctx, dir); err != nil {
+			return nil, err
+		}
 	}
 	for _, b := range m.Buckets {
 		if err := a.restoreBucket(ctx, dir, b); err != nil {
@@ -85,6 +92,24 @@ func (a *App) restoreStream(ctx context.Context, dir string, sm StreamManifest) 
 			return err
 		}
 		next = rec.Seq + 1
+		return nil
+	})
+}
+
+// restoreMembers appends the grouping records of members.jsonl to the
+// log, each with the time it was first stored, so it expires with the
+// event it groups. A record copied from a KV bucket carries that time in
+// its header already.
+func (a *App) restoreMembers(ctx context.Context, dir string) error {
+	return readJSONL(filepath.Join(dir, membersFile), func(raw []byte) error {
+		var rec backupMsg
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("decoding grouping record backup: %w", err)
+		}
+		stored := broker.StoredTime(rec.Header, rec.Time)
+		if _, err := a.Members.Append(ctx, rec.Data, "", stored); err != nil {
+			return fmt.Errorf("restoring grouping record %d: %w", rec.Seq, err)
+		}
 		return nil
 	})
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -48,6 +50,37 @@ func seedDeployment(t *testing.T, a *App) {
 		t.Fatalf("opening cache bucket: %v", err)
 	}
 	mustPut(t, cache, "seen", "1")
+	for _, stored := range []time.Time{{}, memberStored} {
+		if _, err := a.Members.Append(ctx, []byte("record stored "+stored.String()), "", stored); err != nil {
+			t.Fatalf("appending a grouping record: %v", err)
+		}
+	}
+}
+
+// memberStored is the original time of the second grouping record that
+// seedDeployment appends, as a record copied from a KV bucket keeps it.
+var memberStored = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+
+// memberRecords returns the grouping records of a's log with the time
+// each was stored.
+func memberRecords(t *testing.T, a *App) map[string]time.Time {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := map[string]time.Time{}
+	loaded := make(chan struct{})
+	var mu sync.Mutex
+	if _, err := a.Members.Follow(ctx, func(_ uint64, value []byte, stored time.Time) {
+		mu.Lock()
+		defer mu.Unlock()
+		out[string(value)] = stored
+	}, loaded); err != nil {
+		t.Fatalf("reading grouping records: %v", err)
+	}
+	<-loaded
+	mu.Lock()
+	defer mu.Unlock()
+	return maps.Clone(out)
 }
 
 func mustPut(t *testing.T, kv jetstream.KeyValue, key, value string) {
@@ -107,6 +140,21 @@ func TestBackupRestore(t *testing.T) {
 	}
 	if _, err := cache.Get(ctx, "seen"); !errors.Is(err, jetstream.ErrKeyNotFound) {
 		t.Errorf("cache entry after restore: got error %v, want ErrKeyNotFound because the cache is not backed up", err)
+	}
+	if m.Members == nil || m.Members.Msgs != 2 {
+		t.Errorf("manifest members = %+v, want 2 records", m.Members)
+	}
+	want, got := memberRecords(t, a), memberRecords(t, b)
+	if len(want) != 2 || len(got) != len(want) {
+		t.Fatalf("grouping records: %d restored of %d, want 2", len(got), len(want))
+	}
+	for value, stored := range want {
+		if !got[value].Equal(stored) {
+			t.Errorf("restored record %q stored at %v, want %v", value, got[value], stored)
+		}
+	}
+	if !want["record stored "+memberStored.String()].Equal(memberStored) {
+		t.Errorf("source record kept no original time: %v", want)
 	}
 }
 
