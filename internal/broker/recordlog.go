@@ -39,7 +39,7 @@ const followBatch = 4096
 
 // followCheckTimeout bounds the stream look-up Follow makes when its
 // consumer is deleted, which distinguishes a deleted log from a consumer
-// the server dropped.
+// the server dropped. It also bounds the consumer delete when Follow stops.
 const followCheckTimeout = 5 * time.Second
 
 // RecordLogOptions configures a record log. Zero values take the defaults
@@ -337,7 +337,7 @@ func (l *RecordLog) Follow(ctx context.Context, apply func(seq uint64, value []b
 		return nil, fmt.Errorf("following record log %q: %w", l.name, err)
 	}
 	done := make(chan struct{})
-	go f.wait(ctx, cc, done)
+	go f.wait(ctx, cons, cc, done)
 	return done, nil
 }
 
@@ -360,9 +360,9 @@ type follower struct {
 	goneOnce sync.Once
 }
 
-// wait stops the consumer when ctx ends or the stream is gone, and closes
-// done once apply can no longer be called.
-func (f *follower) wait(ctx context.Context, cc jetstream.ConsumeContext, done chan<- struct{}) {
+// wait stops the consumer when ctx ends or the stream is gone, deletes it
+// on the server, and closes done once apply can no longer be called.
+func (f *follower) wait(ctx context.Context, cons jetstream.Consumer, cc jetstream.ConsumeContext, done chan<- struct{}) {
 	closed := cc.Closed()
 	select {
 	case <-ctx.Done():
@@ -371,10 +371,28 @@ func (f *follower) wait(ctx context.Context, cc jetstream.ConsumeContext, done c
 	}
 	cc.Stop()
 	<-closed
+
 	f.mu.Lock()
 	f.stopped = true
 	f.mu.Unlock()
+
+	f.deleteConsumer(cons)
 	close(done)
+}
+
+// deleteConsumer deletes the server's consumer of a stopped Follow. A
+// stopped ordered consumer leaves it in place (nats.go v1.56) until its
+// inactive threshold of 5 minutes, and nats-server 2.15 rejects new
+// consumers on a stream past its default limit of 1,000 consumers. The
+// delete is best effort, since the threshold removes the consumer anyway.
+func (f *follower) deleteConsumer(cons jetstream.Consumer) {
+	info := cons.CachedInfo()
+	if info == nil || f.isGone() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), followCheckTimeout)
+	defer cancel()
+	_ = f.log.js.DeleteConsumer(ctx, f.log.name, info.Name)
 }
 
 func (f *follower) handle(msg jetstream.Msg) {

@@ -305,6 +305,14 @@ func TestRecordLogFollowEmpty(t *testing.T) {
 	waitClosed(t, "loaded of an empty log", loaded)
 	stop()
 	waitClosed(t, "done after cancel", done)
+
+	info, err := l.stream.Info(testContext(t))
+	if err != nil {
+		t.Fatalf("reading stream info: %v", err)
+	}
+	if info.State.Consumers != 0 {
+		t.Errorf("%d consumers left after Follow stopped, want 0", info.State.Consumers)
+	}
 }
 
 func TestRecordLogFollowStopsOnDelete(t *testing.T) {
