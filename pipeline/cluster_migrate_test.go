@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -87,5 +88,79 @@ func TestMigratedFingerprintsKeepGrouping(t *testing.T) {
 	}
 	if copied.ClusterID != origin.ID || copied.DuplicateOf != origin.ID {
 		t.Errorf("copy after migration: cluster %q duplicate of %q, want %q for both", copied.ClusterID, copied.DuplicateOf, origin.ID)
+	}
+}
+
+// TestMigrationEndsWhenBucketDeleted deletes the bucket while a copy of
+// it is under way, as a second process that started together with this
+// one does once it has copied every record. The copy must end without an
+// error, which would stop this process from starting.
+func TestMigrationEndsWhenBucketDeleted(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	ctx := context.Background()
+	kv, err := broker.EnsureKV(ctx, env.js, testenv.Name(t)+"_FINGERPRINTS", 1, time.Hour, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The watch delivers a few thousand records before the delete, so
+	// the copy of 20,000 is still under way then.
+	const records = 20000
+	value := make([]byte, 500)
+	for n := range records {
+		if _, err := kv.Put(ctx, fmt.Sprintf("i.%08d", n), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	log := memberLog(t, env)
+	result := make(chan error, 1)
+	go func() {
+		_, err := pipeline.MigrateFingerprints(ctx, kv, log)
+		result <- err
+	}()
+	stream, err := env.js.Stream(ctx, log.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		info, err := stream.Info(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.State.Msgs >= 100 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	if err := env.js.DeleteKeyValue(ctx, kv.Bucket()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-result:
+		if err != nil {
+			t.Errorf("copy of a bucket deleted meanwhile: %v, want no error", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("copy still running 30 s after its bucket was deleted")
+	}
+}
+
+// TestMigrationOfDeletedBucketCopiesNothing opens the bucket and deletes
+// it before the copy starts, as a second process that finished copying
+// does between this process's look-up and its copy.
+func TestMigrationOfDeletedBucketCopiesNothing(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	ctx := context.Background()
+	kv, err := broker.EnsureKV(ctx, env.js, testenv.Name(t)+"_FINGERPRINTS", 1, time.Hour, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.js.DeleteKeyValue(ctx, kv.Bucket()); err != nil {
+		t.Fatal(err)
+	}
+	copied, err := pipeline.MigrateFingerprints(ctx, kv, memberLog(t, env))
+	if err != nil || copied != 0 {
+		t.Errorf("copy of a deleted bucket: copied %d, error %v; want 0 and no error", copied, err)
 	}
 }

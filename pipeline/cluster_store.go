@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,10 +44,15 @@ func (s logFingerprints) logCreated(ctx context.Context) (time.Time, error) {
 // returns how many it copied. Each copy carries its item's id as the
 // message id, so a second process copying at the same moment adds no
 // second copy within the log's duplicate window. The caller deletes the
-// bucket afterwards.
+// bucket afterwards. A bucket deleted before or during the copy was
+// copied in full by another process, which deletes it only then, so the
+// copy ends without an error.
 func MigrateFingerprints(ctx context.Context, kv jetstream.KeyValue, log *broker.RecordLog) (int, error) {
 	w, err := kv.Watch(ctx, memberKey("*"), jetstream.IgnoreDeletes())
 	if err != nil {
+		if bucketDeleted(ctx, kv) {
+			return 0, nil
+		}
 		return 0, fmt.Errorf("reading bucket %s: %w", kv.Bucket(), err)
 	}
 	defer func() { _ = w.Stop() }()
@@ -54,6 +60,11 @@ func MigrateFingerprints(ctx context.Context, kv jetstream.KeyValue, log *broker
 	for {
 		select {
 		case e, ok := <-w.Updates():
+			// The watch of a deleted bucket stops once the client misses
+			// its heartbeats and fails to create its consumer again.
+			if !ok && bucketDeleted(ctx, kv) {
+				return copied, nil
+			}
 			if !ok {
 				return copied, fmt.Errorf("reading bucket %s: the watch stopped after %d records", kv.Bucket(), copied)
 			}
@@ -68,6 +79,12 @@ func MigrateFingerprints(ctx context.Context, kv jetstream.KeyValue, log *broker
 			return copied, ctx.Err()
 		}
 	}
+}
+
+// bucketDeleted reports whether kv's bucket no longer exists.
+func bucketDeleted(ctx context.Context, kv jetstream.KeyValue) bool {
+	_, err := kv.Status(ctx)
+	return errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 // cluster sets the grouping of it before its event is published. An
