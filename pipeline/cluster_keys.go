@@ -183,11 +183,12 @@ func (x *keyIndex) idsAt(keys []string, seqs map[string]uint64) map[string][]str
 	out := make(map[string][]string, len(keys))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	oldest := x.oldestLive(time.Now())
 	var buf []byte
 	for _, key := range keys {
 		if c, ok := x.lists[x.hash(key)]; ok {
 			var inline [1]uint32
-			out[key] = x.idsOf(x.list(c, &inline), &buf, seqs)
+			out[key] = x.idsOf(x.list(c, &inline), &buf, seqs, oldest)
 		}
 	}
 	return out
@@ -201,6 +202,7 @@ func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[
 	out := make(map[string][]string, len(keys))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	oldest := x.oldestLive(time.Now())
 	var buf, id []byte
 	var near []uint32
 	for _, key := range keys {
@@ -223,7 +225,7 @@ func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[
 			near = append(near, h)
 		}
 		if len(near) > 0 {
-			out[key] = x.idsOf(near, &buf, seqs)
+			out[key] = x.idsOf(near, &buf, seqs, oldest)
 		}
 	}
 	return out
@@ -232,7 +234,9 @@ func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[
 // idsOf returns the ids under the handles in p, spelled out in buf first.
 // When seqs is not nil, it sets the sequence kept with each id in seqs;
 // an id under two handles gets the higher one, its record appended last.
-func (x *keyIndex) idsOf(p []uint32, buf *[]byte, seqs map[string]uint64) []string {
+// A handle whose record was stored before oldest, in Unix seconds, sets
+// none, so the caller reads no record for it.
+func (x *keyIndex) idsOf(p []uint32, buf *[]byte, seqs map[string]uint64, oldest uint32) []string {
 	text := (*buf)[:0]
 	for _, e := range p {
 		text = x.idTab.appendID(text, e)
@@ -243,11 +247,23 @@ func (x *keyIndex) idsOf(p []uint32, buf *[]byte, seqs map[string]uint64) []stri
 	for k, e := range p {
 		n := x.idTab.idLen(e)
 		ids[k], all = all[:n], all[n:]
-		if seqs != nil {
+		if seqs != nil && x.idTab.stored(e) >= oldest {
 			seqs[ids[k]] = max(seqs[ids[k]], x.idTab.seq(e))
 		}
 	}
 	return ids
+}
+
+// oldestLive returns the stored time, in Unix seconds, of the oldest
+// record that has not expired at now, 0 when records never expire. The
+// log can keep a record longer, because a record copied from the bucket
+// of earlier releases keeps its first stored time but leaves the log a
+// max age after the copy.
+func (x *keyIndex) oldestLive(now time.Time) uint32 {
+	if x.maxAge <= 0 {
+		return 0
+	}
+	return storedSeconds(now.Add(-x.maxAge).Unix())
 }
 
 // pruneLocked drops the keys whose newest id is older than maxAge before

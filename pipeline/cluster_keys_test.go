@@ -305,7 +305,7 @@ func TestKeyIndexCollidedKeysShareList(t *testing.T) {
 	want = append(want, "band")
 	var inline [1]uint32
 	var buf []byte
-	if got := x.idsOf(x.list(x.lists[k], &inline), &buf, nil); !slices.Equal(got, want) {
+	if got := x.idsOf(x.list(x.lists[k], &inline), &buf, nil, 0); !slices.Equal(got, want) {
 		t.Errorf("list = %q, want %q", got, want)
 	}
 	checkRefs(t, x)

@@ -91,6 +91,50 @@ func TestMigratedFingerprintsKeepGrouping(t *testing.T) {
 	}
 }
 
+// storedRecordOf returns the member record of it as a clusterer on a
+// scratch log stores it.
+func storedRecordOf(t *testing.T, env *ingestEnv, it *pipeline.Item) []byte {
+	t.Helper()
+	scratch := memberLog(t, env)
+	assignAndRecord(t, followLog(t, env, scratch)(), it)
+	stream, err := env.js.Stream(context.Background(), scratch.Stream())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := stream.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatalf("reading the scratch record: %v", err)
+	}
+	return msg.Data
+}
+
+// TestMigratedRecordPastMaxAgeIsNoCandidate copies a record that its
+// bucket stored longer ago than the log's max age. Its event has left the
+// item stream, but the log keeps the copy for a max age from the copy. A
+// copy of its story must start a cluster of its own, as it did when the
+// bucket expired the record.
+func TestMigratedRecordPastMaxAgeIsNoCandidate(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	ctx := context.Background()
+	origin := storyItem(t, "chamber", "en", "https://chamber.example/news/fair", "Export fair in Vilnius", fairText, "")
+	data := storedRecordOf(t, env, origin)
+
+	log := memberLog(t, env)
+	stored := time.Now().Add(-2 * log.MaxAge())
+	if _, err := log.Append(ctx, data, "i."+origin.ID, stored); err != nil {
+		t.Fatalf("copying the record: %v", err)
+	}
+	copied := storyItem(t, "cluster", "en", "https://cluster.example/fair", "Export fair in Vilnius",
+		fairText+" Source: regional chamber.", "")
+	if _, err := followLog(t, env, log)().Assign(ctx, copied); err != nil {
+		t.Fatal(err)
+	}
+	if copied.ClusterID != copied.ID || copied.DuplicateOf != "" {
+		t.Errorf("copy of an expired story: cluster %q duplicate of %q, want its own cluster %q",
+			copied.ClusterID, copied.DuplicateOf, copied.ID)
+	}
+}
+
 // TestMigrationEndsWhenBucketDeleted deletes the bucket while a copy of
 // it is under way, as a second process that started together with this
 // one does once it has copied every record. The copy must end without an
