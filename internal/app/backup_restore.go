@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/syndic-network/syndic/internal/broker"
 )
 
 // maxBackupLine bounds one line of a backup file: an item event or KV
@@ -97,17 +96,17 @@ func (a *App) restoreStream(ctx context.Context, dir string, sm StreamManifest) 
 }
 
 // restoreMembers appends the grouping records of members.jsonl to the
-// log, each with the time it was first stored, so it expires with the
-// event it groups. A record copied from a KV bucket carries that time in
-// its header already.
+// log, stamped with the time of the restore. The restored events take
+// that time too, so both expire a max age after the restore. A record
+// that kept the first stored time in the backup would leave the grouping
+// before its event leaves the stream.
 func (a *App) restoreMembers(ctx context.Context, dir string) error {
 	return readJSONL(filepath.Join(dir, membersFile), func(raw []byte) error {
 		var rec backupMsg
 		if err := json.Unmarshal(raw, &rec); err != nil {
 			return fmt.Errorf("decoding grouping record backup: %w", err)
 		}
-		stored := broker.StoredTime(rec.Header, rec.Time)
-		if _, err := a.Members.Append(ctx, rec.Data, "", stored); err != nil {
+		if _, err := a.Members.Append(ctx, rec.Data, "", time.Time{}); err != nil {
 			return fmt.Errorf("restoring grouping record %d: %w", rec.Seq, err)
 		}
 		return nil
