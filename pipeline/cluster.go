@@ -377,8 +377,9 @@ func addMedia(found map[string]*candidate, sharers []map[string]*candidate) {
 
 // loadCandidates reads the record of every candidate in sets in one batch,
 // at the log sequence seqs gives for its id, and drops those whose record
-// expired. A record that names another item is dropped too: the log was
-// deleted and created again, and its sequences started anew.
+// expired. A record that names another item, or cannot be decoded, is
+// dropped too: the log was deleted and created again, and its sequences
+// started anew.
 // Records copied in c.records are neither read nor decoded again.
 func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candidate, seqs map[string]uint64) error {
 	known := make(map[string]*memberRecord, len(sets[0]))
@@ -415,10 +416,7 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 				continue
 			}
 			rec := new(memberRecord)
-			if err := decodeMemberRecord(data, rec); err != nil {
-				return fmt.Errorf("decoding fingerprint of item %s at sequence %d: %w", id, seqs[id], err)
-			}
-			if rec.ID != id {
+			if err := decodeMemberRecord(data, rec); err != nil || rec.ID != id {
 				delete(set, id)
 				continue
 			}

@@ -67,3 +67,29 @@ func TestCachedRecordMustHaveNamedSequence(t *testing.T) {
 		}
 	}
 }
+
+// TestUndecodableCandidateRecordIsDropped puts a value that is no member
+// record at a sequence the key index names, as a log created again can
+// hold there: a newer release's record, or a value an old bucket kept
+// under an id key. The candidate must be dropped, as one whose record
+// names another item is, instead of failing every item that shares its
+// keys.
+func TestUndecodableCandidateRecordIsDropped(t *testing.T) {
+	store := newMemFingerprints()
+	c := newClusterer(unfollowed{store}, nil)
+	old := logRecord(ItemID("p", "old"), "old", 7)
+	plant(t, c, &old)
+	c.keys.add(old, keyIndexBase)
+	store.mu.Lock()
+	store.vals[old.seq-1] = []byte{0x7f, 'n', 'e', 'w'}
+	store.mu.Unlock()
+
+	self := logRecord(ItemID("p", "self"), "self", 7)
+	got, err := c.candidates(context.Background(), self)
+	if err != nil {
+		t.Fatalf("candidates: %v, want the undecodable record dropped", err)
+	}
+	for id, cand := range got {
+		t.Errorf("candidate %s with record of %s, want none", id, cand.rec.ID)
+	}
+}
