@@ -3,8 +3,13 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/syndic-network/syndic/internal/broker"
 	"github.com/syndic-network/syndic/internal/testenv"
@@ -207,4 +212,123 @@ func TestMigrationOfDeletedBucketCopiesNothing(t *testing.T) {
 	if err != nil || copied != 0 {
 		t.Errorf("copy of a deleted bucket: copied %d, error %v; want 0 and no error", copied, err)
 	}
+}
+
+// TestMigrationOverSlowLinkIsPipelined copies a bucket over a connection
+// that adds 2 ms each way, as a NATS cluster across a network can. One
+// append at a time took 9 s for 2,000 records, and would take over an
+// hour for 1,000,000, while Open serves no health check. Appends must
+// overlap.
+func TestMigrationOverSlowLinkIsPipelined(t *testing.T) {
+	srv := testenv.NATS(t)
+	ctx := context.Background()
+	direct, err := jetstream.New(testenv.Conn(t, srv.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := testenv.Name(t) + "_FINGERPRINTS"
+	if _, err := broker.EnsureKV(ctx, direct, bucket, 1, time.Hour, false); err != nil {
+		t.Fatal(err)
+	}
+	const records = 2000
+	value := make([]byte, 500)
+	for n := range records {
+		if _, err := direct.PublishAsync(fmt.Sprintf("$KV.%s.i.%032x", bucket, n), value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-direct.PublishAsyncComplete()
+
+	slow, err := jetstream.New(testenv.Conn(t, "nats://"+delayedProxy(t, strings.TrimPrefix(srv.URL, "nats://"), 2*time.Millisecond)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv, err := slow.KeyValue(ctx, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := broker.EnsureRecordLog(ctx, slow, memberLogOptions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	copied, err := pipeline.MigrateFingerprints(ctx, kv, log)
+	took := time.Since(start)
+	if err != nil || copied != records {
+		t.Fatalf("copied %d, error %v; want %d records", copied, err, records)
+	}
+	if took > 3*time.Second {
+		t.Errorf("copy of %d records took %v, want under 3 s", records, took)
+	}
+}
+
+// delayedProxy forwards connections on a random 127.0.0.1 port to target
+// and holds the bytes for delay in each direction. It returns the port's
+// address.
+func delayedProxy(t *testing.T, target string, delay time.Duration) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	go func() {
+		for {
+			client, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			server, err := net.Dial("tcp", target)
+			if err != nil {
+				_ = client.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, client, server)
+			mu.Unlock()
+			go forwardLate(server, client, delay)
+			go forwardLate(client, server, delay)
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// forwardLate copies src to dst, writing each chunk delay after it was
+// read, and closes both when either fails.
+func forwardLate(dst, src net.Conn, delay time.Duration) {
+	type chunk struct {
+		due  time.Time
+		data []byte
+	}
+	queue := make(chan chunk, 4096)
+	go func() {
+		defer close(queue)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			if n > 0 {
+				queue <- chunk{time.Now().Add(delay), buf[:n]}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for c := range queue {
+		time.Sleep(time.Until(c.due))
+		if _, err := dst.Write(c.data); err != nil {
+			break
+		}
+	}
+	_ = dst.Close()
+	_ = src.Close()
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/syndic-network/syndic/internal/broker"
 )
@@ -39,14 +41,22 @@ func (s logFingerprints) logCreated(ctx context.Context) (time.Time, error) {
 	return s.Created(ctx)
 }
 
+// migrateInFlight is the number of appends a bucket copy keeps in
+// flight. One at a time, each append waits a round trip, which on a
+// replicated log across a network takes a millisecond or more, so
+// 1,000,000 records would take 17 minutes or more while Open serves no
+// health check. With 64, a link with a 4 ms round trip copies 2,000
+// records in 0.3 s instead of 9 s (TestMigrationOverSlowLinkIsPipelined).
+const migrateInFlight = 64
+
 // MigrateFingerprints copies the member records of kv, the bucket that
 // held them before the log, into log with the time each was stored, and
 // returns how many it copied. Each copy carries its item's id as the
 // message id, so a second process copying at the same moment adds no
-// second copy within the log's duplicate window. The caller deletes the
-// bucket afterwards. A bucket deleted before or during the copy was
-// copied in full by another process, which deletes it only then, so the
-// copy ends without an error.
+// second copy within the log's duplicate window. The records reach the
+// log in any order. The caller deletes the bucket afterwards. A bucket
+// deleted before or during the copy was copied in full by another
+// process, which deletes it only then, so the copy ends without an error.
 func MigrateFingerprints(ctx context.Context, kv jetstream.KeyValue, log *broker.RecordLog) (int, error) {
 	w, err := kv.Watch(ctx, memberKey("*"), jetstream.IgnoreDeletes())
 	if err != nil {
@@ -56,27 +66,47 @@ func MigrateFingerprints(ctx context.Context, kv jetstream.KeyValue, log *broker
 		return 0, fmt.Errorf("reading bucket %s: %w", kv.Bucket(), err)
 	}
 	defer func() { _ = w.Stop() }()
-	copied := 0
+	var copied atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(migrateInFlight)
+	err = watchRecords(gctx, kv, w, func(e jetstream.KeyValueEntry) {
+		g.Go(func() error {
+			if _, err := log.Append(gctx, e.Value(), e.Key(), e.Created()); err != nil {
+				return fmt.Errorf("copying record %s of bucket %s: %w", e.Key(), kv.Bucket(), err)
+			}
+			copied.Add(1)
+			return nil
+		})
+	})
+	// An append error ends the watch through gctx, so it comes first.
+	if appendErr := g.Wait(); appendErr != nil {
+		err = appendErr
+	}
+	return int(copied.Load()), err
+}
+
+// watchRecords calls copyRecord for each record that w delivers until the
+// watch has delivered every record held when it started.
+func watchRecords(ctx context.Context, kv jetstream.KeyValue, w jetstream.KeyWatcher, copyRecord func(jetstream.KeyValueEntry)) error {
+	delivered := 0
 	for {
 		select {
 		case e, ok := <-w.Updates():
 			// The watch of a deleted bucket stops once the client misses
 			// its heartbeats and fails to create its consumer again.
 			if !ok && bucketDeleted(ctx, kv) {
-				return copied, nil
+				return nil
 			}
 			if !ok {
-				return copied, fmt.Errorf("reading bucket %s: the watch stopped after %d records", kv.Bucket(), copied)
+				return fmt.Errorf("reading bucket %s: the watch stopped after %d records", kv.Bucket(), delivered)
 			}
 			if e == nil {
-				return copied, nil
+				return nil
 			}
-			if _, err := log.Append(ctx, e.Value(), e.Key(), e.Created()); err != nil {
-				return copied, fmt.Errorf("copying record %s of bucket %s: %w", e.Key(), kv.Bucket(), err)
-			}
-			copied++
+			copyRecord(e)
+			delivered++
 		case <-ctx.Done():
-			return copied, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
