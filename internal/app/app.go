@@ -53,10 +53,10 @@ type App struct {
 	Policies    *pipeline.Policies
 	Clusters    *pipeline.Clusterer
 	// Members is the log of grouping records that Clusters reads.
-	Members *broker.RecordLog
-	Ingester    *pipeline.Ingester
-	Fetcher     *workers.Fetcher
-	Poller      *workers.Poller
+	Members  *broker.RecordLog
+	Ingester *pipeline.Ingester
+	Fetcher  *workers.Fetcher
+	Poller   *workers.Poller
 	// Leases decides which ingest process polls which feed.
 	Leases *Leases
 
