@@ -57,6 +57,12 @@ const migrateInFlight = 64
 // log in any order. The caller deletes the bucket afterwards. A bucket
 // deleted before or during the copy was copied in full by another
 // process, which deletes it only then, so the copy ends without an error.
+//
+// NOTE: the copy runs inside Open, before any health check is served, and
+// cannot resume where it stopped. nats-server also keeps each message id
+// for the 2-minute duplicate window, measured at about 270 bytes per
+// record after copying 100,000, so a copy of 1,000,000 records may hold
+// some 260 MB more for that time (an estimate, not measured at that size).
 func MigrateFingerprints(ctx context.Context, kv jetstream.KeyValue, log *broker.RecordLog) (int, error) {
 	w, err := kv.Watch(ctx, memberKey("*"), jetstream.IgnoreDeletes())
 	if err != nil {
