@@ -232,8 +232,8 @@ func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[
 }
 
 // idsOf returns the ids under the handles in p, spelled out in buf first.
-// When seqs is not nil, it sets the sequence kept with each id in seqs;
-// an id under two handles gets the higher one, its record appended last.
+// When seqs is not nil, it sets the sequence kept with each id in seqs.
+// An id under two handles gets the higher one, its record appended last.
 // A handle whose record was stored before oldest, in Unix seconds, sets
 // none, so the caller reads no record for it.
 func (x *keyIndex) idsOf(p []uint32, buf *[]byte, seqs map[string]uint64, oldest uint32) []string {

@@ -68,11 +68,11 @@ type textID struct {
 	seq     uint64
 }
 
-// splitHash and joinHash convert a SimHash or a sequence to and from
+// split64 and join64 convert a 64-bit SimHash or sequence to and from
 // binaryID's two halves, low half first.
-func splitHash(v uint64) [2]uint32 { return [2]uint32{uint32(v), uint32(v >> 32)} }
+func split64(v uint64) [2]uint32 { return [2]uint32{uint32(v), uint32(v >> 32)} }
 
-func joinHash(h [2]uint32) uint64 { return uint64(h[0]) | uint64(h[1])<<32 }
+func join64(h [2]uint32) uint64 { return uint64(h[0]) | uint64(h[1])<<32 }
 
 // idTable stores the ids a key index holds, each under a handle counted
 // by the lists holding it. Each filing of an id takes a new handle, which
@@ -91,7 +91,7 @@ type idTable struct {
 // filed.
 func (t *idTable) put(id string, stored uint32, simhash, seq uint64) uint32 {
 	if b, ok := packID(id); ok {
-		return checkHandle(t.binary.put(binaryID{id: b, stored: stored, simhash: splitHash(simhash), seq: splitHash(seq)}))
+		return checkHandle(t.binary.put(binaryID{id: b, stored: stored, simhash: split64(simhash), seq: split64(seq)}))
 	}
 	return textHandle | checkHandle(t.text.put(textID{id: id, stored: stored, simhash: simhash, seq: seq}))
 }
@@ -137,7 +137,7 @@ func (t *idTable) simhash(h uint32) uint64 {
 	if h&textHandle != 0 {
 		return t.text.vals[h&^textHandle].simhash
 	}
-	return joinHash(t.binary.vals[h].simhash)
+	return join64(t.binary.vals[h].simhash)
 }
 
 // seq returns the log sequence kept with the id under h, as simhash
@@ -146,7 +146,7 @@ func (t *idTable) seq(h uint32) uint64 {
 	if h&textHandle != 0 {
 		return t.text.vals[h&^textHandle].seq
 	}
-	return joinHash(t.binary.vals[h].seq)
+	return join64(t.binary.vals[h].seq)
 }
 
 // setRecord makes the id under h name the record that the id under from
@@ -159,7 +159,7 @@ func (t *idTable) setRecord(h, from uint32) {
 		return
 	}
 	v := &t.binary.vals[h]
-	v.simhash, v.seq = splitHash(simhash), splitHash(seq)
+	v.simhash, v.seq = split64(simhash), split64(seq)
 }
 
 // same reports whether handles a and b name equal ids. The form of an id

@@ -19,7 +19,6 @@ import (
 type memFingerprints struct {
 	mu        sync.Mutex
 	vals      [][]byte
-	reads     int
 	followers []chan uint64
 }
 
@@ -40,7 +39,7 @@ func (m *memFingerprints) Append(_ context.Context, value []byte, _ string, _ ti
 	return seq, nil
 }
 
-// Read returns the records at seqs and counts the records read.
+// Read returns the records at seqs.
 func (m *memFingerprints) Read(_ context.Context, seqs []uint64) (map[uint64][]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -48,7 +47,6 @@ func (m *memFingerprints) Read(_ context.Context, seqs []uint64) (map[uint64][]b
 	for _, seq := range seqs {
 		if seq >= 1 && seq <= uint64(len(m.vals)) {
 			out[seq] = m.vals[seq-1]
-			m.reads++
 		}
 	}
 	return out, nil
@@ -67,14 +65,14 @@ func (m *memFingerprints) value(seq uint64) []byte {
 // FollowRecords delivers the records held, then each one appended later.
 func (m *memFingerprints) FollowRecords(ctx context.Context, apply func(uint64, []byte, time.Time), loaded chan<- struct{}) (<-chan struct{}, time.Duration, error) {
 	m.mu.Lock()
-	held := uint64(len(m.vals))
+	last := uint64(len(m.vals))
 	live := make(chan uint64, 4096)
 	m.followers = append(m.followers, live)
 	m.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for seq := uint64(1); seq <= held; seq++ {
+		for seq := uint64(1); seq <= last; seq++ {
 			apply(seq, m.value(seq), time.Now())
 		}
 		close(loaded)

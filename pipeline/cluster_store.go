@@ -60,9 +60,9 @@ const migrateInFlight = 64
 //
 // NOTE: the copy runs inside Open, before any health check is served, and
 // cannot resume where it stopped. nats-server also keeps each message id
-// for the 2-minute duplicate window, measured at about 270 bytes per
-// record after copying 100,000, so a copy of 1,000,000 records may hold
-// some 260 MB more for that time (an estimate, not measured at that size).
+// for the 2-minute duplicate window: about 270 bytes per record, measured
+// after copying 100,000. A copy of 1,000,000 records may then hold some
+// 260 MB more for that time, an estimate not measured at that size.
 func MigrateFingerprints(ctx context.Context, kv jetstream.KeyValue, log *broker.RecordLog) (int, error) {
 	w, err := kv.Watch(ctx, memberKey("*"), jetstream.IgnoreDeletes())
 	if err != nil {

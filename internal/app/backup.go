@@ -77,10 +77,10 @@ type backupEntry struct {
 
 // Backup writes the item stream, the log of grouping records and the KV
 // buckets named <kv_prefix>_* (except the cache and the leases) to dir,
-// which must not exist or be empty. Messages keep their sequence numbers in the file, so Restore can
-// put them back where the item index expects them. Writers may keep
-// publishing: the backup holds the stream up to its last sequence at the
-// start.
+// which must not exist or be empty. Messages keep their sequence numbers
+// in the file, so Restore can put them back where the item index expects
+// them. Writers may keep publishing: the backup holds the stream up to
+// its last sequence at the start.
 func (a *App) Backup(ctx context.Context, dir string) (*Manifest, error) {
 	if err := emptyDir(dir); err != nil {
 		return nil, err
