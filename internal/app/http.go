@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"strings"
 	"time"
@@ -174,14 +175,29 @@ func (a *App) mountIntake(ctx context.Context, mux *http.ServeMux) error {
 	return a.mountWebSub(ctx, mux)
 }
 
-// AdminHandler returns the operator handler: Prometheus metrics and health.
+// AdminHandler returns the operator handler: Prometheus metrics and
+// health, and Go's profiles when http.admin_pprof is on.
 func (a *App) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.adminReadyz)
 	mux.HandleFunc("GET /api/v1/feeds", a.feedHealth)
+	if a.Config != nil && a.Config.HTTP.AdminPprof {
+		mountPprof(mux)
+	}
 	return mux
+}
+
+// mountPprof adds net/http/pprof's handlers to mux. They are named one by
+// one because importing the package also registers them on
+// http.DefaultServeMux, which no Syndic server uses.
+func mountPprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {

@@ -45,6 +45,8 @@ type HTTP struct {
 	Addr      string `yaml:"addr"`
 	BaseURL   string `yaml:"base_url"`
 	AdminAddr string `yaml:"admin_addr"`
+	// AdminPprof serves net/http/pprof on the admin server.
+	AdminPprof bool `yaml:"admin_pprof"`
 }
 
 // NATS is the section of the NATS connection, the item stream and the

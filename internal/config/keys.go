@@ -66,6 +66,10 @@ var Keys = []Key{
 		Validate: hostPort,
 	},
 	{
+		Path: "http.admin_pprof", Default: "false", Env: "SYNDIC_HTTP_ADMIN_PPROF",
+		Doc: "Serve Go's profiles under `/debug/pprof/` on the admin server, for `go tool pprof` (such as `/debug/pprof/heap` for memory). A CPU or trace profile slows the process while it runs, so turn it on only where the admin server is private.",
+	},
+	{
 		Path: "nats.url", Default: "", Env: "SYNDIC_NATS_URL", Secret: true,
 		Doc:      "NATS servers as comma-separated `nats://`, `tls://`, `ws://` or `wss://` URLs, such as `nats://a:4222,nats://b:4222`. Empty runs an embedded server that stores its data under `data_dir`. The URLs may contain credentials.",
 		Validate: natsURLs,
