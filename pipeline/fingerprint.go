@@ -42,7 +42,7 @@ type fingerprint struct {
 func itemFingerprint(it *Item) fingerprint {
 	title, body := stripCommentCounter(it.Title), it.Summary
 	if it.Content != "" {
-		body, _ = scanContent(it.Content, false)
+		body = contentScanText(it.Content)
 	}
 	if words, ok := plainWords(title, body); ok {
 		return fingerprintWords(words)

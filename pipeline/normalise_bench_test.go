@@ -54,6 +54,21 @@ func BenchmarkContentHash(b *testing.B) {
 	}
 }
 
+// BenchmarkHashThenFingerprint measures what a new item's text costs from
+// cleaning to grouping: its content hash, then its fingerprint, which
+// reads the content's text that the hash scanned.
+func BenchmarkHashThenFingerprint(b *testing.B) {
+	it := benchItem(1)
+	if err := NormaliseItem(&it, Source{Partner: "p"}, time.Now()); err != nil {
+		b.Fatalf("normalising: %v", err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = ContentHash(&it)
+		_ = itemFingerprint(&it)
+	}
+}
+
 // distinctItem returns an item whose text shares no shingles with other
 // item numbers: 60 words drawn from a 5000-word vocabulary.
 func distinctItem(n int) Item {

@@ -319,6 +319,7 @@ func contentTextAndTargets(content string) (string, []string) {
 		return "", nil
 	}
 	text, targets := scanContent(content, true)
+	contentScans.put(content, text)
 	return hashText(text), targets
 }
 

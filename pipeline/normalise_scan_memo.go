@@ -1,0 +1,57 @@
+package pipeline
+
+import "sync"
+
+// scanMemoSize bounds the entries of contentScans. IngestBatch fingerprints
+// a document's new items right after they were cleaned, so the entries in
+// use are at most the new items of the documents being ingested: 400 for
+// 8 polls of 50 new items.
+const scanMemoSize = 1024
+
+// contentScans keeps the text that the content hash read from an item's
+// content, so the item's fingerprint, computed moments later when
+// IngestBatch groups it, need not tokenise the same content again. Both
+// read scanContent's text, which depends on the content alone, and the
+// content string itself is the key, so an entry can only stand in for the
+// same scan.
+var contentScans = &scanMemo{texts: make(map[string]string)}
+
+// scanMemo maps contents to the text of their content tokens. Entries are
+// removed when read, and all of them when the memo is full, because the
+// items of known documents are hashed but never fingerprinted.
+type scanMemo struct {
+	mu    sync.Mutex
+	texts map[string]string
+}
+
+// put records the text scanContent read from content.
+func (s *scanMemo) put(content, text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.texts) >= scanMemoSize {
+		clear(s.texts)
+	}
+	s.texts[content] = text
+}
+
+// take returns and removes the text recorded for content.
+func (s *scanMemo) take(content string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	text, ok := s.texts[content]
+	if ok {
+		delete(s.texts, content)
+	}
+	return text, ok
+}
+
+// contentScanText returns the text of content's text tokens as
+// scanContent(content, false) does, from the memo when the content hash
+// read it.
+func contentScanText(content string) string {
+	if text, ok := contentScans.take(content); ok {
+		return text
+	}
+	text, _ := scanContent(content, false)
+	return text
+}
