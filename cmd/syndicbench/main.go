@@ -69,7 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.conc, "concurrency", 8, "fetch.concurrency")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of all runs to this file")
 	fs.StringVar(&f.profileRound, "cpuprofile-round", "", "with -cpuprofile, profile only this round (cold, repoll or changed), one file per run: FILE.1, FILE.2, ...")
-	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile after each cold round to this file (-mode ingest)")
+	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file after each cold round (-mode ingest), or to FILE.ingest once every item is in and FILE.restart at /readyz after the restart (-mode serve)")
 	fs.BoolVar(&f.stages, "stages", false, "after the runs, time each pipeline stage on the same bytes")
 	fs.StringVar(&f.mode, "mode", "ingest", "ingest: rounds in this process; serve: `syndic run` as a process, memory, serving and restart")
 	fs.StringVar(&f.syndic, "syndic", "./syndic", "syndic binary for -mode serve")

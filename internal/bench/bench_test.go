@@ -1,8 +1,12 @@
 package bench
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -98,8 +102,9 @@ func TestRunServeToySize(t *testing.T) {
 		t.Fatalf("building syndic: %v\n%s", err, out)
 	}
 	farm := toyFarm(t)
+	heap := filepath.Join(t.TempDir(), "heap.pb")
 	rep, err := RunServe(t.Context(), ServeOptions{
-		Options: Options{Farm: LocalFarm(farm), Items: 10, Dir: t.TempDir(), SyncAlways: false},
+		Options: Options{Farm: LocalFarm(farm), Items: 10, Dir: t.TempDir(), SyncAlways: false, HeapProfile: heap},
 		Bin:     bin, Connections: 2, Duration: 200 * time.Millisecond,
 	})
 	if err != nil {
@@ -122,6 +127,30 @@ func TestRunServeToySize(t *testing.T) {
 		if l.Requests == 0 {
 			t.Errorf("%s %d: no requests completed", l.Target, l.Status)
 		}
+	}
+	for _, suffix := range []string{".ingest", ".restart"} {
+		checkHeapProfile(t, heap+suffix)
+	}
+}
+
+// checkHeapProfile fails the test unless path is a gzipped pprof profile
+// of the heap: its string table names the inuse_space sample type.
+func checkHeapProfile(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading heap profile: %v", err)
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("heap profile %s is not gzipped: %v", path, err)
+	}
+	raw, err := io.ReadAll(gz)
+	if err != nil {
+		t.Fatalf("decompressing heap profile %s: %v", path, err)
+	}
+	if !bytes.Contains(raw, []byte("inuse_space")) {
+		t.Errorf("heap profile %s (%d bytes) names no inuse_space samples", path, len(raw))
 	}
 }
 

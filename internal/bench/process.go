@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -57,7 +58,7 @@ func WriteRunConfig(dir string, urls []string, o Options) (path, base, admin str
 		return "", "", "", fmt.Errorf("opening benchmark configuration: %w", err)
 	}
 	defer f.Close()
-	_, err = fmt.Fprintf(f, "http: {addr: %q, base_url: %q, admin_addr: %q}\n", addr, "http://"+addr, adminAddr)
+	_, err = fmt.Fprintf(f, "http: {addr: %q, base_url: %q, admin_addr: %q, admin_pprof: true}\n", addr, "http://"+addr, adminAddr)
 	if err != nil {
 		return "", "", "", fmt.Errorf("writing benchmark configuration: %w", err)
 	}
@@ -139,6 +140,27 @@ func (s *Syndic) RSS() (current, peak int64) {
 		}
 	}
 	return current, peak
+}
+
+// WriteHeapProfile fetches a heap profile from the admin listener, after
+// a garbage collection, and writes it to path.
+func (s *Syndic) WriteHeapProfile(path string) error {
+	resp, err := http.Get(s.AdminURL + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return fmt.Errorf("fetching heap profile: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("fetching heap profile: %s from %s/debug/pprof/heap", resp.Status, s.AdminURL)
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("reading heap profile: %w", err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		return fmt.Errorf("writing heap profile: %w", err)
+	}
+	return nil
 }
 
 // Stop sends SIGTERM and waits for the process to exit.

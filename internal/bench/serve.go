@@ -135,6 +135,12 @@ func ingestAllItems(ctx context.Context, o ServeOptions, config, base, admin, lo
 	}
 	rep.IngestSeconds = time.Since(start).Seconds()
 	rep.RSS, rep.PeakRSS = s.RSS()
+	if o.HeapProfile != "" {
+		if err := s.WriteHeapProfile(o.HeapProfile + ".ingest"); err != nil {
+			_ = s.Stop()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -147,6 +153,9 @@ func restart(ctx context.Context, o ServeOptions, config, base, admin, logPath s
 	ready, err := s.WaitReady(ctx, start)
 	rep.ReadySeconds = ready.Seconds()
 	rep.RestartRSS, _ = s.RSS()
+	if err == nil && o.HeapProfile != "" {
+		err = s.WriteHeapProfile(o.HeapProfile + ".restart")
+	}
 	if stopErr := s.Stop(); err == nil {
 		err = stopErr
 	}
