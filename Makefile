@@ -10,7 +10,7 @@ BENCH_OUT ?= bench/results
 # known items), publish, the heap per KV key and the gunzip of a fetched
 # document, with ns/op, B/op and allocs/op.
 BENCH_PKGS ?= ./pipeline ./internal/broker ./workers
-BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkParseFeed|BenchmarkParseChangedDocument|BenchmarkIngest|BenchmarkPublish|BenchmarkIndexRepair|BenchmarkStreamStore|BenchmarkKVKeyHeap|BenchmarkGunzip
+BENCH_RE ?= BenchmarkNormaliseItem|BenchmarkContentHash|BenchmarkHashThenFingerprint|BenchmarkParseFeed|BenchmarkParseChangedDocument|BenchmarkIngest|BenchmarkPublish|BenchmarkIndexRepair|BenchmarkStreamStore|BenchmarkKVKeyHeap|BenchmarkGunzip
 
 # End-to-end sizes: 2,000 feeds x 50 items, the changed round slides 5.
 FEEDS ?= 2000
