@@ -193,11 +193,40 @@ func (a *App) AdminHandler() http.Handler {
 // one because importing the package also registers them on
 // http.DefaultServeMux, which no Syndic server uses.
 func mountPprof(mux *http.ServeMux) {
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/", endAtShutdown(pprof.Index))
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/profile", endAtShutdown(pprof.Profile))
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("GET /debug/pprof/trace", endAtShutdown(pprof.Trace))
+}
+
+// stoppingKey is the request context key of the channel that
+// ServeListener closes when its server begins to shut down.
+type stoppingKey struct{}
+
+// endAtShutdown runs h with a request context that also ends when the
+// server begins to shut down. Shutdown waits for requests in flight, so a
+// profile with a seconds parameter longer than shutdown_grace (a CPU
+// profile, a trace or a delta) failed the stop. Ended early, a profile
+// sends what it recorded.
+func endAtShutdown(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		stopping, ok := r.Context().Value(stoppingKey{}).(<-chan struct{})
+		if !ok {
+			h(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-stopping:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		h(w, r.WithContext(ctx))
+	}
 }
 
 func (a *App) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -271,6 +300,10 @@ func newServer(h http.Handler) *http.Server {
 func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, grace time.Duration) error {
 	addr := ln.Addr().String()
 	srv := newServer(h)
+	stopping := make(chan struct{})
+	srv.BaseContext = func(net.Listener) context.Context {
+		return context.WithValue(context.Background(), stoppingKey{}, (<-chan struct{})(stopping))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -278,6 +311,7 @@ func ServeListener(ctx context.Context, ln net.Listener, h http.Handler, grace t
 		return fmt.Errorf("serving HTTP on %s: %w", addr, err)
 	case <-ctx.Done():
 	}
+	close(stopping)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

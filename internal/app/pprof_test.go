@@ -1,10 +1,14 @@
 package app
 
 import (
+	"context"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/syndic-network/syndic/internal/config"
 )
@@ -35,5 +39,54 @@ func TestAdminPprofFollowsSetting(t *testing.T) {
 				t.Errorf("goroutine profile does not list the running test:\n%.500s", rec.Body)
 			}
 		}
+	}
+}
+
+// TestAdminProfileEndsAtShutdown checks that a profile in flight when the
+// process stops ends with the shutdown. Shutdown waits for requests in
+// flight, so a 20 s CPU profile outlasted the grace, and the stop failed
+// with "context deadline exceeded": `syndic run` exited 1 after SIGTERM.
+func TestAdminProfileEndsAtShutdown(t *testing.T) {
+	a := &App{Config: &config.Config{HTTP: config.HTTP{AdminPprof: true}}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ServeListener(ctx, ln, a.AdminHandler(), time.Second) }()
+
+	status := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/debug/pprof/profile?seconds=20")
+		if err != nil {
+			status <- err.Error()
+			return
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		status <- resp.Status
+	}()
+	// Time for the request to reach the handler and start the profile.
+	time.Sleep(time.Second)
+	cancel()
+
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("ServeListener = %v, want nil once the profile in flight ends", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the admin server still runs 10 s after the stop")
+	}
+
+	select {
+	case got := <-status:
+		if got != "200 OK" {
+			t.Errorf("profile in flight at the stop got %q, want 200 OK with what it recorded", got)
+		}
+	case <-time.After(25 * time.Second):
+		t.Error("the profile in flight got no response")
 	}
 }
