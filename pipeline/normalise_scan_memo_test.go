@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -118,4 +119,67 @@ func TestScanMemoCountsReplacedEntry(t *testing.T) {
 	if memo.bytes != 0 {
 		t.Errorf("empty memo counts %d bytes, want 0", memo.bytes)
 	}
+}
+
+// FuzzScanMemoText checks what the memo relies on. The content hash's scan,
+// which also collects link and image targets, must read the same text as
+// the fingerprint's own scan. An item's fingerprint after its content hash
+// must equal its fingerprint from a fresh scan.
+func FuzzScanMemoText(f *testing.F) {
+	for _, seed := range []string{
+		`<p>The <b>cluster</b> meets in Kaunas.</p>`,
+		`<A HREF="https://example.org/x">Agenda</A><IMG SRC=/hall.jpg ALT="Hall &amp; stage">hall`,
+		`<textarea><a href="/x">not a tag</a></textarea> after`,
+		`<TITLE>&lt;b&gt;</TITLE><script>var a = "<a href=x>";</script><style>p{}</style>text`,
+		`<a href="/a" href="/b" src="/c">twice &amp; thrice</a><img/src="/d">`,
+		"<p>nul\x00byte</p><plaintext><a href=/e>rest",
+		`<a href=/f>unclosed <img src="/g`,
+		`&ampx; &#x41; &#0; <!-- <a href=/h> --> <![CDATA[<a href=/i>]]>`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, content string) {
+		withTargets, _ := scanContent(content, true)
+		plain, _ := scanContent(content, false)
+		if withTargets != plain {
+			t.Fatalf("scan with targets = %q, without = %q", withTargets, plain)
+		}
+		it := &Item{Title: "Trade fair in Kaunas", Content: content}
+		fresh := itemFingerprint(it)
+		ContentHash(it)
+		if got := itemFingerprint(it); !reflect.DeepEqual(got, fresh) {
+			t.Fatalf("fingerprint after the hash = %+v, fresh = %+v", got, fresh)
+		}
+	})
+}
+
+// TestScanMemoConcurrent hashes and fingerprints items from several
+// goroutines, as pollers, the intake API and index repair do, with
+// contents that several of them share, and checks every fingerprint
+// against one from a fresh scan. Run it with -race.
+func TestScanMemoConcurrent(t *testing.T) {
+	items := make([]Item, 64)
+	want := make([]fingerprint, len(items))
+	for i := range items {
+		items[i] = Item{
+			Title:   fmt.Sprintf("Export fair %d", i%16),
+			Content: fmt.Sprintf(`<p>Fair <a href="/fair/%d">number %d</a> in Vilnius for food and furniture makers.</p>`, i%16, i%16),
+		}
+		want[i] = itemFingerprint(&items[i])
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for round := range 50 {
+				i := (g*7 + round) % len(items)
+				it := items[i]
+				ContentHash(&it)
+				if got := itemFingerprint(&it); !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("item %d: fingerprint after the hash = %+v, want %+v", i, got, want[i])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
