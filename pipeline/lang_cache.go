@@ -50,10 +50,12 @@ func cachedDetection(text string) (string, bool) {
 	return tag, ok
 }
 
-// ResetMemos empties the in-process memos of detected languages and
-// content hashes. Benchmarks that ingest the same texts in several runs of
-// one process call it, so that every run starts as cold as a new process.
+// ResetMemos empties the in-process memos of detected languages, content
+// hashes and content scans. Benchmarks that ingest the same texts in
+// several runs of one process call it, so that every run starts as cold as
+// a new process.
 func ResetMemos() {
 	languageCache.Purge()
 	hashMemo.reset()
+	contentScans.reset()
 }

@@ -67,6 +67,14 @@ func (s *scanMemo) take(content string) (string, bool) {
 	return text, ok
 }
 
+// reset removes every entry.
+func (s *scanMemo) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.texts)
+	s.bytes = 0
+}
+
 // contentScanText returns the text of content's text tokens as
 // scanContent(content, false) does, from the memo when the content hash
 // read it.

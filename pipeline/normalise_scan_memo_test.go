@@ -183,3 +183,15 @@ func TestScanMemoConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestResetMemosEmptiesScanMemo checks that ResetMemos, which benchmarks
+// call so that each run starts as cold as a new process, also drops the
+// scans that an earlier run's content hashes left behind.
+func TestResetMemosEmptiesScanMemo(t *testing.T) {
+	it := &Item{Content: "<p>left behind by an earlier run</p>"}
+	ContentHash(it)
+	ResetMemos()
+	if _, ok := contentScans.take(it.Content); ok {
+		t.Error("the scan memo still has an entry after ResetMemos")
+	}
+}
