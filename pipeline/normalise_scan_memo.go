@@ -3,31 +3,22 @@ package pipeline
 import "sync"
 
 // scanMemoSize bounds the entries of contentScans. IngestBatch fingerprints
-// a document's new items right after they were cleaned, so the entries in
-// use are at most the new items of the documents being ingested: 400 for
-// 8 polls of 50 new items.
+// new items right after cleaning, so about 400 are in use: 8 polls of 50.
 const scanMemoSize = 1024
 
-// scanMemoBytes bounds the bytes of the contents and texts in
-// contentScans. Entries outlive their items, and a content is limited only
-// by fetch.max_body, so the entry count alone would let the memo keep
-// gigabytes alive. 8 MiB holds the 400 entries in use at 20 KiB each for
-// a content and its text. A content too long for the bound is not kept:
-// its fingerprint scans it again.
+// scanMemoBytes bounds the contents and texts in contentScans, because a
+// content may be as long as fetch.max_body. 8 MiB fits 400 entries of
+// 20 KiB. A longer content is not kept, so its fingerprint scans it again.
 const scanMemoBytes = 8 << 20
 
-// contentScans keeps the text that the content hash read from an item's
-// content, so the item's fingerprint, computed moments later when
-// IngestBatch groups it, need not tokenise the same content again. Both
-// read scanContent's text, which depends on the content alone, and the
-// content string itself is the key, so an entry can only stand in for the
-// same scan.
+// contentScans keeps the text the content hash scanned from an item's
+// content, so its fingerprint need not tokenise the content again. The
+// content is the key, so an entry matches only the same scan.
 var contentScans = &scanMemo{texts: make(map[string]string)}
 
-// scanMemo maps contents to the text of their content tokens. Entries are
-// removed when read, and all of them when the memo reaches scanMemoSize
-// entries or scanMemoBytes, because the items of known documents are
-// hashed but never fingerprinted.
+// scanMemo maps contents to the text of their tokens. An entry is removed
+// when read. Known items are hashed but never fingerprinted, so the memo
+// is emptied when it reaches scanMemoSize entries or scanMemoBytes.
 type scanMemo struct {
 	mu    sync.Mutex
 	texts map[string]string
@@ -75,9 +66,8 @@ func (s *scanMemo) reset() {
 	s.bytes = 0
 }
 
-// contentScanText returns the text of content's text tokens as
-// scanContent(content, false) does, from the memo when the content hash
-// read it.
+// contentScanText returns scanContent(content, false)'s text, from the
+// memo when the content hash scanned the same content.
 func contentScanText(content string) string {
 	if text, ok := contentScans.take(content); ok {
 		return text

@@ -67,8 +67,8 @@ func TestScanMemoBounded(t *testing.T) {
 	}
 }
 
-// heldBytes returns the bytes of the contents and texts memo holds.
-func heldBytes(memo *scanMemo) int {
+// storedBytes returns the length of the contents and texts in memo.
+func storedBytes(memo *scanMemo) int {
 	n := 0
 	for content, text := range memo.texts {
 		n += len(content) + len(text)
@@ -76,33 +76,30 @@ func heldBytes(memo *scanMemo) int {
 	return n
 }
 
-// TestScanMemoBoundedInBytes checks that the memo holds at most
-// scanMemoBytes of contents and texts, however long the contents are. An
-// item's content is limited only by fetch.max_body (15 MiB), and the items
-// of known documents are hashed but never fingerprinted, so 1024 entries
-// alone let the memo keep gigabytes alive.
+// TestScanMemoBoundedInBytes checks that the memo contains at most
+// scanMemoBytes of contents and texts, however long the contents are.
 func TestScanMemoBoundedInBytes(t *testing.T) {
 	memo := &scanMemo{texts: make(map[string]string)}
 	long := strings.Repeat("<p>a long read</p>", scanMemoBytes/4/18)
 	for i := range 12 {
 		content := fmt.Sprintf("<p>%d</p>%s", i, long)
 		memo.put(content, content[:len(content)/2])
-		if size := heldBytes(memo); size > scanMemoBytes {
-			t.Fatalf("memo holds %d bytes after %d puts of %d bytes, want at most %d",
+		if size := storedBytes(memo); size > scanMemoBytes {
+			t.Fatalf("memo contains %d bytes after %d puts of %d bytes, want at most %d",
 				size, i+1, len(content), scanMemoBytes)
 		}
 	}
 	huge := strings.Repeat("x", scanMemoBytes+1)
 	memo.put(huge, "x")
-	if size := heldBytes(memo); size > scanMemoBytes {
-		t.Fatalf("memo holds %d bytes after a put of %d bytes, want at most %d", size, len(huge), scanMemoBytes)
+	if size := storedBytes(memo); size > scanMemoBytes {
+		t.Fatalf("memo contains %d bytes after a put of %d bytes, want at most %d", size, len(huge), scanMemoBytes)
 	}
 	memo.put("<p>short</p>", " short ")
 	if text, ok := memo.take("<p>short</p>"); !ok || text != " short " {
 		t.Errorf("take of a short content = %q, %v; want its text", text, ok)
 	}
-	if memo.bytes != heldBytes(memo) {
-		t.Errorf("memo counts %d bytes, holds %d", memo.bytes, heldBytes(memo))
+	if memo.bytes != storedBytes(memo) {
+		t.Errorf("memo counts %d bytes, contains %d", memo.bytes, storedBytes(memo))
 	}
 }
 
@@ -112,8 +109,8 @@ func TestScanMemoCountsReplacedEntry(t *testing.T) {
 	memo := &scanMemo{texts: make(map[string]string)}
 	memo.put("<p>twice</p>", " twice ")
 	memo.put("<p>twice</p>", " twice ")
-	if memo.bytes != heldBytes(memo) {
-		t.Errorf("memo counts %d bytes, holds %d", memo.bytes, heldBytes(memo))
+	if memo.bytes != storedBytes(memo) {
+		t.Errorf("memo counts %d bytes, contains %d", memo.bytes, storedBytes(memo))
 	}
 	memo.take("<p>twice</p>")
 	if memo.bytes != 0 {

@@ -205,9 +205,8 @@ func mountPprof(mux *http.ServeMux) {
 type stoppingKey struct{}
 
 // endAtShutdown runs h with a request context that also ends when the
-// server begins to shut down. Shutdown waits for requests in flight, so a
-// profile with a seconds parameter longer than shutdown_grace (a CPU
-// profile, a trace or a delta) failed the stop. Ended early, a profile
+// server begins to shut down, because Shutdown waits for requests in flight
+// and a profile may run longer than shutdown_grace. Ended early, a profile
 // sends what it recorded.
 func endAtShutdown(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
