@@ -135,6 +135,10 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 		return c.fail(err)
 	}
 	log := c.logger(cfg)
+	memLimit, err := app.SetMemoryLimit(cfg.MemoryLimit, c.getenv("GOMEMLIMIT"), nil)
+	if err != nil {
+		log.Warn("the Go runtime runs without a memory limit", "error", err)
+	}
 	if p.owner && cfg.NATS.URL == "" {
 		// A second run on the same data_dir would otherwise report the
 		// first one's port as busy.
@@ -177,7 +181,8 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 	defer a.Close(context.WithoutCancel(ctx))
 	log.Info("syndic started", "command", name, "version", app.Version,
 		"url", cfg.HTTP.BaseURL+"/", "http_addr", cfg.HTTP.Addr, "admin_addr", cfg.HTTP.AdminAddr,
-		"feeds", len(a.Feeds()), "embedded_nats", cfg.NATS.URL == "", "embedded_cache", cfg.Redis.URL == "")
+		"feeds", len(a.Feeds()), "embedded_nats", cfg.NATS.URL == "", "embedded_cache", cfg.Redis.URL == "",
+		"memory_limit", memLimit.String(), "memory_limit_source", memLimit.Source)
 	g, gctx := errgroup.WithContext(ctx)
 	reloader := app.NewReloader(a, func() (*config.Config, error) { return c.flags(name, args, nil) })
 	g.Go(func() error { reloader.Run(gctx); return nil })

@@ -18,14 +18,17 @@ type Config struct {
 	// ShutdownGrace bounds how long a stopping process finishes the
 	// requests and polls in flight.
 	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
-	HTTP          HTTP          `yaml:"http"`
-	NATS          NATS          `yaml:"nats"`
-	Redis         Redis         `yaml:"redis"`
-	Fetch         Fetch         `yaml:"fetch"`
-	Feeds         Feeds         `yaml:"feeds"`
-	Push          Push          `yaml:"push"`
-	Partners      []Partner     `yaml:"partners"`
-	Channels      []Channel     `yaml:"channels"`
+	// MemoryLimit is auto, none or a size: the Go runtime's soft
+	// memory limit (MemoryLimitBytes).
+	MemoryLimit string    `yaml:"memory_limit"`
+	HTTP        HTTP      `yaml:"http"`
+	NATS        NATS      `yaml:"nats"`
+	Redis       Redis     `yaml:"redis"`
+	Fetch       Fetch     `yaml:"fetch"`
+	Feeds       Feeds     `yaml:"feeds"`
+	Push        Push      `yaml:"push"`
+	Partners    []Partner `yaml:"partners"`
+	Channels    []Channel `yaml:"channels"`
 	// SMTP, DigestsSecret, DigestsBounceToken and Digests configure the
 	// email digests; the types are in digests.go.
 	SMTP               SMTP     `yaml:"smtp"`

@@ -92,6 +92,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"http.admin_addr", cfg.HTTP.AdminAddr, "127.0.0.1:8081"},
 		{"nats.url", cfg.NATS.URL, ""},
 		{"nats.stream", cfg.NATS.Stream, "SYNDIC_ITEMS"},
+		{"memory_limit", cfg.MemoryLimit, "auto"},
 		{"nats.subject_prefix", cfg.NATS.SubjectPrefix, "syndic.items"},
 		{"nats.replicas", cfg.NATS.Replicas, 1},
 		{"nats.max_age", cfg.NATS.MaxAge, 90 * 24 * time.Hour},
@@ -164,8 +165,12 @@ func TestLoadEnvOverYAML(t *testing.T) {
 		"SYNDIC_NATS_SYNC_ALWAYS=false",
 		"SYNDIC_FETCH_CONCURRENCY=16",
 		"SYNDIC_NATS_MAX_AGE=720h",
+		"SYNDIC_MEMORY_LIMIT=450MiB",
 		"HOME=/root",
 	)
+	if cfg.MemoryLimit != "450MiB" {
+		t.Errorf("memory_limit = %q, want 450MiB", cfg.MemoryLimit)
+	}
 	if cfg.Log.Level != "warn" {
 		t.Errorf("log.level = %q, want warn", cfg.Log.Level)
 	}

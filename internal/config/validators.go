@@ -314,3 +314,37 @@ func optionalCharset(v any) error {
 	}
 	return nil
 }
+
+// Lowest and highest sizes memory_limit accepts. Below 64 MiB a process
+// with the embedded server would spend most of its time collecting.
+const (
+	minMemoryLimit = 64 * MiB
+	maxMemoryLimit = 1024 * GiB
+)
+
+// memoryLimit accepts auto, none or a size from minMemoryLimit to
+// maxMemoryLimit.
+func memoryLimit(v any) error {
+	_, _, err := MemoryLimitBytes(v.(string))
+	return err
+}
+
+// MemoryLimitBytes reads a memory_limit value. It returns auto true for
+// "auto", and otherwise the limit in bytes, 0 for "none".
+func MemoryLimitBytes(s string) (limit int64, auto bool, err error) {
+	switch s {
+	case "auto":
+		return 0, true, nil
+	case "none":
+		return 0, false, nil
+	}
+	const fix = "use auto, none or a size from 64MiB to 1024GiB, such as 450MiB"
+	size, err := ParseByteSize(s)
+	if err != nil {
+		return 0, false, errors.New(fix)
+	}
+	if size < minMemoryLimit || size > maxMemoryLimit {
+		return 0, false, errors.New(fix)
+	}
+	return int64(size), false, nil
+}
