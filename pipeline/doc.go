@@ -22,9 +22,9 @@
 //  3. Under the reservation, look up the durable item index (JetStream
 //     KV). The same content hash means duplicate, so a flushed cache
 //     never lets an old item through again.
-//  4. Publish the event with Nats-Msg-Id set to id, revision and content
-//     hash, and wait for the PubAck. A duplicate acknowledgement counts as
-//     success.
+//  4. Publish the event with a Nats-Msg-Id derived from id, revision and
+//     content hash (eventMsgID), and wait for the PubAck. A duplicate
+//     acknowledgement counts as success.
 //  5. Write the index entry, then write the seen cache and release the
 //     reservation. For a new item whose seen lookup found no value, the
 //     process that started the embedded server keeps that seen value in
