@@ -101,7 +101,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.duplicate_window", Default: "10m", Env: "SYNDIC_NATS_DUPLICATE_WINDOW",
-		Doc:      "Window in which JetStream drops a second publish with the same `Nats-Msg-Id`. nats-server keeps the id of every event published within the window in memory, and reads them back when it starts: about 145 MB for the roughly 700,000 events of the last 10 minutes of a bulk import (a heap profile, see docs/benchmarks.md).",
+		Doc:      "Window in which JetStream drops a second publish with the same `Nats-Msg-Id`. nats-server keeps the id of every event published within the window in memory, and reads them back when it starts: about 75 MB for the roughly 800,000 events of the last 10 minutes of a bulk import (a heap profile, see docs/benchmarks.md).",
 		Validate: durationRange(time.Second, 0),
 	},
 	{
