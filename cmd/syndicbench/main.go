@@ -53,6 +53,11 @@ type flags struct {
 	syndic       string
 	connections  int
 	duration     time.Duration
+	// restartMemoryLimit and pollAfterRestart configure the restart of
+	// -mode serve (bench.ServeOptions).
+	restartMemoryLimit string
+	pollAfterRestart   int
+	feedInterval       time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (flags, error) {
@@ -75,6 +80,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.syndic, "syndic", "./syndic", "syndic binary for -mode serve")
 	fs.IntVar(&f.connections, "connections", 16, "keep-alive connections of the load generator (-mode serve)")
 	fs.DurationVar(&f.duration, "duration", defaultLoadDuration, "length of each load (-mode serve)")
+	fs.StringVar(&f.restartMemoryLimit, "restart-memory-limit", "", "memory_limit of the process after the restart, such as 450MiB (-mode serve); the ingest keeps the default")
+	fs.DurationVar(&f.feedInterval, "feed-interval", 0, "poll every feed again this long after its last poll (fetch.min_interval, fetch.max_interval and each feed's interval); 0 keeps the defaults")
+	fs.IntVar(&f.pollAfterRestart, "poll-after-restart", 0, "after the restart, give every feed one new item and wait until this many are created; reports the RSS then (-mode serve)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -91,6 +99,12 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	if f.profileRound != "" && f.cpuProfile == "" {
 		return f, errors.New("missing -cpuprofile FILE: -cpuprofile-round needs it")
+	}
+	if f.pollAfterRestart > 0 && f.feedInterval == 0 {
+		return f, errors.New("missing -feed-interval: -poll-after-restart needs the feeds polled again, and with the default intervals the farm's feeds wait hours")
+	}
+	if f.pollAfterRestart < 0 {
+		return f, fmt.Errorf("invalid -poll-after-restart %d: use 0 or more", f.pollAfterRestart)
 	}
 	if f.runs < 1 {
 		return f, fmt.Errorf("invalid -runs %d: use 1 or more", f.runs)
@@ -112,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	o := bench.Options{
 		Farm: feedfarm.Dial(f.farm), Items: f.items, Slide: f.slide,
-		SyncAlways: f.syncAlways, Concurrency: f.conc, HeapProfile: f.memProfile,
+		SyncAlways: f.syncAlways, Concurrency: f.conc, HeapProfile: f.memProfile, FeedInterval: f.feedInterval,
 	}
 	if f.profileRound != "" {
 		n := 0

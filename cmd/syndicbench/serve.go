@@ -17,12 +17,17 @@ func runServe(ctx context.Context, f flags, o bench.Options, stdout, stderr io.W
 	for i := range f.runs {
 		rep, err := bench.RunServe(ctx, bench.ServeOptions{
 			Options: o, Bin: f.syndic, Connections: f.connections, Duration: f.duration,
+			RestartMemoryLimit: f.restartMemoryLimit, PollAfterRestart: f.pollAfterRestart,
 		})
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
 		fmt.Fprintf(stderr, "run %d: %d items in %.1f s, RSS %.0f MiB (peak %.0f), ready after restart in %.2f s (RSS %.0f MiB)\n",
 			i+1, rep.Items, rep.IngestSeconds, mib(rep.RSS), mib(rep.PeakRSS), rep.ReadySeconds, mib(rep.RestartRSS))
+		if f.pollAfterRestart > 0 {
+			fmt.Fprintf(stderr, "run %d: %d new items after restart in %.1f s, RSS %.0f MiB (peak since restart %.0f), memory limit %s\n",
+				i+1, f.pollAfterRestart, rep.PollSeconds, mib(rep.PollRSS), mib(rep.PollPeakRSS), limitText(rep.RestartMemoryLimit))
+		}
 		for _, l := range rep.Loads {
 			fmt.Fprintf(stderr, "run %d: %-6s %d: %8.0f req/s p50 %.2f ms p99 %.2f ms\n", i+1, l.Target, l.Status, l.RPS, l.P50, l.P99)
 		}
@@ -33,6 +38,14 @@ func runServe(ctx context.Context, f flags, o bench.Options, stdout, stderr io.W
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// limitText formats a memory limit in MiB, or "none" for 0.
+func limitText(b int64) string {
+	if b == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.0f MiB", mib(b))
+}
 
 func printServe(w io.Writer, f flags, reports []bench.ServeReport) {
 	med := func(field func(bench.ServeReport) float64) float64 {
@@ -52,6 +65,14 @@ func printServe(w io.Writer, f flags, reports []bench.ServeReport) {
 		med(func(r bench.ServeReport) float64 { return mib(r.PeakRSS) }),
 		med(func(r bench.ServeReport) float64 { return r.ReadySeconds }),
 		med(func(r bench.ServeReport) float64 { return mib(r.RestartRSS) }))
+	if f.pollAfterRestart > 0 {
+		fmt.Fprintln(w, "| memory limit after restart | new items after restart | seconds | RSS then | peak RSS since restart |")
+		fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
+		fmt.Fprintf(w, "| %s | %d | %.1f | %.0f MiB | %.0f MiB |\n\n", limitText(r0.RestartMemoryLimit), f.pollAfterRestart,
+			med(func(r bench.ServeReport) float64 { return r.PollSeconds }),
+			med(func(r bench.ServeReport) float64 { return mib(r.PollRSS) }),
+			med(func(r bench.ServeReport) float64 { return mib(r.PollPeakRSS) }))
+	}
 	fmt.Fprintln(w, "| server | status | requests/s | p50 | p99 |")
 	fmt.Fprintln(w, "| --- | --- | --- | --- | --- |")
 	for i, l := range r0.Loads {

@@ -44,6 +44,12 @@ type Options struct {
 	// Concurrency sets fetch.concurrency (default 8, the configuration's
 	// default).
 	Concurrency int
+	// FeedInterval, when set, is every feed's polling interval, and
+	// fetch.min_interval and fetch.max_interval, so each feed is polled
+	// again that long after its last poll. Zero keeps the defaults, with
+	// which the scheduler waits for a farm feed about as long as its
+	// items lie apart.
+	FeedInterval time.Duration
 	// Dir holds the data directories; empty means os.TempDir. Run
 	// removes what it created.
 	Dir    string

@@ -104,8 +104,10 @@ func TestRunServeToySize(t *testing.T) {
 	farm := toyFarm(t)
 	heap := filepath.Join(t.TempDir(), "heap.pb")
 	rep, err := RunServe(t.Context(), ServeOptions{
-		Options: Options{Farm: LocalFarm(farm), Items: 10, Dir: t.TempDir(), SyncAlways: false, HeapProfile: heap},
-		Bin:     bin, Connections: 2, Duration: 200 * time.Millisecond,
+		Options: Options{Farm: LocalFarm(farm), Items: 10, Dir: t.TempDir(), SyncAlways: false, HeapProfile: heap,
+			FeedInterval: time.Second},
+		Bin: bin, Connections: 2, Duration: 200 * time.Millisecond,
+		RestartMemoryLimit: "200MiB", PollAfterRestart: 12,
 	})
 	if err != nil {
 		t.Fatalf("running: %v", err)
@@ -128,7 +130,14 @@ func TestRunServeToySize(t *testing.T) {
 			t.Errorf("%s %d: no requests completed", l.Target, l.Status)
 		}
 	}
-	for _, suffix := range []string{".ingest", ".restart"} {
+	if rep.RestartMemoryLimit != 200<<20 {
+		t.Errorf("memory limit after restart = %d, want 200 MiB from -restart-memory-limit", rep.RestartMemoryLimit)
+	}
+	if rep.PollSeconds <= 0 || rep.PollRSS <= 0 || rep.PollPeakRSS < rep.PollRSS {
+		t.Errorf("after the restart's poll: %v s, RSS %d, peak %d; want all > 0 and the peak at least the RSS",
+			rep.PollSeconds, rep.PollRSS, rep.PollPeakRSS)
+	}
+	for _, suffix := range []string{".ingest", ".restart", ".poll"} {
 		checkHeapProfile(t, heap+suffix)
 	}
 }

@@ -33,13 +33,20 @@ func writeConfig(dir string, urls []string, o Options) (*config.Config, error) {
 	if o.Store.RedisURL != "" {
 		fmt.Fprintf(&b, "redis: {url: %q, prefix: %q}\n", o.Store.RedisURL, o.Store.RedisPrefix)
 	}
-	fmt.Fprintf(&b, "fetch: {allow_private_networks: true, concurrency: %d}\n", o.Concurrency)
+	interval := ""
+	if o.FeedInterval > 0 {
+		interval = fmt.Sprintf(", interval: %s", o.FeedInterval)
+		fmt.Fprintf(&b, "fetch: {allow_private_networks: true, concurrency: %d, min_interval: %s, max_interval: %s}\n",
+			o.Concurrency, o.FeedInterval, o.FeedInterval)
+	} else {
+		fmt.Fprintf(&b, "fetch: {allow_private_networks: true, concurrency: %d}\n", o.Concurrency)
+	}
 	b.WriteString("channels: [{id: all, title: All}]\npartners:\n")
 	for i, u := range urls {
 		if i%feedsPerPartner == 0 {
 			fmt.Fprintf(&b, "  - {id: p%d, name: Partner %d, language: en, feeds: [", i/feedsPerPartner, i/feedsPerPartner)
 		}
-		fmt.Fprintf(&b, "{id: f%d, url: %q}", i, u)
+		fmt.Fprintf(&b, "{id: f%d, url: %q%s}", i, u, interval)
 		if i%feedsPerPartner == feedsPerPartner-1 || i == len(urls)-1 {
 			b.WriteString("]}\n")
 		} else {

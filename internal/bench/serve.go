@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +26,15 @@ type ServeOptions struct {
 	Duration time.Duration
 	// Path is the merged feed requested (default /feeds/all.atom).
 	Path string
+	// RestartMemoryLimit, when set, is added to the configuration as
+	// memory_limit before the restart, so the ingest runs with the
+	// default and the restarted process with this limit.
+	RestartMemoryLimit string
+	// PollAfterRestart, when positive, slides every feed of the farm by
+	// one item once the restarted process is ready, and waits until it
+	// has created this many items. Its first new item builds the
+	// grouping index, which a process that only restarted has not read.
+	PollAfterRestart int
 }
 
 // Load is the result of one load against one server.
@@ -51,7 +61,16 @@ type ServeReport struct {
 	// RestartRSS is the resident size at that moment.
 	ReadySeconds float64 `json:"ready_seconds"`
 	RestartRSS   int64   `json:"restart_rss"`
-	Loads        []Load  `json:"loads"`
+	// RestartMemoryLimit is the restarted process's go_gc_gomemlimit_bytes,
+	// 0 when it has none.
+	RestartMemoryLimit int64 `json:"restart_memory_limit"`
+	// With PollAfterRestart: PollSeconds runs from the slide until the
+	// restarted process created that many items, and PollRSS and
+	// PollPeakRSS are read then; the peak counts from the restart.
+	PollSeconds float64 `json:"poll_seconds,omitempty"`
+	PollRSS     int64   `json:"poll_rss,omitempty"`
+	PollPeakRSS int64   `json:"poll_peak_rss,omitempty"`
+	Loads       []Load  `json:"loads"`
 }
 
 // RunServe starts `syndic run` on the farm's feeds and waits until every
@@ -145,6 +164,11 @@ func ingestAllItems(ctx context.Context, o ServeOptions, config, base, admin, lo
 }
 
 func restart(ctx context.Context, o ServeOptions, config, base, admin, logPath string, rep *ServeReport) error {
+	if o.RestartMemoryLimit != "" {
+		if err := appendConfig(config, fmt.Sprintf("memory_limit: %q\n", o.RestartMemoryLimit)); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	s, err := StartSyndic(o.Bin, config, base, admin, logPath)
 	if err != nil {
@@ -156,10 +180,64 @@ func restart(ctx context.Context, o ServeOptions, config, base, admin, logPath s
 	if err == nil && o.HeapProfile != "" {
 		err = s.WriteHeapProfile(o.HeapProfile + ".restart")
 	}
+	if err == nil {
+		err = readMemoryLimit(s, rep)
+	}
+	if err == nil && o.PollAfterRestart > 0 {
+		err = pollAfterRestart(ctx, o, s, rep)
+	}
 	if stopErr := s.Stop(); err == nil {
 		err = stopErr
 	}
 	return err
+}
+
+// readMemoryLimit records the Go runtime's memory limit of s, as its
+// metrics report it.
+func readMemoryLimit(s *Syndic, rep *ServeReport) error {
+	limit, err := s.Metric("go_gc_gomemlimit_bytes", "")
+	if err != nil {
+		return err
+	}
+	if limit < math.MaxInt64 {
+		rep.RestartMemoryLimit = int64(limit)
+	}
+	return nil
+}
+
+// pollAfterRestart gives every feed one new item and waits until s has
+// created o.PollAfterRestart items.
+func pollAfterRestart(ctx context.Context, o ServeOptions, s *Syndic, rep *ServeReport) error {
+	start := time.Now()
+	if err := o.Farm.Slide(ctx, 1); err != nil {
+		return fmt.Errorf("sliding the farm after the restart: %w", err)
+	}
+	err := pollUntil(ctx, 50*time.Millisecond, func() (bool, error) {
+		n, err := s.Metric("syndic_items_total", `result="created"`)
+		return n >= float64(o.PollAfterRestart), err
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for %d new items after the restart: %w", o.PollAfterRestart, err)
+	}
+	rep.PollSeconds = time.Since(start).Seconds()
+	rep.PollRSS, rep.PollPeakRSS = s.RSS()
+	if o.HeapProfile != "" {
+		return s.WriteHeapProfile(o.HeapProfile + ".poll")
+	}
+	return nil
+}
+
+// appendConfig adds text to the end of the configuration file at path.
+func appendConfig(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("opening benchmark configuration: %w", err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("writing benchmark configuration: %w", err)
+	}
+	return f.Close()
 }
 
 // compareServing loads the merged feed at url and a static file server
