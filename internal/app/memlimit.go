@@ -40,7 +40,8 @@ func (m MemoryLimit) String() string {
 // gomemlimit is the process's GOMEMLIMIT variable: when it is set, the
 // runtime read it at start and SetMemoryLimit leaves that limit alone.
 // cgroup reports the container's memory limit for "auto", and returns
-// memlimit.ErrNoLimit when there is none; nil means memlimit.FromCgroup.
+// memlimit.ErrNoLimit, ErrNoCgroup or ErrCgroupsNotSupported when there
+// is none; nil means memlimit.FromCgroup.
 // An error from cgroup is returned with no limit set, so the caller can
 // warn and go on.
 func SetMemoryLimit(setting, gomemlimit string, cgroup memlimit.Provider) (MemoryLimit, error) {
@@ -64,7 +65,7 @@ func SetMemoryLimit(setting, gomemlimit string, cgroup memlimit.Provider) (Memor
 		cgroup = memlimit.FromCgroup
 	}
 	found, err := cgroup()
-	if errors.Is(err, memlimit.ErrNoLimit) {
+	if noContainerLimit(err) {
 		debug.SetMemoryLimit(math.MaxInt64)
 		return MemoryLimit{Source: "none"}, nil
 	}
@@ -79,6 +80,17 @@ func SetMemoryLimit(setting, gomemlimit string, cgroup memlimit.Provider) (Memor
 	}
 	debug.SetMemoryLimit(share)
 	return MemoryLimit{Bytes: share, Source: "cgroup"}, nil
+}
+
+// noContainerLimit reports whether err, from a cgroup provider, means
+// that no container limits the process: its cgroup sets none, it is in
+// no cgroup, or the system has no cgroups (any but Linux). Each is the
+// "no such limit" of memory_limit: auto, not a reason to warn at every
+// start.
+func noContainerLimit(err error) bool {
+	return errors.Is(err, memlimit.ErrNoLimit) ||
+		errors.Is(err, memlimit.ErrNoCgroup) ||
+		errors.Is(err, memlimit.ErrCgroupsNotSupported)
 }
 
 // runtimeMemoryLimit returns the runtime's memory limit, 0 for none.

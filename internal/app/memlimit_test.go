@@ -2,6 +2,7 @@ package app
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"runtime/debug"
 	"strings"
@@ -42,6 +43,12 @@ func TestSetMemoryLimit(t *testing.T) {
 			want: MemoryLimit{Bytes: 900 * mib, Source: "cgroup"}, runtime: 900 * mib},
 		{name: "auto without a container limit", setting: "auto",
 			cgroup: func() (uint64, error) { return 0, memlimit.ErrNoLimit },
+			want:   MemoryLimit{Source: "none"}, runtime: math.MaxInt64},
+		{name: "auto in no cgroup", setting: "auto",
+			cgroup: func() (uint64, error) { return 0, memlimit.ErrNoCgroup },
+			want:   MemoryLimit{Source: "none"}, runtime: math.MaxInt64},
+		{name: "auto on a system without cgroups", setting: "auto",
+			cgroup: func() (uint64, error) { return 0, fmt.Errorf("probing: %w", memlimit.ErrCgroupsNotSupported) },
 			want:   MemoryLimit{Source: "none"}, runtime: math.MaxInt64},
 		{name: "auto with a limit too large for the runtime", setting: "auto",
 			cgroup: memlimit.Limit(math.MaxUint64),
