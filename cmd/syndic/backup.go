@@ -70,7 +70,9 @@ func (c *cli) withDir(ctx context.Context, name string, args []string, fn func(*
 	if err != nil {
 		return c.fail(err)
 	}
-	a, err := app.Open(ctx, cfg, c.logger(cfg), app.OpenOptions{})
+	log := c.logger(cfg)
+	c.setMemoryLimit(cfg, log)
+	a, err := app.Open(ctx, cfg, log, app.OpenOptions{})
 	if err != nil {
 		return c.fail(err)
 	}

@@ -129,16 +129,26 @@ func (c *cli) serve(ctx context.Context, args []string) int {
 	return c.longRunning(ctx, "serve", args, parts{serve: true, owner: true})
 }
 
+// setMemoryLimit gives the Go runtime the soft memory limit of
+// memory_limit (app.SetMemoryLimit), or warns on log that it runs
+// without one. The long-running commands call it, and the one-shot
+// commands that load a whole deployment at once: in a container they
+// share the limit that the long-running ones were sized for.
+func (c *cli) setMemoryLimit(cfg *config.Config, log *slog.Logger) app.MemoryLimit {
+	limit, err := app.SetMemoryLimit(cfg.MemoryLimit, c.getenv("GOMEMLIMIT"), nil)
+	if err != nil {
+		log.Warn("the Go runtime runs without a memory limit", "error", err)
+	}
+	return limit
+}
+
 func (c *cli) longRunning(ctx context.Context, name string, args []string, p parts) int {
 	cfg, err := c.flags(name, args, nil)
 	if err != nil {
 		return c.fail(err)
 	}
 	log := c.logger(cfg)
-	memLimit, err := app.SetMemoryLimit(cfg.MemoryLimit, c.getenv("GOMEMLIMIT"), nil)
-	if err != nil {
-		log.Warn("the Go runtime runs without a memory limit", "error", err)
-	}
+	memLimit := c.setMemoryLimit(cfg, log)
 	if p.owner && cfg.NATS.URL == "" {
 		// A second run on the same data_dir would otherwise report the
 		// first one's port as busy.
@@ -259,7 +269,9 @@ func (c *cli) poll(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.stderr, "syndic poll: only --once is supported; use `syndic ingest` to poll continuously")
 		return 2
 	}
-	a, err := app.Open(ctx, cfg, c.logger(cfg), app.OpenOptions{})
+	log := c.logger(cfg)
+	c.setMemoryLimit(cfg, log)
+	a, err := app.Open(ctx, cfg, log, app.OpenOptions{})
 	if err != nil {
 		c.fail(err)
 		return 2

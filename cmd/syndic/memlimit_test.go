@@ -57,3 +57,41 @@ partners:
 		})
 	}
 }
+
+// TestOneShotCommandsSetMemoryLimit checks that the commands that load a
+// whole deployment at once, poll --once, backup and restore, hand
+// memory_limit to the Go runtime too: in a container they share the
+// limit of the long-running processes.
+func TestOneShotCommandsSetMemoryLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+
+	path := filepath.Join(t.TempDir(), "syndic.yaml")
+	cfg := fmt.Sprintf(`data_dir: %s
+memory_limit: 300MiB
+http: {addr: "127.0.0.1:0", admin_addr: "127.0.0.1:0", base_url: "http://127.0.0.1:1"}
+partners:
+  - {id: klaster, name: Klaster, language: pl, feeds: [{id: news, url: "http://127.0.0.1:1/feed.xml"}]}
+`, t.TempDir())
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatalf("writing config: %v", err)
+	}
+	// A cancelled context stops each command when it opens the
+	// deployment, after the limit is set.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, args := range [][]string{
+		{"poll", "--once", "--config", path},
+		{"backup", "--config", path, filepath.Join(t.TempDir(), "backup")},
+		{"restore", "--config", path, t.TempDir()},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			debug.SetMemoryLimit(77 << 20)
+			var out, errOut bytes.Buffer
+			run(ctx, args, nil, &out, &errOut)
+			if got := debug.SetMemoryLimit(-1); got != 300<<20 {
+				t.Errorf("runtime memory limit after %s = %d, want %d\n%s", args[0], got, 300<<20, errOut.String())
+			}
+		})
+	}
+}

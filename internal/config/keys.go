@@ -52,7 +52,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "memory_limit", Default: "auto", Env: "SYNDIC_MEMORY_LIMIT",
-		Doc:      "Soft limit on the memory of the Go runtime in `run`, `ingest`, `serve` and `digest` (Go's `GOMEMLIMIT`): near it, the garbage collector runs more often, so the process trades CPU for memory instead of growing. `auto` takes 90% of the container's memory limit (a cgroup limit, as set by Kubernetes, Docker or systemd's `MemoryMax`) and sets none when the process has no such limit. `none` sets no limit. A size, from `64MiB` to `1024GiB`, sets that limit; leave room below the container's hard limit. The limit is soft: a live heap above it still grows, and then the collector is limited to about half of the CPU. A `GOMEMLIMIT` in the environment wins over this key.",
+		Doc:      "Soft limit on the memory of the Go runtime in `run`, `ingest`, `serve`, `digest`, `poll --once`, `backup` and `restore` (Go's `GOMEMLIMIT`): near it, the garbage collector runs more often, so the process trades CPU for memory instead of growing. `auto` takes 90% of the container's memory limit (a cgroup limit, as set by Kubernetes, Docker or systemd's `MemoryMax`) and sets none when the process has no such limit. `none` sets no limit. A size, from `64MiB` to `1024GiB`, sets that limit; leave room below the container's hard limit. The limit is soft: a live heap above it still grows, and then the collector is limited to about half of the CPU. A `GOMEMLIMIT` in the environment wins over this key.",
 		Validate: memoryLimit,
 	},
 	{
