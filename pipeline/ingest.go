@@ -286,9 +286,10 @@ func (g *Ingester) event(it *Item, prev IndexEntry, found bool) Event {
 }
 
 // send publishes ev and waits for the stream's acknowledgement. The message
-// id joins the item id and its content hash, so JetStream drops a resend
-// of the same revision inside the stream's duplicate window and still
-// returns the sequence of the stored copy.
+// id (eventMsgID) is derived from the item id, the revision and the
+// content hash, so JetStream drops a resend of the same revision inside
+// the stream's duplicate window and still returns the sequence of the
+// stored copy.
 func (g *Ingester) send(ctx context.Context, ev *Event) (uint64, error) {
 	data, err := fitEvent(ev, g.o.MaxPayload)
 	if err != nil {
