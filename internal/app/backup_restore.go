@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
@@ -116,8 +117,20 @@ func (a *App) restoreMembers(ctx context.Context, dir string) error {
 // publishAt publishes msg and checks that it got sequence seq. The
 // expected-last-sequence header makes a concurrent writer fail the
 // publish instead of shifting every later sequence.
+//
+// A backup can hold two events with one Nats-Msg-Id: a writer that
+// crashed between a publish and its index write sends the same revision
+// again, and after the duplicate window the stream stores it twice. The
+// restore publishes both within one window, where the stream drops the
+// second as a duplicate without storing it. So publishAt publishes that
+// copy again without the id, at the same sequence.
 func (a *App) publishAt(ctx context.Context, msg *nats.Msg, seq uint64) error {
 	ack, err := a.JS.PublishMsg(ctx, msg, jetstream.WithExpectLastSequence(seq-1))
+	if err == nil && ack.Duplicate && msg.Header.Get(jetstream.MsgIDHeader) != "" {
+		msg = &nats.Msg{Subject: msg.Subject, Header: maps.Clone(msg.Header), Data: msg.Data}
+		msg.Header.Del(jetstream.MsgIDHeader)
+		ack, err = a.JS.PublishMsg(ctx, msg, jetstream.WithExpectLastSequence(seq-1))
+	}
 	if err != nil {
 		return fmt.Errorf("restoring message %d: %w", seq, err)
 	}
