@@ -14,17 +14,18 @@ import (
 )
 
 // TestRestoreRepeatedMsgID checks that a restore stores an event whose
-// Nats-Msg-Id an earlier event of the backup has. The stream holds such
-// a pair when a writer crashed between a publish and its index write and
-// the next poll sent the same revision after the duplicate window (see
-// the pipeline package comment). The restore publishes both within one
-// window, where the stream would drop the second.
+// Nats-Msg-Id repeats that of an earlier event in the backup. The stream
+// contains such a pair when a writer crashed between a publish and its
+// index write and the next poll sent the same revision after the
+// duplicate window (see the pipeline package comment). The restore
+// publishes both within one window, where the stream would drop the
+// second.
 func TestRestoreRepeatedMsgID(t *testing.T) {
 	farm := newFarm(t)
 	source := testenv.NATS(t)
 	cfg := testConfig(t, source.URL, farm.srv.URL, 1, time.Hour)
-	// The shortest window nats-server accepts, so the test waits little
-	// for the resend to be stored.
+	// The shortest window that nats-server 2.15 accepts, so the test
+	// waits little for the resend to be stored.
 	cfg.NATS.DuplicateWindow = 100 * time.Millisecond
 	a := openApp(t, cfg)
 	ctx := context.Background()
