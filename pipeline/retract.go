@@ -134,10 +134,10 @@ func (r *Retractor) Retract(ctx context.Context, partner, id string) (ItemState,
 // revision and keeps a later revision that returns to an earlier text. A
 // retraction repeats the content hash of the revision it removes, so its
 // name has the retraction and its revision instead. The id is the first
-// 16 bytes of SHA-256 over that name, in unpadded base64url: nats-server
-// keeps every id of its duplicate window in memory, and reads them back
-// when it starts, and 22 characters take a 24-byte allocation where the
-// name itself took 112.
+// 16 bytes of SHA-256 over that name, in unpadded base64url. nats-server
+// keeps every id of its duplicate window in memory and reads them back
+// when it starts; 22 characters take a 24-byte allocation where the name
+// itself took 112.
 func eventMsgID(ev *Event) string {
 	var name string
 	if ev.Kind == KindRetracted {

@@ -93,7 +93,7 @@ func TestSetMemoryLimitLeavesGOMEMLIMIT(t *testing.T) {
 }
 
 // TestSetMemoryLimitCgroupError checks that a container limit that cannot
-// be read leaves no limit and an error that says what to set instead.
+// be read leaves no limit and an error that names what to set instead.
 func TestSetMemoryLimitCgroupError(t *testing.T) {
 	keepMemoryLimit(t)
 	debug.SetMemoryLimit(123 << 20)

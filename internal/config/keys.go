@@ -101,7 +101,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.duplicate_window", Default: "10m", Env: "SYNDIC_NATS_DUPLICATE_WINDOW",
-		Doc:      "Window in which JetStream drops a second publish with the same `Nats-Msg-Id`. nats-server keeps the id of every event published within the window in memory, and reads them back when it starts: about 75 MB for the roughly 800,000 events of the last 10 minutes of a bulk import of 1,000,000 items, in a heap profile after a restart. docs/benchmarks.md records only an earlier profile: 145 MB with the 99-character ids that earlier releases sent.",
+		Doc:      "Window in which JetStream drops a second publish with the same `Nats-Msg-Id`. nats-server keeps the id of every event published within the window in memory, and reads them back when it starts: about 73 MB for the roughly 800,000 events of the last 10 minutes of a bulk import of 1,000,000 items, in a heap profile after a restart (docs/benchmarks.md, \"On an Intel Xeon machine\").",
 		Validate: durationRange(time.Second, 0),
 	},
 	{
