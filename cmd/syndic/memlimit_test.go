@@ -10,10 +10,11 @@ import (
 	"testing"
 )
 
-// TestRunSetsMemoryLimit checks that `syndic run` hands memory_limit to
-// the Go runtime before it opens anything, and that GOMEMLIMIT in the
-// environment wins over it.
-func TestRunSetsMemoryLimit(t *testing.T) {
+// memoryLimitConfig writes a configuration with memory_limit: 300MiB
+// and returns its path. It restores the test binary's memory limit when
+// the test ends, so the tests that use it must not run in parallel.
+func memoryLimitConfig(t *testing.T) string {
+	t.Helper()
 	before := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(before) })
 
@@ -28,6 +29,14 @@ partners:
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatalf("writing config: %v", err)
 	}
+	return path
+}
+
+// TestRunSetsMemoryLimit checks that `syndic run` hands memory_limit to
+// the Go runtime before it opens anything, and that GOMEMLIMIT in the
+// environment wins over it.
+func TestRunSetsMemoryLimit(t *testing.T) {
+	path := memoryLimitConfig(t)
 	// A cancelled context stops the run during its start-up, after the
 	// limit is set.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -63,19 +72,7 @@ partners:
 // memory_limit to the Go runtime too: in a container they share the
 // limit of the long-running processes.
 func TestOneShotCommandsSetMemoryLimit(t *testing.T) {
-	before := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() { debug.SetMemoryLimit(before) })
-
-	path := filepath.Join(t.TempDir(), "syndic.yaml")
-	cfg := fmt.Sprintf(`data_dir: %s
-memory_limit: 300MiB
-http: {addr: "127.0.0.1:0", admin_addr: "127.0.0.1:0", base_url: "http://127.0.0.1:1"}
-partners:
-  - {id: klaster, name: Klaster, language: pl, feeds: [{id: news, url: "http://127.0.0.1:1/feed.xml"}]}
-`, t.TempDir())
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatalf("writing config: %v", err)
-	}
+	path := memoryLimitConfig(t)
 	// A cancelled context stops each command when it opens the
 	// deployment, after the limit is set.
 	ctx, cancel := context.WithCancel(context.Background())
