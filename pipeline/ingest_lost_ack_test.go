@@ -66,7 +66,13 @@ func TestIngestLostAckPublishesOnce(t *testing.T) {
 		}
 	}
 	evs := env.events(t)
-	if evs[0].Revision != 1 || evs[1].Revision != 2 || evs[1].ContentHash != "h2" {
-		t.Errorf("events: revision %d then %d with hash %q, want 1 then 2 with h2", evs[0].Revision, evs[1].Revision, evs[1].ContentHash)
+	if evs[0].Revision != 1 {
+		t.Errorf("first event: revision %d, want 1", evs[0].Revision)
+	}
+	if evs[1].Revision != 2 {
+		t.Errorf("second event: revision %d, want 2", evs[1].Revision)
+	}
+	if evs[1].ContentHash != "h2" {
+		t.Errorf("second event: content hash %q, want h2", evs[1].ContentHash)
 	}
 }

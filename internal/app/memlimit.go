@@ -23,8 +23,8 @@ const cgroupShare = 0.9
 type MemoryLimit struct {
 	// Bytes is the limit, or 0 for none.
 	Bytes int64
-	// Source is where it came from: GOMEMLIMIT, memory_limit, cgroup
-	// or none.
+	// Source is the origin of the limit: GOMEMLIMIT, memory_limit,
+	// cgroup or none.
 	Source string
 }
 
@@ -52,34 +52,36 @@ func SetMemoryLimit(setting, gomemlimit string, cgroup memlimit.Provider) (Memor
 	if err != nil {
 		return MemoryLimit{Bytes: runtimeMemoryLimit(), Source: "none"}, fmt.Errorf("memory_limit: %w", err)
 	}
-	if !auto {
-		if limit == 0 {
-			debug.SetMemoryLimit(math.MaxInt64)
-			return MemoryLimit{Source: "none"}, nil
-		}
-		debug.SetMemoryLimit(limit)
-		return MemoryLimit{Bytes: limit, Source: "memory_limit"}, nil
-	}
 
+	chosen := MemoryLimit{Bytes: limit, Source: "memory_limit"}
+	if auto {
+		chosen, err = containerLimit(cgroup)
+	}
+	if chosen.Bytes == 0 {
+		debug.SetMemoryLimit(math.MaxInt64)
+		return MemoryLimit{Source: "none"}, err
+	}
+	debug.SetMemoryLimit(chosen.Bytes)
+	return chosen, err
+}
+
+// containerLimit returns cgroupShare of the container's memory limit that
+// cgroup reports, or no limit when there is none or it cannot be read.
+func containerLimit(cgroup memlimit.Provider) (MemoryLimit, error) {
 	if cgroup == nil {
 		cgroup = memlimit.FromCgroup
 	}
 	found, err := cgroup()
 	if noContainerLimit(err) {
-		debug.SetMemoryLimit(math.MaxInt64)
-		return MemoryLimit{Source: "none"}, nil
+		return MemoryLimit{}, nil
 	}
 	if err != nil {
-		debug.SetMemoryLimit(math.MaxInt64)
-		return MemoryLimit{Source: "none"}, fmt.Errorf("memory_limit auto: reading the container's memory limit: %w; set memory_limit to a size or to none", err)
+		return MemoryLimit{}, fmt.Errorf("memory_limit auto: reading the container's memory limit: %w; set memory_limit to a size or to none", err)
 	}
-	share := int64(float64(found) * cgroupShare)
-	if found > math.MaxInt64 || share <= 0 {
-		debug.SetMemoryLimit(math.MaxInt64)
-		return MemoryLimit{Source: "none"}, nil
+	if found > math.MaxInt64 {
+		return MemoryLimit{}, nil
 	}
-	debug.SetMemoryLimit(share)
-	return MemoryLimit{Bytes: share, Source: "cgroup"}, nil
+	return MemoryLimit{Bytes: int64(float64(found) * cgroupShare), Source: "cgroup"}, nil
 }
 
 // noContainerLimit reports whether err, from a cgroup provider, means

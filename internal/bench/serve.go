@@ -64,9 +64,9 @@ type ServeReport struct {
 	// RestartMemoryLimit is the restarted process's go_gc_gomemlimit_bytes,
 	// 0 when it has none.
 	RestartMemoryLimit int64 `json:"restart_memory_limit"`
-	// With PollAfterRestart: PollSeconds runs from the slide until the
-	// restarted process created that many items, and PollRSS and
-	// PollPeakRSS are read then; the peak counts from the restart.
+	// PollSeconds runs from the slide of PollAfterRestart until the
+	// restarted process created that many items. PollRSS and PollPeakRSS
+	// are read then, and the peak counts from the restart.
 	PollSeconds float64 `json:"poll_seconds,omitempty"`
 	PollRSS     int64   `json:"poll_rss,omitempty"`
 	PollPeakRSS int64   `json:"poll_peak_rss,omitempty"`
