@@ -89,6 +89,9 @@ type Clusterer struct {
 	// bandDistance is the largest SimHash distance, in bits, of an item
 	// found through a band alone: maxBandDistance unless a test changes it.
 	bandDistance int
+	// readAllText, set by tests, reads every text candidate's record
+	// instead of dropping those that their sketch digest rules out.
+	readAllText bool
 	// own holds the sequences of records this clusterer wrote recently.
 	own    *generations[uint64, struct{}]
 	follow following
@@ -269,16 +272,17 @@ func mediaURLs(it *Item) []string {
 // candidates loads every stored item that shares a band, a sketch
 // value, a link or a medium with self, with the evidence each shares.
 // Items that share only a band must have a SimHash within c.bandDistance
-// bits of self's. The lists come from the key index and every candidate
-// record is read in one batch.
+// bits of self's. The lists come from the key index, and every candidate
+// record is read in one batch, except those of items found by their text
+// alone whose sketch digest rules out a similar text (dropText).
 func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[string]*candidate, error) {
 	if err := c.ensureKeys(ctx); err != nil {
 		return nil, err
 	}
 	bands, sketch := appendBandKeys(nil, self.Print), appendSketchKeys(nil, self.Print)
 	links, media := linkKeys(self), mediaKeys(self)
-	seqs := map[string]uint64{}
-	lists := c.keys.idsAt(slices.Concat(sketch, links, media), seqs)
+	refs := map[string]recordRef{}
+	lists := c.keys.idsAt(slices.Concat(sketch, links, media), refs)
 	// The records of items sharing a link or a medium are read anyway,
 	// so a band they share counts as text evidence at any distance.
 	var read map[string]bool
@@ -290,7 +294,7 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 			read[id] = true
 		}
 	}
-	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandDistance, read, seqs))
+	maps.Copy(lists, c.keys.idsNear(bands, self.Print.SimHash, c.bandDistance, read, refs))
 	found := map[string]*candidate{}
 	for _, group := range []struct {
 		keys     []string
@@ -301,16 +305,35 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 			addCandidates(found, self.ID, ids[max(0, len(ids)-maxCandidatesPerKey):], group.evidence)
 		}
 	}
+	if !c.readAllText {
+		dropText(found, digestOf(self.Print.Sketch), refs)
+	}
 	sharers := make([]map[string]*candidate, len(media))
 	for k, key := range media {
 		sharers[k] = map[string]*candidate{}
 		addCandidates(sharers[k], self.ID, lists[key], evidenceMedia)
 	}
-	if err := c.loadCandidates(ctx, append([]map[string]*candidate{found}, sharers...), seqs); err != nil {
+	if err := c.loadCandidates(ctx, append([]map[string]*candidate{found}, sharers...), refs); err != nil {
 		return nil, err
 	}
 	addMedia(found, sharers)
 	return found, nil
+}
+
+// dropText removes from found the candidates whose only evidence is text
+// and whose sketch digest in refs rules out a similar text to self's
+// digest. relate would reject them on the text, so leaving them out
+// changes no grouping and saves reading their records: in a stream of
+// unrelated news most text candidates share one common phrase or a
+// band and nothing more. A candidate that also shares a medium comes
+// back from its medium's sharers with that evidence alone, which is all
+// relate would accept of it.
+func dropText(found map[string]*candidate, self sketchDigest, refs map[string]recordRef) {
+	for id, cand := range found {
+		if cand.evidence == evidenceText && !mayBeSimilar(self, refs[id].digest) {
+			delete(found, id)
+		}
+	}
 }
 
 func linkKeys(rec memberRecord) []string {
@@ -376,12 +399,12 @@ func addMedia(found map[string]*candidate, sharers []map[string]*candidate) {
 }
 
 // loadCandidates reads the record of every candidate in sets in one batch,
-// at the log sequence seqs gives for its id, and drops those whose record
+// at the log sequence refs gives for its id, and drops those whose record
 // expired. A record that names another item, or cannot be decoded, is
 // dropped too: the log was deleted and created again, and its sequences
 // started anew.
 // Records copied in c.records are neither read nor decoded again.
-func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candidate, seqs map[string]uint64) error {
+func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candidate, refs map[string]recordRef) error {
 	known := make(map[string]*memberRecord, len(sets[0]))
 	var want []uint64
 	for _, set := range sets {
@@ -391,11 +414,11 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 			}
 			// A copy of another record of the id, filed again since,
 			// does not stand in for the one the key index names.
-			if rec, ok := c.records.get(id); ok && rec.seq == seqs[id] {
+			if rec, ok := c.records.get(id); ok && rec.seq == refs[id].seq {
 				known[id] = rec
 				continue
 			}
-			if seq := seqs[id]; seq != 0 {
+			if seq := refs[id].seq; seq != 0 {
 				want = append(want, seq)
 			}
 		}
@@ -410,7 +433,7 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 				cand.rec = rec
 				continue
 			}
-			data, ok := got[seqs[id]]
+			data, ok := got[refs[id].seq]
 			if !ok {
 				delete(set, id)
 				continue
@@ -420,7 +443,7 @@ func (c *Clusterer) loadCandidates(ctx context.Context, sets []map[string]*candi
 				delete(set, id)
 				continue
 			}
-			rec.seq = seqs[id]
+			rec.seq = refs[id].seq
 			cand.rec, known[id] = rec, rec
 			c.records.put(*rec)
 		}

@@ -36,6 +36,9 @@ func TestBandCandidatesNeedNearSimHash(t *testing.T) {
 	}
 
 	c := newClusterer(newMemFingerprints(), nil)
+	// The sketches are unlike self's, which the digest check would drop
+	// whatever the band check decides.
+	c.readAllText = true
 	ctx := context.Background()
 	selfRec := memberRecord{ID: ItemID("p", "self"), Print: fingerprint{
 		SimHash: self, Sketch: []uint64{7, 8, 9, 10}, Words: minWords,
@@ -86,6 +89,9 @@ func TestBandDistanceKeepsGrouping(t *testing.T) {
 	limited, open := &countingStore{fingerprintStore: newMemFingerprints()}, &countingStore{fingerprintStore: newMemFingerprints()}
 	withLimit, without := newClusterer(limited, nil), newClusterer(open, nil)
 	without.bandDistance = 64
+	// The sketch digests drop most far band candidates too, so both read
+	// every text candidate to measure the band limit alone.
+	withLimit.readAllText, without.readAllText = true, true
 
 	ctx := context.Background()
 	for n, it := range items {
@@ -184,6 +190,7 @@ func TestBandCheckUsesNewestSimHash(t *testing.T) {
 	for _, tt := range tests {
 		id := tt.id
 		c := newClusterer(newMemFingerprints(), nil)
+		c.readAllText = true // the sketches are unlike self's
 		ctx := context.Background()
 		for k, f := range tt.filed {
 			rec := memberRecord{ID: id, Cluster: id, Print: fingerprint{

@@ -87,7 +87,7 @@ func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 	keys := recordKeys(rec)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	h := x.idTab.put(rec.ID, storedSeconds(stored.Unix()), rec.Print.SimHash, rec.seq)
+	h := x.idTab.put(rec.ID, storedSeconds(stored.Unix()), rec.Print.SimHash, rec.seq, digestOf(rec.Print.Sketch))
 	for _, key := range keys {
 		x.file(x.hash(key), listCap(key), h)
 	}
@@ -97,9 +97,9 @@ func (x *keyIndex) add(rec memberRecord, stored time.Time) {
 }
 
 // addLocked files id under key alone, as add does, with a zero SimHash
-// and sequence.
+// and sequence and an unknown sketch digest.
 func (x *keyIndex) addLocked(key, id string, stored int64) {
-	h := x.idTab.put(id, storedSeconds(stored), 0, 0)
+	h := x.idTab.put(id, storedSeconds(stored), 0, 0, sketchDigest{})
 	x.file(x.hash(key), listCap(key), h)
 	x.idTab.release(h)
 }
@@ -177,9 +177,16 @@ func (x *keyIndex) ids(keys []string) map[string][]string {
 	return x.idsAt(keys, nil)
 }
 
-// idsAt is ids that also sets, when seqs is not nil, the log sequence of
-// each id's record in seqs.
-func (x *keyIndex) idsAt(keys []string, seqs map[string]uint64) map[string][]string {
+// recordRef names the member record an id was filed from: its log
+// sequence and its sketch digest.
+type recordRef struct {
+	seq    uint64
+	digest sketchDigest
+}
+
+// idsAt is ids that also sets, when refs is not nil, the record of each
+// id in refs.
+func (x *keyIndex) idsAt(keys []string, refs map[string]recordRef) map[string][]string {
 	out := make(map[string][]string, len(keys))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -188,7 +195,7 @@ func (x *keyIndex) idsAt(keys []string, seqs map[string]uint64) map[string][]str
 	for _, key := range keys {
 		if c, ok := x.lists[x.hash(key)]; ok {
 			var inline [1]uint32
-			out[key] = x.idsOf(x.list(c, &inline), &buf, seqs, oldest)
+			out[key] = x.idsOf(x.list(c, &inline), &buf, refs, oldest)
 		}
 	}
 	return out
@@ -197,8 +204,8 @@ func (x *keyIndex) idsAt(keys []string, seqs map[string]uint64) map[string][]str
 // idsNear returns, under each of keys, the ids in its list whose
 // records' SimHash differs from simhash in at most maxBits bits, and the
 // ids in keep at any distance. A key left with no id is left out. It
-// sets the sequence of each id returned in seqs, as idsAt does.
-func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[string]bool, seqs map[string]uint64) map[string][]string {
+// sets the record of each id returned in refs, as idsAt does.
+func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[string]bool, refs map[string]recordRef) map[string][]string {
 	out := make(map[string][]string, len(keys))
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -225,18 +232,18 @@ func (x *keyIndex) idsNear(keys []string, simhash uint64, maxBits int, keep map[
 			near = append(near, h)
 		}
 		if len(near) > 0 {
-			out[key] = x.idsOf(near, &buf, seqs, oldest)
+			out[key] = x.idsOf(near, &buf, refs, oldest)
 		}
 	}
 	return out
 }
 
 // idsOf returns the ids under the handles in p, spelled out in buf first.
-// When seqs is not nil, it sets the sequence kept with each id in seqs.
-// An id under two handles gets the higher one, its record appended last.
+// When refs is not nil, it sets the record kept with each id in refs. An
+// id under two handles gets the one of higher sequence, appended last.
 // A handle whose record was stored before oldest, in Unix seconds, sets
 // none, so the caller reads no record for it.
-func (x *keyIndex) idsOf(p []uint32, buf *[]byte, seqs map[string]uint64, oldest uint32) []string {
+func (x *keyIndex) idsOf(p []uint32, buf *[]byte, refs map[string]recordRef, oldest uint32) []string {
 	text := (*buf)[:0]
 	for _, e := range p {
 		text = x.idTab.appendID(text, e)
@@ -247,8 +254,11 @@ func (x *keyIndex) idsOf(p []uint32, buf *[]byte, seqs map[string]uint64, oldest
 	for k, e := range p {
 		n := x.idTab.idLen(e)
 		ids[k], all = all[:n], all[n:]
-		if seqs != nil && x.idTab.stored(e) >= oldest {
-			seqs[ids[k]] = max(seqs[ids[k]], x.idTab.seq(e))
+		if refs == nil || x.idTab.stored(e) < oldest {
+			continue
+		}
+		if seq := x.idTab.seq(e); seq >= refs[ids[k]].seq {
+			refs[ids[k]] = recordRef{seq: seq, digest: x.idTab.digest(e)}
 		}
 	}
 	return ids

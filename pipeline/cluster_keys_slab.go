@@ -49,23 +49,25 @@ func (s *refSlab[T]) live() int { return len(s.vals) - len(s.free) }
 const textHandle = 1 << 30
 
 // binaryID is an id of 32 lower hex digits as 16 bytes, with the stored
-// time, the SimHash and the log sequence of the record it was filed from.
-// The 64-bit values are kept as two halves, so the struct keeps an
-// alignment of 4 and takes 36 bytes.
+// time, the SimHash, the sketch digest and the log sequence of the record
+// it was filed from. The 64-bit values are kept as two halves, so the
+// struct keeps an alignment of 4 and takes 72 bytes.
 type binaryID struct {
 	id      [16]byte
 	stored  uint32
 	simhash [2]uint32
 	seq     [2]uint32
+	digest  sketchDigest
 }
 
-// textID is any other id, with the stored time, the SimHash and the log
-// sequence of its record.
+// textID is any other id, with the stored time, the SimHash, the sketch
+// digest and the log sequence of its record.
 type textID struct {
 	id      string
 	stored  uint32
 	simhash uint64
 	seq     uint64
+	digest  sketchDigest
 }
 
 // split64 and join64 convert a 64-bit SimHash or sequence to and from
@@ -86,14 +88,14 @@ type idTable struct {
 }
 
 // put stores id, filed from the record at log sequence seq, stored at
-// the given Unix second with the given SimHash, under a new handle with
-// one reference, held by the caller, who releases it once the id is
-// filed.
-func (t *idTable) put(id string, stored uint32, simhash, seq uint64) uint32 {
+// the given Unix second with the given SimHash and sketch digest, under a
+// new handle with one reference, held by the caller, who releases it once
+// the id is filed.
+func (t *idTable) put(id string, stored uint32, simhash, seq uint64, digest sketchDigest) uint32 {
 	if b, ok := packID(id); ok {
-		return checkHandle(t.binary.put(binaryID{id: b, stored: stored, simhash: split64(simhash), seq: split64(seq)}))
+		return checkHandle(t.binary.put(binaryID{id: b, stored: stored, simhash: split64(simhash), seq: split64(seq), digest: digest}))
 	}
-	return textHandle | checkHandle(t.text.put(textID{id: id, stored: stored, simhash: simhash, seq: seq}))
+	return textHandle | checkHandle(t.text.put(textID{id: id, stored: stored, simhash: simhash, seq: seq, digest: digest}))
 }
 
 // checkHandle returns h, and panics when h would collide with the
@@ -149,17 +151,26 @@ func (t *idTable) seq(h uint32) uint64 {
 	return join64(t.binary.vals[h].seq)
 }
 
+// digest returns the sketch digest kept with the id under h, as simhash
+// returns its SimHash.
+func (t *idTable) digest(h uint32) sketchDigest {
+	if h&textHandle != 0 {
+		return t.text.vals[h&^textHandle].digest
+	}
+	return t.binary.vals[h].digest
+}
+
 // setRecord makes the id under h name the record that the id under from
-// was filed from: its SimHash and its log sequence.
+// was filed from: its SimHash, its sketch digest and its log sequence.
 func (t *idTable) setRecord(h, from uint32) {
-	simhash, seq := t.simhash(from), t.seq(from)
+	simhash, seq, digest := t.simhash(from), t.seq(from), t.digest(from)
 	if h&textHandle != 0 {
 		v := &t.text.vals[h&^textHandle]
-		v.simhash, v.seq = simhash, seq
+		v.simhash, v.seq, v.digest = simhash, seq, digest
 		return
 	}
 	v := &t.binary.vals[h]
-	v.simhash, v.seq = split64(simhash), split64(seq)
+	v.simhash, v.seq, v.digest = split64(simhash), split64(seq), digest
 }
 
 // same reports whether handles a and b name equal ids. The form of an id

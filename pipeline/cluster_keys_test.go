@@ -290,7 +290,7 @@ func TestKeyIndexConcurrentUse(t *testing.T) {
 func TestKeyIndexCollidedKeysShareList(t *testing.T) {
 	x, k := newKeyIndex(), keyHash{7, 7}
 	fileID := func(id string, stored uint32, limit int) {
-		h := x.idTab.put(id, stored, 0, 0)
+		h := x.idTab.put(id, stored, 0, 0, sketchDigest{})
 		x.file(k, limit, h)
 		x.idTab.release(h)
 	}
