@@ -327,7 +327,8 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 // unrelated news most text candidates share one common phrase or a
 // band and nothing more. A candidate that also shares a medium comes
 // back from its medium's sharers with that evidence alone, which is all
-// relate would accept of it.
+// relate would accept of it. When addMedia skips the medium as shared by
+// two clusters, relate accepts nothing of it either way.
 func dropText(found map[string]*candidate, self sketchDigest, refs map[string]recordRef) {
 	for id, cand := range found {
 		if cand.evidence == evidenceText && !mayBeSimilar(self, refs[id].digest) {
