@@ -92,14 +92,29 @@ func TestBandDistanceKeepsGrouping(t *testing.T) {
 	// The sketch digests drop most far band candidates too, so both read
 	// every text candidate to measure the band limit alone.
 	withLimit.readAllText, without.readAllText = true, true
+	compareGrouping(t, items, groupingRun{"with the limit", withLimit, limited}, groupingRun{"without", without, open})
+}
 
+// groupingRun is a clusterer under test, named for messages, with the
+// store whose reads it counts.
+type groupingRun struct {
+	name  string
+	c     *Clusterer
+	store *countingStore
+}
+
+// compareGrouping groups every item with both runs, requires the same
+// cluster and duplicate from each, and requires fewer records read by
+// the first run than by the second.
+func compareGrouping(t *testing.T, items []*Item, fewer, more groupingRun) {
+	t.Helper()
 	ctx := context.Background()
 	for n, it := range items {
 		a, b := *it, *it
 		for _, g := range []struct {
 			c  *Clusterer
 			it *Item
-		}{{withLimit, &a}, {without, &b}} {
+		}{{fewer.c, &a}, {more.c, &b}} {
 			fp, err := g.c.Assign(ctx, g.it)
 			if err != nil {
 				t.Fatalf("assigning item %d: %v", n, err)
@@ -109,14 +124,15 @@ func TestBandDistanceKeepsGrouping(t *testing.T) {
 			}
 		}
 		if a.ClusterID != b.ClusterID || a.DuplicateOf != b.DuplicateOf {
-			t.Errorf("item %d (%s): cluster %s duplicate of %q with the limit, %s and %q without",
-				n, it.URL, a.ClusterID, a.DuplicateOf, b.ClusterID, b.DuplicateOf)
+			t.Errorf("item %d (%s): cluster %s duplicate of %q %s, %s and %q %s",
+				n, it.URL, a.ClusterID, a.DuplicateOf, fewer.name, b.ClusterID, b.DuplicateOf, more.name)
 		}
 	}
 
-	t.Logf("%d items, records read: %d with the limit, %d without", len(items), limited.reads.Load(), open.reads.Load())
-	if limited.reads.Load() >= open.reads.Load() {
-		t.Errorf("records read with the limit = %d, want fewer than %d", limited.reads.Load(), open.reads.Load())
+	got, other := fewer.store.reads.Load(), more.store.reads.Load()
+	t.Logf("%d items, records read: %d %s, %d %s", len(items), got, fewer.name, other, more.name)
+	if got >= other {
+		t.Errorf("records read %s = %d, want fewer than %d", fewer.name, got, other)
 	}
 }
 

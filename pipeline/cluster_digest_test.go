@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -123,29 +122,5 @@ func TestDigestKeepsGrouping(t *testing.T) {
 	checked, all := &countingStore{fingerprintStore: newMemFingerprints()}, &countingStore{fingerprintStore: newMemFingerprints()}
 	withDigest, readAll := newClusterer(checked, nil), newClusterer(all, nil)
 	readAll.readAllText = true
-
-	ctx := context.Background()
-	for n, it := range items {
-		a, b := *it, *it
-		for _, g := range []struct {
-			c  *Clusterer
-			it *Item
-		}{{withDigest, &a}, {readAll, &b}} {
-			fp, err := g.c.Assign(ctx, g.it)
-			if err != nil {
-				t.Fatalf("assigning item %d: %v", n, err)
-			}
-			if err := g.c.Record(ctx, g.it, fp); err != nil {
-				t.Fatalf("recording item %d: %v", n, err)
-			}
-		}
-		if a.ClusterID != b.ClusterID || a.DuplicateOf != b.DuplicateOf {
-			t.Errorf("item %d (%s): cluster %s duplicate of %q with the digest, %s and %q reading all",
-				n, it.URL, a.ClusterID, a.DuplicateOf, b.ClusterID, b.DuplicateOf)
-		}
-	}
-	t.Logf("%d items, records read: %d with the digest, %d reading all", len(items), checked.reads.Load(), all.reads.Load())
-	if checked.reads.Load() >= all.reads.Load() {
-		t.Errorf("records read with the digest = %d, want fewer than %d", checked.reads.Load(), all.reads.Load())
-	}
+	compareGrouping(t, items, groupingRun{"with the digest", withDigest, checked}, groupingRun{"reading all", readAll, all})
 }
