@@ -20,10 +20,11 @@ import (
 // In the mix of BenchmarkKeyIndexMemory, a million items file about six
 // million keys, most of them with one id, so the layout is chosen for
 // bytes per key. Each filing of an id stores it once in an idTable, with
-// its record's stored time and SimHash, under a 32-bit handle. A key with
-// one id keeps the handle as its map value, and longer lists of handles
-// live in a listSlab. Neither the map nor the slabs of binary ids and lists hold
-// pointers, so the collector does not scan them.
+// its record's stored time, SimHash and sketch digest, under a 32-bit
+// handle. A key with one id keeps the handle as its map value, and
+// longer lists of handles live in a listSlab. Neither the map nor the
+// slabs of binary ids and lists hold pointers, so the collector does not
+// scan them.
 type keyIndex struct {
 	mu    sync.RWMutex
 	seed  maphash.Seed
