@@ -321,14 +321,14 @@ func (c *Clusterer) candidates(ctx context.Context, self memberRecord) (map[stri
 }
 
 // dropText removes from found the candidates whose only evidence is text
-// and whose sketch digest in refs rules out a similar text to self's
-// digest. relate would reject them on the text, so leaving them out
-// changes no grouping and saves reading their records: in a stream of
-// unrelated news most text candidates share one common phrase or a
-// band and nothing more. A candidate that also shares a medium comes
-// back from its medium's sharers with that evidence alone, which is all
-// relate would accept of it. When addMedia skips the medium as shared by
-// two clusters, relate accepts nothing of it either way.
+// and whose sketch digest in refs rules out a text similar to self's.
+// relate would reject them on the text, so grouping is unchanged and
+// their records are not read.
+//
+// A dropped candidate that also shares a medium returns through the
+// medium's sharers with media evidence alone, the only evidence relate
+// could accept of it. When addMedia skips that medium, relate accepts
+// nothing of it either way.
 func dropText(found map[string]*candidate, self sketchDigest, refs map[string]recordRef) {
 	for id, cand := range found {
 		if cand.evidence == evidenceText && !mayBeSimilar(self, refs[id].digest) {

@@ -42,8 +42,8 @@ func digestOf(sketch []uint64) sketchDigest {
 // is unknown. jaccard counts a shared value at most once per value the
 // sketches share and divides by at least the longer sketch's length, up
 // to sketchSize, so fewer shared bytes than half that length rule the
-// estimate out. A false answer is therefore exact; a true one needs the
-// records to decide.
+// estimate out. A false answer is therefore exact (FuzzDigestBound
+// checks it), and a true one needs the records to decide.
 func mayBeSimilar(a, b sketchDigest) bool {
 	if a.n == 0 || b.n == 0 {
 		return true
@@ -61,6 +61,8 @@ func mayBeSimilar(a, b sketchDigest) bool {
 			x, y = x[1:], y[1:]
 		}
 	}
-	union := min(sketchSize, max(int(a.n), int(b.n))-1)
-	return float64(shared) >= minJaccard*float64(union)
+	// digestOf keeps no digest of a sketch longer than sketchSize, so
+	// the longer length is also the least union jaccard divides by.
+	longer := int(max(a.n, b.n)) - 1
+	return float64(shared) >= minJaccard*float64(longer)
 }

@@ -136,8 +136,8 @@ func (r *Retractor) Retract(ctx context.Context, partner, id string) (ItemState,
 // name has the retraction and its revision instead. The id is the first
 // 16 bytes of SHA-256 over that name, in unpadded base64url. nats-server
 // keeps every id of its duplicate window in memory and reads them back
-// when it starts; 22 characters take a 24-byte allocation where the name
-// itself took 112.
+// when it starts, so the id is short: 22 characters take a 24-byte
+// allocation where the name itself took 112.
 func eventMsgID(ev *Event) string {
 	var name string
 	if ev.Kind == KindRetracted {
