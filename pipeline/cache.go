@@ -37,12 +37,13 @@ type MultiGetter interface {
 }
 
 // SeenRememberer is implemented by caches that can keep a seen value in
-// memory without writing it to their store. The ingester calls it for the
-// seen value of a new item it has just recorded, when the seen lookup
-// found no older value. The item index contains the same content hash, so
-// a lost memory costs an index read, and the daily refresh of a known
-// item's seen value (Set) writes it to the store. Updates use Set, because
-// the store may contain the hash of an earlier revision.
+// memory without writing it to their store. The ingester calls it, when
+// the seen lookup found no older value, for a new item it has just
+// recorded and for a known item whose young index entry it has just read.
+// The item index contains the same content hash, so a lost memory costs
+// an index read. Once the index entry is half as old as its max age, a
+// sighting writes the seen value to the store (Set). Updates use Set,
+// because the store may contain the hash of an earlier revision.
 type SeenRememberer interface {
 	RememberSeen(ctx context.Context, key, value string, ttl time.Duration) error
 }

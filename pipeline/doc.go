@@ -21,7 +21,9 @@
 //     owner without it reserves elsewhere.
 //  3. Under the reservation, look up the durable item index (JetStream
 //     KV). The same content hash means duplicate, so a flushed cache
-//     never lets an old item through again.
+//     never lets an old item through again. The seen key of such an item
+//     is written, except on the process that started the embedded server
+//     while the entry is younger than half of nats.max_age (below).
 //  4. Publish the event with a Nats-Msg-Id derived from id, revision and
 //     content hash (eventMsgID), and wait for the PubAck. A duplicate
 //     acknowledgement counts as success.
@@ -29,10 +31,14 @@
 //     reservation. For a new item whose seen lookup found no value, the
 //     process that started the embedded server keeps that seen value in
 //     memory only (SeenRememberer), since the index entry contains the
-//     same content hash. After a restart of that process, only the
-//     index contains such an item until a sighting a day later writes its
-//     seen key. So an item that its feed drops within a day, and offers
-//     again in the day after nats.max_age, is published again.
+//     same content hash. Its seen key is written at the first sighting
+//     after half of nats.max_age, so an item that its feed keeps listing
+//     stays known after its entry expires. Until then, only the index
+//     entry keeps the item known once that memory is lost (a restart, or
+//     more items than the memory holds), which costs an index read per
+//     sighting. So an item that its feed drops before half of
+//     nats.max_age, and offers again after nats.max_age, is published
+//     again.
 //
 // The poller stores a feed's HTTP validators only after every item of the
 // fetch went through these steps or was rejected, so any failure makes the

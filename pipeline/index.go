@@ -25,6 +25,9 @@ type IndexEntry struct {
 	// created, so its updates carry the same grouping.
 	Cluster     string `json:"c,omitempty"`
 	DuplicateOf string `json:"d,omitempty"`
+	// Written is when the bucket stored the entry, which its max age
+	// counts from. Get sets it; Put does not store it.
+	Written time.Time `json:"-"`
 }
 
 // Index is the durable item index in a JetStream KV bucket: item id to
@@ -54,6 +57,7 @@ func (x *Index) Get(ctx context.Context, id string) (IndexEntry, bool, error) {
 	if err := json.Unmarshal(got.Value(), &e); err != nil {
 		return e, false, fmt.Errorf("decoding item index entry %s: %w", id, err)
 	}
+	e.Written = got.Created()
 	return e, true, nil
 }
 

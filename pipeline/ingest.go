@@ -69,6 +69,13 @@ type IngesterOptions struct {
 	// sighting. It must be at least the stream's max age, so the cache never
 	// drops an item whose event the stream still contains.
 	SeenTTL time.Duration
+	// IndexMaxAge is the max age of the item index bucket. With a cache
+	// that implements SeenRememberer, the seen value of an item whose
+	// index entry is younger than half of it stays in memory, and its
+	// seen key is written at the first sighting after that (seenDue).
+	// Zero writes the seen key of every known item that the index read
+	// found, and of every remembered item a day later.
+	IndexMaxAge time.Duration
 	// ReserveTTL bounds how long a crashed writer blocks an item. 30 s
 	// covers a publish acknowledgement plus an index write with retries.
 	ReserveTTL time.Duration
@@ -147,11 +154,10 @@ func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, writ
 // publish reserves the item, publishes its event and records it.
 // seenFound reports whether the seen lookup found a value for the item.
 func (g *Ingester) publish(ctx context.Context, it *Item, seenFound bool) (Result, error) {
-	p, result, err := g.prepare(ctx, it, nil)
+	p, result, err := g.prepare(ctx, it, nil, seenFound)
 	if p == nil {
 		return result, err
 	}
-	p.seenFound = seenFound
 	return g.commit(ctx, it, p)
 }
 
@@ -171,8 +177,9 @@ type prepared struct {
 // item between the read and the publish. A nil result means the item is
 // done: a duplicate, or an error with ResultRetry. The reservation is
 // released on every error, so a failed item is retried by the next poll
-// instead of blocking the item for ReserveTTL.
-func (g *Ingester) prepare(ctx context.Context, it *Item, fprint *fingerprint) (*prepared, Result, error) {
+// instead of blocking the item for ReserveTTL. seenFound reports whether
+// the seen lookup found a value for the item.
+func (g *Ingester) prepare(ctx context.Context, it *Item, fprint *fingerprint, seenFound bool) (*prepared, Result, error) {
 	reserveKey := reserveKeyPrefix + it.ID
 	won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
 	if err != nil {
@@ -190,7 +197,7 @@ func (g *Ingester) prepare(ctx context.Context, it *Item, fprint *fingerprint) (
 	}
 	if found && g.unchanged(ctx, prev, it) {
 		g.release(ctx, reserveKey)
-		result, err := g.duplicate(ctx, seenKeyPrefix+it.ID, it, time.Time{})
+		result, err := g.knownFromIndex(ctx, it, prev, seenFound)
 		return nil, result, err
 	}
 	fp, err := g.cluster(ctx, it, prev, found, fprint)
@@ -198,7 +205,39 @@ func (g *Ingester) prepare(ctx context.Context, it *Item, fprint *fingerprint) (
 		g.release(ctx, reserveKey)
 		return nil, ResultRetry, err
 	}
-	return &prepared{prev: prev, found: found, fp: fp}, "", nil
+	return &prepared{prev: prev, found: found, fp: fp, seenFound: seenFound}, "", nil
+}
+
+// knownFromIndex counts an item that its index entry found unchanged as a
+// duplicate. A cache that implements SeenRememberer keeps the seen value
+// in memory only while the entry is younger than half of IndexMaxAge and
+// the seen lookup found no value. Until then the entry keeps the item
+// known, and a lost memory costs one more index read. Otherwise the seen
+// key is written, so the item stays known after its entry expires, and a
+// value the lookup found, which contains another hash, is replaced.
+func (g *Ingester) knownFromIndex(ctx context.Context, it *Item, entry IndexEntry, seenFound bool) (Result, error) {
+	key := seenKeyPrefix + it.ID
+	r, ok := g.o.Cache.(SeenRememberer)
+	due, young := g.seenDue(entry.Written)
+	if !ok || !young || seenFound {
+		return g.duplicate(ctx, key, it, time.Time{})
+	}
+	itemsTotal.WithLabelValues(string(ResultDuplicate)).Inc()
+	if err := r.RememberSeen(ctx, key, rememberedSeen(it.ContentHash, due), g.o.SeenTTL); err != nil {
+		g.o.Logger.Debug("seen cache memo failed", "item_id", it.ID, "error", err)
+	}
+	return ResultDuplicate, nil
+}
+
+// seenDue returns when the seen key of an item whose index entry was
+// written at written falls due, half of IndexMaxAge later, and whether
+// that is still to come. It returns false without an IndexMaxAge.
+func (g *Ingester) seenDue(written time.Time) (time.Time, bool) {
+	if g.o.IndexMaxAge <= 0 || written.IsZero() {
+		return time.Time{}, false
+	}
+	due := written.Add(g.o.IndexMaxAge / 2)
+	return due, g.o.Now().Before(due)
 }
 
 // commit publishes a prepared item's event and records it.
@@ -252,19 +291,25 @@ func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, 
 
 // recordSeen writes the seen value of an item that was just recorded.
 // When remember is true and the cache can (SeenRememberer), it only
-// remembers the value. Callers pass true only for an item that neither
+// remembers the value, until its key falls due (seenDue) or, without an
+// IndexMaxAge, for a day. Callers pass true only for an item that neither
 // the index nor the seen lookup contained. Otherwise the cache may still
 // contain an older hash of the item, which the next lookup returns once
 // the remembered value is lost, so a revert to that text would count as
 // a duplicate.
 //
-// NOTE: a remembered value is lost with a restart of the owner. A new item
-// that the feed stops listing within seenRefreshAfter is then only in the
+// NOTE: a remembered value is lost with a restart of the owner or when
+// its memo is full, and then the index keeps the item known. A new item
+// that the feed stops listing before its key falls due is only in the
 // index, whose entry expires with the stream's max age, one day before the
 // SeenTTL a written value would have had.
 func (g *Ingester) recordSeen(ctx context.Context, it *Item, remember bool) error {
-	key, value := seenKeyPrefix+it.ID, seenValue(it.ContentHash, g.o.Now())
+	now := g.o.Now()
+	key, value := seenKeyPrefix+it.ID, seenValue(it.ContentHash, now)
 	if r, ok := g.o.Cache.(SeenRememberer); ok && remember {
+		if due, young := g.seenDue(now); young {
+			value = rememberedSeen(it.ContentHash, due)
+		}
 		return r.RememberSeen(ctx, key, value, g.o.SeenTTL)
 	}
 	return g.o.Cache.Set(ctx, key, value, g.o.SeenTTL)

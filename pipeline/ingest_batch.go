@@ -79,13 +79,12 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 		// its reservation only while it is prepared and published, never
 		// while it waits behind the rest of the document.
 		slots <- struct{}{}
-		p, result, err := g.prepare(ctx, it, fprint)
+		p, result, err := g.prepare(ctx, it, fprint, seenFound)
 		if p == nil {
 			<-slots
 			out[i] = Outcome{Result: result, Err: err}
 			continue
 		}
-		p.seenFound = seenFound
 		f := &flight{done: make(chan struct{})}
 		if p.fp != nil {
 			f.keys = keys

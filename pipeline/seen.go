@@ -21,6 +21,14 @@ func seenValue(hash string, t time.Time) string {
 	return hash + " " + strconv.FormatInt(t.Unix(), 10)
 }
 
+// rememberedSeen is the seen value that a cache keeps in memory for a
+// content hash whose key falls due at due. It carries the time
+// seenRefreshAfter before due, so duplicate writes the key at the first
+// sighting from due on, and not before.
+func rememberedSeen(hash string, due time.Time) string {
+	return seenValue(hash, due.Add(-seenRefreshAfter))
+}
+
 // parseSeen splits a seen cache value into the content hash and the time
 // it was written, at the last space. A value without a time, as older
 // releases and retractions write it, returns whole with the zero time, so

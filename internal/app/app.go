@@ -326,14 +326,16 @@ func (a *App) buildPipeline() {
 		Index:         a.Index,
 		Publisher:     a.JS,
 		SubjectPrefix: c.NATS.SubjectPrefix,
+		MaxPayload:    int(a.Conn.MaxPayload()),
 		// A day beyond the stream's max age, so the cache outlives every
 		// event it vouches for.
-		MaxPayload: int(a.Conn.MaxPayload()),
-		SeenTTL:    c.NATS.MaxAge + 24*time.Hour,
-		ReserveTTL: c.Redis.ReserveTTL,
-		Logger:     a.Log,
-		Events:     a.Stream,
-		Clusters:   a.Clusters,
+		SeenTTL: c.NATS.MaxAge + 24*time.Hour,
+		// The index bucket keeps each entry this long after its write.
+		IndexMaxAge: c.NATS.MaxAge,
+		ReserveTTL:  c.Redis.ReserveTTL,
+		Logger:      a.Log,
+		Events:      a.Stream,
+		Clusters:    a.Clusters,
 	})
 	a.Fetcher = workers.NewFetcher(workers.FetcherOptions{
 		Timeout:              c.Fetch.Timeout,

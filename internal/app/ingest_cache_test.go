@@ -96,8 +96,9 @@ func TestExternalCacheKeepsSharedReservations(t *testing.T) {
 
 // TestOwnerRestartKeepsItemsKnown restarts the owner, whose seen values
 // for new items stayed in its memory. The index still contains the
-// items, so offering them again publishes nothing and writes their seen
-// keys.
+// items, so offering them again publishes nothing. Their index entries
+// are young, so the owner keeps their seen values in memory again instead
+// of writing their keys, and a third offer reads only that memory.
 func TestOwnerRestartKeepsItemsKnown(t *testing.T) {
 	t.Parallel()
 	cfg := repairConfig(t)
@@ -127,9 +128,19 @@ func TestOwnerRestartKeepsItemsKnown(t *testing.T) {
 		}
 	}
 	for _, it := range batch {
-		if _, found, err := owner.Cache.Get(ctx, pipeline.SeenKeyPrefix+it.ID); err != nil || !found {
-			t.Errorf("seen key of known item %s after the restart: %t, %v; want written", it.ID, found, err)
+		if _, found, err := owner.Cache.Get(ctx, pipeline.SeenKeyPrefix+it.ID); err != nil || found {
+			t.Errorf("seen key of known item %s after the restart: %t, %v; want only in memory", it.ID, found, err)
 		}
+	}
+	local := owner.IngestCache.(*store.Local)
+	before := local.Stats()
+	for i, o := range owner.Ingester.IngestBatch(ctx, batch) {
+		if o.Result != pipeline.ResultDuplicate {
+			t.Errorf("item %d offered a third time: %v, %v; want a duplicate", i, o.Result, o.Err)
+		}
+	}
+	if s := local.Stats(); s.MemoHits != before.MemoHits+len(batch) || s.MemoMisses != before.MemoMisses {
+		t.Errorf("memo stats went from %+v to %+v, want %d more hits", before, s, len(batch))
 	}
 	if n := streamEvents(ctx, t, owner); n != uint64(len(batch)) {
 		t.Errorf("stream contains %d events, want %d", n, len(batch))
