@@ -380,8 +380,8 @@ func TestUpdateDuringSeenWrite(t *testing.T) {
 }
 
 // updateWhileStalled offers the update of item id until no reservation
-// blocks it, for up to two seconds, because the stalled ingest releases
-// the reservation in another goroutine.
+// blocks it, for up to two seconds, because the stalled ingest may still
+// hold the reservation.
 func updateWhileStalled(e *attackEnv, id string) (pipeline.Result, error) {
 	deadline := time.Now().Add(2 * time.Second)
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -392,5 +392,54 @@ func updateWhileStalled(e *attackEnv, id string) (pipeline.Result, error) {
 			return got, err
 		}
 		<-tick.C
+	}
+}
+
+// TestUpdateDuringSeenRefresh runs an update of an item while a sighting
+// of its old text, which the seen value settled without a reservation,
+// is refreshing that value. The refresh lands last, so the bucket keeps
+// the old hash, and the revert to the old text counts as a duplicate
+// though the index contains the update.
+func TestUpdateDuringSeenRefresh(t *testing.T) {
+	t.Skip("BUG: the daily seen refresh writes without a reservation, over a concurrent update's seen value")
+	for _, age := range []time.Duration{time.Hour, 0} {
+		t.Run(fmt.Sprintf("index max age %v", age), func(t *testing.T) {
+			e := newAttackEnv(t, age)
+			id := fmt.Sprintf("%032x", 0xf2)
+			m := &stallingMemo{key: pipeline.SeenKeyPrefix + id, entered: make(chan struct{}), released: make(chan struct{})}
+			e.restart(func(l *store.Local) pipeline.Cache { m.Local = l; return m })
+			mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultCreated)
+			// 25 hours on, the memo hit refreshes the value with either
+			// max age.
+			e.ahead = 25 * time.Hour
+			m.armed.Store(true)
+			old := make(chan error, 1)
+			go func() {
+				got, err := e.g.Ingest(context.Background(), testItem(id, seenHash(1)))
+				if err == nil && got != pipeline.ResultDuplicate {
+					err = fmt.Errorf("result %q, want duplicate", got)
+				}
+				old <- err
+			}()
+			<-m.entered
+			got, err := updateWhileStalled(e, id)
+			close(m.released)
+			if err := <-old; err != nil {
+				t.Fatalf("sighting of the old text: %v", err)
+			}
+			if errors.Is(err, pipeline.ErrReserved) {
+				// A fix that reserves the item for the refresh makes the
+				// update wait for it.
+				got, err = e.g.Ingest(context.Background(), testItem(id, seenHash(2)))
+			}
+			if err != nil {
+				t.Fatalf("updating item %s: %v", id, err)
+			}
+			if got != pipeline.ResultUpdated {
+				t.Fatalf("updating item %s: result %q, want updated", id, got)
+			}
+			e.evict(t)
+			mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultUpdated)
+		})
 	}
 }
