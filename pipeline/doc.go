@@ -22,8 +22,9 @@
 //  3. Under the reservation, look up the durable item index (JetStream
 //     KV). The same content hash means duplicate, so a flushed cache
 //     never lets an old item through again. The seen key of such an item
-//     is written, except on the process that started the embedded server
-//     while the entry is younger than half of nats.max_age (below).
+//     is written under the reservation. With the embedded server and no
+//     Redis, it is kept in memory instead while the entry is younger than
+//     half of nats.max_age and the lookup found no value (below).
 //  4. Publish the event with a Nats-Msg-Id derived from id, revision and
 //     content hash (eventMsgID), and wait for the PubAck. A duplicate
 //     acknowledgement counts as success.
@@ -35,10 +36,10 @@
 //     after half of nats.max_age, so an item that its feed keeps listing
 //     stays known after its entry expires. Until then, only the index
 //     entry keeps the item known once that memory is lost (a restart, or
-//     more items than the memory holds), which costs an index read per
-//     sighting. So an item that its feed drops before half of
-//     nats.max_age, and offers again after nats.max_age, is published
-//     again.
+//     more items than the memory holds), which costs one index read per
+//     item. So an item that its feed drops before half of nats.max_age,
+//     and offers again after nats.max_age, is published again if the
+//     memory lost its value in between.
 //
 // The poller stores a feed's HTTP validators only after every item of the
 // fetch went through these steps or was rejected, so any failure makes the

@@ -136,19 +136,44 @@ func (g *Ingester) Ingest(ctx context.Context, it *Item) (Result, error) {
 
 // duplicate refreshes the seen key when it was written more than
 // seenRefreshAfter ago (always for a zero time), so an item the feed keeps
-// listing stays remembered.
-func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, written time.Time) (Result, error) {
+// listing stays remembered. reserved reports whether the caller holds the
+// item's reservation.
+func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, written time.Time, reserved bool) (Result, error) {
 	itemsTotal.WithLabelValues(string(ResultDuplicate)).Inc()
 	now := g.o.Now()
 	if now.Sub(written) < seenRefreshAfter {
 		return ResultDuplicate, nil
 	}
-	if err := g.o.Cache.Set(ctx, seenKey, seenValue(it.ContentHash, now), g.o.SeenTTL); err != nil {
+	if err := g.refreshSeen(ctx, seenKey, it, now, reserved); err != nil {
 		// The item is a duplicate whatever the cache contains. A failed
 		// refresh costs an index look-up next time.
 		g.o.Logger.Debug("seen cache refresh failed", "item_id", it.ID, "error", err)
 	}
 	return ResultDuplicate, nil
+}
+
+// refreshSeen rewrites a seen value that a lookup returned, under the
+// item's reservation and only while the value still contains the item's
+// hash, so it never lands over a concurrent update's value. When reserved
+// is true, the caller holds the reservation and has read the index.
+func (g *Ingester) refreshSeen(ctx context.Context, seenKey string, it *Item, now time.Time, reserved bool) error {
+	if reserved {
+		return g.o.Cache.Set(ctx, seenKey, seenValue(it.ContentHash, now), g.o.SeenTTL)
+	}
+	reserveKey := reserveKeyPrefix + it.ID
+	won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
+	if err != nil || !won {
+		return err
+	}
+	defer g.release(ctx, reserveKey)
+	v, found, err := g.o.Cache.Get(ctx, seenKey)
+	if err != nil {
+		return err
+	}
+	if hash, _ := parseSeen(v); !found || hash != it.ContentHash {
+		return nil
+	}
+	return g.o.Cache.Set(ctx, seenKey, seenValue(it.ContentHash, now), g.o.SeenTTL)
 }
 
 // publish reserves the item, publishes its event and records it.
@@ -196,8 +221,8 @@ func (g *Ingester) prepare(ctx context.Context, it *Item, fprint *fingerprint, s
 		return nil, ResultRetry, err
 	}
 	if found && g.unchanged(ctx, prev, it) {
-		g.release(ctx, reserveKey)
 		result, err := g.knownFromIndex(ctx, it, prev, seenFound)
+		g.release(ctx, reserveKey)
 		return nil, result, err
 	}
 	fp, err := g.cluster(ctx, it, prev, found, fprint)
@@ -220,7 +245,7 @@ func (g *Ingester) knownFromIndex(ctx context.Context, it *Item, entry IndexEntr
 	r, ok := g.o.Cache.(SeenRememberer)
 	due, young := g.seenDue(entry.Written)
 	if !ok || !young || seenFound {
-		return g.duplicate(ctx, key, it, time.Time{})
+		return g.duplicate(ctx, key, it, time.Time{}, true)
 	}
 	itemsTotal.WithLabelValues(string(ResultDuplicate)).Inc()
 	if err := r.RememberSeen(ctx, key, rememberedSeen(it.ContentHash, due), g.o.SeenTTL); err != nil {
@@ -264,12 +289,12 @@ func (g *Ingester) commit(ctx context.Context, it *Item, p *prepared) (Result, e
 	return result, nil
 }
 
-// record writes what follows a publish: the index entry, then the seen
-// key and the release of the reservation. The fingerprints are written
-// alongside the index entry, since the event they group is already in the
-// stream. When the index write fails, the reservation is kept until it
-// expires, so a concurrent writer cannot publish the same revision again
-// meanwhile.
+// record writes what follows a publish: the index entry, the seen key,
+// then the release of the reservation, so this seen value cannot land
+// after a later update's. The fingerprints are written alongside the
+// index entry, since the event they group is already in the stream. When
+// the index write fails, the reservation is kept until it expires, so a
+// concurrent writer cannot publish the same revision again meanwhile.
 func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, p *prepared) error {
 	firstSeen := p.prev.FirstSeen
 	if !p.found {
@@ -282,10 +307,10 @@ func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, 
 	if err := g.o.Index.Put(ctx, it.ID, entry); err != nil {
 		return err
 	}
-	wg.Go(func() { g.release(ctx, reserveKeyPrefix+it.ID) })
 	if err := g.recordSeen(ctx, it, !p.found && !p.seenFound); err != nil {
 		g.o.Logger.Debug("seen cache write failed", "item_id", it.ID, "error", err)
 	}
+	g.release(ctx, reserveKeyPrefix+it.ID)
 	return nil
 }
 
@@ -300,9 +325,9 @@ func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, 
 //
 // NOTE: a remembered value is lost with a restart of the owner or when
 // its memo is full, and then the index keeps the item known. A new item
-// that the feed stops listing before its key falls due is only in the
-// index, whose entry expires with the stream's max age, one day before the
-// SeenTTL a written value would have had.
+// that the feed stops listing before its key falls due is then only in
+// the index, whose entry expires with the stream's max age, one day
+// before the SeenTTL a written value would have had.
 func (g *Ingester) recordSeen(ctx context.Context, it *Item, remember bool) error {
 	now := g.o.Now()
 	key, value := seenKeyPrefix+it.ID, seenValue(it.ContentHash, now)

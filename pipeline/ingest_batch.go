@@ -145,7 +145,7 @@ func (g *Ingester) knownFromSeen(ctx context.Context, it *Item, s seenEntry) (Ou
 	}
 	hash, written := parseSeen(s.value)
 	if s.found && hash == it.ContentHash {
-		result, err := g.duplicate(ctx, seenKeyPrefix+it.ID, it, written)
+		result, err := g.duplicate(ctx, seenKeyPrefix+it.ID, it, written, false)
 		return Outcome{Result: result, Err: err}, true
 	}
 	return Outcome{}, false
