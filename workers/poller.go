@@ -87,7 +87,7 @@ type PollerOptions struct {
 	// after failures.
 	MinInterval time.Duration
 	MaxInterval time.Duration
-	// Concurrency is the number of feeds polled at once (default 8).
+	// Concurrency is the number of feeds polled at once (default 16).
 	Concurrency int
 	// PerHost is the number of fetches in flight to one host name across
 	// every process sharing State (default 2), or within this process
@@ -160,7 +160,7 @@ func (p *Poller) SetSubscriptions(s SubscriptionPolicy) {
 // NewPoller returns a poller with o.
 func NewPoller(o PollerOptions) *Poller {
 	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+		o.Concurrency = 16
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -71,7 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.StringVar(&f.cache, "cache", "embedded", "dedup cache: embedded or redis")
 	fs.StringVar(&f.redisURL, "redis-url", "redis://127.0.0.1:6379/0", "Redis for -cache redis; keys go under syndicbench:<pid>:")
 	fs.BoolVar(&f.syncAlways, "sync-always", true, "nats.sync_always: fsync every stream write")
-	fs.IntVar(&f.conc, "concurrency", 8, "fetch.concurrency")
+	fs.IntVar(&f.conc, "concurrency", 16, "fetch.concurrency")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of all runs to this file")
 	fs.StringVar(&f.profileRound, "cpuprofile-round", "", "with -cpuprofile, profile only this round (cold, repoll or changed), one file per run: FILE.1, FILE.2, ...")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file after each cold round (-mode ingest), or to FILE.ingest once every item is in and FILE.restart at /readyz after the restart (-mode serve)")

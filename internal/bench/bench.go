@@ -41,7 +41,7 @@ type Options struct {
 	Store Store
 	// SyncAlways sets nats.sync_always: fsync on every stream write.
 	SyncAlways bool
-	// Concurrency sets fetch.concurrency (default 8, the configuration's
+	// Concurrency sets fetch.concurrency (default 16, the configuration's
 	// default).
 	Concurrency int
 	// FeedInterval, when set, is every feed's polling interval, and
@@ -90,7 +90,7 @@ func (o Options) withDefaults() Options {
 		o.Slide = 5
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+		o.Concurrency = 16
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

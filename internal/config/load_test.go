@@ -105,7 +105,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"fetch.allow_file_urls", cfg.Fetch.AllowFileURLs, false},
 		{"fetch.timeout", cfg.Fetch.Timeout, 20 * time.Second},
 		{"fetch.max_body", cfg.Fetch.MaxBody, 15 * MiB},
-		{"fetch.concurrency", cfg.Fetch.Concurrency, 8},
+		{"fetch.concurrency", cfg.Fetch.Concurrency, 16},
 		{"fetch.min_interval", cfg.Fetch.MinInterval, 5 * time.Minute},
 		{"fetch.max_interval", cfg.Fetch.MaxInterval, 24 * time.Hour},
 		{"fetch.max_redirects", cfg.Fetch.MaxRedirects, 5},
@@ -148,8 +148,8 @@ nats:
 	if cfg.Fetch.Timeout != 45*time.Second {
 		t.Errorf("fetch.timeout = %v, want 45s", cfg.Fetch.Timeout)
 	}
-	if cfg.Fetch.Concurrency != 8 {
-		t.Errorf("fetch.concurrency = %d, want the default 8", cfg.Fetch.Concurrency)
+	if cfg.Fetch.Concurrency != 16 {
+		t.Errorf("fetch.concurrency = %d, want the default 16", cfg.Fetch.Concurrency)
 	}
 	if cfg.NATS.Replicas != 3 {
 		t.Errorf("nats.replicas = %d, want 3", cfg.NATS.Replicas)
