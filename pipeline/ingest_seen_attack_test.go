@@ -345,35 +345,43 @@ func TestUpdateDuringSeenWrite(t *testing.T) {
 					e.evict(t)
 					want = pipeline.ResultDuplicate
 				}
-				m.armed.Store(true)
-				old := make(chan error, 1)
-				go func() {
-					got, err := e.g.Ingest(context.Background(), testItem(id, seenHash(1)))
-					if err == nil && got != want {
-						err = fmt.Errorf("result %q, want %q", got, want)
-					}
-					old <- err
-				}()
-				<-m.entered
-				got, err := updateWhileStalled(e, id)
-				close(m.released)
-				if err := <-old; err != nil {
-					t.Fatalf("ingest of the old text: %v", err)
-				}
-				if errors.Is(err, pipeline.ErrReserved) {
-					// A fix that holds the reservation until the seen value
-					// is written makes the update wait for the first ingest.
-					got, err = e.g.Ingest(context.Background(), testItem(id, seenHash(2)))
-				}
-				if err != nil {
-					t.Fatalf("updating item %s: %v", id, err)
-				}
-				if got != pipeline.ResultUpdated {
-					t.Fatalf("updating item %s: result %q, want updated", id, got)
-				}
+				updateDuringStall(t, e, m, id, want)
 				mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultUpdated)
 			})
 		}
+	}
+}
+
+// updateDuringStall offers the old text of item id (seenHash(1)), which
+// must give want, and stalls it at its seen write. Meanwhile it offers
+// the update (seenHash(2)), which must be published once the stall ends.
+func updateDuringStall(t *testing.T, e *attackEnv, m *stallingMemo, id string, want pipeline.Result) {
+	t.Helper()
+	m.armed.Store(true)
+	old := make(chan error, 1)
+	go func() {
+		got, err := e.g.Ingest(context.Background(), testItem(id, seenHash(1)))
+		if err == nil && got != want {
+			err = fmt.Errorf("result %q, want %q", got, want)
+		}
+		old <- err
+	}()
+	<-m.entered
+	got, err := updateWhileStalled(e, id)
+	close(m.released)
+	if err := <-old; err != nil {
+		t.Fatalf("ingest of the old text: %v", err)
+	}
+	if errors.Is(err, pipeline.ErrReserved) {
+		// The stalled ingest holds the reservation until its seen write
+		// ends, so the update waits for it.
+		got, err = e.g.Ingest(context.Background(), testItem(id, seenHash(2)))
+	}
+	if err != nil {
+		t.Fatalf("updating item %s: %v", id, err)
+	}
+	if got != pipeline.ResultUpdated {
+		t.Fatalf("updating item %s: result %q, want updated", id, got)
 	}
 }
 
@@ -409,32 +417,7 @@ func TestUpdateDuringSeenRefresh(t *testing.T) {
 			// 25 hours on, the memo hit refreshes the value with either
 			// max age.
 			e.ahead = 25 * time.Hour
-			m.armed.Store(true)
-			old := make(chan error, 1)
-			go func() {
-				got, err := e.g.Ingest(context.Background(), testItem(id, seenHash(1)))
-				if err == nil && got != pipeline.ResultDuplicate {
-					err = fmt.Errorf("result %q, want duplicate", got)
-				}
-				old <- err
-			}()
-			<-m.entered
-			got, err := updateWhileStalled(e, id)
-			close(m.released)
-			if err := <-old; err != nil {
-				t.Fatalf("sighting of the old text: %v", err)
-			}
-			if errors.Is(err, pipeline.ErrReserved) {
-				// A fix that reserves the item for the refresh makes the
-				// update wait for it.
-				got, err = e.g.Ingest(context.Background(), testItem(id, seenHash(2)))
-			}
-			if err != nil {
-				t.Fatalf("updating item %s: %v", id, err)
-			}
-			if got != pipeline.ResultUpdated {
-				t.Fatalf("updating item %s: result %q, want updated", id, got)
-			}
+			updateDuringStall(t, e, m, id, pipeline.ResultDuplicate)
 			e.evict(t)
 			mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultUpdated)
 		})

@@ -60,6 +60,24 @@ func (e *seenDueEnv) stored(t *testing.T, id string) (string, bool) {
 	return v, found
 }
 
+// wantNoKey fails the test when the bucket has a seen key for id. what
+// names the failure.
+func (e *seenDueEnv) wantNoKey(t *testing.T, id, what string) {
+	t.Helper()
+	if v, found := e.stored(t, id); found {
+		t.Fatalf("%s: %q", what, v)
+	}
+}
+
+// wantKey fails the test unless the bucket's seen key for id has hash.
+// when names the step.
+func (e *seenDueEnv) wantKey(t *testing.T, id, hash, when string) {
+	t.Helper()
+	if v, found := e.stored(t, id); !found || !hasHash(v, hash) {
+		t.Fatalf("%s = %q, %t; want %s with a time", when, v, found, hash)
+	}
+}
+
 // TestSeenKeyWaitsForHalfIndexAge checks that a known item's seen key is
 // written to the bucket only once its index entry is half as old as the
 // index bucket's max age. It checks both a memo hit and an index read.
@@ -73,30 +91,20 @@ func TestSeenKeyWaitsForHalfIndexAge(t *testing.T) {
 
 	// The memo has neither item: the index finds both, young.
 	mustIngest(t, e.g, testItem(memo, seenHash(1)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, memo); found {
-		t.Fatalf("seen key of an item indexed just now was written: %q", v)
-	}
+	e.wantNoKey(t, memo, "seen key of an item indexed just now was written")
 	// Now the memo holds it.
 	mustIngest(t, e.g, testItem(memo, seenHash(1)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, memo); found {
-		t.Fatalf("seen key written on a memo hit before it was due: %q", v)
-	}
+	e.wantNoKey(t, memo, "seen key written on a memo hit before it was due")
 
 	e.ahead = 29 * time.Minute
 	mustIngest(t, e.g, testItem(memo, seenHash(1)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, memo); found {
-		t.Fatalf("seen key written one minute before it was due: %q", v)
-	}
+	e.wantNoKey(t, memo, "seen key written one minute before it was due")
 
 	e.ahead = 31 * time.Minute
 	mustIngest(t, e.g, testItem(memo, seenHash(1)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, memo); !found || !hasHash(v, seenHash(1)) {
-		t.Fatalf("seen key after the memo hit past half the max age = %q, %t; want the item's hash", v, found)
-	}
+	e.wantKey(t, memo, seenHash(1), "seen key after the memo hit past half the max age")
 	mustIngest(t, e.g, testItem(index, seenHash(2)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, index); !found || !hasHash(v, seenHash(2)) {
-		t.Fatalf("seen key after the index read past half the max age = %q, %t; want the item's hash", v, found)
-	}
+	e.wantKey(t, index, seenHash(2), "seen key after the index read past half the max age")
 }
 
 func hasHash(v, hash string) bool {
@@ -111,9 +119,7 @@ func TestSeenKeyWithoutIndexMaxAge(t *testing.T) {
 	mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultCreated)
 	e.evict(t)
 	mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, id); !found || !hasHash(v, seenHash(1)) {
-		t.Fatalf("seen key after the index read = %q, %t; want the item's hash", v, found)
-	}
+	e.wantKey(t, id, seenHash(1), "seen key after the index read")
 }
 
 // TestStaleSeenKeyIsReplaced gives the bucket an older hash of an item
@@ -131,9 +137,7 @@ func TestStaleSeenKeyIsReplaced(t *testing.T) {
 	}
 	e.evict(t)
 	mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, id); !found || !hasHash(v, seenHash(1)) {
-		t.Fatalf("seen key after the index read = %q, %t; want the current hash", v, found)
-	}
+	e.wantKey(t, id, seenHash(1), "seen key after the index read")
 	e.evict(t)
 	mustIngest(t, e.g, testItem(id, seenHash(0)), pipeline.ResultUpdated)
 }
@@ -147,12 +151,8 @@ func TestNewItemSeenKeyFallsDue(t *testing.T) {
 	mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultCreated)
 	e.ahead = 25 * time.Hour
 	mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, id); found {
-		t.Fatalf("seen key written a day after the item was created: %q", v)
-	}
+	e.wantNoKey(t, id, "seen key written a day after the item was created")
 	e.ahead = 49 * time.Hour
 	mustIngest(t, e.g, testItem(id, seenHash(1)), pipeline.ResultDuplicate)
-	if v, found := e.stored(t, id); !found || !hasHash(v, seenHash(1)) {
-		t.Fatalf("seen key after half the max age = %q, %t; want the item's hash", v, found)
-	}
+	e.wantKey(t, id, seenHash(1), "seen key after half the max age")
 }
