@@ -60,12 +60,12 @@ func (e *seenDueEnv) stored(t *testing.T, id string) (string, bool) {
 	return v, found
 }
 
-// wantNoKey fails the test when the bucket has a seen key for id. what
-// names the failure.
-func (e *seenDueEnv) wantNoKey(t *testing.T, id, what string) {
+// wantNoKey fails the test with message when the bucket has a seen key
+// for id.
+func (e *seenDueEnv) wantNoKey(t *testing.T, id, message string) {
 	t.Helper()
 	if v, found := e.stored(t, id); found {
-		t.Fatalf("%s: %q", what, v)
+		t.Fatalf("%s: %q", message, v)
 	}
 }
 
