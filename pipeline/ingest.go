@@ -157,21 +157,21 @@ func (g *Ingester) duplicate(ctx context.Context, seenKey string, it *Item, writ
 // hash, so it never lands over a concurrent update's value. When reserved
 // is true, the caller holds the reservation and has read the index.
 func (g *Ingester) refreshSeen(ctx context.Context, seenKey string, it *Item, now time.Time, reserved bool) error {
-	if reserved {
-		return g.o.Cache.Set(ctx, seenKey, seenValue(it.ContentHash, now), g.o.SeenTTL)
-	}
-	reserveKey := reserveKeyPrefix + it.ID
-	won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
-	if err != nil || !won {
-		return err
-	}
-	defer g.release(ctx, reserveKey)
-	v, found, err := g.o.Cache.Get(ctx, seenKey)
-	if err != nil {
-		return err
-	}
-	if hash, _ := parseSeen(v); !found || hash != it.ContentHash {
-		return nil
+	if !reserved {
+		reserveKey := reserveKeyPrefix + it.ID
+		won, err := g.o.Cache.Reserve(ctx, reserveKey, it.ContentHash, g.o.ReserveTTL)
+		if err != nil || !won {
+			return err
+		}
+		defer g.release(ctx, reserveKey)
+
+		v, found, err := g.o.Cache.Get(ctx, seenKey)
+		if err != nil {
+			return err
+		}
+		if hash, _ := parseSeen(v); !found || hash != it.ContentHash {
+			return nil
+		}
 	}
 	return g.o.Cache.Set(ctx, seenKey, seenValue(it.ContentHash, now), g.o.SeenTTL)
 }
