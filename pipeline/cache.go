@@ -47,3 +47,12 @@ type MultiGetter interface {
 type SeenRememberer interface {
 	RememberSeen(ctx context.Context, key, value string, ttl time.Duration) error
 }
+
+// SetDeleter is implemented by caches that can write one key and delete
+// another in one round trip, the write first, such as Redis with a
+// pipeline. After a publish, the ingester writes the seen value and
+// releases the reservation with it. Each returned error belongs to its
+// own command, so a failed delete can be retried alone.
+type SetDeleter interface {
+	SetThenDelete(ctx context.Context, key, value string, ttl time.Duration, del string) (setErr, delErr error)
+}

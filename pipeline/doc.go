@@ -29,7 +29,8 @@
 //     content hash (eventMsgID), and wait for the PubAck. A duplicate
 //     acknowledgement counts as success.
 //  5. Write the index entry, then write the seen cache and release the
-//     reservation. For a new item whose seen lookup found no value, the
+//     reservation, in one round trip where the cache can (SetDeleter,
+//     a Redis pipeline). For a new item whose seen lookup found no value, the
 //     process that started the embedded server keeps that seen value in
 //     memory only (SeenRememberer), since the index entry contains the
 //     same content hash. Its seen key is written at the first sighting

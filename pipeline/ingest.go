@@ -310,11 +310,11 @@ func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, 
 	if err := g.recordSeen(ctx, it, !p.found && !p.seenFound); err != nil {
 		g.o.Logger.Debug("seen cache write failed", "item_id", it.ID, "error", err)
 	}
-	g.release(ctx, reserveKeyPrefix+it.ID)
 	return nil
 }
 
-// recordSeen writes the seen value of an item that was just recorded.
+// recordSeen writes the seen value of an item that was just recorded,
+// then releases its reservation, in one round trip on a SetDeleter.
 // When remember is true and the cache can (SeenRememberer), it only
 // remembers the value, until its key falls due (seenDue) or, without an
 // IndexMaxAge, for a day. Callers pass true only for an item that neither
@@ -331,13 +331,27 @@ func (g *Ingester) record(ctx context.Context, it *Item, ev *Event, seq uint64, 
 func (g *Ingester) recordSeen(ctx context.Context, it *Item, remember bool) error {
 	now := g.o.Now()
 	key, value := seenKeyPrefix+it.ID, seenValue(it.ContentHash, now)
+	reserveKey := reserveKeyPrefix + it.ID
 	if r, ok := g.o.Cache.(SeenRememberer); ok && remember {
 		if due, young := g.seenDue(now); young {
 			value = rememberedSeen(it.ContentHash, due)
 		}
-		return r.RememberSeen(ctx, key, value, g.o.SeenTTL)
+		err := r.RememberSeen(ctx, key, value, g.o.SeenTTL)
+		g.release(ctx, reserveKey)
+		return err
 	}
-	return g.o.Cache.Set(ctx, key, value, g.o.SeenTTL)
+	if deleter, ok := g.o.Cache.(SetDeleter); ok {
+		// One round trip instead of two. A failed delete is retried
+		// alone, with the detached context of release.
+		setErr, delErr := deleter.SetThenDelete(ctx, key, value, g.o.SeenTTL, reserveKey)
+		if delErr != nil {
+			g.release(ctx, reserveKey)
+		}
+		return setErr
+	}
+	err := g.o.Cache.Set(ctx, key, value, g.o.SeenTTL)
+	g.release(ctx, reserveKey)
+	return err
 }
 
 func (g *Ingester) event(it *Item, prev IndexEntry, found bool) Event {

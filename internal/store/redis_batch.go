@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/syndic-network/syndic/pipeline"
 )
@@ -27,3 +30,25 @@ func (r *Redis) GetMany(ctx context.Context, keys []string) ([]string, []bool, e
 }
 
 var _ pipeline.MultiGetter = (*Redis)(nil)
+
+// SetThenDelete implements pipeline.SetDeleter with a pipeline of SET and
+// DEL. Redis runs the commands of one connection in order, so the delete
+// follows the write.
+func (r *Redis) SetThenDelete(ctx context.Context, key, value string, ttl time.Duration, del string) (setErr, delErr error) {
+	var set *redis.StatusCmd
+	var deleted *redis.IntCmd
+	_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.Set(ctx, r.prefix+key, value, redisTTL(ttl))
+		deleted = p.Del(ctx, r.prefix+del)
+		return nil
+	})
+	if err := set.Err(); err != nil {
+		setErr = fmt.Errorf("setting cache key %q: %w", key, err)
+	}
+	if err := deleted.Err(); err != nil {
+		delErr = fmt.Errorf("deleting cache key %q: %w", del, err)
+	}
+	return setErr, delErr
+}
+
+var _ pipeline.SetDeleter = (*Redis)(nil)
