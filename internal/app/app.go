@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -213,6 +214,7 @@ func CheckDataDirFree(dir string) error {
 
 func (a *App) openStores(ctx context.Context) error {
 	n := a.Config.NATS
+	a.warnOtherMaxAge(ctx)
 	stream, err := broker.EnsureStream(ctx, a.JS, broker.StreamOptions{
 		Stream:          n.Stream,
 		SubjectPrefix:   n.SubjectPrefix,
@@ -245,6 +247,26 @@ func (a *App) openStores(ctx context.Context) error {
 		return err
 	}
 	return a.openCache(ctx)
+}
+
+// warnOtherMaxAge logs a warning when the event stream exists with a max
+// age other than nats.max_age, which this process is about to set. The
+// item index and the member log follow the same value. Processes that
+// disagree reset it in turn, and the process that started the embedded
+// server keeps seen values in memory for half of its own value, so a
+// shorter one set elsewhere can let an item's index entry expire first.
+func (a *App) warnOtherMaxAge(ctx context.Context) {
+	n := a.Config.NATS
+	name := cmp.Or(n.Stream, broker.DefaultStream)
+	stream, err := a.JS.Stream(ctx, name)
+	if err != nil {
+		return // A new stream, or EnsureStream reports the failure.
+	}
+	if current := stream.CachedInfo().Config.MaxAge; current != n.MaxAge {
+		a.Log.Warn("nats.max_age differs from the event stream's max age; setting it to nats.max_age. "+
+			"Give every syndic process on this NATS server the same nats.max_age",
+			"stream", name, "configured", n.MaxAge, "stream_max_age", current)
+	}
 }
 
 // openClusterer opens the log of member records and, once, copies in

@@ -96,7 +96,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.max_age", Default: "2160h", Env: "SYNDIC_NATS_MAX_AGE",
-		Doc:      "How long item events stay in the stream (`2160h` is 90 days), at least `1m`. Must not be shorter than `nats.duplicate_window`.",
+		Doc:      "How long item events stay in the stream (`2160h` is 90 days), at least `1m`. Must not be shorter than `nats.duplicate_window`. Give every process on one NATS server the same value: each process sets its own on the stream, the item index and the member log when it starts, and warns when it finds another.",
 		Validate: durationRange(time.Minute, 0),
 	},
 	{
