@@ -101,7 +101,8 @@ func (q *JetStreamConfirmations) Enqueue(ctx context.Context, req ConfirmationRe
 	return nil
 }
 
-// Consume sends queued requests with s until ctx ends. A request is
+// Consume sends queued requests with s until ctx ends, and returns nil
+// then, also when ctx ends before consuming starts. A request is
 // acknowledged only after the relay accepted the mail, so a worker that
 // dies mid-send leaves it to another worker after the ack wait. A temporary
 // failure is retried after the next back-off step.
@@ -115,6 +116,10 @@ func (q *JetStreamConfirmations) Consume(ctx context.Context, s *Service) error 
 		MaxDeliver:    len(q.backoff) + 1,
 		MaxAckPending: 100,
 	})
+	if ctx.Err() != nil {
+		// Stopped while the consumer was being created: a normal stop.
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("creating consumer %s: %w", confirmConsumer, err)
 	}

@@ -249,3 +249,15 @@ func TestEnqueueRepeatedStoresOneRequest(t *testing.T) {
 		t.Errorf("queue retention = %v, want work queue", info.Config.Retention)
 	}
 }
+
+// TestConsumeStopsQuietlyWhenCancelled checks that a worker whose context
+// ends while it creates its consumer stops without an error, as it does
+// once it consumes.
+func TestConsumeStopsQuietlyWhenCancelled(t *testing.T) {
+	e := newQueueEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := e.Queue.Consume(ctx, e.service(t, e.Sink.mailer(t), nil)); err != nil {
+		t.Errorf("Consume with a cancelled context returned %v, want nil", err)
+	}
+}
