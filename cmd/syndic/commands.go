@@ -196,6 +196,9 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 	g, gctx := errgroup.WithContext(ctx)
 	reloader := app.NewReloader(a, func() (*config.Config, error) { return c.flags(name, args, nil) })
 	g.Go(func() error { reloader.Run(gctx); return nil })
+	if p.digest {
+		a.ExpectHubDeliveries()
+	}
 	g.Go(func() error { return app.ServeListener(gctx, adminLn, a.AdminHandler(), cfg.ShutdownGrace) })
 	if p.serve || p.intake {
 		var views *app.Views

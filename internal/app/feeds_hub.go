@@ -75,6 +75,7 @@ func (a *App) RunHubDeliveries(ctx context.Context, reloads <-chan struct{}, cur
 	if err != nil {
 		return err
 	}
+	a.probe.hubStarting.Store(false)
 	for {
 		select {
 		case <-ctx.Done():

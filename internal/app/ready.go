@@ -18,12 +18,23 @@ const readyStreamTimeout = 800 * time.Millisecond
 type probe struct {
 	// views is set once the process serves feed views.
 	views atomic.Pointer[Views]
+	// hubStarting is true from ExpectHubDeliveries until RunHubDeliveries
+	// has started the hub's consumers.
+	hubStarting atomic.Bool
 }
 
+// ExpectHubDeliveries marks the process not ready until RunHubDeliveries
+// has started the WebSub hub's consumers. Call it before the admin server
+// answers. The fan-out consumer takes new items only, so a deployment that
+// waits for /readyz before it publishes loses no delivery at the first
+// start.
+func (a *App) ExpectHubDeliveries() { a.probe.hubStarting.Store(true) }
+
 // adminReadyz answers the admin server's /readyz: 200 when the process
-// is connected to NATS, the item stream answers, and the feed views (in a
-// process that serves them) have caught up with the stream; 503 with the
-// reason otherwise.
+// is connected to NATS, the item stream answers, the WebSub hub's
+// consumers have started (in a process that sends its deliveries), and the
+// feed views (in a process that serves them) have caught up with the
+// stream; 503 with the reason otherwise.
 func (a *App) adminReadyz(w http.ResponseWriter, r *http.Request) {
 	if !a.Conn.IsConnected() {
 		apierror.Write(w, http.StatusServiceUnavailable, "not_ready", "not connected to NATS", nil)
@@ -33,6 +44,10 @@ func (a *App) adminReadyz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if _, err := a.Stream.Info(ctx); err != nil {
 		apierror.Write(w, http.StatusServiceUnavailable, "not_ready", "item stream unavailable: "+err.Error(), nil)
+		return
+	}
+	if a.probe.hubStarting.Load() {
+		apierror.Write(w, http.StatusServiceUnavailable, "not_ready", "WebSub deliveries are starting", nil)
 		return
 	}
 	if v := a.probe.views.Load(); v != nil && !v.Ready() {
