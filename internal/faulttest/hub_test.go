@@ -147,6 +147,7 @@ func (s *hubSubscriber) waitForDeliveries(published map[string]bool) (int, map[s
 // hubCounts sums up the subscriber's deliveries.
 type hubCounts struct {
 	deliveries, duplicates, lost int
+	lostURLs                     map[string]bool
 }
 
 // checkHub waits for the hub deliveries and checks that the subscriber
@@ -168,6 +169,10 @@ func checkHub(t *testing.T, s *hubSubscriber, published map[string]bool) hubCoun
 	for u := range published {
 		if items[u] == 0 {
 			c.lost++
+			if c.lostURLs == nil {
+				c.lostURLs = map[string]bool{}
+			}
+			c.lostURLs[u] = true
 			t.Errorf("hub never delivered %s", u)
 		}
 	}
@@ -199,6 +204,86 @@ func (d *deployment) checkHubSenders(t *testing.T, hub hubCounts) {
 			t.Errorf("%s sent %d WebSub deliveries, want %d", name, sent, want)
 		}
 		fmt.Printf("fault test: %s sent %d hub deliveries\n", name, sent)
+	}
+	// A lost item may be a delivery still waiting for its next retry or
+	// one never fanned out. The retry counters tell the two apart.
+	if admin, ok := d.admins["digest"]; ok && len(hub.lostURLs) > 0 {
+		retried, retriedErr := scrapeCounter(admin, `syndic_websub_deliveries_total{result="retried"}`)
+		failed, failedErr := scrapeCounter(admin, `syndic_websub_deliveries_total{result="failed"}`)
+		t.Logf("digest: %d WebSub deliveries retried (%v), %d given up (%v)", retried, retriedErr, failed, failedErr)
+		d.logHubConsumers(t, hub.lostURLs)
+	}
+}
+
+// logHubConsumers logs the state of the hub's two durable consumers and
+// of the deliveries stream, which show where a lost item stopped.
+func (d *deployment) logHubConsumers(t *testing.T, lost map[string]bool) {
+	t.Helper()
+	js, err := jetstream.New(connect(t, d.natsURL()))
+	if err != nil {
+		t.Logf("creating jetstream context: %v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, c := range []struct{ stream, consumer string }{
+		{"SYNDIC_ITEMS", "feeds-hub-fanout"}, {"SYNDIC_ITEMS_WEBSUB", "feeds-hub-deliver"},
+	} {
+		info, err := js.Consumer(ctx, c.stream, c.consumer)
+		if err != nil {
+			t.Logf("consumer %s on %s: %v", c.consumer, c.stream, err)
+			continue
+		}
+		ci := info.CachedInfo()
+		t.Logf("consumer %s on %s: delivered stream seq %d, ack floor %d, pending %d, ack pending %d, redelivered %d, waiting %d",
+			c.consumer, c.stream, ci.Delivered.Stream, ci.AckFloor.Stream, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.NumWaiting)
+	}
+	if s, err := js.Stream(ctx, "SYNDIC_ITEMS_WEBSUB"); err == nil {
+		st := s.CachedInfo().State
+		t.Logf("stream SYNDIC_ITEMS_WEBSUB: %d jobs queued, sequences %d to %d", st.Msgs, st.FirstSeq, st.LastSeq)
+	}
+	d.logEvents(ctx, t, js, lost)
+}
+
+// logEvents logs the stream sequence and the fields that decide a
+// WebSub fan-out of each event whose item URL is in urls.
+func (d *deployment) logEvents(ctx context.Context, t *testing.T, js jetstream.JetStream, urls map[string]bool) {
+	t.Helper()
+	stream, err := js.Stream(ctx, "SYNDIC_ITEMS")
+	if err != nil {
+		t.Logf("opening stream: %v", err)
+		return
+	}
+	last := stream.CachedInfo().State.LastSeq
+	cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Logf("creating consumer: %v", err)
+		return
+	}
+	var seq uint64
+	for seq < last && ctx.Err() == nil {
+		batch, err := cons.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			continue
+		}
+		for msg := range batch.Messages() {
+			md, _ := msg.Metadata()
+			if md != nil {
+				seq = md.Sequence.Stream
+			}
+			var ev struct {
+				URL         string    `json:"url"`
+				Kind        string    `json:"kind"`
+				Backfill    bool      `json:"backfill"`
+				DuplicateOf string    `json:"duplicate_of"`
+				Published   time.Time `json:"published"`
+				IngestedAt  time.Time `json:"ingested_at"`
+			}
+			if json.Unmarshal(msg.Data(), &ev) == nil && urls[ev.URL] {
+				t.Logf("event %d of %s: kind %s, backfill %t, duplicate of %q, published %s, ingested %s",
+					seq, ev.URL, ev.Kind, ev.Backfill, ev.DuplicateOf, ev.Published.Format(time.TimeOnly), ev.IngestedAt.Format(time.TimeOnly))
+			}
+		}
 	}
 }
 
