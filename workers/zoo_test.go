@@ -98,7 +98,8 @@ func TestRunServesHealthyPartners(t *testing.T) {
 		}
 	}
 	// The slow poll may still be on its way to the partner when the others
-	// are recorded; wait for its request, then check that it was not retried.
+	// are recorded. So the test waits for its request, then checks that it
+	// was sent once.
 	waitFor(t, "the slow partner's request", func() bool { return slow.hitCount("/feed") > 0 })
 	if n := slow.hitCount("/feed"); n != 1 {
 		t.Errorf("slow partner saw %d requests, want 1 still hanging", n)

@@ -25,13 +25,13 @@ type probe struct {
 
 // ExpectHubDeliveries marks the process not ready until RunHubDeliveries
 // has started the WebSub hub's consumers. Call it before the admin server
-// answers. The fan-out consumer takes new items only, so a deployment that
+// starts. The fan-out consumer takes new items only, so a deployment that
 // waits for /readyz before it publishes loses no delivery at the first
 // start.
 func (a *App) ExpectHubDeliveries() { a.probe.hubStarting.Store(true) }
 
 // adminReadyz answers the admin server's /readyz: 200 when the process
-// is connected to NATS, the item stream answers, the WebSub hub's
+// is connected to NATS, the item stream responds, the WebSub hub's
 // consumers have started (in a process that sends its deliveries), and the
 // feed views (in a process that serves them) have caught up with the
 // stream; 503 with the reason otherwise.
