@@ -370,11 +370,11 @@ func (r *xmlRepairer) step(i int) int {
 	rest := r.src[i:]
 	switch {
 	case strings.HasPrefix(rest, "<![CDATA["):
-		return r.copyUntil(i, "]]>")
+		return r.copyUntil(i, len("<![CDATA["), "]]>")
 	case strings.HasPrefix(rest, "<!--"):
-		return r.copyUntil(i, "-->")
+		return r.copyUntil(i, len("<!--"), "-->")
 	case strings.HasPrefix(rest, "<?"):
-		return r.copyUntil(i, "?>")
+		return r.copyUntil(i, len("<?"), "?>")
 	case rest[0] == '&':
 		return r.reference(i)
 	}
@@ -400,13 +400,15 @@ func plainASCII(s string) int {
 	return len(s)
 }
 
-// copyUntil copies text up to and including end, or to the end of the
-// document when end never comes, dropping forbidden characters.
-func (r *xmlRepairer) copyUntil(i int, end string) int {
-	n := strings.Index(r.src[i+2:], end)
+// copyUntil copies text from i up to and including end, or to the end of
+// the document when end never comes, dropping forbidden characters. The
+// search for end starts after the opening markup of open bytes, so "<!-->"
+// does not close its own comment.
+func (r *xmlRepairer) copyUntil(i, open int, end string) int {
+	n := strings.Index(r.src[i+open:], end)
 	stop := len(r.src)
 	if n >= 0 {
-		stop = i + 2 + n + len(end)
+		stop = i + open + n + len(end)
 	}
 	section := r.src[i:stop]
 	if utf8.ValidString(section) && !strings.ContainsFunc(section, notXMLChar) {
