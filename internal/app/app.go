@@ -250,11 +250,10 @@ func (a *App) openStores(ctx context.Context) error {
 }
 
 // warnOtherMaxAge logs a warning when the event stream exists with a max
-// age other than nats.max_age, which this process is about to set. The
-// item index and the member log follow the same value. Processes that
-// disagree reset it in turn, and the process that started the embedded
-// server keeps seen values in memory for half of its own value, so a
-// shorter one set elsewhere can let an item's index entry expire first.
+// age other than nats.max_age, which this process is about to set on it,
+// the item index and the member log. The embedded server's owner keeps
+// seen values in memory for half of its own value, so a shorter value set
+// by another process can let an index entry expire first.
 func (a *App) warnOtherMaxAge(ctx context.Context) {
 	n := a.Config.NATS
 	name := cmp.Or(n.Stream, broker.DefaultStream)

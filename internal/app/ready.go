@@ -30,11 +30,11 @@ type probe struct {
 // start.
 func (a *App) ExpectHubDeliveries() { a.probe.hubStarting.Store(true) }
 
-// adminReadyz answers the admin server's /readyz: 200 when the process
-// is connected to NATS, the item stream responds, the WebSub hub's
-// consumers have started (in a process that sends its deliveries), and the
-// feed views (in a process that serves them) have caught up with the
-// stream; 503 with the reason otherwise.
+// adminReadyz serves the admin server's /readyz. It returns 200 when the
+// process is connected to NATS and the item stream responds, once the
+// WebSub hub's consumers run in a process that sends deliveries, and once
+// the feed views of a process that serves them have caught up with the
+// stream. Otherwise it returns 503 with the reason.
 func (a *App) adminReadyz(w http.ResponseWriter, r *http.Request) {
 	if !a.Conn.IsConnected() {
 		apierror.Write(w, http.StatusServiceUnavailable, "not_ready", "not connected to NATS", nil)

@@ -264,6 +264,8 @@ func (d *deployment) logEvents(ctx context.Context, t *testing.T, js jetstream.J
 	for seq < last && ctx.Err() == nil {
 		batch, err := cons.Fetch(500, jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
+			// A server of the cluster may still be placing the consumer.
+			waitDuration(200 * time.Millisecond)
 			continue
 		}
 		for msg := range batch.Messages() {
