@@ -400,16 +400,41 @@ func plainASCII(s string) int {
 	return len(s)
 }
 
+// sectionEnd returns the index after the first end in src from from on,
+// or len(src) without one. It reads src as copyUntil writes it, without
+// forbidden characters, so a character dropped from "-\x01->" cannot make
+// the next pass find an end that this one did not.
+func sectionEnd(src string, from int, end string) int {
+	region := src[from:]
+	if n := strings.Index(region, end); n >= 0 {
+		// Dropping characters can only bring an end forward.
+		region = region[:n+len(end)]
+	}
+	if !strings.ContainsFunc(region, notXMLChar) {
+		if strings.HasSuffix(region, end) {
+			return from + len(region)
+		}
+		return len(src)
+	}
+	var kept []byte
+	for j, c := range region {
+		if !isXMLChar(c) {
+			continue
+		}
+		kept = utf8.AppendRune(kept, c)
+		if bytes.HasSuffix(kept, []byte(end)) {
+			return from + j + utf8.RuneLen(c)
+		}
+	}
+	return len(src)
+}
+
 // copyUntil copies text from i up to and including end, or to the end of
 // the document when end never comes, dropping forbidden characters. The
 // search for end starts after the opening markup of open bytes, so "<!-->"
 // does not close its own comment.
 func (r *xmlRepairer) copyUntil(i, open int, end string) int {
-	n := strings.Index(r.src[i+open:], end)
-	stop := len(r.src)
-	if n >= 0 {
-		stop = i + open + n + len(end)
-	}
+	stop := sectionEnd(r.src, i+open, end)
 	section := r.src[i:stop]
 	if utf8.ValidString(section) && !strings.ContainsFunc(section, notXMLChar) {
 		r.out.WriteString(section)

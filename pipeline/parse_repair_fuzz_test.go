@@ -45,6 +45,10 @@ func FuzzRepairXML(f *testing.F) {
 		// after it is comment text on every pass.
 		"<!--\x01>&",
 		"<!-->&",
+		// Dropping the forbidden character joins "?>" and "-->", which
+		// must end the section on the first pass too.
+		"<??\x01>&",
+		"<!---\x01->&",
 	} {
 		f.Add([]byte(seed))
 	}
