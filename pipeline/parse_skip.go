@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/maphash"
@@ -225,7 +224,7 @@ func itemKeys(text []byte, src Source, items int) *knownItems {
 // res as parseFeed does from the whole text. It returns false, leaving
 // res unchanged, when the memo has none of the items or when the whole
 // text must be read.
-func parseKnown(res *ParseResult, text []byte, src Source, now time.Time, memo *ParseMemo) bool {
+func parseKnown(res *ParseResult, text []byte, root string, src Source, now time.Time, memo *ParseMemo) bool {
 	if len(memo.segments) == 0 {
 		return false
 	}
@@ -244,7 +243,7 @@ func parseKnown(res *ParseResult, text []byte, src Source, now time.Time, memo *
 		return false
 	}
 
-	feed, err := newFeedParser().Parse(bytes.NewReader(cutItems(text, layout, known.hits)))
+	feed, err := parseXMLFeed(cutItems(text, layout, known.hits), root)
 	if err != nil || len(feed.Items)+countHits(known.hits) != len(layout.items) {
 		return false
 	}
@@ -261,7 +260,7 @@ func parseKnown(res *ParseResult, text []byte, src Source, now time.Time, memo *
 	res.Title, res.Link, res.Language, res.Hubs = fields.Title, fields.Link, fields.Language, fields.Hubs
 	known.reread = &rereadSource{
 		head: text[:layout.items[0][0]], tail: text[layout.items[len(layout.items)-1][1]:],
-		base: xmlBase, language: fields.Language,
+		base: xmlBase, language: fields.Language, root: root,
 	}
 	buildItems(res, feed, src, xmlBase, now, memo, len(text), known)
 	return true
@@ -345,11 +344,12 @@ func (h *knownItem) draft(src Source, feedURL *url.URL, from *rereadSource, now 
 
 // rereadSource is the part of a document needed to read one of its known
 // items again: the text before its first item and after its last item,
-// and the xml:base and language of its items.
+// the xml:base and language of its items, and its root element.
 type rereadSource struct {
 	head, tail []byte
 	base       *url.URL
 	language   string
+	root       string
 }
 
 // rereadItem is a known item that skipped gofeed, as bytes of the
@@ -372,7 +372,7 @@ var errReread = errors.New("known item does not read as one item")
 func (r *rereadItem) draft() (*itemDraft, error) {
 	doc := make([]byte, 0, len(r.from.head)+len(r.item)+len(r.from.tail))
 	doc = append(append(append(doc, r.from.head...), r.item...), r.from.tail...)
-	feed, err := newFeedParser().Parse(bytes.NewReader(doc))
+	feed, err := parseXMLFeed(doc, r.from.root)
 	if err != nil {
 		return nil, err
 	}
