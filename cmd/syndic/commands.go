@@ -189,10 +189,16 @@ func (c *cli) longRunning(ctx context.Context, name string, args []string, p par
 		return startFailed(err)
 	}
 	defer a.Close(context.WithoutCancel(ctx))
-	log.Info("syndic started", "command", name, "version", app.Version,
-		"url", cfg.HTTP.BaseURL+"/", "http_addr", cfg.HTTP.Addr, "admin_addr", cfg.HTTP.AdminAddr,
+	started := []any{"command", name, "version", app.Version}
+	if publicLn != nil {
+		// Only serve and the intake listen on http.addr, so digest names
+		// the admin address alone.
+		started = append(started, "url", cfg.HTTP.BaseURL+"/", "http_addr", cfg.HTTP.Addr)
+	}
+	started = append(started, "admin_addr", cfg.HTTP.AdminAddr,
 		"feeds", len(a.Feeds()), "embedded_nats", cfg.NATS.URL == "", "embedded_cache", cfg.Redis.URL == "",
 		"memory_limit", memLimit.String(), "memory_limit_source", memLimit.Source)
+	log.Info("syndic started", started...)
 	g, gctx := errgroup.WithContext(ctx)
 	reloader := app.NewReloader(a, func() (*config.Config, error) { return c.flags(name, args, nil) })
 	g.Go(func() error { reloader.Run(gctx); return nil })

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -247,4 +248,60 @@ func TestServeQueuesConfirmationDigestSends(t *testing.T) {
 	}
 	digest.stop(t)
 	serve.stop(t)
+}
+
+// lockedWriter is a bytes.Buffer that a running command writes to while
+// the test reads it.
+type lockedWriter struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *lockedWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+func TestDigestStartLogOmitsHTTPAddr(t *testing.T) {
+	in := newInstance(t, "http://127.0.0.1:1/feed.xml", "SYNDIC_LOG_LEVEL=info")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr lockedWriter
+	done := make(chan int, 1)
+	go func() {
+		var out bytes.Buffer
+		done <- run(ctx, []string{"digest", "--config", in.config}, in.env, &out, &stderr)
+	}()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "syndic started") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("syndic digest logged no start line within 20s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("syndic digest exit code = %d, want 0", code)
+	}
+
+	var started string
+	for line := range strings.SplitSeq(stderr.String(), "\n") {
+		if strings.Contains(line, "syndic started") {
+			started = line
+		}
+	}
+	if strings.Contains(started, "http_addr") || strings.Contains(started, in.addr) {
+		t.Errorf("digest start line names http.addr %s, where digest does not listen:\n%s", in.addr, started)
+	}
+	if !strings.Contains(started, "admin_addr") {
+		t.Errorf("digest start line lacks admin_addr:\n%s", started)
+	}
 }
