@@ -151,7 +151,7 @@ func (r scriptRules) guess(text string) languageGuess {
 func splitWords(text string) (words []string, letters map[rune]bool) {
 	letters = map[rune]bool{}
 	isSeparator := func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' }
-	for _, field := range strings.FieldsFunc(text, isSeparator) {
+	for field := range strings.FieldsFuncSeq(text, isSeparator) {
 		first, _ := utf8.DecodeRuneInString(field)
 		word := strings.ToLower(strings.ReplaceAll(field, "’", "'"))
 		if unicode.IsLower(first) {
