@@ -173,13 +173,14 @@ func (m Meta) partnerName(id string) string {
 
 // feedURL returns the URL of the feed an entry came from: the configured
 // feed URL, else the fetched URL when it is an absolute web URL (pushed items
-// carry "push"), else "".
+// carry "push"), else "". Events stored before feed_url lost its
+// credentials are cleaned here.
 func (m Meta) feedURL(ev pipeline.Event) string {
 	if u := m.FeedURLs[ev.Partner+"/"+ev.Feed]; u != "" {
 		return u
 	}
 	if isWebURL(ev.FeedURL) {
-		return ev.FeedURL
+		return pipeline.PublicFeedURL(ev.FeedURL)
 	}
 	return ""
 }

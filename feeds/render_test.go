@@ -425,3 +425,21 @@ func TestRenderNormalisesSchemaValues(t *testing.T) {
 		t.Errorf("json item language = %q, want en-US", got)
 	}
 }
+
+func TestRenderSourceHidesFeedCredentials(t *testing.T) {
+	m := testMeta()
+	ev := event("it-secret", mustTime(t, "2026-12-01T10:00:00Z"))
+	ev.Partner, ev.Feed = "radio-sud", "private"
+	ev.FeedURL = "https://reader:pw@radio-sud.example.net/feed.xml?apikey=TOPSECRET&lang=fr"
+	entries := []pipeline.Event{ev}
+	for name, render := range map[string]func(Meta, []pipeline.Event) ([]byte, error){"rss": RenderRSS, "atom": RenderAtom, "json": RenderJSON} {
+		out := string(mustRender(t, render, m, entries))
+		if strings.Contains(out, "reader:pw") || strings.Contains(out, "TOPSECRET") {
+			t.Errorf("%s output contains the feed's credentials:\n%s", name, out)
+		}
+	}
+	src := decodeRSS(t, mustRender(t, RenderRSS, m, entries)).Channel.Items[0].Source
+	if src == nil || src.URL != "https://radio-sud.example.net/feed.xml?lang=fr" {
+		t.Errorf("rss source = %+v, want the feed URL without the credentials", src)
+	}
+}

@@ -60,8 +60,8 @@ type Item struct {
 	// Feed is the configured id of the source feed (not its URL, which may
 	// move).
 	Feed string `json:"feed"`
-	// FeedURL is the URL the item was fetched from, or "push" for pushed
-	// items.
+	// FeedURL is the URL the item was fetched from as PublicFeedURL
+	// gives it, without credentials, or "push" for pushed items.
 	FeedURL string `json:"feed_url"`
 	// GUID is the item's own identifier as the feed gave it (RSS guid, Atom
 	// id, JSON Feed id), empty when it had none.

@@ -97,7 +97,7 @@ func NormaliseItemWarnings(it *Item, src Source, now time.Time) (FieldWarnings, 
 // language, if any; the partner's comes from src.
 func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item, error) {
 	it := Item{
-		Partner: src.Partner, Feed: src.Feed, FeedURL: src.FeedURL,
+		Partner: src.Partner, Feed: src.Feed, FeedURL: PublicFeedURL(src.FeedURL),
 		GUID:  stripIllegal(strings.TrimSpace(d.GUID)),
 		Title: plainTitle(d.Title),
 	}

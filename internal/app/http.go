@@ -16,6 +16,7 @@ import (
 
 	"github.com/syndic-network/syndic/feeds"
 	"github.com/syndic-network/syndic/internal/apierror"
+	"github.com/syndic-network/syndic/pipeline"
 )
 
 const tagAuthorityKey = "tag_authority"
@@ -158,9 +159,9 @@ func (a *App) partnerLinks() (map[string]feeds.PartnerInfo, map[string]string) {
 		partners[p.ID] = feeds.PartnerInfo{Name: p.Name, URL: p.URL}
 		for _, f := range p.Feeds {
 			// Only web URLs are shown to readers: a file: URL would expose a
-			// path on the server.
+			// path on the server, and credentials are removed.
 			if strings.HasPrefix(f.URL, "http://") || strings.HasPrefix(f.URL, "https://") {
-				feedURLs[p.ID+"/"+f.ID] = f.URL
+				feedURLs[p.ID+"/"+f.ID] = pipeline.PublicFeedURL(f.URL)
 			}
 		}
 	}
