@@ -262,6 +262,10 @@ func parseLease(raw string) (time.Duration, error) {
 		return defaultLease, nil
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(raw, "-") {
+		// A whole number beyond int64 is lowered like any long lease.
+		return maxLease, nil
+	}
 	if err != nil || n < 1 {
 		return 0, errors.New("use a whole number of seconds of 1 or more")
 	}

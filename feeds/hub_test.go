@@ -247,6 +247,7 @@ func TestParseLeaseBounds(t *testing.T) {
 		{"empty gives the default", "", defaultLease},
 		{"short lease is raised", "60", minLease},
 		{"long lease is lowered", "99999999999", maxLease},
+		{"lease beyond int64 is lowered", "999999999999999999999", maxLease},
 		{"lease in bounds is kept", "7200", 2 * time.Hour},
 	}
 	for _, tt := range tests {
