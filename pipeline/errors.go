@@ -1,12 +1,19 @@
 package pipeline
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrNotAFeed is returned by ParseFeed when the body is empty, an HTML
 	// page, or XML or JSON of some other kind. Fetching the same URL again
 	// gives the same answer, so callers treat it as a permanent failure.
 	ErrNotAFeed = errors.New("document is not a feed")
+
+	// ErrEmptyBody wraps ErrNotAFeed for a body of nothing but
+	// whitespace.
+	ErrEmptyBody = fmt.Errorf("%w: empty body", ErrNotAFeed)
 
 	// ErrUnparseable is returned by ParseFeed when the body looks like a
 	// feed but stays broken after every repair, for example a document cut

@@ -97,7 +97,7 @@ func ParseFeed(body []byte, contentType string, src Source, now time.Time) (*Par
 
 func parseFeed(body []byte, contentType string, src Source, now time.Time, memo *ParseMemo) (*ParseResult, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, fmt.Errorf("parsing feed %q: %w: empty body", src.FeedURL, ErrNotAFeed)
+		return nil, fmt.Errorf("parsing feed %q: %w", src.FeedURL, ErrEmptyBody)
 	}
 	dec, err := decodeToUTF8(body, contentType, src.Charset)
 	if err != nil {

@@ -148,6 +148,8 @@ func plainError(class string, res FetchResult, err error) string {
 
 func parseProblem(err error) string {
 	switch {
+	case errors.Is(err, pipeline.ErrEmptyBody):
+		return "the URL returned an empty body instead of a feed"
 	case errors.Is(err, pipeline.ErrNotAFeed):
 		return "the URL returned a document that is not an RSS, Atom or JSON feed (often an HTML page)"
 	}

@@ -135,6 +135,7 @@ func TestPlainErrorWording(t *testing.T) {
 	partner.route("/missing", response{status: http.StatusNotFound})
 	partner.route("/broken", response{status: http.StatusInternalServerError})
 	partner.route("/page", response{header: map[string]string{"Content-Type": "text/html"}, body: "<!doctype html><html><body>hi</body></html>"})
+	partner.route("/empty", response{header: map[string]string{"Content-Type": "application/rss+xml"}, body: " \n"})
 	tests := []struct {
 		name    string
 		url     string
@@ -145,6 +146,7 @@ func TestPlainErrorWording(t *testing.T) {
 		{"404 names the url", partner.url("/missing"), true, "feed URL was not found (HTTP 404 Not Found)"},
 		{"500 names the server", partner.url("/broken"), true, "the server failed (HTTP 500 Internal Server Error)"},
 		{"html page is not a feed", partner.url("/page"), true, "not an RSS, Atom or JSON feed"},
+		{"empty body is named", partner.url("/empty"), true, "the URL returned an empty body instead of a feed"},
 		{"loopback is rejected", partner.url("/missing"), false, "private or internal address"},
 		{"refused connection is named", "http://127.0.0.1:1/feed", true, "connection to the server failed"},
 	}
