@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -91,6 +92,11 @@ type HubOptions struct {
 	// through an SSRF guard such as workers.NewGuardedDialer, because
 	// callback URLs come from anyone. It is required.
 	Client *http.Client
+	// CheckCallbackIP, when set, returns an error for a callback address
+	// that Client's guard rejects. A callback with such a literal IP then
+	// gets 400 at once instead of a 202 and a verification that cannot
+	// connect.
+	CheckCallbackIP func(netip.Addr) error
 	// BaseURL is the public URL the feeds are served at; topics must be
 	// feed URLs of Channels under it.
 	BaseURL  string
@@ -227,6 +233,8 @@ func (h *Hub) parseRequest(form url.Values) (subscriptionRequest, map[string]str
 	cb, err := parseCallback(form.Get("hub.callback"))
 	if err != nil {
 		problems["hub.callback"] = err.Error()
+	} else if err := h.checkCallbackIP(cb); err != nil {
+		problems["hub.callback"] = "use a callback this hub may reach: " + err.Error()
 	}
 	req.callback = cb
 	if len(req.secret) > maxSecretBytes {
@@ -241,6 +249,19 @@ func (h *Hub) parseRequest(form url.Values) (subscriptionRequest, map[string]str
 		return subscriptionRequest{}, problems
 	}
 	return req, nil
+}
+
+// checkCallbackIP applies CheckCallbackIP to a callback whose host is a
+// literal IP address. Host names are checked when the hub dials them.
+func (h *Hub) checkCallbackIP(cb *url.URL) error {
+	if h.opts.CheckCallbackIP == nil {
+		return nil
+	}
+	ip, err := netip.ParseAddr(cb.Hostname())
+	if err != nil {
+		return nil
+	}
+	return h.opts.CheckCallbackIP(ip)
 }
 
 func parseCallback(raw string) (*url.URL, error) {

@@ -2,10 +2,12 @@ package feeds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -469,5 +471,39 @@ func TestHandlerAdvertisesHub(t *testing.T) {
 	narrowed := serve(t, h, http.MethodGet, "/feeds/all.atom?q=x", nil)
 	if got := linkHref(decodeAtom(t, narrowed.Body.Bytes()).Links, "hub"); got != "" {
 		t.Errorf("narrowed feed hub link = %q, want none", got)
+	}
+}
+
+func TestHubRejectsGuardedCallbackIP(t *testing.T) {
+	store := newMemoryStore()
+	hub, err := NewHub(HubOptions{
+		Store:    store,
+		Client:   &http.Client{Timeout: 5 * time.Second},
+		BaseURL:  "https://hub.example.org/",
+		Channels: []Channel{{ID: "all", Title: "Everything"}},
+		Meta:     HubMeta{TagAuthority: "hub.example.org,2026-12-04"},
+		CheckCallbackIP: func(ip netip.Addr) error {
+			if ip.Unmap().IsLoopback() {
+				return errors.New(ip.String() + " is a loopback address")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatalf("creating hub: %v", err)
+	}
+	t.Cleanup(hub.Close)
+	for _, cb := range []string{"http://127.0.0.1:9/cb", "http://[::1]/cb", "http://[::ffff:127.0.0.1]/cb"} {
+		rec := postHub(t, hub, subscribeForm(cb))
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("callback %s: status = %d, want 400", cb, rec.Code)
+			continue
+		}
+		if body := rec.Body.String(); !strings.Contains(body, `"hub.callback"`) || !strings.Contains(body, "loopback") {
+			t.Errorf("callback %s: body = %s, want a hub.callback problem naming the loopback address", cb, body)
+		}
+	}
+	if rec := postHub(t, hub, subscribeForm("https://reader.example/cb")); rec.Code != http.StatusAccepted {
+		t.Errorf("callback by host name: status = %d, want 202", rec.Code)
 	}
 }

@@ -85,6 +85,13 @@ func checkDialAddress(address string, allowPrivate bool) error {
 	return checkAddress(ip, allowPrivate)
 }
 
+// CheckAddress returns an error wrapping ErrPrivateAddress when ip is an
+// address that a dialer from NewGuardedDialer(allowPrivate) rejects, so a
+// caller can reject a literal address before it dials.
+func CheckAddress(ip netip.Addr, allowPrivate bool) error {
+	return checkAddress(ip, allowPrivate)
+}
+
 // checkAddress returns an error wrapping ErrPrivateAddress when ip is not a
 // public unicast address. With allowPrivate, only the metadata addresses
 // are rejected.

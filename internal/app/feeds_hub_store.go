@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -123,8 +124,11 @@ func (a *App) subscriptionBucket(ctx context.Context) (jetstream.KeyValue, error
 // subscriptions in store. The caller closes it.
 func (a *App) newHub(store feeds.SubscriptionStore, meta feeds.HubMeta) (*feeds.Hub, error) {
 	return feeds.NewHub(feeds.HubOptions{
-		Store:    store,
-		Client:   a.hubClient(),
+		Store:  store,
+		Client: a.hubClient(),
+		CheckCallbackIP: func(ip netip.Addr) error {
+			return workers.CheckAddress(ip, a.Config.Fetch.AllowPrivateNetworks)
+		},
 		BaseURL:  a.Config.HTTP.BaseURL,
 		Channels: a.Channels(),
 		Meta:     meta,

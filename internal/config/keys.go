@@ -129,7 +129,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "fetch.allow_private_networks", Default: "false", Env: "SYNDIC_FETCH_ALLOW_PRIVATE_NETWORKS",
-		Doc: "Allow every feed to connect to loopback, private and link-local addresses. The WebSub hub's verification requests and deliveries follow it too, so with it on, anyone who subscribes can make Syndic post to those addresses. Leave it off unless every feed URL and subscriber is trusted, and prefer `partners[].feeds[].allow_private_network` for single feeds.",
+		Doc: "Allow every feed to connect to loopback, private and link-local addresses. The WebSub hub's verification requests and deliveries follow it too, so with it on, anyone who subscribes can make Syndic post to those addresses. With it off, the hub answers 400 at once to a callback whose host is such an address written as an IP. Leave it off unless every feed URL and subscriber is trusted, and prefer `partners[].feeds[].allow_private_network` for single feeds.",
 	},
 	{
 		Path: "fetch.allow_file_urls", Default: "false", Env: "SYNDIC_FETCH_ALLOW_FILE_URLS",
