@@ -123,7 +123,7 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	for field, msg := range limitFields(&it) {
 		d.warnings.add(field, msg)
 	}
-	applyDates(&it, d, src.Location, now)
+	dateWarnings(&d.warnings, applyDates(&it, d, src.Location, now))
 	if enclosureTypeInferred(d.Enclosures, it.Enclosures) {
 		it.Flags = addFlag(it.Flags, FlagEnclosureTypeInferred)
 	}
@@ -137,11 +137,25 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 }
 
 // applyDates sets the dates of it and their flags from the draft.
-func applyDates(it *Item, d *itemDraft, loc *time.Location, now time.Time) {
+func applyDates(it *Item, d *itemDraft, loc *time.Location, now time.Time) resolvedDates {
 	dates := resolveDates(d, loc, now)
 	it.Published, it.DateSource, it.Updated = dates.published, dates.source, dates.updated
 	it.PublishedOriginal = dates.original
 	it.Flags = dates.flags
+	return dates
+}
+
+// dateWarnings adds a warning when the published date an item gave was
+// replaced, as the push API reports for other fields.
+func dateWarnings(w *FieldWarnings, dates resolvedDates) {
+	switch {
+	case dates.original != nil:
+		w.add("published", fmt.Sprintf("more than %s after the time of receipt, which is used instead", maxFutureSkew))
+	case dates.unreadable && dates.source == DateFirstSeen:
+		w.add("published", "not a date from 1970 on in a known format; the time of receipt is used instead")
+	case dates.unreadable:
+		w.add("published", "not a date from 1970 on in a known format; the updated date is used instead")
+	}
 }
 
 // resolvedDates are an item's dates after the date rules.
@@ -151,6 +165,9 @@ type resolvedDates struct {
 	updated   *time.Time
 	original  *time.Time // the feed's published date when it lay in the future
 	flags     []string
+	// unreadable is true when the item gave a published date that is
+	// not a date from earliestDate on.
+	unreadable bool
 }
 
 // resolveDates returns the published date, its source and the updated
@@ -164,6 +181,7 @@ func resolveDates(d *itemDraft, loc *time.Location, now time.Time) resolvedDates
 	limit := now.Add(maxFutureSkew)
 	var r resolvedDates
 	pub, pubZone, ok := pickDate(d.published, d.publishedParsed, loc)
+	r.unreadable = !ok && (strings.TrimSpace(d.published) != "" || d.publishedParsed != nil)
 	upd, updZone, updOK := pickDate(d.updated, d.updatedParsed, loc)
 	if !ok && updOK {
 		pub, pubZone, ok = upd, updZone, true

@@ -378,6 +378,8 @@ func intakeField(field string, p *PushItem) string {
 		return "tags"
 	case "enclosures":
 		return "attachments"
+	case "published":
+		return "date_published"
 	case "content":
 		switch {
 		case p.ContentHTML != "":

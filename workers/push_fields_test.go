@@ -155,3 +155,25 @@ func TestPushLookupRejectsBadBy(t *testing.T) {
 		})
 	}
 }
+
+func TestPushWarnsAboutReplacedDates(t *testing.T) {
+	env := newPushEnv(t, "kv", defaultPushConfig())
+	cases := []struct{ id, date, want string }{
+		{"d-zero", "0000-01-01T00:00:00Z", "the time of receipt is used"},
+		{"d-far", "9999-12-31T23:59:59+14:00", "after the time of receipt"},
+	}
+	for _, c := range cases {
+		body := fmt.Sprintf(`{"id":%q,"title":"Dated","url":"https://a.example/%s","date_published":%q}`, c.id, c.id, c.date)
+		got := env.push(env.tokenA, body).results(t)
+		if got[0].Status != "created" {
+			t.Fatalf("%s: status = %q, want created", c.date, got[0].Status)
+		}
+		if w := got[0].Warnings["date_published"]; !strings.Contains(w, c.want) {
+			t.Errorf("%s: date_published warning = %q, want it to say %q", c.date, w, c.want)
+		}
+	}
+	body := `{"id":"d-ok","title":"Dated","url":"https://a.example/d-ok","date_published":"2026-11-30T08:00:00+01:00"}`
+	if got := env.push(env.tokenA, body).results(t); len(got[0].Warnings) != 0 {
+		t.Errorf("readable date: warnings = %v, want none", got[0].Warnings)
+	}
+}
