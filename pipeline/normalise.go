@@ -112,14 +112,16 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	}
 	it.Alternates = cleanAlternates(d.Alternates, it.URL, linkBase)
 	contentBase := firstURL(d.base, parseAbsolute(it.URL), feedURL)
-	it.Content = sanitizeHTML(firstNonEmpty(d.Content, d.Summary), contentBase)
-	it.Summary = truncateText(htmlToText(firstNonEmpty(d.Summary, d.Content)), maxSummaryRunes)
+	contentCut := cleanText(&it, d, contentBase)
 	it.Language = resolveLanguage(d.Language, it.Title+". "+it.Summary, src.Language)
 	it.Authors = cleanAuthors(d.Authors)
 	it.Categories = cleanCategories(d.Categories)
 	it.Enclosures = cleanEnclosures(d.Enclosures, contentBase)
 	it.Image = cleanImage(d.Image, it.Enclosures, contentBase)
 	d.warnings = droppedFields(d, &it, contentBase)
+	if contentCut {
+		d.warnings.add("content", fmt.Sprintf("HTML over %d bytes or %d tags; cut", rawLimits.htmlBytes, rawLimits.htmlTags))
+	}
 	for field, msg := range limitFields(&it) {
 		d.warnings.add(field, msg)
 	}
@@ -134,6 +136,20 @@ func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item,
 	it.RulesVersion = RulesVersion
 	it.ContentHash = memoContentHash(&it)
 	return it, nil
+}
+
+// cleanText sets the content and summary of it from the draft and
+// reports whether the content HTML was cut to rawLimits. Cut content
+// ends with truncationNote, as content cut to fit a message does.
+func cleanText(it *Item, d *itemDraft, base *url.URL) bool {
+	raw, cut := cutRawHTML(firstNonEmpty(d.Content, d.Summary), rawLimits.htmlBytes, rawLimits.htmlTags)
+	it.Content = sanitizeHTML(raw, base)
+	if cut && it.Content != "" {
+		it.Content += truncationNote
+	}
+	raw, _ = cutRawHTML(firstNonEmpty(d.Summary, d.Content), rawLimits.htmlBytes, rawLimits.htmlTags)
+	it.Summary = truncateText(htmlToText(raw), maxSummaryRunes)
+	return cut && it.Content != ""
 }
 
 // applyDates sets the dates of it and their flags from the draft.

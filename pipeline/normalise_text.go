@@ -24,8 +24,10 @@ const maxTitlePasses = 4
 // (script and style content dropped), entities decoded, whitespace
 // collapsed, forbidden characters removed. A title escaped twice
 // ("&lt;script&gt;") becomes markup once decoded, so it is reduced again,
-// because RSS readers that treat titles as HTML would run it.
+// because RSS readers that treat titles as HTML would run it. Only the
+// first maxRawTitleBytes of s are read (see cutRawHTML).
 func plainTitle(s string) string {
+	s, _ = cutRawHTML(s, rawLimits.titleBytes, rawLimits.titleBytes)
 	if !hasTitleMarkup(s) {
 		s = collapseSpace(html.UnescapeString(s))
 		if !hasTitleMarkup(s) {

@@ -80,7 +80,9 @@ func restoreItem(fi *gofeed.Item, it *rss.Item) {
 // rssItemImage returns the image gofeed v1.3.0 gives an RSS item, in its
 // order: the iTunes image, the first media:content whose type or medium
 // contains "image", even without a URL, the first enclosure of an image
-// type, and the first img of the content, then of the description.
+// type, and the first img of the content, then of the description. It
+// searches only the HTML that cleanItem keeps (see cutRawHTML), so an
+// image past that bound is not found.
 func rssItemImage(it *rss.Item) *gofeed.Image {
 	if it.ITunesExt != nil && it.ITunesExt.Image != "" {
 		return &gofeed.Image{URL: it.ITunesExt.Image}
@@ -95,10 +97,12 @@ func rssItemImage(it *rss.Item) *gofeed.Image {
 			return &gofeed.Image{URL: enc.URL}
 		}
 	}
-	if img := firstHTMLImage(it.Content); img != nil {
+	content, _ := cutRawHTML(it.Content, rawLimits.htmlBytes, rawLimits.htmlTags)
+	if img := firstHTMLImage(content); img != nil {
 		return img
 	}
-	return firstHTMLImage(it.Description)
+	description, _ := cutRawHTML(it.Description, rawLimits.htmlBytes, rawLimits.htmlTags)
+	return firstHTMLImage(description)
 }
 
 // firstHTMLImage returns the src of the first img element with a src
