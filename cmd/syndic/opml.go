@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -25,13 +26,15 @@ const importOPMLUsage = `Usage:
 import-opml reads an OPML subscription list and prints a partners: block for
 the configuration. Each top-level group becomes a partner, or every feed goes
 to the partner given with --partner. An outline without xmlUrl is resolved
-through its htmlUrl page's <link rel="alternate">. Review the ids before you
-use them: item ids depend on partner and feed ids.
+through its htmlUrl page's <link rel="alternate">. Only absolute http:// and
+https:// feed URLs are taken: other outlines are skipped and named on stderr,
+and a feed URL listed twice becomes one feed. Review the ids before you use
+them: item ids depend on partner and feed ids.
 `
 
 // importOPML implements `syndic partners import-opml FILE`. It exits 2 on
-// a usage error and 1 when some outline could not be resolved; the
-// resolved ones are printed in both cases.
+// a usage error, and 1 when some outline could not be resolved or has a
+// URL that is not http(s). The imported feeds are printed in both cases.
 func (c *cli) importOPML(ctx context.Context, args []string) int {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		fmt.Fprint(c.stderr, importOPMLUsage)
@@ -56,17 +59,26 @@ func (c *cli) importOPML(ctx context.Context, args []string) int {
 		UserAgent:            "Syndic/" + app.Version,
 		MaxRedirects:         cfg.Fetch.MaxRedirects,
 	})
-	partners, failed := c.opmlPartners(ctx, fetcher, feeds, partner)
+	partners, n := c.opmlPartners(ctx, fetcher, feeds, partner)
 	out, err := yaml.Marshal(map[string][]importedPartner{"partners": partners})
 	if err != nil {
 		return c.fail(err)
 	}
-	fmt.Fprintf(c.stdout, "# Imported from %s: %d feeds, %d unresolved.\n", args[0], len(feeds)-failed, failed)
+	fmt.Fprintf(c.stdout, "# Imported from %s: %d feeds, %d unresolved, %d with an invalid URL, %d duplicates.\n",
+		args[0], n.imported, n.unresolved, n.invalid, n.duplicates)
 	_, _ = c.stdout.Write(out)
-	if failed > 0 {
+	if n.unresolved > 0 || n.invalid > 0 {
 		return 1
 	}
 	return 0
+}
+
+// importCounts counts what happened to the outlines of an OPML file.
+type importCounts struct {
+	imported   int // feeds printed
+	unresolved int // page-only outlines whose feed was not found
+	invalid    int // outlines with a URL that is not http(s)
+	duplicates int // outlines whose feed URL an earlier outline listed
 }
 
 func readOPML(path string) ([]workers.OPMLFeed, error) {
@@ -96,24 +108,27 @@ type importedFeed struct {
 }
 
 // opmlPartners groups feeds into partners, resolving page-only outlines
-// with feed discovery. It returns the partners and the number of outlines
-// that could not be resolved, each reported on stderr.
-func (c *cli) opmlPartners(ctx context.Context, fetcher *workers.Fetcher, feeds []workers.OPMLFeed, only string) ([]importedPartner, int) {
+// with feed discovery. Each outline it skips is reported on stderr: one
+// that could not be resolved, one whose page or feed URL is not an
+// absolute http(s) URL, and one whose feed URL an earlier outline listed.
+func (c *cli) opmlPartners(ctx context.Context, fetcher *workers.Fetcher, feeds []workers.OPMLFeed, only string) ([]importedPartner, importCounts) {
 	var partners []importedPartner
+	var n importCounts
 	byName := map[string]int{}
 	ids := map[string]bool{}
-	failed := 0
+	firstTitle := map[string]string{} // feed URL key to the title of its first outline
 	for _, f := range feeds {
-		feedURL := f.FeedURL
-		if feedURL == "" {
-			found, err := fetcher.Discover(ctx, f.HTMLURL, false)
-			if err != nil {
-				fmt.Fprintf(c.stderr, "syndic: skipping %q: %v\n", f.Title, err)
-				failed++
-				continue
-			}
-			feedURL = found
+		feedURL, ok := c.resolveOutline(ctx, fetcher, f, &n)
+		if !ok {
+			continue
 		}
+		key := feedURLKey(feedURL)
+		if first, seen := firstTitle[key]; seen {
+			fmt.Fprintf(c.stderr, "syndic: skipping %q: feed URL %s is already imported from %q\n", f.Title, feedURL, first)
+			n.duplicates++
+			continue
+		}
+		firstTitle[key] = f.Title
 		name := only
 		if name == "" {
 			name = firstNonEmpty(f.Group, f.Title, hostName(feedURL))
@@ -131,8 +146,59 @@ func (c *cli) opmlPartners(ctx context.Context, fetcher *workers.Fetcher, feeds 
 			return slices.ContainsFunc(p.Feeds, func(x importedFeed) bool { return x.ID == s })
 		})
 		p.Feeds = append(p.Feeds, importedFeed{ID: feedID, URL: feedURL})
+		n.imported++
 	}
-	return partners, failed
+	return partners, n
+}
+
+// resolveOutline returns the feed URL of an outline: its xmlUrl, or the
+// feed that its htmlUrl page links to. It reports false, after writing
+// why to stderr and counting the outline in n, when the outline has no
+// usable feed URL.
+func (c *cli) resolveOutline(ctx context.Context, fetcher *workers.Fetcher, f workers.OPMLFeed, n *importCounts) (string, bool) {
+	if f.FeedURL == "" {
+		if !isFeedURL(f.HTMLURL) {
+			fmt.Fprintf(c.stderr, "syndic: skipping %q: page URL %q is not an absolute http:// or https:// URL\n", f.Title, f.HTMLURL)
+			n.invalid++
+			return "", false
+		}
+		found, err := fetcher.Discover(ctx, f.HTMLURL, false)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "syndic: skipping %q: %v\n", f.Title, err)
+			n.unresolved++
+			return "", false
+		}
+		f.FeedURL = found
+	}
+	if !isFeedURL(f.FeedURL) {
+		fmt.Fprintf(c.stderr, "syndic: skipping %q: feed URL %q is not an absolute http:// or https:// URL\n", f.Title, f.FeedURL)
+		n.invalid++
+		return "", false
+	}
+	return f.FeedURL, true
+}
+
+// isFeedURL reports whether raw is an absolute http or https URL with a
+// host, which is the rule check-config applies to partner feed URLs
+// (internal/config, feedURL). The file: URLs that check-config also
+// accepts are left out, because an OPML list comes from outside, and a
+// file: URL in it would read a local file once fetch.allow_file_urls is
+// set.
+func isFeedURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// feedURLKey returns the form of a feed URL that two outlines of the same
+// feed share: url.Parse lowers the scheme, and host names are case
+// insensitive, so the host is lowered too.
+func feedURLKey(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Host = strings.ToLower(u.Host)
+	return u.String()
 }
 
 func firstNonEmpty(values ...string) string {

@@ -105,3 +105,61 @@ func TestSlugID(t *testing.T) {
 		})
 	}
 }
+
+func TestImportOPMLSkipsUnsafeAndRepeatedURLs(t *testing.T) {
+	opml := `<opml version="2.0"><body>
+  <outline text="Chamber">
+    <outline text="News" xmlUrl="https://chamber.example/rss"/>
+    <outline text="Script" xmlUrl="javascript:alert(1)"/>
+    <outline text="Passwords" xmlUrl="file:///etc/passwd"/>
+    <outline text="News again" xmlUrl="https://CHAMBER.example/rss"/>
+    <outline text="Data page" htmlUrl="data:text/html,hi"/>
+  </outline>
+</body></opml>`
+	path := filepath.Join(t.TempDir(), "partners.opml")
+	if err := os.WriteFile(path, []byte(opml), 0o600); err != nil {
+		t.Fatalf("writing OPML: %v", err)
+	}
+	cfg := filepath.Join(t.TempDir(), "syndic.yaml")
+	cfgText := "fetch: {allow_private_networks: true}\npartners:\n  - {id: p, name: P, language: en, feeds: [{id: news, url: \"https://p.example/rss\"}]}\n"
+	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
+		t.Fatalf("writing config: %v", err)
+	}
+	var stdout, stderr bytes.Buffer
+	c := &cli{stdout: &stdout, stderr: &stderr}
+	code := c.partners(context.Background(), []string{"import-opml", path, "--config", cfg})
+	if code != 1 {
+		t.Errorf("exit code = %d, want 1 for the skipped URLs; stderr %s", code, stderr.String())
+	}
+	for _, want := range []string{
+		`skipping "Script": feed URL "javascript:alert(1)"`,
+		`skipping "Passwords": feed URL "file:///etc/passwd"`,
+		`skipping "News again": feed URL https://CHAMBER.example/rss is already imported from "News"`,
+		`skipping "Data page": page URL "data:text/html,hi"`,
+	} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr = %q, want it to contain %q", stderr.String(), want)
+		}
+	}
+	summary := "1 feeds, 0 unresolved, 3 with an invalid URL, 1 duplicates."
+	if !strings.Contains(stdout.String(), summary) {
+		t.Errorf("stdout = %q, want the summary %q", stdout.String(), summary)
+	}
+	for _, bad := range []string{"javascript:", "file:", "data:", "CHAMBER"} {
+		if strings.Contains(stdout.String(), bad) {
+			t.Errorf("stdout contains %q:\n%s", bad, stdout.String())
+		}
+	}
+	var got struct {
+		Partners []importedPartner `yaml:"partners"`
+	}
+	if err := yaml.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("decoding output: %v\n%s", err, stdout.String())
+	}
+	if len(got.Partners) != 1 || len(got.Partners[0].Feeds) != 1 {
+		t.Fatalf("partners = %+v, want one partner with one feed", got.Partners)
+	}
+	if feed := got.Partners[0].Feeds[0]; feed.URL != "https://chamber.example/rss" {
+		t.Errorf("feed = %+v, want https://chamber.example/rss", feed)
+	}
+}
