@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/url"
@@ -47,8 +46,12 @@ type ItemError struct {
 	Err   error
 }
 
-// Error returns the reason with the item's position.
+// Error returns the reason with the item's position, and its GUID when
+// it has one.
 func (e ItemError) Error() string {
+	if e.GUID != "" {
+		return fmt.Sprintf("item %d (id %s): %s", e.Index, e.GUID, e.Err.Error())
+	}
 	return fmt.Sprintf("item %d: %s", e.Index, e.Err.Error())
 }
 
@@ -111,13 +114,13 @@ func parseFeed(body []byte, contentType string, src Source, now time.Time, memo 
 	if memo != nil && !doc.json && parseKnown(res, doc.text, doc.root, src, now, memo) {
 		return res, nil
 	}
-	feed, text, closed, err := doc.parse()
+	parsed, err := doc.parse()
 	if err != nil {
 		return nil, fmt.Errorf("parsing feed %q: %w", src.FeedURL, err)
 	}
-	if closed {
-		res.Recoveries = append(res.Recoveries, recoveryTruncated)
-	}
+	feed, text := parsed.feed, parsed.text
+	res.Recoveries = append(res.Recoveries, parsed.recoveries...)
+	res.Rejected = parsed.rejected
 	fillFeedFields(res, feed, text)
 	feedURL := feedBase(src.FeedURL)
 	var known *knownItems
@@ -154,27 +157,37 @@ func readDocument(text []byte) (document, error) {
 	return document{text: text, notes: notes, root: root}, nil
 }
 
-// parse runs gofeed on the document, closing a truncated XML document
-// after its last complete item when the first attempt fails. It returns
-// the text that parsed, and true when that is the closed text.
-func (doc document) parse() (*gofeed.Feed, []byte, bool, error) {
+// parsedDocument is the feed that gofeed read from a document.
+type parsedDocument struct {
+	feed *gofeed.Feed
+	text []byte // the text that parsed, after any repair
+	// recoveries names the repairs that parsing needed.
+	recoveries []string
+	// rejected lists the items gofeed could not read. feed.Items has a
+	// nil item at each of their indexes.
+	rejected []ItemError
+}
+
+// parse runs gofeed on the document. It closes a truncated XML document
+// after its last complete item when the first attempt fails, and reads a
+// JSON Feed item by item when gofeed cannot read it whole.
+func (doc document) parse() (parsedDocument, error) {
 	if doc.json {
-		feed, err := parseJSONFeed(doc.text)
-		return feed, doc.text, false, err
+		return parseJSONFeed(doc.text)
 	}
 	feed, err := parseXMLFeed(doc.text, doc.root)
 	if err == nil {
-		return feed, doc.text, false, nil
+		return parsedDocument{feed: feed, text: doc.text}, nil
 	}
 	closed, ok := closeTruncated(doc.text)
 	if !ok {
-		return nil, nil, false, fmt.Errorf("%w: no complete item before the error: %w", ErrUnparseable, err)
+		return parsedDocument{}, fmt.Errorf("%w: no complete item before the error: %w", ErrUnparseable, err)
 	}
 	feed, retryErr := parseXMLFeed(closed, doc.root)
 	if retryErr != nil {
-		return nil, nil, false, fmt.Errorf("%w: %w", ErrUnparseable, err)
+		return parsedDocument{}, fmt.Errorf("%w: %w", ErrUnparseable, err)
 	}
-	return feed, closed, true, nil
+	return parsedDocument{feed: feed, text: closed, recoveries: []string{recoveryTruncated}}, nil
 }
 
 // parseXMLFeed parses an RSS, RDF or Atom document whose root element
@@ -194,27 +207,6 @@ func parseXMLFeed(text []byte, root string) (*gofeed.Feed, error) {
 		return nil, err
 	}
 	return (&rssTranslator{}).Translate(feed)
-}
-
-// parseJSONFeed checks that a JSON body is a JSON Feed before handing it
-// to gofeed. A truncated body is unparseable: its first item is usually
-// the one cut off, so nothing is recovered.
-func parseJSONFeed(text []byte) (*gofeed.Feed, error) {
-	var probe struct {
-		Version string          `json:"version"`
-		Items   json.RawMessage `json:"items"`
-	}
-	if err := json.Unmarshal(text, &probe); err != nil {
-		return nil, fmt.Errorf("%w: invalid json: %w", ErrUnparseable, err)
-	}
-	if !strings.Contains(probe.Version, "jsonfeed.org") && probe.Items == nil {
-		return nil, fmt.Errorf("%w: json without a json feed version or items", ErrNotAFeed)
-	}
-	feed, err := gofeed.NewParser().Parse(bytes.NewReader(text))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnparseable, err)
-	}
-	return feed, nil
 }
 
 // rootElement returns the lower-case local name of the first element, or
