@@ -22,6 +22,7 @@ func FuzzDecodeIntake(f *testing.F) {
 		{"application/json", `[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`},
 		{"application/json", "{\"id\":\"\xff\",\"title\":\"x\"}"},
 		{"application/feed+json", `{"version":"https://jsonfeed.org/version/1.1","title":"F","items":[{"id":"1","content_text":"x"}]}`},
+		{"application/feed+json", `{"version":"https://jsonfeed.org/version/1.1","title":5,"items":[{"id":1,"title":"n"},null,{"id":"t","tags":"x"},{"id":"a","title":"a","authors":[null]},{"id":"2","title":"ok"}]}`},
 		{"application/rss+xml", `<rss version="2.0"><channel><title>R</title><item><guid>g</guid><title>I</title></item></channel></rss>`},
 		{"application/atom+xml", `<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><entry><id>e</id><title>E</title></entry></feed>`},
 		{"text/xml", `<!DOCTYPE rss [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><rss><channel><item><title>&b;</title></item></channel></rss>`},
