@@ -98,6 +98,7 @@ func parseJSONFeedParts(text, items []byte, parseErr error) (parsedDocument, err
 	out.recoveries = dropBadFields(top)
 	var good []json.RawMessage
 	for i, raw := range raws {
+		raw = coerceNumberID(raw)
 		if err := checkJSONItem(raw); err != nil {
 			out.rejected = append(out.rejected, itemError(i, jsonItemDraft(raw), err))
 			continue
@@ -151,10 +152,6 @@ func dropBadFields(top map[string]json.RawMessage) []string {
 // ErrInvalidItem, or nil when it can. gofeed's own error gives a parser
 // position rather than the field, so the reason comes from decoding the
 // item again with encoding/json, which names the field and both types.
-//
-// NOTE: JSON Feed 1.1 (as quoted in gofeed v1.3.0 json/feed.go) requires
-// readers to coerce an id that is a number to a string. gofeed does not,
-// and neither does this check, so such an item is rejected.
 func checkJSONItem(raw json.RawMessage) error {
 	_, err := readJSONFeed(fmt.Appendf(nil, `{"items":[%s]}`, raw))
 	if err == nil {
@@ -165,6 +162,35 @@ func checkJSONItem(raw json.RawMessage) error {
 		return fmt.Errorf("%w: %s", ErrInvalidItem, describeJSONError(typeErr, "item"))
 	}
 	return fmt.Errorf("%w: %w", ErrInvalidItem, err)
+}
+
+// coerceNumberID returns raw with an id that is a JSON number replaced by
+// a string of the same literal. JSON Feed 1.1 requires readers to coerce
+// such an id to a string (quoted in gofeed v1.3.0 json/feed.go), and
+// gofeed does not. Any other item is returned as it is.
+func coerceNumberID(raw json.RawMessage) json.RawMessage {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return raw
+	}
+	id := bytes.TrimSpace(fields["id"])
+	if len(id) == 0 || (id[0] != '-' && (id[0] < '0' || id[0] > '9')) {
+		return raw
+	}
+	var n json.Number
+	if json.Unmarshal(id, &n) != nil {
+		return raw
+	}
+	text, err := json.Marshal(n.String())
+	if err != nil {
+		return raw
+	}
+	fields["id"] = text
+	out, err := json.Marshal(fields)
+	if err != nil {
+		return raw
+	}
+	return out
 }
 
 // describeJSONError turns an encoding/json type error into a sentence

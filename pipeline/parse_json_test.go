@@ -31,28 +31,25 @@ func itemGUIDs(items []Item) []string {
 	return guids
 }
 
-func TestParseJSONFeedNumberID(t *testing.T) {
+func TestParseJSONFeedCoercesNumberID(t *testing.T) {
 	res := parseFixture(t, "json-feed-number-id.json", jsonSource, fetchTime)
-	if got, want := itemGUIDs(res.Items), []string{"a-1", "a-2", "a-4"}; !slices.Equal(got, want) {
+	if got, want := itemGUIDs(res.Items), []string{"a-1", "a-2", "12345", "a-4", "-7.5e2"}; !slices.Equal(got, want) {
 		t.Errorf("items = %q, want %q", got, want)
 	}
 	if len(res.Rejected) != 1 {
 		t.Fatalf("rejected = %v, want one item", res.Rejected)
 	}
 	rj := res.Rejected[0]
-	if rj.Index != 2 {
-		t.Errorf("rejected index = %d, want 2", rj.Index)
+	if rj.Index != 5 {
+		t.Errorf("rejected index = %d, want 5", rj.Index)
 	}
-	if rj.GUID != "12345" {
-		t.Errorf("rejected guid = %q, want 12345", rj.GUID)
-	}
-	if rj.Link != "https://wire.example.pl/12345" {
+	if rj.Link != "https://wire.example.pl/obj" {
 		t.Errorf("rejected link = %q, want the item's url", rj.Link)
 	}
 	if !errors.Is(rj, ErrInvalidItem) {
 		t.Errorf("rejection %v does not wrap ErrInvalidItem", rj)
 	}
-	want := `item 2 (id 12345): invalid item: "id" must be a string, got a number`
+	want := `item 5: invalid item: "id" must be a string, got an object`
 	if rj.Error() != want {
 		t.Errorf("rejection = %q, want %q", rj.Error(), want)
 	}
@@ -123,7 +120,7 @@ func TestParseJSONFeedUnreadableIDNamesIndex(t *testing.T) {
 }
 
 func TestParseJSONFeedAllItemsBad(t *testing.T) {
-	doc := jsonFeedDoc(`"title":"Wire"`, `{"id":1,"title":"A"}`, `{"id":"b","tags":"x"}`)
+	doc := jsonFeedDoc(`"title":"Wire"`, `{"id":true,"title":"A"}`, `{"id":"b","tags":"x"}`)
 	res, err := ParseFeed(doc, "", jsonSource, fetchTime)
 	if err != nil {
 		t.Fatalf("parsing feed: %v, want every item rejected on its own", err)
@@ -233,6 +230,6 @@ func TestParseJSONFeedDocumentErrors(t *testing.T) {
 // TestParseJSONFeedMemo checks that the memo path gives the same
 // rejections as ParseFeed for a document with a bad item.
 func TestParseJSONFeedMemo(t *testing.T) {
-	doc := jsonFeedDoc("", jsonItem("a"), `{"id":12345,"title":"N"}`, jsonItem("c"))
+	doc := jsonFeedDoc("", jsonItem("a"), `{"id":"n","title":"N","tags":"x"}`, `{"id":12345,"title":"M"}`, jsonItem("c"))
 	parseWithMemo(t, "json bad item", doc, doc, jsonSource, jsonSource)
 }
