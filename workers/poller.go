@@ -378,6 +378,11 @@ const WarningDuplicateGUID = "duplicate guid in feed"
 // Syndic read it as windows-1252 and may show wrong letters.
 const WarningCharsetGuessed = "feed is not utf-8 and was read as windows-1252; set partners[].charset"
 
+// WarningItemsRejected is the warning recorded for a feed whose latest
+// document had items that could not be read, so that feed health shows
+// what otherwise only the log says.
+const WarningItemsRejected = "items of the feed were rejected"
+
 // noteParse records the repairs, the identity policy and the rejected
 // items of a parsed document. previous are the warnings of the feed's
 // last document, so a warning is logged when it first appears.
@@ -407,6 +412,10 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 	for _, rj := range parsed.Rejected {
 		rep.Rejected++
 		log.Warn("item rejected", "item_guid", rj.GUID, "item_index", rj.Index, "error", rj.Err)
+	}
+	if len(parsed.Rejected) > 0 {
+		warnFeed(rep, previous, log, WarningItemsRejected,
+			"the other items were taken in; each \"item rejected\" line of the log names one item and why")
 	}
 	rep.Recoveries = parsed.Recoveries
 }

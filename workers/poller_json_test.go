@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,5 +67,8 @@ func TestPollJSONFeedRejectsBadItemsOnly(t *testing.T) {
 	}
 	if health[0].Status != workers.StatusOK {
 		t.Errorf("feed status = %q, want %q", health[0].Status, workers.StatusOK)
+	}
+	if !slices.Contains(health[0].Warnings, workers.WarningItemsRejected) {
+		t.Errorf("feed warnings = %q, want %q", health[0].Warnings, workers.WarningItemsRejected)
 	}
 }
