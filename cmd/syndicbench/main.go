@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 	"syscall"
 	"time"
 
@@ -46,6 +47,7 @@ type flags struct {
 	syncAlways   bool
 	conc         int
 	cpuProfile   string
+	trace        string
 	profileRound string
 	memProfile   string
 	stages       bool
@@ -74,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs.IntVar(&f.conc, "concurrency", 16, "fetch.concurrency")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of all runs to this file")
 	fs.StringVar(&f.profileRound, "cpuprofile-round", "", "with -cpuprofile, profile only this round (cold, repoll or changed), one file per run: FILE.1, FILE.2, ...")
+	fs.StringVar(&f.trace, "trace", "", "with -cpuprofile-round, also write an execution trace of that round to this file, one per run: FILE.1, FILE.2, ... (go tool trace -pprof=net FILE.1 shows where goroutines waited)")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file after each cold round (-mode ingest), or to FILE.ingest once every item is in and FILE.restart at /readyz after the restart (-mode serve)")
 	fs.BoolVar(&f.stages, "stages", false, "after the runs, time each pipeline stage on the same bytes")
 	fs.StringVar(&f.mode, "mode", "ingest", "ingest: rounds in this process; serve: `syndic run` as a process, memory, serving and restart")
@@ -99,6 +102,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	}
 	if f.profileRound != "" && f.cpuProfile == "" {
 		return f, errors.New("missing -cpuprofile FILE: -cpuprofile-round needs it")
+	}
+	if f.trace != "" && f.profileRound == "" {
+		return f, errors.New("missing -cpuprofile-round: -trace records the round it names")
 	}
 	if f.pollAfterRestart > 0 && f.feedInterval == 0 {
 		return f, errors.New("missing -feed-interval: -poll-after-restart needs the feeds polled again, and with the default intervals the farm's feeds wait hours")
@@ -133,7 +139,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		o.ProfileRound = f.profileRound
 		o.StartProfile = func() (func() error, error) {
 			n++
-			return startProfile(fmt.Sprintf("%s.%d", f.cpuProfile, n))
+			stopCPU, err := startProfile(fmt.Sprintf("%s.%d", f.cpuProfile, n))
+			if err != nil || f.trace == "" {
+				return stopCPU, err
+			}
+			stopTrace, err := startTrace(fmt.Sprintf("%s.%d", f.trace, n))
+			if err != nil {
+				return nil, errors.Join(err, stopCPU())
+			}
+			return func() error { return errors.Join(stopTrace(), stopCPU()) }, nil
 		}
 	}
 	if f.cache == "redis" {
@@ -157,6 +171,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return runStages(ctx, o, runs, stdout)
 	}
 	return nil
+}
+
+func startTrace(path string) (func() error, error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("creating execution trace: %w", err)
+	}
+	if err := trace.Start(out); err != nil {
+		_ = out.Close()
+		return nil, fmt.Errorf("starting execution trace: %w", err)
+	}
+	return func() error {
+		trace.Stop()
+		return out.Close()
+	}, nil
 }
 
 func startProfile(path string) (func() error, error) {
