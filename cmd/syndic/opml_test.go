@@ -13,6 +13,25 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// runImportOPML writes opml to a file and runs `syndic partners
+// import-opml` on it with a configuration that allows private networks.
+func runImportOPML(t *testing.T, opml string) (code int, stdout, stderr *bytes.Buffer) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "partners.opml")
+	if err := os.WriteFile(path, []byte(opml), 0o600); err != nil {
+		t.Fatalf("writing OPML: %v", err)
+	}
+	cfg := filepath.Join(t.TempDir(), "syndic.yaml")
+	cfgText := "fetch: {allow_private_networks: true}\npartners:\n  - {id: p, name: P, language: en, feeds: [{id: news, url: \"https://p.example/rss\"}]}\n"
+	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
+		t.Fatalf("writing config: %v", err)
+	}
+	stdout, stderr = &bytes.Buffer{}, &bytes.Buffer{}
+	c := &cli{stdout: stdout, stderr: stderr}
+	code = c.partners(context.Background(), []string{"import-opml", path, "--config", cfg})
+	return code, stdout, stderr
+}
+
 func TestImportOPML(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -36,18 +55,7 @@ func TestImportOPML(t *testing.T) {
   </outline>
   <outline text="Kurier" xmlUrl="https://kurier.example/rss"/>
 </body></opml>`
-	path := filepath.Join(t.TempDir(), "partners.opml")
-	if err := os.WriteFile(path, []byte(opml), 0o600); err != nil {
-		t.Fatalf("writing OPML: %v", err)
-	}
-	cfg := filepath.Join(t.TempDir(), "syndic.yaml")
-	cfgText := "fetch: {allow_private_networks: true}\npartners:\n  - {id: wipk, name: WIPK, language: pl, feeds: [{id: news, url: \"https://wipk.example/rss\"}]}\n"
-	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
-		t.Fatalf("writing config: %v", err)
-	}
-	var stdout, stderr bytes.Buffer
-	c := &cli{stdout: &stdout, stderr: &stderr}
-	code := c.partners(context.Background(), []string{"import-opml", path, "--config", cfg})
+	code, stdout, stderr := runImportOPML(t, opml)
 	if code != 1 {
 		t.Errorf("exit code = %d, want 1 for the unresolved outline; stderr %s", code, stderr.String())
 	}
@@ -116,18 +124,7 @@ func TestImportOPMLSkipsUnsafeAndRepeatedURLs(t *testing.T) {
     <outline text="Data page" htmlUrl="data:text/html,hi"/>
   </outline>
 </body></opml>`
-	path := filepath.Join(t.TempDir(), "partners.opml")
-	if err := os.WriteFile(path, []byte(opml), 0o600); err != nil {
-		t.Fatalf("writing OPML: %v", err)
-	}
-	cfg := filepath.Join(t.TempDir(), "syndic.yaml")
-	cfgText := "fetch: {allow_private_networks: true}\npartners:\n  - {id: p, name: P, language: en, feeds: [{id: news, url: \"https://p.example/rss\"}]}\n"
-	if err := os.WriteFile(cfg, []byte(cfgText), 0o600); err != nil {
-		t.Fatalf("writing config: %v", err)
-	}
-	var stdout, stderr bytes.Buffer
-	c := &cli{stdout: &stdout, stderr: &stderr}
-	code := c.partners(context.Background(), []string{"import-opml", path, "--config", cfg})
+	code, stdout, stderr := runImportOPML(t, opml)
 	if code != 1 {
 		t.Errorf("exit code = %d, want 1 for the skipped URLs; stderr %s", code, stderr.String())
 	}
