@@ -380,7 +380,7 @@ const WarningCharsetGuessed = "feed is not utf-8 and was read as windows-1252; s
 
 // WarningItemsRejected is the warning recorded for a feed whose latest
 // document had items that could not be read, so that feed health shows
-// what otherwise only the log says.
+// it and not only the log.
 const WarningItemsRejected = "items of the feed were rejected"
 
 // noteParse records the repairs, the identity policy and the rejected
