@@ -100,15 +100,15 @@ func ParseFeed(body []byte, contentType string, src Source, now time.Time) (*Par
 
 func parseFeed(body []byte, contentType string, src Source, now time.Time, memo *ParseMemo) (*ParseResult, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, fmt.Errorf("parsing feed %q: %w", src.FeedURL, ErrEmptyBody)
+		return nil, fmt.Errorf("parsing feed %q: %w", PublicFeedURL(src.FeedURL), ErrEmptyBody)
 	}
 	dec, err := decodeToUTF8(body, contentType, src.Charset)
 	if err != nil {
-		return nil, fmt.Errorf("parsing feed %q: %w: %w", src.FeedURL, ErrUnparseable, err)
+		return nil, fmt.Errorf("parsing feed %q: %w: %w", PublicFeedURL(src.FeedURL), ErrUnparseable, err)
 	}
 	doc, err := readDocument(dec.text)
 	if err != nil {
-		return nil, fmt.Errorf("parsing feed %q: %w", src.FeedURL, err)
+		return nil, fmt.Errorf("parsing feed %q: %w", PublicFeedURL(src.FeedURL), err)
 	}
 	res := &ParseResult{Recoveries: append(dec.recoveries, doc.notes...)}
 	if memo != nil && !doc.json && parseKnown(res, doc.text, doc.root, src, now, memo) {
@@ -116,7 +116,7 @@ func parseFeed(body []byte, contentType string, src Source, now time.Time, memo 
 	}
 	parsed, err := doc.parse()
 	if err != nil {
-		return nil, fmt.Errorf("parsing feed %q: %w", src.FeedURL, err)
+		return nil, fmt.Errorf("parsing feed %q: %w", PublicFeedURL(src.FeedURL), err)
 	}
 	feed, text := parsed.feed, parsed.text
 	res.Recoveries = append(res.Recoveries, parsed.recoveries...)

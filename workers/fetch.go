@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/syndic-network/syndic/pipeline"
 )
 
 // Defaults for FetcherOptions fields left at zero.
@@ -204,10 +206,10 @@ func (f *Fetcher) Fetch(ctx context.Context, r FetchRequest) FetchResult {
 	start := time.Now()
 	res := f.fetch(ctx, r)
 	f.log.DebugContext(ctx, "feed fetched",
-		"feed_url", r.URL,
+		"feed_url", pipeline.PublicFeedURL(r.URL),
 		"outcome", res.Outcome.String(),
 		"status_code", res.StatusCode,
-		"final_url", res.FinalURL,
+		"final_url", pipeline.PublicFeedURL(res.FinalURL),
 		"duration_ms", time.Since(start).Milliseconds(),
 		"error", res.Err)
 	return res

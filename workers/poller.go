@@ -264,7 +264,7 @@ func (p *Poller) goneReport(f Feed) PollReport {
 func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, release func()) PollReport {
 	start := p.o.Now()
 	target := pollURL(f, st)
-	log := p.o.Logger.With("partner", f.Partner, "feed_id", f.Key(), "feed_url", target)
+	log := p.o.Logger.With("partner", f.Partner, "feed_id", f.Key(), "feed_url", pipeline.PublicFeedURL(target))
 	res := p.o.Fetcher.Fetch(ctx, FetchRequest{
 		URL:                 target,
 		Validators:          st.Validators,
@@ -354,7 +354,7 @@ func (p *Poller) ingest(ctx context.Context, f Feed, st fetchState, res FetchRes
 	}
 	parsed, err := pipeline.ParseFeedMemo(res.Body, res.ContentType, src, p.o.Now(), p.memos.get(f.Key()))
 	if err != nil {
-		rep.Err = fmt.Errorf("parsing feed %s: %w", src.FeedURL, err)
+		rep.Err = fmt.Errorf("parsing feed %s: %w", pipeline.PublicFeedURL(src.FeedURL), err)
 		log.Warn("feed unreadable", "error", err, "hint", "check that the URL returns an RSS, Atom or JSON feed")
 		return rep, nil
 	}

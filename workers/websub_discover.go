@@ -26,7 +26,7 @@ func (w *WebSub) Discover(ctx context.Context, fetcher *Fetcher, feeds []Feed) {
 }
 
 func (w *WebSub) discoverOne(ctx context.Context, fetcher *Fetcher, f Feed) {
-	log := w.o.Logger.With("partner", f.Partner, "feed_id", f.ID, "feed_url", f.URL)
+	log := w.o.Logger.With("partner", f.Partner, "feed_id", f.ID, "feed_url", pipeline.PublicFeedURL(f.URL))
 	res := fetcher.Fetch(ctx, FetchRequest{URL: f.URL, AllowPrivateNetwork: f.AllowPrivateNetwork})
 	if res.Outcome != OutcomeNewContent {
 		log.Debug("websub discovery fetch failed", "error", res.Err)
