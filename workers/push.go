@@ -221,12 +221,12 @@ func unavailable(w http.ResponseWriter, code, msg string, after time.Duration) {
 
 // readBody reads the whole body up to MaxBody, or writes 413 or 400.
 func (h *PushHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	if coding := compressedCoding(r.Header.Values("Content-Encoding")); coding != "" {
+	if codings := parseCodings(r.Header.Values("Content-Encoding")); len(codings) > 0 {
 		// RFC 7694: a 415 for an unsupported coding lists the codings
 		// the server accepts.
 		w.Header().Set("Accept-Encoding", "identity")
 		apierror.Write(w, http.StatusUnsupportedMediaType, "unsupported_content_encoding",
-			fmt.Sprintf("Content-Encoding %q is not supported; send the body uncompressed", coding), nil)
+			fmt.Sprintf("Content-Encoding %q is not supported; send the body uncompressed", codings[0]), nil)
 		return nil, false
 	}
 	if r.ContentLength > h.o.MaxBody {
@@ -244,19 +244,6 @@ func (h *PushHandler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, 
 		return nil, false
 	}
 	return body, true
-}
-
-// compressedCoding returns the first content coding in values other than
-// identity, or "" when the body is not encoded.
-func compressedCoding(values []string) string {
-	for _, v := range values {
-		for coding := range strings.SplitSeq(v, ",") {
-			if c := strings.TrimSpace(coding); c != "" && !strings.EqualFold(c, "identity") {
-				return c
-			}
-		}
-	}
-	return ""
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {

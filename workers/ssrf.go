@@ -55,7 +55,7 @@ var (
 
 // NewGuardedDialer returns a dialer whose Control hook checks the IP address
 // of every connection attempt, after DNS resolution, and rejects it with an
-// error wrapping ErrPrivateAddress when checkAddress forbids it. Checking
+// error wrapping ErrPrivateAddress when CheckAddress forbids it. Checking
 // the dialled address rather than the URL host defeats DNS names that
 // resolve to internal addresses and DNS rebinding between check and use.
 //
@@ -72,7 +72,7 @@ func NewGuardedDialer(allowPrivate bool) *net.Dialer {
 }
 
 // checkDialAddress parses the "ip:port" address that net.Dialer passes to
-// Control and applies checkAddress to the IP.
+// Control and applies CheckAddress to the IP.
 func checkDialAddress(address string, allowPrivate bool) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
@@ -82,20 +82,13 @@ func checkDialAddress(address string, allowPrivate bool) error {
 	if err != nil {
 		return fmt.Errorf("checking dial address %q: %w", address, err)
 	}
-	return checkAddress(ip, allowPrivate)
+	return CheckAddress(ip, allowPrivate)
 }
 
-// CheckAddress returns an error wrapping ErrPrivateAddress when ip is an
-// address that a dialer from NewGuardedDialer(allowPrivate) rejects, so a
-// caller can reject a literal address before it dials.
-func CheckAddress(ip netip.Addr, allowPrivate bool) error {
-	return checkAddress(ip, allowPrivate)
-}
-
-// checkAddress returns an error wrapping ErrPrivateAddress when ip is not a
+// CheckAddress returns an error wrapping ErrPrivateAddress when ip is not a
 // public unicast address. With allowPrivate, only the metadata addresses
 // are rejected.
-func checkAddress(ip netip.Addr, allowPrivate bool) error {
+func CheckAddress(ip netip.Addr, allowPrivate bool) error {
 	ip = ip.WithZone("").Unmap()
 	if isMetadataAddress(ip) {
 		return fmt.Errorf("%w: %s is a cloud metadata address", ErrPrivateAddress, ip)

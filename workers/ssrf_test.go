@@ -50,16 +50,16 @@ func TestCheckAddress(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ip := netip.MustParseAddr(tc.ip)
-			err := checkAddress(ip, false)
+			err := CheckAddress(ip, false)
 			if tc.blocked != (err != nil) {
-				t.Errorf("checkAddress(%s, false) = %v, want blocked %v", ip, err, tc.blocked)
+				t.Errorf("CheckAddress(%s, false) = %v, want blocked %v", ip, err, tc.blocked)
 			}
 			if err != nil && !errors.Is(err, ErrPrivateAddress) {
-				t.Errorf("checkAddress(%s, false) = %v, want ErrPrivateAddress", ip, err)
+				t.Errorf("CheckAddress(%s, false) = %v, want ErrPrivateAddress", ip, err)
 			}
-			err = checkAddress(ip, true)
+			err = CheckAddress(ip, true)
 			if tc.alwaysBlocks != (err != nil) {
-				t.Errorf("checkAddress(%s, true) = %v, want blocked %v", ip, err, tc.alwaysBlocks)
+				t.Errorf("CheckAddress(%s, true) = %v, want blocked %v", ip, err, tc.alwaysBlocks)
 			}
 		})
 	}

@@ -162,7 +162,7 @@ func checkPublicBase(base string) error {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return fmt.Errorf("%w: %q names localhost", ErrCallbackNotPublic, base)
 	}
-	if ip, err := netip.ParseAddr(host); err == nil && checkAddress(ip, false) != nil {
+	if ip, err := netip.ParseAddr(host); err == nil && CheckAddress(ip, false) != nil {
 		return fmt.Errorf("%w: %q is not a public address", ErrCallbackNotPublic, base)
 	}
 	return nil
