@@ -71,6 +71,8 @@ const (
 	// bytes of sanitised output. By our estimate, articles carry one tag
 	// per 50 to 100 bytes, so this bound cuts only markup far denser than
 	// that before the byte bound does.
+	// NOTE: that density was not measured on partner articles; a long
+	// table-heavy article could reach this bound first.
 	maxRawHTMLTags = 1 << 16
 	// maxRawTitleBytes bounds a title, author name or category before its
 	// markup is removed: more than 16 times the 4,000 bytes of a
