@@ -78,12 +78,8 @@ func (w *WebSub) verify(rw http.ResponseWriter, r *http.Request) {
 		rw.WriteHeader(http.StatusOK)
 		return
 	case mode == "subscribe" && (sub.State == subPending || sub.State == subActive):
-		lease, err := strconv.Atoi(q.Get("hub.lease_seconds"))
-		if err != nil || lease <= 0 {
-			lease = w.o.LeaseSeconds
-		}
 		sub.State = subActive
-		sub.LeaseUntil = w.o.Now().Add(time.Duration(lease) * time.Second).UTC()
+		sub.LeaseUntil = w.o.Now().Add(w.grantedLease(q.Get("hub.lease_seconds"))).UTC()
 		w.save(r.Context(), sub, rev)
 	case mode == "unsubscribe" && sub.State == subUnsubscribe:
 		if err := w.o.KV.Delete(r.Context(), subscriptionKey(sub.Partner, sub.Feed)); err != nil {
@@ -95,6 +91,19 @@ func (w *WebSub) verify(rw http.ResponseWriter, r *http.Request) {
 	}
 	rw.Header().Set("Content-Type", "text/plain")
 	_, _ = io.WriteString(rw, q.Get("hub.challenge"))
+}
+
+// grantedLease returns the lease a hub granted, at most the lease Syndic
+// requested. A hub may grant more, but a lease of centuries would never
+// be renewed, and one past int64 nanoseconds would wrap into the past and
+// be renewed at every run. A missing or invalid value counts as the
+// requested lease.
+func (w *WebSub) grantedLease(raw string) time.Duration {
+	lease, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || lease <= 0 || lease > int64(w.o.LeaseSeconds) {
+		lease = int64(w.o.LeaseSeconds)
+	}
+	return time.Duration(lease) * time.Second
 }
 
 func (w *WebSub) save(ctx context.Context, sub *Subscription, rev uint64) {

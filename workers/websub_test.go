@@ -322,3 +322,36 @@ func websubBucket(t *testing.T) jetstream.KeyValue {
 	}
 	return pushBucket(t, js, testenv.Name(t)+"_WEBSUB", false)
 }
+
+// TestWebSubGrantedLeaseIsBounded checks that a hub granting a lease
+// longer than requested, or one past what a time.Duration holds, still
+// gets a subscription that counts as active and is renewed in time.
+func TestWebSubGrantedLeaseIsBounded(t *testing.T) {
+	for _, granted := range []string{"9223372037", "9999999999999", "99999999999999999999", "abc", "-5"} {
+		t.Run(granted, func(t *testing.T) {
+			env := newWebSubEnv(t)
+			hub := newLoopbackHub(t)
+			feed := workers.Feed{Partner: "wipk", ID: "news", URL: "https://partner.example/rss"}
+			ctx := context.Background()
+			if err := env.sub.Subscribe(ctx, feed, hub.srv.URL, feed.URL); err != nil {
+				t.Fatalf("subscribing: %v", err)
+			}
+			q := url.Values{"hub.mode": {"subscribe"}, "hub.topic": {feed.URL}, "hub.challenge": {"c"}, "hub.lease_seconds": {granted}}
+			if status, _ := get(t, verifyURL(hub.last(t).Get("hub.callback"), q)); status != http.StatusOK {
+				t.Fatalf("verification = %d, want 200", status)
+			}
+			if _, ok := env.sub.PollInterval(ctx, "wipk", "news"); !ok {
+				t.Error("the subscription does not count as active after verification")
+			}
+			// The requested lease is 3600 s; near its end a renewal
+			// round must subscribe again.
+			env.now = env.now.Add(3500 * time.Second)
+			if err := env.sub.Renew(ctx); err != nil {
+				t.Fatalf("renewing: %v", err)
+			}
+			if n := len(hub.requests); n != 2 {
+				t.Errorf("hub received %d requests, want subscribe and renewal", n)
+			}
+		})
+	}
+}
