@@ -200,7 +200,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apierror.Write(w, http.StatusBadRequest, "invalid_subscription", "invalid subscription request", problems)
 		return
 	}
-	if !h.clients.allow(clientIP(r)) || !h.hosts.allow(req.callback.Hostname()) {
+	if !h.clients.allow(clientIP(r)) || !h.hosts.allow(limitHost(req.callback)) {
 		w.Header().Set("Retry-After", "60")
 		apierror.Write(w, http.StatusTooManyRequests, "rate_limited", "too many subscription requests, try again later", nil)
 		return
@@ -292,6 +292,14 @@ func parseLease(raw string) (time.Duration, error) {
 	}
 	d := time.Duration(min(n, int64(maxLease/time.Second))) * time.Second
 	return min(max(d, minLease), maxLease), nil
+}
+
+// limitHost is the key of the per-callback-host limit: the host name in
+// lower case without a trailing dot, so that Reader.example,
+// READER.EXAMPLE and reader.example. share one limit, as they name one
+// host.
+func limitHost(u *url.URL) string {
+	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 }
 
 // verify requests that the callback confirm the request (WebSub section 5.3) and

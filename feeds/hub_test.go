@@ -286,6 +286,13 @@ func TestHubRateLimitsPerCallbackHost(t *testing.T) {
 	if rec := postHub(t, hub, subscribeForm("http://other.invalid/cb")); rec.Code != http.StatusAccepted {
 		t.Errorf("other host: status = %d, want 202", rec.Code)
 	}
+	// The same host spelt in another case or with a trailing dot shares
+	// the limit.
+	for _, cb := range []string{"http://READER.invalid/cb/x", "http://Reader.Invalid./cb/y"} {
+		if rec := postHub(t, hub, subscribeForm(cb)); rec.Code != http.StatusTooManyRequests {
+			t.Errorf("%s: status = %d, want 429", cb, rec.Code)
+		}
+	}
 }
 
 func TestHubRateLimitsPerClient(t *testing.T) {
