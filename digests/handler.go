@@ -118,6 +118,10 @@ type pageData struct {
 	Partners                              []partnerChoice
 }
 
+// pageSecurityPolicy allows the pages only their inline style attributes
+// and forms that post back to the same origin; nothing may frame them.
+const pageSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 // writePage renders p. Callers take Title and Message from p.Text, so
 // that the whole page is in one language.
 func (s *Service) writePage(w http.ResponseWriter, status int, p pageData) {
@@ -126,6 +130,8 @@ func (s *Service) writePage(w http.ResponseWriter, status int, p pageData) {
 	w.Header().Add("Vary", "Accept-Language")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("Content-Security-Policy", pageSecurityPolicy)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	if err := htmlTemplates.ExecuteTemplate(w, "page.html.tmpl", p); err != nil {
 		s.o.Logger.Warn("rendering digest page failed", "error", err)

@@ -119,6 +119,14 @@ func TestFormSignUpAndManage(t *testing.T) {
 	}
 	form, _ := io.ReadAll(page.Body)
 	page.Body.Close()
+	// The page holds a form: it must not be framed, post elsewhere or be
+	// read as another type.
+	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "form-action 'self'") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+	if got := page.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q, want nosniff", got)
+	}
 	if !bytes.Contains(form, []byte(`name="email"`)) || !bytes.Contains(form, []byte("Chamber of Commerce")) {
 		t.Errorf("sign-up form lacks the email field or the partner list:\n%s", form)
 	}
