@@ -136,7 +136,25 @@ func plainAddress(email string) (string, bool) {
 	case len(email) > 254, strings.ContainsAny(email, `"\[]`):
 		return "", false
 	}
+	at := strings.LastIndexByte(email, '@')
+	if !publicDomain(email[at+1:]) {
+		return "", false
+	}
 	return email, true
+}
+
+// publicDomain reports whether domain can be a mail domain on the
+// internet: it has a dot, its last label is not a number, so it is no
+// IPv4 address, and it is not localhost or under it (RFC 6761). Mail to
+// root@localhost or to g@127.0.0.1 would go to the relay's own machine.
+func publicDomain(domain string) bool {
+	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	dot := strings.LastIndexByte(domain, '.')
+	if dot < 0 || domain == "localhost" || strings.HasSuffix(domain, ".localhost") {
+		return false
+	}
+	last := domain[dot+1:]
+	return strings.Trim(last, "0123456789") != ""
 }
 
 // checkFilters checks the count of each filter list and each value. The
