@@ -182,6 +182,11 @@ func (h *handler) serveArchive(w http.ResponseWriter, r *http.Request) {
 // Items that the live view has seen retracted since are left out too, so
 // a retraction removes an item from the archives as well.
 //
+// The channel's MaxItems and MaxItemsPerPartner do not apply. A page
+// lists every item of its range, so no item pushes another out, and the
+// items that the cap keeps out of the channel's feed stay reachable here.
+// A page also stays the same when an operator changes the cap.
+//
 // NOTE: a page keeps an item that a later page updates. RFC 5005 readers
 // take the newest entry per id.
 func (h *handler) renderArchive(ctx context.Context, ch Channel, f format, pages archivePages, k uint64) (built, error) {

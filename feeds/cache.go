@@ -183,7 +183,7 @@ func (h *handler) rendered(r *http.Request, ch Channel, f format, q feedQuery) (
 			}
 			defer h.releaseQuerySlot()
 		}
-		stories := h.opts.View.OwnedStories(h.opts.PartnerDomains, ch.Filter, ch.MaxItems, q.filter, q.limit)
+		stories := h.opts.View.ChannelStories(h.opts.PartnerDomains, ch, q.filter, q.limit)
 		entries := items(stories)
 		m := h.meta(ch, f, q)
 		m.Copies = copiesMap(stories)
@@ -226,6 +226,11 @@ func (h *handler) cachedDocument(r *http.Request, key cacheKey, immutable bool, 
 	if e.doc != nil && (immutable || e.version == version) {
 		return e.doc, nil
 	}
+	// NOTE: a handler rebuilt for a configuration reload that changes a
+	// channel's filter, max_items or max_items_per_partner serves other
+	// documents with the same Last-Modified. A client that revalidates
+	// with If-Modified-Since alone keeps its copy until the View changes,
+	// and a client that sends the ETag gets the new document.
 	modified := h.opts.View.LastModified()
 	start := time.Now()
 	b, err := build()

@@ -41,7 +41,11 @@ type Channel struct {
 	// MaxItems caps the entries in a document; 0 or less means the whole
 	// view window.
 	MaxItems int
-	Filter   Filter
+	// MaxItemsPerPartner is the max number of entries whose shown item
+	// comes from one partner. 0 or less places no cap. View.ChannelStories
+	// applies it.
+	MaxItemsPerPartner int
+	Filter             Filter
 }
 
 // language returns the feed-level language of the channel.

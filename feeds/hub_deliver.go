@@ -48,7 +48,11 @@ func (h *Hub) URL() string {
 // way to withdraw an entry, and neither do copies of a story (DuplicateOf
 // set), because the feeds show the story through its origin. A copy whose
 // partner owns the domain of its link is the exception: the feeds show it
-// in place of the origin, so it is delivered too.
+// in place of the origin, so it is delivered too. The channel's
+// MaxItemsPerPartner does not apply, because a delivery carries one item
+// and so pushes no other partner's item out of the subscriber's reader.
+// Jobs also has no View to count a partner's entries in, because `syndic
+// digest` sends the deliveries and keeps no View.
 //
 // NOTE: an origin is delivered before any copy exists, so when another
 // partner published the owner's link first, subscribers get both items.

@@ -359,15 +359,31 @@ func (v *View) Stories(channel Filter, window int, query Filter, limit int) []St
 // that owns the domain of its link per owners is shown in place of the
 // other copies. A nil owners gives Stories.
 func (v *View) OwnedStories(owners PartnerDomains, channel Filter, window int, query Filter, limit int) []Story {
+	return v.selectStories(owners, channel, storyWindow{size: window}, query, limit)
+}
+
+// ChannelStories is OwnedStories for the channel ch, whose window is its
+// first ch.MaxItems stories, skipping a story once ch.MaxItemsPerPartner
+// of the window's stories show an item of the same partner. A story with
+// copies from several partners counts for the partner of the item it
+// shows. The query then selects among the window's stories. It may show
+// another copy of a story, so a narrowed document can list more than the
+// cap for one partner, but never a story outside the window.
+func (v *View) ChannelStories(owners PartnerDomains, ch Channel, query Filter, limit int) []Story {
+	w := storyWindow{size: ch.MaxItems, perPartner: ch.MaxItemsPerPartner}
+	return v.selectStories(owners, ch.Filter, w, query, limit)
+}
+
+func (v *View) selectStories(owners PartnerDomains, channel Filter, window storyWindow, query Filter, limit int) []Story {
 	picked := v.matching(channel.compile())
 	sort.Slice(picked, func(i, j int) bool {
 		return keyOf(picked[i].ev).before(keyOf(picked[j].ev))
 	})
 	picked = firstPerURL(picked)
 	stories := groupStories(picked, owners)
-	if window > 0 && len(stories) > window {
-		picked = withinStories(picked, stories[:window])
-		stories = stories[:window]
+	if selected := window.apply(stories); len(selected) < len(stories) {
+		picked = withinStories(picked, selected)
+		stories = selected
 	}
 	q := query.compile()
 	if q.isEmpty() {

@@ -184,7 +184,7 @@ func (h *handler) renderChannelPage(ch Channel, q feedQuery, text pageText) (bui
 	if limit == 0 {
 		limit = pageItems
 	}
-	stories := h.opts.View.OwnedStories(h.opts.PartnerDomains, ch.Filter, ch.MaxItems, q.filter, limit)
+	stories := h.opts.View.ChannelStories(h.opts.PartnerDomains, ch, q.filter, limit)
 	data := h.basePage(text, ch.Title)
 	data.Channel = h.summary(ch, q.key)
 	data.Alternates = data.Channel.Formats
