@@ -52,7 +52,8 @@ func (a *App) Channels() []feeds.Channel {
 	var out []feeds.Channel
 	for _, c := range a.Config.Channels {
 		out = append(out, feeds.Channel{
-			ID: c.ID, Title: c.Title, Description: c.Description, MaxItems: c.MaxItems,
+			ID: c.ID, Title: c.Title, Description: c.Description,
+			MaxItems: c.MaxItems, MaxItemsPerPartner: c.MaxItemsPerPartner,
 			Filter: feeds.Filter{
 				Partners:        c.Filter.Partners,
 				Languages:       c.Filter.Languages,

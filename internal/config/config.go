@@ -123,11 +123,12 @@ type PartnerFeed struct {
 
 // Channel is one merged output feed.
 type Channel struct {
-	ID          string        `yaml:"id"`
-	Title       string        `yaml:"title"`
-	Description string        `yaml:"description"`
-	MaxItems    int           `yaml:"max_items"`
-	Filter      ChannelFilter `yaml:"filter"`
+	ID                 string        `yaml:"id"`
+	Title              string        `yaml:"title"`
+	Description        string        `yaml:"description"`
+	MaxItems           int           `yaml:"max_items"`
+	MaxItemsPerPartner int           `yaml:"max_items_per_partner"`
+	Filter             ChannelFilter `yaml:"filter"`
 }
 
 // ChannelFilter selects the items of a channel. An empty list places no

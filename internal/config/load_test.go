@@ -392,6 +392,15 @@ channels:
 	}
 }
 
+func TestLoadPerPartnerCap(t *testing.T) {
+	cfg := mustLoad(t, writeConfig(t, minimalYAML+"    max_items: 50\n    max_items_per_partner: 5\n"))
+	if got := cfg.Channels[0].MaxItemsPerPartner; got != 5 {
+		t.Errorf("channels[0].max_items_per_partner = %d, want 5", got)
+	}
+	path := writeConfig(t, minimalYAML+"    max_items: 50\n    max_items_per_partner: 60\n")
+	assertContains(t, loadError(t, path), path+":13: channels[all].max_items_per_partner: invalid value 60: use a whole number from 0 to max_items (50)")
+}
+
 func TestLoadExplicitZeroIsNotDefaulted(t *testing.T) {
 	path := writeConfig(t, minimalYAML+"    max_items: 0\n")
 	assertContains(t, loadError(t, path), "channels[all].max_items: invalid value 0: use a whole number from 1 to 1000")

@@ -172,6 +172,7 @@ func (cc *crossChecker) channels(c *Config) {
 		} else {
 			seen[ch.ID] = i
 		}
+		cc.perPartnerCap(index, "channels["+labels[i]+"]", "channels[]", ch.MaxItemsPerPartner, ch.MaxItems)
 		for j, id := range ch.Filter.Partners {
 			// Malformed ids already failed the key's own validator.
 			if slices.Contains(ids, id) || identifier(id) != nil {
@@ -181,6 +182,25 @@ func (cc *crossChecker) channels(c *Config) {
 				"unknown partner %q: %s", id, knownPartnersHint(ids))
 		}
 	}
+}
+
+// perPartnerCap checks that the max_items_per_partner of the channel or
+// digest at index is not above its max_items. A value that fails the
+// validator of either key is left to that validator, so one mistake gets
+// one message.
+func (cc *crossChecker) perPartnerCap(index, display, pattern string, perPartner, maxItems int) {
+	if perPartner <= maxItems || !passes(pattern+".max_items", maxItems) || !passes(pattern+".max_items_per_partner", perPartner) {
+		return
+	}
+	cc.add(index+".max_items_per_partner", display+".max_items_per_partner",
+		"invalid value %d: use a whole number from 0 to max_items (%d)", perPartner, maxItems)
+}
+
+// passes reports whether value passes the validator of the key with the
+// given pattern path.
+func passes(pattern string, value any) bool {
+	k := keyFor(pattern)
+	return k == nil || k.Validate == nil || k.Validate(value) == nil
 }
 
 func knownPartnersHint(ids []string) string {

@@ -106,6 +106,8 @@ func TestValidateRejects(t *testing.T) {
 		{"duplicate channel id", func(c *Config) { c.Channels[1].ID = "all" }, []string{"channels[1].id:", `duplicate id "all"`, "give each channel a unique id"}},
 		{"empty channel title", func(c *Config) { c.Channels[0].Title = "" }, []string{"channels[all].title:", "set the channel's title"}},
 		{"too many items", func(c *Config) { c.Channels[0].MaxItems = 1001 }, []string{"channels[all].max_items:", "invalid value 1001", "from 1 to 1000"}},
+		{"per-partner cap above max items", func(c *Config) { c.Channels[0].MaxItemsPerPartner = 101 }, []string{"channels[all].max_items_per_partner:", "invalid value 101", "from 0 to max_items (100)"}},
+		{"negative per-partner cap", func(c *Config) { c.Channels[1].MaxItemsPerPartner = -1 }, []string{"channels[pl].max_items_per_partner:", "invalid value -1", "from 0 to 1000"}},
 		{"filter names unknown partner", func(c *Config) { c.Channels[1].Filter.Partners = []string{"wipk", "ghost"} }, []string{"channels[pl].filter.partners[1]:", `unknown partner "ghost"`, "use the id of a configured partner (cci, wipk)"}},
 		{"filter partner malformed", func(c *Config) { c.Channels[1].Filter.Partners = []string{"Ghost"} }, []string{"channels[pl].filter.partners[0]:", `invalid value "Ghost"`, "use 1 to 32 characters"}},
 		{"filter language malformed", func(c *Config) { c.Channels[1].Filter.Languages = []string{"pl", "english"} }, []string{"channels[pl].filter.languages[1]:", `invalid value "english"`, "such as pl or en-GB"}},
@@ -153,6 +155,8 @@ func TestValidateAccepts(t *testing.T) {
 		}},
 		{"language with region", func(c *Config) { c.Channels[1].Filter.Languages = []string{"en-GB"} }},
 		{"empty partner url", func(c *Config) { c.Partners[0].URL = "" }},
+		{"per-partner cap of two", func(c *Config) { c.Channels[0].MaxItemsPerPartner = 2 }},
+		{"per-partner cap equal to max items", func(c *Config) { c.Channels[0].MaxItemsPerPartner = c.Channels[0].MaxItems }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -184,6 +188,22 @@ func TestValidateMasksSecretValues(t *testing.T) {
 func TestValidateNamesSourceLine(t *testing.T) {
 	path := writeConfig(t, minimalYAML+"    max_items: 5000\n")
 	assertContains(t, loadError(t, path), path+":12: channels[all].max_items: invalid value 5000: use a whole number from 1 to 1000")
+}
+
+// TestPerPartnerCapOneMessage checks that a cap that fails its own range
+// is reported once, not also as above max_items.
+func TestPerPartnerCapOneMessage(t *testing.T) {
+	c := validConfig()
+	c.Channels[0].MaxItemsPerPartner = 5000
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("Validate returned no error")
+	}
+	text := err.Error()
+	if n := strings.Count(text, "max_items_per_partner"); n != 1 {
+		t.Errorf("error names max_items_per_partner %d times, want once:\n%s", n, text)
+	}
+	assertContains(t, text, "channels[all].max_items_per_partner: invalid value 5000: use a whole number from 0 to 1000")
 }
 
 func TestRequiredKeysRejectZero(t *testing.T) {
