@@ -27,11 +27,9 @@ func (m *messageToSend) showsNoItem() bool {
 // compose renders the issue of s for the period due at due.
 func (r *Runner) compose(s *Subscriber, items []pipeline.Item, due time.Time, messageID string) (*messageToSend, error) {
 	d := r.o.Digest
-	more := 0
-	if len(items) > d.MaxItems {
-		more = len(items) - d.MaxItems
-		items = items[:d.MaxItems]
-	}
+	selected := selectItems(items, d.MaxItems, d.MaxItemsPerPartner)
+	more := len(items) - len(selected)
+	items = selected
 	now := r.o.Now()
 	rendered, err := Render(Issue{
 		Subscriber: s, Subject: d.Subject.ForLocale(s.Locale), GroupBy: d.GroupBy,
@@ -48,4 +46,27 @@ func (r *Runner) compose(s *Subscriber, items []pipeline.Item, due time.Time, me
 		UnsubscribeURL: r.o.Links.Unsubscribe(d.ID, s.Email, now),
 	}
 	return &messageToSend{env: env, rendered: rendered, items: len(items)}, nil
+}
+
+// selectItems returns the first maxItems of items, skipping an item once
+// its partner has perPartner items in the result. A perPartner of 0 or
+// less places no cap. So a partner that publishes many items between two
+// digests cannot fill a message alone.
+func selectItems(items []pipeline.Item, maxItems, perPartner int) []pipeline.Item {
+	if perPartner <= 0 || perPartner >= maxItems {
+		return items[:min(len(items), max(maxItems, 0))]
+	}
+	countByPartner := make(map[string]int)
+	out := make([]pipeline.Item, 0, maxItems)
+	for _, it := range items {
+		if len(out) == maxItems {
+			break
+		}
+		if countByPartner[it.Partner] >= perPartner {
+			continue
+		}
+		countByPartner[it.Partner]++
+		out = append(out, it)
+	}
+	return out
 }

@@ -12,8 +12,11 @@ type Digest struct {
 	Schedule Schedule
 	Subject  config.DigestSubject
 	MaxItems int
-	From     string
-	GroupBy  string
+	// MaxItemsPerPartner caps the items of one partner in a message; 0
+	// or less places no cap.
+	MaxItemsPerPartner int
+	From               string
+	GroupBy            string
 	// Filter is the channel's filter, applied before each subscriber's.
 	Filter feeds.Filter
 }
@@ -38,7 +41,8 @@ func FromConfig(cfg *config.Config) ([]Digest, error) {
 		}
 		out = append(out, Digest{
 			ID: d.ID, Channel: d.Channel, Schedule: sched, Subject: d.Subject,
-			MaxItems: d.MaxItems, From: d.From, GroupBy: d.GroupBy, Filter: filters[d.Channel],
+			MaxItems: d.MaxItems, MaxItemsPerPartner: d.MaxItemsPerPartner,
+			From: d.From, GroupBy: d.GroupBy, Filter: filters[d.Channel],
 		})
 	}
 	return out, nil

@@ -25,14 +25,15 @@ type SMTP struct {
 // Digest is one email digest: the items of a channel, sent on a schedule to
 // the digest's subscribers.
 type Digest struct {
-	ID       string        `yaml:"id"`
-	Channel  string        `yaml:"channel"`
-	Schedule string        `yaml:"schedule"`
-	Timezone string        `yaml:"timezone"`
-	Subject  DigestSubject `yaml:"subject"`
-	MaxItems int           `yaml:"max_items"`
-	From     string        `yaml:"from"`
-	GroupBy  string        `yaml:"group_by"`
+	ID                 string        `yaml:"id"`
+	Channel            string        `yaml:"channel"`
+	Schedule           string        `yaml:"schedule"`
+	Timezone           string        `yaml:"timezone"`
+	Subject            DigestSubject `yaml:"subject"`
+	MaxItems           int           `yaml:"max_items"`
+	MaxItemsPerPartner int           `yaml:"max_items_per_partner"`
+	From               string        `yaml:"from"`
+	GroupBy            string        `yaml:"group_by"`
 }
 
 // DigestSubject is the subject line of a digest in each supported locale.
@@ -127,6 +128,7 @@ func (cc *crossChecker) digests(c *Config) {
 		} else {
 			seen[d.ID] = i
 		}
+		cc.perPartnerCap(index, display, "digests[]", d.MaxItemsPerPartner, d.MaxItems)
 		if d.Channel != "" && !slices.Contains(channels, d.Channel) {
 			cc.add(index+".channel", display+".channel", "unknown channel %q: use the id of a configured channel (%s)", d.Channel, strings.Join(channels, ", "))
 		}

@@ -482,6 +482,11 @@ var Keys = []Key{
 		Validate: intRange(1, 200),
 	},
 	{
+		Path: "digests[].max_items_per_partner", Default: "0",
+		Doc:      "Maximum number of items of one partner in one message, from 0 to `max_items`. 0 places no limit. Items are taken newest first, and an item is skipped once its partner has this many. Skipped items count among the items that the message says are left out.",
+		Validate: intRange(0, 200),
+	},
+	{
 		Path:     "digests[].from",
 		Doc:      "Required. `From` address of the digest, such as `Partner News <news@example.org>`. The relay must accept it as a sender.",
 		Validate: emailAddress,

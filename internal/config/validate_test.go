@@ -108,6 +108,7 @@ func TestValidateRejects(t *testing.T) {
 		{"too many items", func(c *Config) { c.Channels[0].MaxItems = 1001 }, []string{"channels[all].max_items:", "invalid value 1001", "from 1 to 1000"}},
 		{"per-partner cap above max items", func(c *Config) { c.Channels[0].MaxItemsPerPartner = 101 }, []string{"channels[all].max_items_per_partner:", "invalid value 101", "from 0 to max_items (100)"}},
 		{"negative per-partner cap", func(c *Config) { c.Channels[1].MaxItemsPerPartner = -1 }, []string{"channels[pl].max_items_per_partner:", "invalid value -1", "from 0 to 1000"}},
+		{"digest per-partner cap above max items", func(c *Config) { c.Digests[0].MaxItemsPerPartner = 21 }, []string{"digests[daily].max_items_per_partner:", "invalid value 21", "from 0 to max_items (20)"}},
 		{"filter names unknown partner", func(c *Config) { c.Channels[1].Filter.Partners = []string{"wipk", "ghost"} }, []string{"channels[pl].filter.partners[1]:", `unknown partner "ghost"`, "use the id of a configured partner (cci, wipk)"}},
 		{"filter partner malformed", func(c *Config) { c.Channels[1].Filter.Partners = []string{"Ghost"} }, []string{"channels[pl].filter.partners[0]:", `invalid value "Ghost"`, "use 1 to 32 characters"}},
 		{"filter language malformed", func(c *Config) { c.Channels[1].Filter.Languages = []string{"pl", "english"} }, []string{"channels[pl].filter.languages[1]:", `invalid value "english"`, "such as pl or en-GB"}},
@@ -156,7 +157,10 @@ func TestValidateAccepts(t *testing.T) {
 		{"language with region", func(c *Config) { c.Channels[1].Filter.Languages = []string{"en-GB"} }},
 		{"empty partner url", func(c *Config) { c.Partners[0].URL = "" }},
 		{"per-partner cap of two", func(c *Config) { c.Channels[0].MaxItemsPerPartner = 2 }},
-		{"per-partner cap equal to max items", func(c *Config) { c.Channels[0].MaxItemsPerPartner = c.Channels[0].MaxItems }},
+		{"per-partner cap equal to max items", func(c *Config) {
+			c.Channels[0].MaxItemsPerPartner = c.Channels[0].MaxItems
+			c.Digests[0].MaxItemsPerPartner = c.Digests[0].MaxItems
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
