@@ -96,7 +96,9 @@ type FetchRequest struct {
 	Validators Validators
 	// AllowPrivateNetwork lets this feed reach private and loopback
 	// addresses even when the Fetcher does not allow them, for a partner
-	// CMS on an internal network. Metadata addresses stay rejected.
+	// CMS on an internal network. It covers the scheme, host and port of
+	// URL, and redirects only while they stay there. Metadata addresses
+	// stay rejected.
 	AllowPrivateNetwork bool
 }
 

@@ -3,7 +3,9 @@ package workers
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 )
 
@@ -38,12 +40,14 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 		return fmt.Errorf("following redirect to %q: %w: limit is %d",
 			req.URL.Redacted(), ErrTooManyRedirects, f.opts.MaxRedirects)
 	}
-	if !strings.EqualFold(req.URL.Hostname(), via[0].URL.Hostname()) {
-		// A per-feed private-network allow covers the configured host
-		// only: a redirect elsewhere goes back through the normal guard,
-		// or one trusted intranet feed could point Syndic at any internal
-		// host. Copying the request struct is how CheckRedirect can swap
-		// the context of the request it is about to send.
+	if !stayedOnOrigin(req, via) {
+		// A per-feed private-network allow covers the origin of the
+		// requested URL only, so a redirect elsewhere goes back through
+		// the normal guard. Otherwise one trusted intranet feed could
+		// point Syndic at any internal host, or at another port of its
+		// own host such as Syndic's admin listener. The client gives each
+		// hop the first request's context again, and copying the request
+		// struct is how CheckRedirect can swap it.
 		*req = *req.WithContext(withPrivateNetwork(req.Context(), false))
 	}
 	if len(via) == 1 && isPermanentRedirect(req.Response) && !isDowngrade(via[0], req) {
@@ -52,6 +56,52 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 		}
 	}
 	return nil
+}
+
+// stayedOnOrigin reports whether req and every hop before it have the
+// origin of the first request. A chain that left the origin and came back
+// does not count, because a host outside the allow chose the way back.
+func stayedOnOrigin(req *http.Request, via []*http.Request) bool {
+	first := origin(via[0].URL)
+	if origin(req.URL) != first {
+		return false
+	}
+	for _, prev := range via[1:] {
+		if origin(prev.URL) != first {
+			return false
+		}
+	}
+	return true
+}
+
+// origin returns the scheme, host and port of u in one comparable form:
+// lower case, with the scheme's default port when u names none.
+func origin(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	port := u.Port()
+	if port == "" {
+		switch scheme {
+		case "http":
+			port = "80"
+		case "https":
+			port = "443"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+}
+
+// sameOrigin reports whether the URLs a and b have the same scheme, host
+// and port. A URL that does not parse matches nothing.
+func sameOrigin(a, b string) bool {
+	ua, err := url.Parse(a)
+	if err != nil {
+		return false
+	}
+	ub, err := url.Parse(b)
+	if err != nil {
+		return false
+	}
+	return origin(ua) == origin(ub)
 }
 
 // redirectKey identifies a URL for loop detection. The fragment is never

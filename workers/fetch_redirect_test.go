@@ -181,22 +181,26 @@ func TestFetchRedirectToFileURL(t *testing.T) {
 
 func TestFetchRedirectHopGuarded(t *testing.T) {
 	var targetHits atomic.Int32
-	target := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/start", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/target", http.StatusFound)
+	})
+	mux.HandleFunc("/target", func(http.ResponseWriter, *http.Request) {
 		targetHits.Add(1)
 	})
-	start := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, target.URL, http.StatusFound)
-	})
-	// A test cannot start from a public host, so the start server is reached
+	srv := newTestServer(t, mux.ServeHTTP)
+	// A test cannot start from a public host, so the server is reached
 	// through the per-request override while the Fetcher itself is guarded.
-	// The test shows that the override covers every hop and that a guarded
-	// fetch of the same chain is rejected. ssrf_test.go checks the dial hook.
+	// The test shows that the override covers a hop on the same origin and
+	// that a guarded fetch of the same chain is rejected. ssrf_test.go
+	// checks the dial hook, and fetch_redirect_scope_test.go the hops that
+	// leave the origin.
 	f := newTestFetcher(t, func(o *FetcherOptions) { o.AllowPrivateNetworks = false })
-	res := f.Fetch(t.Context(), FetchRequest{URL: start.URL, AllowPrivateNetwork: true})
+	res := f.Fetch(t.Context(), FetchRequest{URL: srv.URL + "/start", AllowPrivateNetwork: true})
 	if res.Outcome != OutcomeNewContent {
 		t.Fatalf("Outcome = %v, want new_content (err %v)", res.Outcome, res.Err)
 	}
-	res = f.Fetch(t.Context(), FetchRequest{URL: start.URL})
+	res = f.Fetch(t.Context(), FetchRequest{URL: srv.URL + "/start"})
 	if !errors.Is(res.Err, ErrPrivateAddress) {
 		t.Errorf("Err = %v, want ErrPrivateAddress", res.Err)
 	}

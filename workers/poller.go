@@ -266,9 +266,11 @@ func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, releas
 	target := pollURL(f, st)
 	log := p.o.Logger.With("partner", f.Partner, "feed_id", f.Key(), "feed_url", pipeline.PublicFeedURL(target))
 	res := p.o.Fetcher.Fetch(ctx, FetchRequest{
-		URL:                 target,
-		Validators:          st.Validators,
-		AllowPrivateNetwork: f.AllowPrivateNetwork,
+		URL:        target,
+		Validators: st.Validators,
+		// An adopted redirect or a feed found on the page keeps the allow
+		// only on the configured URL's origin, as a redirect does.
+		AllowPrivateNetwork: f.AllowPrivateNetwork && sameOrigin(target, f.URL),
 	})
 	release()
 	fetchSeconds.WithLabelValues(res.Outcome.String()).Observe(p.o.Now().Sub(start).Seconds())

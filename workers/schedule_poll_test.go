@@ -289,6 +289,27 @@ func TestPollDiscoversFeedOnPage(t *testing.T) {
 	}
 }
 
+func TestPollDiscoveredFeedKeepsAllowOnOrigin(t *testing.T) {
+	env := newSchedEnv(t, envOptions{guardPrivate: true})
+	page := newPartnerScript(t, "127.0.0.1")
+	other := newPartnerScript(t, "127.0.0.1")
+	other.route("/metrics", feedOK(datedRSS("", env.clock.Now())))
+	page.route("/", response{
+		header: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+		body:   `<!doctype html><html><head><link rel="alternate" type="application/rss+xml" href="` + other.url("/metrics") + `"></head></html>`,
+	})
+	feed := testFeed("intranet", page.url("/"))
+	feed.AllowPrivateNetwork = true
+
+	rep := env.poller.Poll(context.Background(), feed)
+	if !errors.Is(rep.Err, workers.ErrPrivateAddress) {
+		t.Errorf("poll of a feed linked on another port = %d new, err %v; want ErrPrivateAddress", rep.New, rep.Err)
+	}
+	if n := other.hitCount("/metrics"); n != 0 {
+		t.Errorf("server on the other port saw %d requests, want 0", n)
+	}
+}
+
 func TestPollPageWithoutFeedIsFlagged(t *testing.T) {
 	env := newSchedEnv(t, envOptions{})
 	partner := newPartnerScript(t, "127.0.0.1")
