@@ -50,6 +50,12 @@ const (
 // subscription has the key.
 var ErrSubscriptionNotFound = errors.New("subscription not found")
 
+// ErrCallbackFailed is wrapped by Hub.Deliver when the subscriber's
+// callback could not be reached, did not respond within the delivery
+// timeout, or responded with a status other than 2xx or 410. Failures on
+// the hub's side, such as reading the subscription, do not wrap it.
+var ErrCallbackFailed = errors.New("callback did not accept the delivery")
+
 // Subscription is one WebSub subscriber of a channel feed.
 type Subscription struct {
 	Topic    string `json:"topic"`
@@ -107,8 +113,11 @@ type HubOptions struct {
 	ClientLimit       RateLimit
 	CallbackHostLimit RateLimit
 	// Meta supplies the feed-level data of deliveries.
-	Meta   HubMeta
-	Logger *slog.Logger
+	Meta HubMeta
+	// DeliverTimeout bounds one delivery request. Zero means
+	// DefaultDeliverTimeout.
+	DeliverTimeout time.Duration
+	Logger         *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -156,6 +165,9 @@ func NewHub(o HubOptions) (*Hub, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.opts.DeliverTimeout <= 0 {
+		h.opts.DeliverTimeout = DefaultDeliverTimeout
 	}
 	for _, ch := range o.Channels {
 		for _, f := range formats {

@@ -15,15 +15,25 @@ import (
 	"github.com/syndic-network/syndic/pipeline"
 )
 
-// deliverTimeout bounds one delivery request. A subscriber that takes
-// longer is retried later instead of holding a delivery worker.
-const deliverTimeout = 30 * time.Second
+// DefaultDeliverTimeout bounds one delivery request when HubOptions
+// leaves DeliverTimeout zero. WebSub (section 7) says subscribers SHOULD
+// respond to a delivery as quickly as possible, with a success status
+// that only acknowledges receipt, so a healthy callback responds well
+// within it. The ten seconds leave room for a slow TLS handshake. A
+// subscriber that takes longer is retried later instead of holding a
+// delivery worker.
+const DefaultDeliverTimeout = 10 * time.Second
 
 // HubJob is one notification to send: one item revision for one
 // subscription.
 type HubJob struct {
 	// Key is the Subscription.Key of the subscriber.
-	Key   string         `json:"key"`
+	Key string `json:"key"`
+	// Host is the host name of the subscriber's callback, in lower case
+	// and without a trailing dot, so that the delivery workers can limit
+	// the deliveries in flight to one host. Jobs of earlier releases
+	// have none, and JobHost looks it up for them.
+	Host  string         `json:"host,omitempty"`
 	Event pipeline.Event `json:"event"`
 }
 
@@ -78,7 +88,7 @@ func (h *Hub) Jobs(ctx context.Context, ev pipeline.Event) ([]HubJob, error) {
 		if !ok || !t.channel.Filter.Match(ev) {
 			continue
 		}
-		jobs = append(jobs, HubJob{Key: s.Key(), Event: ev})
+		jobs = append(jobs, HubJob{Key: s.Key(), Host: callbackHost(s.Callback), Event: ev})
 	}
 	return jobs, nil
 }
@@ -97,7 +107,8 @@ func (h *Hub) dropExpired(ctx context.Context, s Subscription) {
 // up. It returns nil when the subscriber accepted it and also when there is
 // nothing to send: the subscription is gone or expired, or the callback
 // answered 410 Gone, which ends the subscription. Any other failure
-// returns an error, and the caller retries.
+// returns an error, and the caller retries. The error wraps
+// ErrCallbackFailed when the callback caused it.
 //
 // NOTE: a JSON Feed delivery also holds only the new item, although
 // WebSub asks for the full topic content outside Atom and RSS.
@@ -130,8 +141,33 @@ func (h *Hub) Deliver(ctx context.Context, job HubJob) error {
 		}
 		return nil
 	default:
-		return fmt.Errorf("delivering to callback host %s: status %d", callbackHost(sub.Callback), status)
+		return fmt.Errorf("delivering to callback host %s: %w: status %d", callbackHost(sub.Callback), ErrCallbackFailed, status)
 	}
+}
+
+// JobHost returns the callback host of job: its Host, or for a job
+// without one the host of the stored subscription. It returns "" when the
+// subscription is gone or cannot be read, and Deliver then decides.
+func (h *Hub) JobHost(ctx context.Context, job HubJob) string {
+	if job.Host != "" {
+		return job.Host
+	}
+	sub, err := h.opts.Store.Get(ctx, job.Key)
+	if err != nil {
+		return ""
+	}
+	return callbackHost(sub.Callback)
+}
+
+// EndSubscription deletes the subscription under key because deliveries
+// to it kept failing. WebSub (section 7) has the hub end a subscription
+// whose failing delivery exceeds the hub's retry limits. The subscriber
+// gets it back by subscribing again.
+func (h *Hub) EndSubscription(ctx context.Context, key string) error {
+	if err := h.opts.Store.Delete(ctx, key); err != nil {
+		return fmt.Errorf("ending subscription %s: %w", key, err)
+	}
+	return nil
 }
 
 func (h *Hub) deliveryMeta(t topic, topicURL string) Meta {
@@ -151,7 +187,7 @@ func (h *Hub) deliveryMeta(t topic, topicURL string) Meta {
 
 // post sends body to the callback and returns the response status.
 func (h *Hub) post(ctx context.Context, sub Subscription, t topic, body []byte) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, deliverTimeout)
+	ctx, cancel := context.WithTimeout(ctx, h.opts.DeliverTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sub.Callback, bytes.NewReader(body))
 	if err != nil {
@@ -165,7 +201,7 @@ func (h *Hub) post(ctx context.Context, sub Subscription, t topic, body []byte) 
 	}
 	resp, err := h.opts.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("delivering to callback host %s: %w", callbackHost(sub.Callback), err)
+		return 0, fmt.Errorf("delivering to callback host %s: %w: %w", callbackHost(sub.Callback), ErrCallbackFailed, err)
 	}
 	defer resp.Body.Close()
 	// Drain a little so the connection can be reused.
@@ -181,10 +217,12 @@ func Signature(secret string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
+// callbackHost returns the host name of callback as limitHost spells it,
+// or "" when callback does not parse.
 func callbackHost(callback string) string {
 	u, err := parseCallback(callback)
 	if err != nil {
 		return ""
 	}
-	return u.Hostname()
+	return limitHost(u)
 }

@@ -416,6 +416,7 @@ func TestHubDeliverOutcomes(t *testing.T) {
 	}{
 		{"accepted", http.StatusAccepted, false, false, true, 1},
 		{"server error is retried", http.StatusInternalServerError, false, true, true, 1},
+		{"redirect is retried", http.StatusFound, false, true, true, 1},
 		{"gone ends the subscription", http.StatusGone, false, false, false, 1},
 		{"expired lease sends nothing", http.StatusOK, true, false, true, 0},
 	}
@@ -437,6 +438,9 @@ func TestHubDeliverOutcomes(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Errorf("error = %v, want error %v", err, tt.wantErr)
 			}
+			if err != nil && !errors.Is(err, ErrCallbackFailed) {
+				t.Errorf("error = %v, want ErrCallbackFailed", err)
+			}
 			if got := store.len() == 1; got != tt.wantStored {
 				t.Errorf("stored = %v, want %v", got, tt.wantStored)
 			}
@@ -451,6 +455,72 @@ func TestHubDeliverOutcomes(t *testing.T) {
 			t.Errorf("error = %v, want nil", err)
 		}
 	})
+}
+
+func TestHubDeliverTimesOut(t *testing.T) {
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) })
+
+	store := newMemoryStore()
+	hub, err := NewHub(HubOptions{
+		Store: store, Client: &http.Client{}, BaseURL: "https://hub.example.org",
+		Channels:       []Channel{{ID: "all", Title: "Everything"}},
+		DeliverTimeout: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("creating hub: %v", err)
+	}
+	t.Cleanup(hub.Close)
+	s := Subscription{Topic: hubTopic, Callback: slow.URL, Expires: time.Now().Add(time.Hour)}
+	if err := store.Put(context.Background(), s); err != nil {
+		t.Fatalf("storing: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = hub.Deliver(ctx, HubJob{Key: s.Key(), Event: event("x", time.Now())})
+	if !errors.Is(err, ErrCallbackFailed) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want ErrCallbackFailed after the delivery timeout", err)
+	}
+	if ctx.Err() != nil {
+		t.Error("delivery ran until the test's deadline, want it cut at DeliverTimeout")
+	}
+}
+
+func TestHubJobHost(t *testing.T) {
+	store := newMemoryStore()
+	hub := newTestHub(t, store, nil)
+	ctx := context.Background()
+	s := Subscription{Topic: hubTopic, Callback: "https://Reader.Example./cb?x=1", Expires: time.Now().Add(time.Hour)}
+	if err := store.Put(ctx, s); err != nil {
+		t.Fatalf("storing: %v", err)
+	}
+	jobs, err := hub.Jobs(ctx, event("x", time.Now()))
+	if err != nil {
+		t.Fatalf("jobs: %v", err)
+	}
+	if len(jobs) != 1 || jobs[0].Host != "reader.example" {
+		t.Fatalf("jobs = %+v, want one with host reader.example", jobs)
+	}
+	if got := hub.JobHost(ctx, HubJob{Key: s.Key()}); got != "reader.example" {
+		t.Errorf("host of a job without one = %q, want the stored callback's reader.example", got)
+	}
+	if got := hub.JobHost(ctx, HubJob{Key: "missing"}); got != "" {
+		t.Errorf("host of a job whose subscription is gone = %q, want empty", got)
+	}
+	if err := hub.EndSubscription(ctx, s.Key()); err != nil {
+		t.Fatalf("ending the subscription: %v", err)
+	}
+	if store.len() != 0 {
+		t.Errorf("subscriptions after EndSubscription = %d, want 0", store.len())
+	}
 }
 
 func TestHandlerAdvertisesHub(t *testing.T) {
