@@ -1,8 +1,10 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -38,6 +40,12 @@ var hubBackoff = []time.Duration{
 // hubDeliverWorkers bounds the deliveries one process sends at once.
 const hubDeliverWorkers = 8
 
+// hubDeliverAckWait is the delivery consumer's AckWait. A delivery takes
+// at most 45 seconds (send's context). A job waiting for its callback
+// host is marked in progress every third of it, so it is not sent again
+// while it waits.
+const hubDeliverAckWait = time.Minute
+
 // hubConfig names the streams and subjects of the hub workers.
 type hubConfig struct {
 	// ItemSubjects filters the item stream, such as "syndic.items.>".
@@ -49,6 +57,14 @@ type hubConfig struct {
 	Replicas int
 	// Backoff is the retry schedule; nil means hubBackoff.
 	Backoff []time.Duration
+	// Workers and PerHost bound the deliveries in flight in all and to
+	// one callback host. Zero means hubDeliverWorkers and
+	// hubDeliveriesPerHost.
+	Workers int
+	PerHost int
+	// AckWait is the delivery consumer's AckWait. Zero means
+	// hubDeliverAckWait.
+	AckWait time.Duration
 }
 
 // hubDeliveriesTotal counts the WebSub deliveries this process sent, by
@@ -58,6 +74,13 @@ var hubDeliveriesTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "syndic_websub_deliveries_total",
 	Help: "WebSub hub deliveries sent by this process, by result (delivered, retried, failed).",
 }, []string{"result"})
+
+// hubSubscriptionsEndedTotal counts the subscriptions this process ended
+// because the last retry of a delivery to them failed at the callback.
+var hubSubscriptionsEndedTotal = promauto.NewCounter(prometheus.CounterOpts{
+	Name: "syndic_websub_subscriptions_ended_total",
+	Help: "WebSub subscriptions this process ended after the last retry of a delivery to their callback failed.",
+})
 
 // RunHubDeliveries runs the delivery side of the WebSub hub until ctx
 // ends: the shared durable consumers that turn new items into delivery
@@ -97,7 +120,8 @@ func (a *App) RunHubDeliveries(ctx context.Context, reloads <-chan struct{}, cur
 
 // startHubDeliveries starts the hub's consumers for the channels of
 // a.Config. The returned function stops them and returns once they take
-// no more messages. Deliveries in flight then are not awaited: a job that
+// no more messages and have handed back the jobs waiting for their
+// callback host. Deliveries in flight then are not awaited: a job that
 // was not acknowledged is sent again after the consumer's AckWait, so a
 // stop can repeat a delivery but never loses one.
 func (a *App) startHubDeliveries(ctx context.Context) (func(), error) {
@@ -153,8 +177,14 @@ type hubWorkers struct {
 	log     *slog.Logger
 	subject string
 	backoff []time.Duration
-	slots   chan struct{}
-	wg      sync.WaitGroup
+	ackWait time.Duration
+	// slots bounds the deliveries in flight, and hosts those to one
+	// callback host.
+	slots chan struct{}
+	hosts *hostQueues
+	wg    sync.WaitGroup
+	// stopping is closed when ctx ends.
+	stopping <-chan struct{}
 	// done is closed once both consumers have stopped after ctx ended.
 	done chan struct{}
 }
@@ -163,7 +193,10 @@ type hubWorkers struct {
 // consumes until ctx ends.
 func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstream.Stream, hub *feeds.Hub, cfg hubConfig, log *slog.Logger) (*hubWorkers, error) {
 	w := &hubWorkers{js: js, hub: hub, log: log, subject: cfg.Subject, backoff: cfg.Backoff,
-		slots: make(chan struct{}, hubDeliverWorkers), done: make(chan struct{})}
+		slots:    make(chan struct{}, cmp.Or(cfg.Workers, hubDeliverWorkers)),
+		hosts:    newHostQueues(cmp.Or(cfg.PerHost, hubDeliveriesPerHost)),
+		ackWait:  cmp.Or(cfg.AckWait, hubDeliverAckWait),
+		stopping: ctx.Done(), done: make(chan struct{})}
 	if w.backoff == nil {
 		w.backoff = hubBackoff
 	}
@@ -192,26 +225,53 @@ func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstrea
 		return nil, err
 	}
 	sends, err := consumeDurable(ctx, deliveries, jetstream.ConsumerConfig{
-		Durable:   hubDeliverConsumer,
-		AckPolicy: jetstream.AckExplicitPolicy,
-		// A delivery takes at most 30 seconds (feeds.Deliver's timeout).
-		AckWait:       time.Minute,
-		MaxDeliver:    len(w.backoff) + 1,
+		Durable:    hubDeliverConsumer,
+		AckPolicy:  jetstream.AckExplicitPolicy,
+		AckWait:    w.ackWait,
+		MaxDeliver: len(w.backoff) + 1,
+		// NOTE: jobs waiting for their callback host or for a retry count
+		// here too, so a host with this many jobs outstanding still
+		// stops new jobs for every host until they end.
 		MaxAckPending: 1000,
 	}, w.dispatch)
 	if err != nil {
 		fanout.Stop()
 		return nil, err
 	}
+	go w.keepWaitingJobs(ctx)
 	go func() {
 		<-ctx.Done()
 		fanout.Stop()
 		sends.Stop()
 		<-fanout.Closed()
 		<-sends.Closed()
+		// Hand the waiting jobs back so that another consumer sends them
+		// at once. Each counts one delivery attempt, as a job that a
+		// stopped worker had taken always did.
+		for _, d := range w.hosts.close() {
+			_ = d.msg.Nak()
+		}
 		close(w.done)
 	}()
 	return w, nil
+}
+
+// keepWaitingJobs marks the jobs waiting for their callback host in
+// progress until ctx ends, so that JetStream does not send them again
+// after the AckWait.
+func (w *hubWorkers) keepWaitingJobs(ctx context.Context) {
+	tick := time.NewTicker(w.ackWait / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, msg := range w.hosts.waitingMsgs() {
+			_ = msg.InProgress()
+		}
+	}
 }
 
 // wait blocks until the consumers have stopped after ctx ended and the
@@ -277,29 +337,68 @@ func (w *hubWorkers) publishJobs(ctx context.Context, ev pipeline.Event, seq uin
 	return nil
 }
 
-// dispatch sends a job on a worker slot, so one slow subscriber does not
-// hold up the others.
+// dispatch admits a job to its callback host and sends it on a worker
+// slot. A job whose host already has its limit of deliveries in flight
+// waits without a slot, so slow hosts cannot hold up the others, and
+// dispatch blocks only while every slot is busy.
 func (w *hubWorkers) dispatch(msg jetstream.Msg) {
-	w.slots <- struct{}{}
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer func() { <-w.slots }()
-		w.send(msg)
-	}()
-}
-
-// send delivers one job. A failure is retried after the next back-off
-// step, and the last attempt's failure ends the job with a warning.
-func (w *hubWorkers) send(msg jetstream.Msg) {
 	var job feeds.HubJob
 	if err := json.Unmarshal(msg.Data(), &job); err != nil {
 		w.log.Warn("dropping undecodable delivery job", "error", err)
 		_ = msg.Term()
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	d := hubDelivery{msg: msg, job: job, host: w.hub.JobHost(ctx, job)}
+	cancel()
+	admitted, handBack := w.hosts.admit(d)
+	if handBack {
+		_ = msg.Nak()
+	}
+	if !admitted || !w.takeSlot(d) {
+		return
+	}
+	w.wg.Add(1)
+	go w.run(d)
+}
+
+// takeSlot waits for a free worker slot for d, which its host admitted.
+// When the workers stop first, it hands d back, ends d's place at its
+// host and returns false.
+func (w *hubWorkers) takeSlot(d hubDelivery) bool {
+	select {
+	case w.slots <- struct{}{}:
+		return true
+	case <-w.stopping:
+		_ = d.msg.Nak()
+		w.hosts.release(d.host)
+		return false
+	}
+}
+
+// run sends d, and then the jobs that wait for d's host one after the
+// other, giving its slot back between two jobs so that the next one
+// queues for a slot behind the jobs of other hosts.
+func (w *hubWorkers) run(d hubDelivery) {
+	defer w.wg.Done()
+	for {
+		w.send(d)
+		<-w.slots
+		next, ok := w.hosts.next(d.host)
+		if !ok || !w.takeSlot(next) {
+			return
+		}
+		d = next
+	}
+}
+
+// send delivers one job. A failure is retried after the next back-off
+// step. The last attempt's failure ends the job with a warning, and ends
+// the subscription too when the callback caused it.
+func (w *hubWorkers) send(d hubDelivery) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
+	msg, job := d.msg, d.job
 	err := w.hub.Deliver(ctx, job)
 	if err == nil {
 		hubDeliveriesTotal.WithLabelValues("delivered").Inc()
@@ -310,14 +409,23 @@ func (w *hubWorkers) send(msg jetstream.Msg) {
 	if md, mdErr := msg.Metadata(); mdErr == nil {
 		attempt = int(md.NumDelivered)
 	}
-	log := w.log.With("subscription", job.Key, "item_id", job.Event.ID, "attempt", attempt, "error", err)
-	if attempt > len(w.backoff) {
-		hubDeliveriesTotal.WithLabelValues("failed").Inc()
-		log.Warn("giving up on a WebSub delivery")
-		_ = msg.Term()
+	log := w.log.With("subscription", job.Key, "callback_host", d.host, "item_id", job.Event.ID, "attempt", attempt, "error", err)
+	if attempt <= len(w.backoff) {
+		hubDeliveriesTotal.WithLabelValues("retried").Inc()
+		log.Debug("WebSub delivery failed, retrying")
+		_ = msg.NakWithDelay(w.backoff[attempt-1])
 		return
 	}
-	hubDeliveriesTotal.WithLabelValues("retried").Inc()
-	log.Debug("WebSub delivery failed, retrying")
-	_ = msg.NakWithDelay(w.backoff[attempt-1])
+	hubDeliveriesTotal.WithLabelValues("failed").Inc()
+	_ = msg.Term()
+	if !errors.Is(err, feeds.ErrCallbackFailed) {
+		log.Warn("giving up on a WebSub delivery")
+		return
+	}
+	if endErr := w.hub.EndSubscription(ctx, job.Key); endErr != nil {
+		log.Warn("giving up on a WebSub delivery, and ending its subscription failed", "end_error", endErr)
+		return
+	}
+	hubSubscriptionsEndedTotal.Inc()
+	log.Warn("giving up on a WebSub delivery and ending its subscription")
 }

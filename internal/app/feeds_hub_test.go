@@ -64,6 +64,8 @@ type hubFixture struct {
 	items jetstream.Stream
 	store kvSubscriptions
 	cfg   hubConfig
+	// deliverTimeout is the HubOptions.DeliverTimeout of newHub.
+	deliverTimeout time.Duration
 }
 
 func newHubFixture(t *testing.T) *hubFixture {
@@ -107,9 +109,10 @@ func (f *hubFixture) newHub(t *testing.T, allowPrivate bool) *feeds.Hub {
 	client := &http.Client{Transport: &http.Transport{DialContext: workers.NewGuardedDialer(allowPrivate).DialContext}}
 	hub, err := feeds.NewHub(feeds.HubOptions{
 		Store: store, Client: client, BaseURL: "https://hub.example.org",
-		Channels: []feeds.Channel{{ID: "all", Title: "Everything"}},
-		Meta:     feeds.HubMeta{TagAuthority: "hub.example.org,2026-12-04"},
-		Logger:   slog.New(slog.DiscardHandler),
+		Channels:       []feeds.Channel{{ID: "all", Title: "Everything"}},
+		Meta:           feeds.HubMeta{TagAuthority: "hub.example.org,2026-12-04"},
+		Logger:         slog.New(slog.DiscardHandler),
+		DeliverTimeout: f.deliverTimeout,
 	})
 	if err != nil {
 		t.Fatalf("creating hub: %v", err)
@@ -211,6 +214,13 @@ func TestHubGivesUpAfterBackoff(t *testing.T) {
 	f.waitDrained(t)
 	if n := sub.postCount(); n != 3 {
 		t.Errorf("attempts = %d, want 3 (one plus two retries)", n)
+	}
+	subs, err := f.store.List(context.Background())
+	if err != nil {
+		t.Fatalf("listing subscriptions: %v", err)
+	}
+	if len(subs) != 0 {
+		t.Errorf("subscriptions after the last retry failed = %d, want 0 (ended)", len(subs))
 	}
 }
 
