@@ -155,6 +155,40 @@ func TestIngestPunctuationSpacingIsNotUpdate(t *testing.T) {
 	}
 }
 
+func TestIngestControlRemovalIsNotUpdate(t *testing.T) {
+	env := newIngestEnv(t, "embedded")
+	g := clusterIngester(t, env)
+	ctx := context.Background()
+
+	// An event stored by rules version 4, which kept bidirectional and
+	// C1 controls in titles, summaries and content.
+	title := "Export \u202efair\u0080 opens"
+	stored := storyItem(t, "p", "en", "https://p.example/d", "Export fair opens", fairText, "")
+	stored.Title = title
+	stored.Summary = "\u2067" + fairText
+	stored.Content = "<p>\u2067" + fairText + "</p>"
+	stored.RulesVersion = 4
+	stored.ContentHash = pipeline.ContentHashV4(stored)
+	mustIngest(t, g, stored, pipeline.ResultCreated)
+	entry, _, err := env.index.Get(ctx, stored.ID)
+	if err != nil {
+		t.Fatalf("reading index entry: %v", err)
+	}
+	entry.Hash, entry.Rules = stored.ContentHash, 4
+	if err := env.index.Put(ctx, stored.ID, entry); err != nil {
+		t.Fatalf("rewriting index entry: %v", err)
+	}
+
+	fresh := storyItem(t, "p", "en", "https://p.example/d", title, "\u2067"+fairText, "")
+	if fresh.Title != "Export fair opens" {
+		t.Fatalf("title = %q, want the controls removed", fresh.Title)
+	}
+	mustIngest(t, g, fresh, pipeline.ResultDuplicate)
+	if n := len(env.events(t)); n != 1 {
+		t.Errorf("events = %d, want 1: removing the controls is no update", n)
+	}
+}
+
 // ingestFixture parses a fixture as feed of partner "p" and ingests every
 // item, returning how many were created and updated.
 func ingestFixture(t *testing.T, g *pipeline.Ingester, name, feed string, now time.Time) (created, updated int) {

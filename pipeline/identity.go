@@ -43,8 +43,8 @@ type identityInput struct {
 	guid      string // trimmed GUID as the feed gave it
 	link      string // canonical link, "" when the item has none
 	feed      string // configured feed id
-	title     string // normalised title
-	summary   string // normalised summary
+	title     string // plain title before StripControls and cutTitle
+	summary   string // summary before StripControls
 	published string // the date as the feed wrote it
 }
 

@@ -51,7 +51,9 @@ type Enclosure struct {
 
 // Item is one normalised news item, before deduplication decides whether it
 // is new, updated or a duplicate. Every text field is valid UTF-8 without
-// characters that XML 1.0 forbids.
+// characters that XML 1.0 forbids. The text fields and Content contain
+// none of the controls that StripControls removes, but GUID and the query
+// of the URL fields may (see EscapeControls).
 type Item struct {
 	// ID is the stable identity: see ItemID.
 	ID string `json:"id"`

@@ -47,11 +47,12 @@ type itemDraft struct {
 	publishedParsed, updatedParsed *time.Time // dates as gofeed read them
 	base                           *url.URL   // xml:base in force, nil when none
 	linkKey                        string     // set by cleanItem, see linkIdentity
-	// titleKey is the plain title before cutTitle, which the hash
-	// identity reads, so that items keyed by title before titles were
-	// cut keep their ids.
-	titleKey string
-	warnings FieldWarnings // set by cleanItem
+	// titleKey and summaryKey are the plain title before StripControls
+	// and cutTitle and the summary before StripControls. The hash
+	// identity reads them, so that items keyed by their text before
+	// those rules keep their ids.
+	titleKey, summaryKey string
+	warnings             FieldWarnings // set by cleanItem
 	// textKey is the identity key from title, summary and date when a
 	// parse memo supplied it, else "" (computed when needed).
 	textKey string
@@ -98,10 +99,12 @@ func NormaliseItemWarnings(it *Item, src Source, now time.Time) (FieldWarnings, 
 func cleanItem(d *itemDraft, src Source, feedURL *url.URL, now time.Time) (Item, error) {
 	it := Item{
 		Partner: src.Partner, Feed: src.Feed, FeedURL: PublicFeedURL(src.FeedURL),
-		GUID:  stripIllegal(strings.TrimSpace(d.GUID)),
-		Title: plainTitle(d.Title),
+		// The GUID keeps the characters StripControls removes, because it
+		// is the identity key of most items and no renderer shows it.
+		GUID: stripIllegal(strings.TrimSpace(d.GUID)),
 	}
-	d.titleKey = it.Title
+	d.titleKey = plainTitle(d.Title)
+	it.Title = stripTextControls(d.titleKey)
 	linkBase := firstURL(d.base, feedURL)
 	// An empty link would resolve to the feed URL itself.
 	if raw := stripIllegal(d.URL); strings.TrimSpace(raw) != "" {
@@ -148,7 +151,12 @@ func cleanText(it *Item, d *itemDraft, base *url.URL) bool {
 		it.Content += truncationNote
 	}
 	raw, _ = cutRawHTML(firstNonEmpty(d.Summary, d.Content), rawLimits.htmlBytes, rawLimits.htmlTags)
-	it.Summary = truncateText(htmlToText(raw), maxSummaryRunes)
+	text := htmlToText(raw)
+	d.summaryKey = truncateText(text, maxSummaryRunes)
+	it.Summary = d.summaryKey
+	if clean := stripTextControls(text); clean != text {
+		it.Summary = truncateText(clean, maxSummaryRunes)
+	}
 	return cut && it.Content != ""
 }
 
@@ -263,8 +271,8 @@ func cleanAuthors(in []Author) []Author {
 	var out []Author
 	seen := map[string]bool{}
 	for _, a := range in {
-		a.Name = plainTitle(a.Name)
-		a.Email = collapseSpace(a.Email)
+		a.Name = stripTextControls(plainTitle(a.Name))
+		a.Email = stripTextControls(collapseSpace(a.Email))
 		a.URL = cleanURL(a.URL, nil)
 		key := strings.ToLower(a.Name + "\x00" + a.Email)
 		if key == "\x00" || seen[key] {
@@ -280,7 +288,7 @@ func cleanCategories(in []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, c := range in {
-		c = plainTitle(c)
+		c = stripTextControls(plainTitle(c))
 		key := strings.ToLower(c)
 		if c == "" || seen[key] {
 			continue
@@ -303,7 +311,7 @@ func cleanEnclosures(in []Enclosure, base *url.URL) []Enclosure {
 		if e.URL == "" {
 			continue
 		}
-		e.Type = strings.ToLower(collapseSpace(e.Type))
+		e.Type = strings.ToLower(stripTextControls(collapseSpace(e.Type)))
 		e.Length = max(e.Length, 0)
 		key := hashURL(e.URL)
 		if k, seen := index[key]; seen {
@@ -396,7 +404,7 @@ func parseLength(s string) int64 {
 func draftIdentity(d *itemDraft, it *Item, src Source) identityInput {
 	return identityInput{
 		guid: it.GUID, link: d.linkKey, feed: src.Feed,
-		title: d.titleKey, summary: it.Summary, published: strings.TrimSpace(d.published),
+		title: d.titleKey, summary: d.summaryKey, published: strings.TrimSpace(d.published),
 	}
 }
 

@@ -28,13 +28,14 @@ func FuzzSanitizeHTML(f *testing.F) {
 	}
 	f.Add(`<img data-srcset="a.png 1x, b.png 2x" src="data:image/gif;base64,R0"><a href="../x" onclick="y()">x</a>`)
 	f.Add(`<p>x<script>alert(1)</script><img src="/blank.gif"><img srcset="javascript:x 1x"></p>`)
+	f.Add("<p dir=rtl>\u202eevil\u2066 <a href=\"?q=\u202e\u0085\" title=\"\u009b\">x\x7f</a>&#x202E;&#127;</p>")
 	base, err := url.Parse("https://base.example/dir/page")
 	if err != nil {
 		f.Fatalf("parsing base: %v", err)
 	}
 	f.Fuzz(func(t *testing.T, fragment string) {
 		got := sanitizeHTML(fragment, base)
-		if !utf8.ValidString(got) || strings.ContainsFunc(got, notXMLChar) {
+		if !utf8.ValidString(got) || strings.ContainsFunc(got, notXMLChar) || hasControls(got) {
 			t.Fatalf("output is not clean text: %q", got)
 		}
 		if m := unsafeMarkup.FindString(got); m != "" {

@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzPlainTitle checks that a cleaned title contains no markup and is
-// clean text, and that cutting it a second time changes nothing.
+// clean text, and that cutting it or removing controls from it a second
+// time changes nothing.
 func FuzzPlainTitle(f *testing.F) {
 	for _, seed := range []string{
 		"<script>alert(1)</script> title XSS",
@@ -18,6 +19,10 @@ func FuzzPlainTitle(f *testing.F) {
 		"<iframe><script>x</script></iframe>y",
 		"Fair<!-- x --> opens",
 		"<<b>>",
+		"Export \u202efair\u202c opens",
+		"\u2067عربي\u2069 and \u200fשלום\u200e",
+		"a \x7f b \u0085 c \u009b[31m d",
+		"&#x202E;fair &amp;#8238; &amp;&amp;#x202E;#x202E;",
 	} {
 		f.Add(seed)
 	}
@@ -32,6 +37,16 @@ func FuzzPlainTitle(f *testing.F) {
 		cut := cutTitle(got)
 		if cutTitle(cut) != cut {
 			t.Fatalf("cutTitle is not idempotent on %q", got)
+		}
+		clean := stripTextControls(got)
+		if hasControls(clean) || charReference.ReplaceAllStringFunc(clean, dropBidiReference) != clean {
+			t.Fatalf("stripTextControls(%q) = %q, which keeps a control", got, clean)
+		}
+		if !isCollapsed(clean) {
+			t.Fatalf("stripTextControls(%q) = %q, which is not collapsed", got, clean)
+		}
+		if stripTextControls(clean) != clean {
+			t.Fatalf("stripTextControls is not idempotent on %q", got)
 		}
 	})
 }

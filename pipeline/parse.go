@@ -226,7 +226,7 @@ func rootElement(text []byte) string {
 }
 
 func fillFeedFields(res *ParseResult, feed *gofeed.Feed, text []byte) {
-	res.Title = plainTitle(feed.Title)
+	res.Title = stripTextControls(plainTitle(feed.Title))
 	if link, err := CanonicalURL(feed.Link, nil); err == nil {
 		res.Link = link
 	}

@@ -214,7 +214,7 @@ func itemError(index int, d *itemDraft, err error) ItemError {
 		Index: index,
 		GUID:  stripIllegal(strings.TrimSpace(d.GUID)),
 		Link:  stripIllegal(strings.TrimSpace(d.URL)),
-		Title: plainTitle(d.Title),
+		Title: stripTextControls(plainTitle(d.Title)),
 		Err:   err,
 	}
 }

@@ -51,7 +51,8 @@ var urlAttributes = map[string]bool{
 
 // sanitizeHTML resolves relative URLs against base, promotes lazy-loaded
 // image sources, removes tracking pixels and unsafe markup, and returns
-// HTML that the content policy allows. base may be nil.
+// HTML that the content policy allows, without the characters that
+// StripControls removes. base may be nil.
 func sanitizeHTML(fragment string, base *url.URL) string {
 	if strings.TrimSpace(fragment) == "" {
 		return ""
@@ -72,16 +73,23 @@ func sanitizeHTML(fragment string, base *url.URL) string {
 		}
 	}
 	clean := contentPolicy().Sanitize(b.String())
-	return strings.TrimSpace(stripIllegal(clean))
+	// rewriteTree removed the controls from text and escaped them in
+	// URLs. This pass keeps the promise above should the policy write
+	// one, which it could only do in text or an attribute value.
+	return strings.TrimSpace(StripControls(stripIllegal(clean)))
 }
 
-// rewriteTree walks the children of n, dropping and rewriting elements.
+// rewriteTree walks the children of n, dropping and rewriting elements,
+// and removes from text the characters that StripControls removes.
 func rewriteTree(n *html.Node, base *url.URL) {
 	for c := n.FirstChild; c != nil; {
 		next := c.NextSibling
-		if c.Type == html.ElementNode && !rewriteElement(c, base) {
+		switch {
+		case c.Type == html.TextNode:
+			c.Data = StripControls(c.Data)
+		case c.Type == html.ElementNode && !rewriteElement(c, base):
 			n.RemoveChild(c)
-		} else {
+		default:
 			rewriteTree(c, base)
 		}
 		c = next
@@ -102,11 +110,15 @@ func rewriteElement(n *html.Node, base *url.URL) bool {
 	}
 	for k := range n.Attr {
 		a := &n.Attr[k]
+		// A URL keeps the controls, escaped, so it still names the
+		// resource the partner linked to. Other values are text.
 		switch {
 		case urlAttributes[a.Key]:
-			a.Val = resolveReference(base, a.Val)
+			a.Val = EscapeControls(resolveReference(base, a.Val))
 		case a.Key == "srcset":
-			a.Val = rewriteSrcset(base, a.Val)
+			a.Val = EscapeControls(rewriteSrcset(base, a.Val))
+		default:
+			a.Val = StripControls(a.Val)
 		}
 	}
 	switch n.DataAtom {
