@@ -84,16 +84,16 @@ func RenderAtom(m Meta, entries []pipeline.Event) ([]byte, error) {
 func atomFeedLinks(m Meta) []gorilla.AtomLink {
 	var links []gorilla.AtomLink
 	if m.SelfURL != "" {
-		links = append(links, gorilla.AtomLink{Href: cleanText(m.SelfURL), Rel: "self", Type: "application/atom+xml"})
+		links = append(links, gorilla.AtomLink{Href: cleanURL(m.SelfURL), Rel: "self", Type: "application/atom+xml"})
 	}
 	if m.SiteURL != "" {
-		links = append(links, gorilla.AtomLink{Href: cleanText(m.SiteURL), Rel: "alternate", Type: "text/html"})
+		links = append(links, gorilla.AtomLink{Href: cleanURL(m.SiteURL), Rel: "alternate", Type: "text/html"})
 	}
 	if m.HubURL != "" {
-		links = append(links, gorilla.AtomLink{Href: cleanText(m.HubURL), Rel: "hub"})
+		links = append(links, gorilla.AtomLink{Href: cleanURL(m.HubURL), Rel: "hub"})
 	}
 	for _, l := range m.History.links() {
-		links = append(links, gorilla.AtomLink{Href: cleanText(l[1]), Rel: l[0], Type: "application/atom+xml"})
+		links = append(links, gorilla.AtomLink{Href: cleanURL(l[1]), Rel: l[0], Type: "application/atom+xml"})
 	}
 	return links
 }
@@ -144,7 +144,7 @@ func atomContent(ev pipeline.Event, title string) *gorilla.AtomContent {
 	if c := cleanText(ev.Content); c != "" {
 		return &gorilla.AtomContent{Content: c, Type: "html"}
 	}
-	if cleanText(ev.URL) != "" {
+	if cleanURL(ev.URL) != "" {
 		return nil
 	}
 	text := cleanText(ev.Summary)
@@ -166,7 +166,7 @@ func atomAuthors(m Meta, ev pipeline.Event) []gorilla.AtomAuthor {
 		}
 		out = append(out, gorilla.AtomAuthor{AtomPerson: gorilla.AtomPerson{
 			Name:  name,
-			Uri:   cleanText(a.URL),
+			Uri:   cleanURL(a.URL),
 			Email: emailAddress(a.Email),
 		}})
 	}
@@ -177,16 +177,16 @@ func atomAuthors(m Meta, ev pipeline.Event) []gorilla.AtomAuthor {
 	if name == "" {
 		name = cleanText(m.Title)
 	}
-	return []gorilla.AtomAuthor{{AtomPerson: gorilla.AtomPerson{Name: name, Uri: cleanText(m.Partners[ev.Partner].URL)}}}
+	return []gorilla.AtomAuthor{{AtomPerson: gorilla.AtomPerson{Name: name, Uri: cleanURL(m.Partners[ev.Partner].URL)}}}
 }
 
 func atomEntryLinks(ev pipeline.Event) []gorilla.AtomLink {
 	var links []gorilla.AtomLink
-	if u := cleanText(ev.URL); u != "" {
+	if u := cleanURL(ev.URL); u != "" {
 		links = append(links, gorilla.AtomLink{Href: u, Rel: "alternate"})
 	}
 	for _, enc := range ev.Enclosures {
-		u := cleanText(enc.URL)
+		u := cleanURL(enc.URL)
 		if u == "" {
 			continue
 		}
@@ -202,10 +202,10 @@ func atomEntryLinks(ev pipeline.Event) []gorilla.AtomLink {
 func newAtomSource(m Meta, ev pipeline.Event) *atomSource {
 	src := &atomSource{Title: cleanText(m.partnerName(ev.Partner))}
 	if u := m.feedURL(ev); u != "" {
-		src.Links = append(src.Links, gorilla.AtomLink{Href: cleanText(u), Rel: "self"})
+		src.Links = append(src.Links, gorilla.AtomLink{Href: cleanURL(u), Rel: "self"})
 	}
 	if u := m.Partners[ev.Partner].URL; u != "" {
-		src.Links = append(src.Links, gorilla.AtomLink{Href: cleanText(u), Rel: "alternate", Type: "text/html"})
+		src.Links = append(src.Links, gorilla.AtomLink{Href: cleanURL(u), Rel: "alternate", Type: "text/html"})
 	}
 	if src.Title == "" && len(src.Links) == 0 {
 		return nil

@@ -21,6 +21,7 @@ func FuzzRenderXML(f *testing.F) {
 	f.Add("a ]]> b", "<![CDATA[x]]>")
 	f.Add("\xff\xfe bad utf-8", "\ufffe\uffff\U0010FFFF")
 	f.Add("line\r\nbreak\ttab", "&amp; &bogus; <unclosed")
+	f.Add("Export \u202efair\x7f\u0085 opens\u2069", "<p>\u2066x\u009b</p>")
 
 	f.Fuzz(func(t *testing.T, title, content string) {
 		ev := event("fuzz", mustTime(t, "2026-01-02T03:04:05Z"))

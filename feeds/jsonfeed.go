@@ -80,11 +80,11 @@ func RenderJSON(m Meta, entries []pipeline.Event) ([]byte, error) {
 	feed := jsonFeed{
 		Version:     jsonFeedVersion,
 		Title:       cleanText(m.Title),
-		HomePageURL: cleanText(m.SiteURL),
-		FeedURL:     cleanText(m.SelfURL),
+		HomePageURL: cleanURL(m.SiteURL),
+		FeedURL:     cleanURL(m.SelfURL),
 		// JSON Feed 1.1 pages towards older items with next_url, which is
 		// where the previous archive page is.
-		NextURL:     cleanText(m.History.Prev),
+		NextURL:     cleanURL(m.History.Prev),
 		Description: cleanText(m.Description),
 		Language:    languageTag(m.Language),
 		Items:       make([]jsonItem, 0, len(entries)),
@@ -108,11 +108,11 @@ func RenderJSON(m Meta, entries []pipeline.Event) ([]byte, error) {
 func newJSONItem(m Meta, ev pipeline.Event) jsonItem {
 	it := jsonItem{
 		ID:          EntryID(m.TagAuthority, ev.ID),
-		URL:         cleanText(ev.URL),
+		URL:         cleanURL(ev.URL),
 		Title:       cleanText(ev.Title),
 		ContentHTML: cleanText(ev.Content),
 		Summary:     cleanText(ev.Summary),
-		Image:       cleanText(ev.Image),
+		Image:       cleanURL(ev.Image),
 		Tags:        cleanAll(ev.Categories),
 		Language:    languageTag(ev.Language),
 		Attachments: jsonAttachments(ev.Enclosures),
@@ -146,7 +146,7 @@ func newJSONItem(m Meta, ev pipeline.Event) jsonItem {
 func jsonAuthors(authors []pipeline.Author) []gorilla.JSONAuthor {
 	var out []gorilla.JSONAuthor
 	for _, a := range authors {
-		ja := gorilla.JSONAuthor{Name: cleanText(a.Name), Url: cleanText(a.URL)}
+		ja := gorilla.JSONAuthor{Name: cleanText(a.Name), Url: cleanURL(a.URL)}
 		if ja.Name != "" || ja.Url != "" {
 			out = append(out, ja)
 		}
@@ -159,7 +159,7 @@ func jsonAuthors(authors []pipeline.Author) []gorilla.JSONAuthor {
 func jsonAttachments(encs []pipeline.Enclosure) []jsonAttachment {
 	var out []jsonAttachment
 	for _, e := range encs {
-		u := cleanText(e.URL)
+		u := cleanURL(e.URL)
 		if u == "" {
 			continue
 		}

@@ -55,9 +55,9 @@ type Meta struct {
 // repeats and without ev's own URL.
 func (m Meta) viaURLs(ev pipeline.Event) []string {
 	var out []string
-	seen := map[string]bool{ev.URL: true}
+	seen := map[string]bool{cleanURL(ev.URL): true}
 	for _, c := range m.Copies[ev.ID] {
-		if u := cleanText(c.URL); isWebURL(u) && !seen[u] {
+		if u := cleanURL(c.URL); isWebURL(u) && !seen[u] {
 			seen[u] = true
 			out = append(out, u)
 		}

@@ -190,7 +190,7 @@ const invalidTextFix = "use UTF-8 text without control characters"
 // isQueryText reports whether v is valid UTF-8 without characters that
 // XML forbids, which are the C0 controls other than tab and line breaks.
 func isQueryText(v string) bool {
-	return utf8.ValidString(v) && cleanText(v) == v
+	return utf8.ValidString(v) && xmlText(v) == v
 }
 
 // parseLimit returns 0 when limit is absent or not below maxItems, because

@@ -105,7 +105,7 @@ func RenderRSS(m Meta, entries []pipeline.Event) ([]byte, error) {
 func newRSSChannel(m Meta, entries []pipeline.Event) rssChannel {
 	ch := rssChannel{
 		Title:         cleanText(m.Title),
-		Link:          cleanText(m.SiteURL),
+		Link:          cleanURL(m.SiteURL),
 		Description:   cleanText(m.Description),
 		Language:      languageTag(m.Language),
 		LastBuildDate: rssDate(feedUpdated(m, entries)),
@@ -113,13 +113,13 @@ func newRSSChannel(m Meta, entries []pipeline.Event) rssChannel {
 		Items:         make([]rssItem, 0, len(entries)),
 	}
 	if m.SelfURL != "" {
-		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanText(m.SelfURL), Rel: "self", Type: "application/rss+xml"})
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanURL(m.SelfURL), Rel: "self", Type: "application/rss+xml"})
 	}
 	if m.HubURL != "" {
-		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanText(m.HubURL), Rel: "hub"})
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanURL(m.HubURL), Rel: "hub"})
 	}
 	for _, l := range m.History.links() {
-		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanText(l[1]), Rel: l[0], Type: "application/rss+xml"})
+		ch.AtomLinks = append(ch.AtomLinks, rssAtomLink{Href: cleanURL(l[1]), Rel: l[0], Type: "application/rss+xml"})
 	}
 	ch.Archive = m.History.marker()
 	for _, ev := range entries {
@@ -131,7 +131,7 @@ func newRSSChannel(m Meta, entries []pipeline.Event) rssChannel {
 func newRSSItem(m Meta, ev pipeline.Event) rssItem {
 	it := rssItem{
 		Title:       cleanText(ev.Title),
-		Link:        cleanText(ev.URL),
+		Link:        cleanURL(ev.URL),
 		Description: rssDescription(ev),
 		Categories:  cleanAll(ev.Categories),
 		// gorilla.RssGuid leaves isPermaLink out when it is empty, and RSS
@@ -152,7 +152,7 @@ func newRSSItem(m Meta, ev pipeline.Event) rssItem {
 	}
 	it.Enclosure = rssEnclosure(ev.Enclosures)
 	if u := m.sourceURL(ev); u != "" {
-		it.Source = &rssSource{URL: cleanText(u), Name: cleanText(m.partnerName(ev.Partner))}
+		it.Source = &rssSource{URL: cleanURL(u), Name: cleanText(m.partnerName(ev.Partner))}
 	}
 	for _, u := range m.viaURLs(ev) {
 		it.Via = append(it.Via, rssAtomLink{Href: u, Rel: "via", Type: "text/html"})
@@ -176,7 +176,7 @@ func rssDescription(ev pipeline.Event) string {
 // needs the attributes present, so a missing length is written as 0.
 func rssEnclosure(encs []pipeline.Enclosure) *gorilla.RssEnclosure {
 	for _, e := range encs {
-		u := cleanText(e.URL)
+		u := cleanURL(e.URL)
 		if u == "" {
 			continue
 		}

@@ -4,14 +4,34 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/syndic-network/syndic/pipeline"
 )
 
 // cleanText returns s as valid UTF-8 with every character outside the XML 1.0
 // Char production removed: C0 controls other than TAB, LF and CR, surrogates,
-// U+FFFE and U+FFFF. The pipeline already normalises items this way, and
-// the renderers repeat the step because an invalid character in one title
-// makes the whole document unparseable for every subscriber.
+// U+FFFE and U+FFFF. It also removes DEL, the C1 controls and the
+// bidirectional embedding, override and isolate controls, as
+// pipeline.StripControls does. The pipeline already normalises items this
+// way, and the renderers repeat the steps for two reasons. An invalid
+// character in one title makes the whole document unparseable for every
+// subscriber, and events stored before the pipeline removed the controls
+// still contain them. In such an event's content HTML this removes them
+// from link URLs as well.
 func cleanText(s string) string {
+	return pipeline.StripControls(xmlText(s))
+}
+
+// cleanURL is cleanText for a URL. It percent-encodes the controls that
+// cleanText removes (see pipeline.EscapeControls), so the link still
+// names the same resource.
+func cleanURL(s string) string {
+	return pipeline.EscapeControls(xmlText(s))
+}
+
+// xmlText returns s as valid UTF-8 without the characters that XML 1.0
+// forbids.
+func xmlText(s string) string {
 	if isCleanText(s) {
 		return s
 	}

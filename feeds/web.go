@@ -229,7 +229,7 @@ func pageURL(u string) string {
 	if !isWebURL(u) {
 		return ""
 	}
-	return cleanText(u)
+	return cleanURL(u)
 }
 
 func executePage(name string, data pageData) ([]byte, error) {
