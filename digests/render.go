@@ -198,8 +198,10 @@ func groupItems(is Issue, loc *time.Location, withContent bool) []renderGroup {
 
 func groupName(is Issue, it pipeline.Item) string {
 	if is.GroupBy == "category" {
-		if len(it.Categories) > 0 && strings.TrimSpace(it.Categories[0]) != "" {
-			return cutText(it.Categories[0], maxTitleRunes)
+		if len(it.Categories) > 0 {
+			if name := strings.TrimSpace(pipeline.StripControls(it.Categories[0])); name != "" {
+				return cutText(name, maxTitleRunes)
+			}
 		}
 		return messagesFor(is.Subscriber.Locale).Other
 	}
@@ -209,13 +211,17 @@ func groupName(is Issue, it pipeline.Item) string {
 	return it.Partner
 }
 
+// toRenderItem removes the controls of pipeline.StripControls from the
+// item's text again, because events stored before the pipeline removed
+// them still contain them, and escapes them in its URLs.
 func toRenderItem(locale string, it pipeline.Item, loc *time.Location, withContent bool) renderItem {
+	it.Content = pipeline.StripControls(it.Content)
 	out := renderItem{
-		Title:     cutText(it.Title, maxTitleRunes),
-		URL:       it.URL,
+		Title:     cutText(pipeline.StripControls(it.Title), maxTitleRunes),
+		URL:       pipeline.EscapeControls(it.URL),
 		Published: formatDateTime(locale, it.Published, loc),
-		Summary:   cutText(it.Summary, maxSummaryRunes),
-		Image:     it.Image,
+		Summary:   cutText(pipeline.StripControls(it.Summary), maxSummaryRunes),
+		Image:     pipeline.EscapeControls(it.Image),
 	}
 	// Both parts show the same text: the content when it fits, as HTML
 	// and as its plain text, else the summary.
