@@ -111,7 +111,7 @@ func parseFeed(body []byte, contentType string, src Source, now time.Time, memo 
 		return nil, fmt.Errorf("parsing feed %q: %w", PublicFeedURL(src.FeedURL), err)
 	}
 	res := &ParseResult{Recoveries: append(dec.recoveries, doc.notes...)}
-	if memo != nil && !doc.json && parseKnown(res, doc.text, doc.root, src, now, memo) {
+	if memo != nil && !doc.json && parseKnown(res, doc, src, now, memo) {
 		return res, nil
 	}
 	parsed, err := doc.parse()
@@ -127,7 +127,7 @@ func parseFeed(body []byte, contentType string, src Source, now time.Time, memo 
 	if memo != nil && !doc.json {
 		known = itemKeys(text, src, len(feed.Items))
 	}
-	buildItems(res, feed, src, documentBase(text, feedURL), now, memo, len(text), known)
+	buildItems(res, feed, src, doc.bases(text, feedURL, len(feed.Items)), now, memo, len(text), known)
 	return res, nil
 }
 
@@ -138,9 +138,13 @@ type document struct {
 	notes []string // the repairs made
 	json  bool
 	root  string // the XML root element, one of feedRoots
+	// itemBases is true when an item start tag may have an xml:base,
+	// which text has as xml:BASE (see hideItemBases).
+	itemBases bool
 }
 
-// readDocument detects JSON and XML, and repairs XML.
+// readDocument detects JSON and XML, and repairs XML. It hides the
+// xml:base of items from gofeed (see parse_base.go).
 func readDocument(text []byte) (document, error) {
 	trimmed := bytes.TrimLeft(text, " \t\r\n\uFEFF")
 	switch {
@@ -154,7 +158,18 @@ func readDocument(text []byte) (document, error) {
 	if !feedRoots[root] {
 		return document{}, fmt.Errorf("%w: root element is %q", ErrNotAFeed, root)
 	}
-	return document{text: text, notes: notes, root: root}, nil
+	text, itemBases := hideItemBases(text, root)
+	return document{text: text, notes: notes, root: root, itemBases: itemBases}, nil
+}
+
+// bases returns the xml:base of each of the count items that gofeed read
+// from text, which is doc.text or the text that parse made of it.
+func (doc document) bases(text []byte, feedURL *url.URL, count int) itemBases {
+	docBase := documentBase(text, feedURL)
+	if !doc.itemBases || count == 0 {
+		return itemBases{document: docBase}
+	}
+	return findItemBases(text, doc.root, docBase, feedURL, count)
 }
 
 // parsedDocument is the feed that gofeed read from a document.
@@ -289,10 +304,12 @@ func hasQuotedHub(text []byte) bool {
 	return false
 }
 
-// documentBase returns the xml:base that applies to all items: one given
-// before the first item or entry, resolved against the feed URL. It
-// returns nil when there is none. gofeed v1.3.0 ignores an xml:base on the
-// root element, so this covers Atom as well as RSS.
+// documentBase returns the xml:base that applies to every item without
+// one of its own (see itemBases): one given before the first item or
+// entry, resolved against the feed URL. It returns nil when there is
+// none. gofeed v1.3.0 applies an xml:base on the root element only up to
+// the first end tag that goxpp reads (see parse_base.go), so this covers
+// Atom as well as RSS.
 func documentBase(text []byte, feedURL *url.URL) *url.URL {
 	head := text
 	for _, start := range []string{"<item", "<entry"} {

@@ -16,8 +16,9 @@ import (
 // found in the memo is not cleaned again (see ParseMemo), and res.Memo
 // receives the entries of this document. known, when not nil, gives the
 // segment keys of the document's items, and the items that skipped
-// gofeed: feed.Items then holds the others, in order.
-func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.URL, now time.Time, memo *ParseMemo, docSize int, known *knownItems) {
+// gofeed: feed.Items then holds the others, in order. bases gives the
+// xml:base of each item.
+func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, bases itemBases, now time.Time, memo *ParseMemo, docSize int, known *knownItems) {
 	feedURL := firstURL(feedBase(src.FeedURL), parseAbsolute(feed.Link))
 	language := res.Language
 	count := len(feed.Items)
@@ -29,7 +30,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		// The budget keeps at most this many entries, so a document of
 		// many tiny items does not size the map for entries it drops.
 		hint := min(count, (docSize+minMemoBudget)/memoEntryBytes)
-		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, hint), feed: feedKey(feedURL, xmlBase, language)}
+		res.Memo = &ParseMemo{entries: make(map[memoKey]storedEntry, hint), feed: feedKey(feedURL, bases, language)}
 		next = memoBuilder{memo: res.Memo, budget: docSize + minMemoBudget}
 	}
 	var drafts []*itemDraft
@@ -40,7 +41,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 			h := known.hits[k]
 			next.add(h.segment.item, h.entry)
 			next.addSegment(known.keys[k], h.segment)
-			drafts = append(drafts, h.draft(src, feedURL, known.reread, now))
+			drafts = append(drafts, h.draft(src, feedURL, known.reread, bases.of(k), now))
 			indexes = append(indexes, k)
 			continue
 		}
@@ -49,7 +50,7 @@ func buildItems(res *ParseResult, feed *gofeed.Feed, src Source, xmlBase *url.UR
 		if fi == nil {
 			continue
 		}
-		d := draftFromGofeed(fi, xmlBase)
+		d := draftFromGofeed(fi, bases.of(k))
 		if d.Language == "" {
 			d.Language = language
 		}

@@ -23,7 +23,9 @@ import (
 // Cleaning an item also depends on the feed URL, the document's xml:base
 // and the feed language. They are the same for every item of a document,
 // so the memo keeps one hash of them (feedKey). A document with another
-// hash is read in full.
+// hash is read in full. An item's own xml:base is in its bytes, but
+// whether it applies depends on the whole document (see findItemBases),
+// so feedKey covers that too.
 
 // storedSegment is a segment entry as a memo stores it.
 type storedSegment struct {
@@ -195,11 +197,18 @@ func (s segmentKeys) key(item []byte) memoKey {
 	return k
 }
 
-// feedKey hashes the document-wide inputs of an item's reading.
-func feedKey(feedURL, xmlBase *url.URL, language string) memoKey {
+// feedKey hashes the document-wide inputs of an item's reading: the
+// feed URL, the document's xml:base, whether its items' own bases were
+// ignored (see itemBases) and the feed language.
+func feedKey(feedURL *url.URL, bases itemBases, language string) memoKey {
 	var b keyBuffer
 	b.field(urlString(feedURL))
-	b.field(urlString(xmlBase))
+	b.field(urlString(bases.document))
+	ignored := int64(0)
+	if bases.ignored {
+		ignored = 1
+	}
+	b.number(ignored)
 	b.field(language)
 	return b.key()
 }
@@ -220,11 +229,12 @@ func itemKeys(text []byte, src Source, items int) *knownItems {
 	return known
 }
 
-// parseKnown parses text without the items found in the memo and fills
-// res as parseFeed does from the whole text. It returns false, leaving
+// parseKnown parses the text of doc without the items found in the memo
+// and fills res as parseFeed does from the whole text. It returns false, leaving
 // res unchanged, when the memo has none of the items or when the whole
 // text must be read.
-func parseKnown(res *ParseResult, text []byte, root string, src Source, now time.Time, memo *ParseMemo) bool {
+func parseKnown(res *ParseResult, doc document, src Source, now time.Time, memo *ParseMemo) bool {
+	text, root := doc.text, doc.root
 	if len(memo.segments) == 0 {
 		return false
 	}
@@ -251,18 +261,18 @@ func parseKnown(res *ParseResult, text []byte, root string, src Source, now time
 	var fields ParseResult
 	fillFeedFields(&fields, feed, text)
 	feedURL := feedBase(src.FeedURL)
-	xmlBase := documentBase(text, feedURL)
+	bases := doc.bases(text, feedURL, len(layout.items))
 	itemURL := firstURL(feedURL, parseAbsolute(feed.Link))
-	if feedKey(itemURL, xmlBase, fields.Language) != memo.feed {
+	if feedKey(itemURL, bases, fields.Language) != memo.feed {
 		return false
 	}
 
 	res.Title, res.Link, res.Language, res.Hubs = fields.Title, fields.Link, fields.Language, fields.Hubs
 	known.reread = &rereadSource{
 		head: text[:layout.items[0][0]], tail: text[layout.items[len(layout.items)-1][1]:],
-		base: xmlBase, language: fields.Language, root: root,
+		language: fields.Language, root: root,
 	}
-	buildItems(res, feed, src, xmlBase, now, memo, len(text), known)
+	buildItems(res, feed, src, bases, now, memo, len(text), known)
 	return true
 }
 
@@ -329,25 +339,25 @@ func countHits(hits []*knownItem) int {
 	return n
 }
 
-// draft returns the partial draft of a known item, as memoEntry.draft
-// does for an item gofeed read, and the source for reading it again.
-func (h *knownItem) draft(src Source, feedURL *url.URL, from *rereadSource, now time.Time) *itemDraft {
+// draft returns the partial draft of a known item whose xml:base is
+// base, as memoEntry.draft does for an item gofeed read, and the source
+// for reading it again.
+func (h *knownItem) draft(src Source, feedURL *url.URL, from *rereadSource, base *url.URL, now time.Time) *itemDraft {
 	raw := &itemDraft{
 		published: h.segment.published, updated: h.segment.updated,
 		publishedParsed: h.segment.publishedAt, updatedParsed: h.segment.updatedAt,
-		base: from.base,
+		base: base,
 	}
 	d := h.entry.draft(raw, src, feedURL, now)
-	d.partial.reread = &rereadItem{from: from, item: h.bytes}
+	d.partial.reread = &rereadItem{from: from, item: h.bytes, base: base}
 	return d
 }
 
 // rereadSource is the part of a document needed to read one of its known
 // items again: the text before its first item and after its last item,
-// the xml:base and language of its items, and its root element.
+// the language of its items, and its root element.
 type rereadSource struct {
 	head, tail []byte
-	base       *url.URL
 	language   string
 	root       string
 }
@@ -360,6 +370,7 @@ type rereadSource struct {
 type rereadItem struct {
 	from *rereadSource
 	item []byte
+	base *url.URL // the item's xml:base, see itemBases
 }
 
 // errReread is returned when a known item does not read as exactly one
@@ -379,11 +390,11 @@ func (r *rereadItem) draft() (*itemDraft, error) {
 	if len(feed.Items) != 1 || feed.Items[0] == nil {
 		return nil, errReread
 	}
-	return rereadDraft(feed.Items[0], r.from), nil
+	return rereadDraft(feed.Items[0], r.from, r.base), nil
 }
 
-func rereadDraft(fi *gofeed.Item, from *rereadSource) *itemDraft {
-	d := draftFromGofeed(fi, from.base)
+func rereadDraft(fi *gofeed.Item, from *rereadSource, base *url.URL) *itemDraft {
+	d := draftFromGofeed(fi, base)
 	if d.Language == "" {
 		d.Language = from.language
 	}
