@@ -125,6 +125,29 @@ func atomEntries(top, bottom int, content string) []string {
 	return out
 }
 
+// baseEntries returns the entries numbered from top down to bottom, each
+// with relative URLs and, in turn, each xml:base attribute of bases.
+func baseEntries(top, bottom int, bases []string) []string {
+	var out []string
+	for n := top; n >= bottom; n-- {
+		out = append(out, fmt.Sprintf(`<entry%s><title>Entry %d</title><id>urn:e:%d</id><link href="post/%d"/>`+
+			`<link rel="enclosure" href="media/%d.mp3" type="audio/mpeg"/><updated>2026-12-01T09:%02d:00Z</updated>`+
+			`<content type="html">&lt;img src="img/%d.png"&gt;</content></entry>`, bases[n%len(bases)], n, n, n, n, n%60, n))
+	}
+	return out
+}
+
+// baseItems returns RSS items as baseEntries does.
+func baseItems(top, bottom int, bases []string) []string {
+	var out []string
+	for n := top; n >= bottom; n-- {
+		out = append(out, fmt.Sprintf(`<item%s><title>Item %d</title><guid>g-%d</guid><link>post/%d</link>`+
+			`<enclosure url="media/%d.mp3" type="audio/mpeg" length="1"/>`+
+			`<description>&lt;img src="img/%d.png"&gt;</description></item>`, bases[n%len(bases)], n, n, n, n, n))
+	}
+	return out
+}
+
 func skipRDF(channel string, items []string) []byte {
 	return []byte(`<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" ` +
 		`xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">` +
@@ -168,6 +191,9 @@ func skipCases() []skipCase {
 	otherBase := ` xml:base="https://blog.example/b/"`
 	truncated := plainRSS(skipItems(12, 3, ""))
 	truncated = truncated[:bytes.LastIndex(truncated, []byte("<item>"))+40]
+	entryBases := []string{` xml:base="https://cdn.example/a/"`, "", ` xml:base="b/"`, ` xml:base="/c/d.html"`}
+	itemBases := []string{` xml:base="https://cdn.example/a/"`, "", ` xml:base="../b/"`}
+	decoy := `<ex:list xmlns:ex="http://example.com/list"><item><title>listed</title></item></ex:list>`
 	return []skipCase{
 		{"slid window", plainRSS(skipItems(10, 1, "")), plainRSS(skipItems(12, 3, "")), 8},
 		{"same document", plainRSS(skipItems(10, 1, "")), plainRSS(skipItems(10, 1, "")), 10},
@@ -232,6 +258,17 @@ func skipCases() []skipCase {
 			skipAtom("", "<title>Blog</title>", []string{atomEntry(3, ""), strings.Replace(atomEntry(2, ""), "<entry>", "<entry"+base+">", 1), atomEntry(1, "")}), 2},
 		{"atom xml:base changes", skipAtom(base, "<title>Blog</title>", atomEntries(6, 1, "")), skipAtom(otherBase, "<title>Blog</title>", atomEntries(6, 1, "")), 0},
 		{"atom xml:base reaching the first entry", skipAtom(base, "", atomEntries(6, 1, "")), skipAtom(base, "", atomEntries(8, 3, "")), 0},
+		{"entry bases", skipAtom("", "<title>Blog</title>", baseEntries(6, 1, entryBases)),
+			skipAtom("", "<title>Blog</title>", baseEntries(8, 3, entryBases)), 4},
+		{"entry bases under a document base", skipAtom(` xml:base="https://blog.example/x/feed.atom"`, "<title>Blog</title>", baseEntries(6, 1, entryBases)),
+			skipAtom(` xml:base="https://blog.example/x/feed.atom"`, "<title>Blog</title>", baseEntries(8, 3, entryBases)), 0},
+		{"entry base changes", skipAtom("", "<title>Blog</title>", baseEntries(6, 1, entryBases)),
+			skipAtom("", "<title>Blog</title>", baseEntries(6, 1, []string{` xml:base="https://cdn.example/z/"`})), 0},
+		{"entry bases dropped", skipAtom("", "<title>Blog</title>", baseEntries(6, 1, entryBases)),
+			skipAtom("", "<title>Blog</title>", baseEntries(6, 1, []string{""})), 0},
+		{"item bases", plainRSS(baseItems(6, 1, itemBases)), plainRSS(baseItems(8, 3, itemBases)), 4},
+		{"item bases that do not match the items", skipRSS("", "", "", decoy, "\n", baseItems(6, 1, itemBases)),
+			skipRSS("", "", "", decoy, "\n", baseItems(8, 3, itemBases)), 0},
 		{"atom xhtml content", skipAtom("", "<title>Blog</title>", atomEntries(6, 1, xhtml)), skipAtom("", "<title>Blog</title>", atomEntries(8, 3, xhtml)), 4},
 		{"rss 1.0", skipRDF("Kanał", []string{rdfItem(3), rdfItem(2), rdfItem(1)}), skipRDF("Kanał nowy", []string{rdfItem(4), rdfItem(3), rdfItem(2)}), 2},
 		{"not a feed", plainRSS(skipItems(4, 1, "")), []byte("<html><body>x</body></html>"), 0},
