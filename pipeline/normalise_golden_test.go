@@ -29,6 +29,7 @@ var goldenFixtures = []string{
 	"websub-hub.atom.xml",
 	"json-feed.json",
 	"hreflang-alternates.atom.xml",
+	"entry-xml-base.atom.xml",
 }
 
 func TestNormalisedItemsGolden(t *testing.T) {
