@@ -27,7 +27,7 @@ type Digest struct {
 func FromConfig(cfg *config.Config) ([]Digest, error) {
 	filters := map[string]feeds.Filter{}
 	for _, ch := range cfg.Channels {
-		filters[ch.ID] = feeds.Filter{Partners: ch.Filter.Partners, Languages: ch.Filter.Languages, Categories: ch.Filter.Categories}
+		filters[ch.ID] = ChannelFilter(ch)
 	}
 	out := make([]Digest, 0, len(cfg.Digests))
 	for _, d := range cfg.Digests {
@@ -46,6 +46,12 @@ func FromConfig(cfg *config.Config) ([]Digest, error) {
 		})
 	}
 	return out, nil
+}
+
+// ChannelFilter returns the filter that a digest of channel ch applies
+// before each subscriber's own.
+func ChannelFilter(ch config.Channel) feeds.Filter {
+	return feeds.Filter{Partners: ch.Filter.Partners, Languages: ch.Filter.Languages, Categories: ch.Filter.Categories}
 }
 
 // subscriberFilter returns the filter of a subscriber's own choices.

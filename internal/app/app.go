@@ -73,6 +73,10 @@ type App struct {
 	// repairRecord removes the record of this start's index check once
 	// the entries it wrote are synced.
 	repairRecord *time.Timer
+	// inEffect returns the configuration that the latest reload applied.
+	// NewReloader sets it before the process starts its workers, and it
+	// is nil without a Reloader (see configInEffect).
+	inEffect func() *config.Config
 }
 
 // Open connects to NATS and the cache named by cfg and builds the pipeline.
@@ -409,6 +413,17 @@ func userAgent(contact string) string {
 		ua += " (+" + contact + ")"
 	}
 	return ua
+}
+
+// configInEffect returns the configuration that the latest reload
+// applied, or Config when no Reloader exists. Handlers and workers that
+// outlive a reload read it instead of Config, which stays the start-up
+// configuration.
+func (a *App) configInEffect() *config.Config {
+	if a.inEffect != nil {
+		return a.inEffect()
+	}
+	return a.Config
 }
 
 // Feeds returns every configured feed in the form the poller uses.

@@ -96,10 +96,11 @@ func (d *Digests) Find(id string) (digests.Digest, error) {
 	return digests.Digest{}, fmt.Errorf("%w: %q", digests.ErrUnknownDigest, id)
 }
 
-// partnerNames returns partner display names by id.
+// partnerNames returns partner display names by id, from the
+// configuration in effect.
 func (a *App) partnerNames() map[string]string {
 	names := map[string]string{}
-	for _, p := range a.Config.Partners {
+	for _, p := range a.configInEffect().Partners {
 		names[p.ID] = p.Name
 	}
 	return names
@@ -115,17 +116,32 @@ func (d *Digests) Service() *digests.Service {
 	})
 }
 
-// Runner returns the sender of one digest.
+// Runner returns the sender of one digest, with the channel filter and
+// the partner names of the configuration in effect, which a reload may
+// have changed since the digests were opened.
 func (d *Digests) Runner(dg digests.Digest) *digests.Runner {
 	host, _ := os.Hostname()
 	return digests.NewRunner(digests.RunnerOptions{
-		Digest: dg, Store: d.Store, SendLog: d.SendLog,
+		Digest: d.withCurrentFilter(dg), Store: d.Store, SendLog: d.SendLog,
 		Collector: &digests.Collector{Stream: d.app.Stream, SubjectPrefix: d.app.Config.NATS.SubjectPrefix},
 		Mailer:    d.Mailer, Links: d.Links, Partners: d.app.partnerNames(),
 		Owner: host + ":" + strconv.Itoa(os.Getpid()), Lease: digestLease,
 		RatePerMinute: d.app.Config.SMTP.RatePerMinute, Retries: digestRetries, Backoff: digestBackoff,
 		Logger: d.app.Log,
 	})
+}
+
+// withCurrentFilter returns dg with the filter of its channel in the
+// configuration in effect. A reload cannot remove a channel that a digest
+// names, because validation rejects such a file, so dg keeps its filter
+// only when that check was bypassed.
+func (d *Digests) withCurrentFilter(dg digests.Digest) digests.Digest {
+	for _, ch := range d.app.configInEffect().Channels {
+		if ch.ID == dg.Channel {
+			dg.Filter = digests.ChannelFilter(ch)
+		}
+	}
+	return dg
 }
 
 // mountDigests adds the sign-up routes to mux when digests are

@@ -17,9 +17,12 @@ type feedHealthList struct {
 }
 
 // feedHealth serves GET /api/v1/feeds on the admin address: the health of
-// every configured feed from the shared fetch state, failing feeds first.
+// every feed of the configuration in effect, from the shared fetch state,
+// failing feeds first. The admin handler is built once, so it reads the
+// configuration on every request to follow reloads.
 func (a *App) feedHealth(w http.ResponseWriter, r *http.Request) {
-	rows, err := a.Poller.Health(r.Context(), a.Feeds())
+	feeds := a.withConfig(a.configInEffect()).Feeds()
+	rows, err := a.Poller.Health(r.Context(), feeds)
 	if err != nil {
 		a.Log.Warn("reading feed health failed", "error", err)
 		apierror.Write(w, http.StatusServiceUnavailable, "state_unavailable",

@@ -17,41 +17,43 @@ import (
 // incident. The SMTP session is opened on the first incident, so a process
 // whose feeds are healthy never connects to the relay.
 type incidentNotifier struct {
-	app      *App
-	once     sync.Once
-	mailer   digests.Mailer
-	mailErr  error
-	contacts map[string]string // partner id to contact address
-	names    map[string]string // partner id to display name
+	app     *App
+	once    sync.Once
+	mailer  digests.Mailer
+	mailErr error
 }
 
 // incidentHook returns the poller's incident callback, or nil when no
-// incident mail can be sent: fetch.incident_from or smtp.host is empty, or
-// no partner has a contact.
+// incident mail can be sent because fetch.incident_from or smtp.host is
+// empty. A reload can add partner contacts, so the callback looks up the
+// contact of each incident in the configuration in effect.
 func (a *App) incidentHook() workers.IncidentFunc {
 	if a.Config.Fetch.IncidentFrom == "" || a.Config.SMTP.Host == "" {
 		return nil
 	}
-	n := &incidentNotifier{app: a, contacts: map[string]string{}, names: map[string]string{}}
-	for _, p := range a.Config.Partners {
-		if p.Contact != "" {
-			n.contacts[p.ID] = p.Contact
-			n.names[p.ID] = p.Name
-		}
-	}
-	if len(n.contacts) == 0 {
-		return nil
-	}
+	n := &incidentNotifier{app: a}
 	return n.notify
 }
 
+// incidentContact returns the contact address and the display name of
+// partner in the configuration in effect, and false when it has no
+// contact.
+func (a *App) incidentContact(partner string) (string, string, bool) {
+	for _, p := range a.configInEffect().Partners {
+		if p.ID == partner && p.Contact != "" {
+			return p.Contact, p.Name, true
+		}
+	}
+	return "", "", false
+}
+
 func (n *incidentNotifier) notify(ctx context.Context, f workers.Feed, h workers.FeedHealth) {
-	to, ok := n.contacts[f.Partner]
+	to, name, ok := n.app.incidentContact(f.Partner)
 	if !ok {
 		return
 	}
 	log := n.app.Log.With("partner", f.Partner, "feed_id", f.Key())
-	msg, err := incidentMessage(n.app.Config.Fetch.IncidentFrom, to, n.names[f.Partner], h)
+	msg, err := incidentMessage(n.app.Config.Fetch.IncidentFrom, to, name, h)
 	if err != nil {
 		log.Warn("composing incident mail failed", "error", err)
 		return

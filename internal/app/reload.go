@@ -18,8 +18,11 @@ import (
 // Reloader applies a changed configuration file on SIGHUP without a
 // restart. Only partners (with their feeds) and channels take effect: the
 // pollers restart with the new feed list, the WebSub deliveries with the
-// new channels, and the public handler is rebuilt. Changes to other keys are logged and wait for a restart. A
-// file that does not load or validate keeps the previous configuration.
+// new channels, and the public handler is rebuilt. The admin feed health,
+// the digests and the incident mails read the configuration in effect on
+// every use (App.configInEffect). Changes to other keys are logged and
+// wait for a restart. A file that does not load or validate keeps the
+// previous configuration.
 //
 // Reloader is safe for concurrent use.
 type Reloader struct {
@@ -43,10 +46,13 @@ type Reloader struct {
 }
 
 // NewReloader returns a reloader for a that reads the configuration with
-// load, usually config.Load on the file the process started with.
+// load, usually config.Load on the file the process started with. From
+// then on a's configInEffect follows the reloads. Call it before a's
+// handlers and workers start.
 func NewReloader(a *App, load func() (*config.Config, error)) *Reloader {
 	r := &Reloader{app: a, load: load, pollers: make(chan struct{}, 1), hubs: make(chan struct{}, 1)}
 	r.current.Store(a.Config)
+	a.inEffect = r.Config
 	return r
 }
 
@@ -180,9 +186,12 @@ func sameExceptReloadable(a, b *config.Config) bool {
 
 // withConfig returns a shallow copy of a that reads cfg, so a reload can
 // build new handlers and feed lists while requests still read the old
-// configuration. The copy shares every connection and store with a.
+// configuration. The copy shares every connection and store with a. Its
+// configInEffect is cfg, because a handler built for cfg must not switch
+// to another configuration before the reload swaps it in.
 func (a *App) withConfig(cfg *config.Config) *App {
 	c := *a
 	c.Config = cfg
+	c.inEffect = nil
 	return &c
 }

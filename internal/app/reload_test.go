@@ -3,18 +3,21 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/syndic-network/syndic/digests"
 	"github.com/syndic-network/syndic/internal/config"
 	"github.com/syndic-network/syndic/internal/testenv"
 )
@@ -204,5 +207,67 @@ func TestReloadIgnoresOtherKeys(t *testing.T) {
 	}
 	if !strings.Contains(f.logs.String(), "need a restart") {
 		t.Errorf("no warning about keys that need a restart in the log:\n%s", f.logs.String())
+	}
+}
+
+// adminFeedTotal returns the total of GET /api/v1/feeds on the admin
+// handler of a.
+func adminFeedTotal(t *testing.T, a *App) int {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	a.AdminHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/feeds", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /api/v1/feeds = %d, want 200; body %s", rec.Code, rec.Body)
+	}
+	var body struct {
+		Total int `json:"total"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("decoding feed health: %v\n%s", err, rec.Body)
+	}
+	return body.Total
+}
+
+func TestReloadReachesAdminAndWorkers(t *testing.T) {
+	f := newReloadFixture(t)
+	// Built before the reload, as `syndic run` builds it at start.
+	admin := f.app.AdminHandler()
+	if got := adminFeedTotal(t, f.app); got != 1 {
+		t.Fatalf("admin feed total before reload = %d, want 1", got)
+	}
+
+	// The new partner goes before channels:, so the partner list stays
+	// one YAML list.
+	f.write(t, strings.Replace(reloadPartners, "channels:", `  - {id: extra, name: Extra, language: en, timezone: UTC, contact: "ops@extra.example",
+     feeds: [{id: x1, url: "http://127.0.0.1:9/x1"}]}
+channels:`, 1)+`  - {id: farm-only, title: Farm only, filter: {partners: [farm]}}
+`)
+	hup := make(chan os.Signal, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.reloader.reloadOn(ctx, hup)
+	hup <- syscall.SIGHUP
+	waitFor(t, 10*time.Second, "the reload to apply", func() bool {
+		return strings.Contains(f.logs.String(), "configuration reloaded")
+	})
+
+	rec := httptest.NewRecorder()
+	admin.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/feeds", nil))
+	if !strings.Contains(rec.Body.String(), `"total": 2`) {
+		t.Errorf("admin handler built before the reload lists the old feeds:\n%s", rec.Body)
+	}
+	if got := adminFeedTotal(t, f.app); got != 2 {
+		t.Errorf("admin feed total after reload = %d, want 2", got)
+	}
+	if to, name, ok := f.app.incidentContact("extra"); !ok || to != "ops@extra.example" || name != "Extra" {
+		t.Errorf("incident contact of a partner added by the reload = %q, %q, %v; want ops@extra.example, Extra", to, name, ok)
+	}
+	if name := f.app.partnerNames()["extra"]; name != "Extra" {
+		t.Errorf("digest partner name of a partner added by the reload = %q, want Extra", name)
+	}
+	d := &Digests{app: f.app}
+	dg := d.withCurrentFilter(digests.Digest{ID: "daily", Channel: "farm-only"})
+	if !slices.Equal(dg.Filter.Partners, []string{"farm"}) {
+		t.Errorf("digest filter of a channel added by the reload = %v, want partners [farm]", dg.Filter.Partners)
 	}
 }
