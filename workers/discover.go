@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -183,6 +184,10 @@ func (p *Poller) adoptDiscovered(next fetchState, link string, log *slog.Logger)
 	next.Adopted = link
 	next.MovedTo, next.MovedSeen = "", 0
 	next.Failures = max(next.Failures-1, 0)
+	next.PermanentFailures = max(next.PermanentFailures-1, 0)
+	if next.PermanentFailures == 0 {
+		next.PermanentSince = time.Time{}
+	}
 	next.Flagged = false
 	next.LastError = ""
 	next.Class = "discovered"

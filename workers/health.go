@@ -18,11 +18,14 @@ import (
 const (
 	// StatusGone: the feed returned 410 and is not polled until reset.
 	StatusGone = "gone"
-	// StatusFlagged: a permanent failure (401, 403, 404, unparseable)
-	// that needs the operator or the partner; polled at the maximum
-	// interval.
+	// StatusFlagged: a permanent failure, such as 401, 403, 404, a
+	// private address or an unparseable document, persisted over several
+	// polls and hours (trackPermanent). It needs the operator or the
+	// partner, and the feed is polled at the maximum interval until it
+	// recovers or is reset.
 	StatusFlagged = "flagged"
-	// StatusFailing: transient failures, retried with back-off.
+	// StatusFailing: failures retried with back-off, including permanent
+	// ones that have not persisted long enough to flag the feed.
 	StatusFailing = "failing"
 	// StatusPending: never polled, or reset and not polled since.
 	StatusPending = "pending"

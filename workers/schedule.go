@@ -43,9 +43,11 @@ type schedule struct {
 // st (already updated for this poll) and whose configured interval is
 // configured. The rules, first match wins:
 //
-//   - retry later: exponential back-off from the minimum interval with
-//     equal jitter, but never before Retry-After;
-//   - permanent failure or unparseable document: the maximum interval;
+//   - retry later, or a permanent failure or unparseable document of a
+//     feed not yet flagged: exponential back-off from the minimum
+//     interval with equal jitter, but never before Retry-After;
+//   - permanent failure or unparseable document of a flagged feed (see
+//     trackPermanent): the maximum interval;
 //   - items left for the next poll: the minimum interval;
 //   - success: the feed's publishing interval (or the configured one
 //     until dates are known), raised to the server's freshness lifetime
@@ -55,10 +57,13 @@ type schedule struct {
 // feeds are not scheduled at all (see nextState).
 func (s schedule) interval(st *fetchState, configured time.Duration, in scheduleInput) time.Duration {
 	switch in.class {
+	case OutcomePermanent.String(), classParseError:
+		if st.Flagged {
+			return s.max
+		}
+		return s.clamp(max(s.backoff(st.Failures), in.res.RetryAfter))
 	case OutcomeRetryLater.String():
 		return s.clamp(max(s.backoff(st.Failures), in.res.RetryAfter))
-	case OutcomePermanent.String(), classParseError:
-		return s.max
 	case classItemsLeft:
 		return s.min
 	}

@@ -60,9 +60,11 @@ func TestPollScheduleByOutcome(t *testing.T) {
 		wantNext time.Duration
 		wantCls  string
 	}{
-		{"not found waits the maximum", response{status: http.StatusNotFound}, time.Hour, "permanent"},
-		{"forbidden waits the maximum", response{status: http.StatusForbidden}, time.Hour, "permanent"},
-		{"html page waits the maximum", response{body: "<html><body>moved</body></html>"}, time.Hour, "parse_error"},
+		// A first permanent failure backs off like a temporary one; see
+		// TestPollPermanentFailureFlagsOnceItPersists for the flag.
+		{"first not found backs off", response{status: http.StatusNotFound}, time.Minute, "permanent"},
+		{"first forbidden backs off", response{status: http.StatusForbidden}, time.Minute, "permanent"},
+		{"first html page backs off", response{body: "<html><body>moved</body></html>"}, time.Minute, "parse_error"},
 		{"429 honours retry-after seconds", response{
 			status: http.StatusTooManyRequests, header: map[string]string{"Retry-After": "600"},
 		}, 10 * time.Minute, "retry_later"},
@@ -85,6 +87,57 @@ func TestPollScheduleByOutcome(t *testing.T) {
 				t.Errorf("next poll in %v, want %v", got, tc.wantNext)
 			}
 		})
+	}
+}
+
+func TestPollPermanentFailureFlagsOnceItPersists(t *testing.T) {
+	env := newSchedEnv(t, envOptions{poller: func(o *workers.PollerOptions) { o.MaxInterval = 24 * time.Hour }})
+	partner := newPartnerScript(t, "127.0.0.1")
+	partner.route("/feed", response{status: http.StatusNotFound})
+	feed := testFeed("moved", partner.url("/feed"))
+	ctx := context.Background()
+	first := env.clock.Now()
+	// With the largest jitter the waits double from 1m: the poll at
+	// 511m is the first at least six hours after the first failure.
+	wait := time.Minute
+	for poll := 1; ; poll++ {
+		rep := env.poller.Poll(ctx, feed)
+		rows, err := env.poller.Health(ctx, []workers.Feed{feed})
+		if err != nil {
+			t.Fatalf("Health: %v", err)
+		}
+		elapsed := env.clock.Now().Sub(first)
+		next := rep.NextPoll.Sub(env.clock.Now())
+		if elapsed < 6*time.Hour {
+			if rows[0].Status != workers.StatusFailing {
+				t.Fatalf("poll %d after %v: status = %q, want failing", poll, elapsed, rows[0].Status)
+			}
+			if next != wait {
+				t.Errorf("poll %d: next poll in %v, want the back-off %v", poll, next, wait)
+			}
+			env.clock.Add(next)
+			wait *= 2
+			continue
+		}
+		if rows[0].Status != workers.StatusFlagged {
+			t.Fatalf("poll %d after %v: status = %q, want flagged", poll, elapsed, rows[0].Status)
+		}
+		if next != 24*time.Hour {
+			t.Errorf("flagged feed: next poll in %v, want the maximum 24h", next)
+		}
+		if poll != 10 {
+			t.Errorf("flagged at poll %d, want 10", poll)
+		}
+		break
+	}
+
+	partner.route("/feed", feedOK(datedRSS("", env.clock.Now())))
+	if err := env.poller.Reset(ctx, feed); err != nil {
+		t.Fatalf("Reset: %v", err)
+	}
+	rep := env.poller.Poll(ctx, feed)
+	if rep.Err != nil || rep.New != 1 {
+		t.Errorf("poll after reset = %d new, err %v; want 1 new", rep.New, rep.Err)
 	}
 }
 
@@ -218,8 +271,9 @@ func TestPollRedirectToMetadataNotAdopted(t *testing.T) {
 		t.Errorf("redirect = %q, adopted = %q; want neither for a metadata address",
 			rows[0].RedirectTarget, rows[0].AdoptedURL)
 	}
-	if rows[0].Status != workers.StatusFlagged {
-		t.Errorf("status = %q, want flagged", rows[0].Status)
+	// Three polls at one instant are no persistent failure yet.
+	if rows[0].Status != workers.StatusFailing {
+		t.Errorf("status = %q, want failing", rows[0].Status)
 	}
 }
 
@@ -310,7 +364,7 @@ func TestPollDiscoveredFeedKeepsAllowOnOrigin(t *testing.T) {
 	}
 }
 
-func TestPollPageWithoutFeedIsFlagged(t *testing.T) {
+func TestPollPageWithoutFeedIsParseError(t *testing.T) {
 	env := newSchedEnv(t, envOptions{})
 	partner := newPartnerScript(t, "127.0.0.1")
 	// The page links to itself, which must not make the poller loop.

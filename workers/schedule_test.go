@@ -91,9 +91,15 @@ func TestScheduleInterval(t *testing.T) {
 			scheduleInput{class: OutcomeRetryLater.String(), res: FetchResult{RetryAfter: time.Minute}}, 8 * time.Minute},
 		{"retry-after is capped at the maximum", fetchState{Failures: 1}, 15 * time.Minute,
 			scheduleInput{class: OutcomeRetryLater.String(), res: FetchResult{RetryAfter: 72 * time.Hour}}, time.Hour},
-		{"permanent failure waits the maximum", fetchState{Failures: 1}, 15 * time.Minute,
+		{"first permanent failure backs off", fetchState{Failures: 1}, 15 * time.Minute,
+			scheduleInput{class: OutcomePermanent.String(), res: FetchResult{Freshness: 30 * time.Minute}}, time.Minute},
+		{"third permanent failure backs off four times", fetchState{Failures: 3}, 15 * time.Minute,
+			scheduleInput{class: OutcomePermanent.String()}, 4 * time.Minute},
+		{"first parse error backs off", fetchState{Failures: 1}, 15 * time.Minute,
+			scheduleInput{class: classParseError}, time.Minute},
+		{"flagged permanent failure waits the maximum", fetchState{Failures: 3, Flagged: true}, 15 * time.Minute,
 			scheduleInput{class: OutcomePermanent.String(), res: FetchResult{Freshness: time.Minute}}, time.Hour},
-		{"parse error waits the maximum", fetchState{Failures: 1}, 15 * time.Minute,
+		{"flagged parse error waits the maximum", fetchState{Failures: 3, Flagged: true}, 15 * time.Minute,
 			scheduleInput{class: classParseError}, time.Hour},
 		{"items left retry at the minimum", fetchState{PublishInterval: 30 * time.Minute}, 15 * time.Minute,
 			scheduleInput{class: classItemsLeft}, time.Minute},
@@ -103,6 +109,47 @@ func TestScheduleInterval(t *testing.T) {
 			st := tc.state
 			if got := s.interval(&st, tc.configured, tc.in); got != tc.want {
 				t.Errorf("interval = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTrackPermanentFlagsPersistentFailures(t *testing.T) {
+	start := time.Date(2026, 12, 4, 6, 0, 0, 0, time.UTC)
+	permanent, parse := OutcomePermanent.String(), classParseError
+	type poll struct {
+		class string
+		after time.Duration // since the first poll
+	}
+	tests := []struct {
+		name  string
+		prior fetchState
+		polls []poll
+		want  bool
+	}{
+		{"first permanent failure does not flag", fetchState{}, []poll{{permanent, 0}}, false},
+		{"three failures within six hours do not flag", fetchState{},
+			[]poll{{permanent, 0}, {permanent, time.Hour}, {permanent, 5 * time.Hour}}, false},
+		{"three failures over six hours flag", fetchState{},
+			[]poll{{permanent, 0}, {permanent, time.Hour}, {permanent, 6 * time.Hour}}, true},
+		{"two failures over a day do not flag", fetchState{},
+			[]poll{{permanent, 0}, {permanent, 24 * time.Hour}}, false},
+		{"parse errors and permanent failures count together", fetchState{},
+			[]poll{{parse, 0}, {permanent, time.Hour}, {parse, 7 * time.Hour}}, true},
+		{"a temporary failure restarts the count", fetchState{},
+			[]poll{{permanent, 0}, {permanent, time.Hour}, {OutcomeRetryLater.String(), 2 * time.Hour}, {permanent, 7 * time.Hour}}, false},
+		{"a temporary failure clears the flag", fetchState{Flagged: true, PermanentFailures: 5},
+			[]poll{{OutcomeRetryLater.String(), 0}}, false},
+		{"a flag without a count is kept", fetchState{Flagged: true}, []poll{{permanent, 0}}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.prior
+			for _, p := range tc.polls {
+				trackPermanent(&st, p.class, start.Add(p.after))
+			}
+			if st.Flagged != tc.want {
+				t.Errorf("flagged = %v, want %v (state %+v)", st.Flagged, tc.want, st)
 			}
 		})
 	}

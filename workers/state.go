@@ -29,8 +29,15 @@ type fetchState struct {
 	Adopted string `json:"adopted,omitempty"`
 	// Gone stops polling after a 410 until an operator resets the feed.
 	Gone bool `json:"gone,omitempty"`
-	// Flagged marks a permanent failure that needs an operator or partner.
+	// Flagged marks a permanent failure that persisted (trackPermanent)
+	// and needs an operator or partner. A flagged feed is polled at the
+	// maximum interval.
 	Flagged bool `json:"flagged,omitempty"`
+	// PermanentFailures counts the consecutive polls that failed
+	// permanently (class permanent or parse_error), and PermanentSince is
+	// when the first of them ran.
+	PermanentFailures int       `json:"permanent_failures,omitempty"`
+	PermanentSince    time.Time `json:"permanent_since,omitzero"`
 	// Seeded is set after the first complete ingest. Until then, old items
 	// are marked as backfill.
 	Seeded bool `json:"seeded,omitempty"`
@@ -148,6 +155,7 @@ func (p *Poller) Reset(ctx context.Context, f Feed) error {
 		return fmt.Errorf("resetting feed %s: %w", f.Key(), ErrUnknownFeed)
 	}
 	st.Gone, st.Flagged, st.Failures = false, false, 0
+	st.PermanentFailures, st.PermanentSince = 0, time.Time{}
 	st.MovedTo, st.MovedSeen, st.Adopted = "", 0, ""
 	st.Class, st.Since = "reset", p.o.Now()
 	st.NextPoll = time.Time{}

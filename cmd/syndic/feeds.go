@@ -22,11 +22,11 @@ const feedsUsage = `Usage:
 
 status prints the health of every configured feed, failing feeds first, as
 a table or as the JSON of GET /api/v1/feeds. reset clears a feed's failure
-state: a feed that returned 410 Gone, or that was flagged after a permanent
-failure, is polled again. A running poller polls a gone feed within
-fetch.min_interval and a flagged one at its next scheduled poll, up to
-fetch.max_interval later. Send SIGHUP to syndic run or syndic ingest to
-poll it at once.
+state: a feed that returned 410 Gone, or that was flagged because a
+permanent failure (such as 403 or 404) lasted 3 polls and 6 hours, is
+polled again. A running poller polls a gone feed within fetch.min_interval
+and a flagged one at its next scheduled poll, up to fetch.max_interval
+later. Send SIGHUP to syndic run or syndic ingest to poll it at once.
 `
 
 // feeds implements `syndic feeds status|reset`. It exits 2 on a usage
