@@ -17,9 +17,12 @@ type fetchState struct {
 	NextPoll   time.Time  `json:"next_poll"`
 	// Failures counts consecutive polls that did not succeed.
 	Failures int `json:"failures,omitempty"`
-	// Source is the configured URL this state was written for. When the
-	// configuration names another URL, the redirect data is dropped.
-	Source string `json:"source,omitempty"`
+	// Source is the configured URL this state was written for, and
+	// Settings the other fetch settings (fetchSettings). When the
+	// configuration changes either, the failure state is dropped, and a
+	// new URL also drops the redirect data (decodeState).
+	Source   string `json:"source,omitempty"`
+	Settings string `json:"settings,omitempty"`
 	// MovedTo is the latest 301 or 308 target and MovedSeen the number of
 	// consecutive polls that returned it.
 	MovedTo   string `json:"moved_to,omitempty"`
@@ -104,11 +107,42 @@ func (p *Poller) decodeState(f Feed, raw string, found bool) fetchState {
 		p.o.Logger.Warn("discarding unreadable fetch state", "feed_id", f.Key(), "error", err)
 		return fetchState{}
 	}
-	if st.Source != "" && st.Source != f.URL {
+	urlChanged := st.Source != "" && st.Source != f.URL
+	if urlChanged {
 		// The operator changed the URL: an earlier move no longer applies.
 		st.MovedTo, st.MovedSeen, st.Adopted = "", 0, ""
 	}
+	// A state written before Settings existed has none, so only its URL
+	// is compared.
+	if urlChanged || (st.Settings != "" && st.Settings != p.fetchSettings(f)) {
+		dropFailures(&st)
+	}
 	return st
+}
+
+// fetchSettings returns the settings of f, other than its URL, that
+// decide whether a poll can succeed: whether it may reach a private
+// address, counting fetch.allow_private_networks, and the partner's
+// charset, which decides whether its document parses.
+func (p *Poller) fetchSettings(f Feed) string {
+	private := f.AllowPrivateNetwork
+	if p.o.Fetcher != nil {
+		private = private || p.o.Fetcher.opts.AllowPrivateNetworks
+	}
+	return fmt.Sprintf("allow_private_network=%t charset=%s", private, f.Charset)
+}
+
+// dropFailures makes a feed whose fetch settings changed due at once, as
+// Reset does, because the failures, the flag and a 410 were responses to
+// the old settings. The validators are dropped too, so the next poll reads
+// the whole document with the new settings instead of taking a 304 for it.
+// The body digest covers the URL and the charset, so it needs no reset.
+func dropFailures(st *fetchState) {
+	st.Gone, st.Flagged, st.Failures = false, false, 0
+	st.PermanentFailures, st.PermanentSince = 0, time.Time{}
+	st.Validators = Validators{}
+	st.Class, st.Since = "reset", time.Time{}
+	st.NextPoll = time.Time{}
 }
 
 // loadState is readState for the poll path, where a store failure is
@@ -122,7 +156,7 @@ func (p *Poller) loadState(ctx context.Context, f Feed) fetchState {
 }
 
 func (p *Poller) saveState(ctx context.Context, f Feed, st fetchState) {
-	st.Source = f.URL
+	st.Source, st.Settings = f.URL, p.fetchSettings(f)
 	data, err := json.Marshal(st)
 	if err != nil {
 		return
@@ -159,6 +193,7 @@ func (p *Poller) Reset(ctx context.Context, f Feed) error {
 	st.MovedTo, st.MovedSeen, st.Adopted = "", 0, ""
 	st.Class, st.Since = "reset", p.o.Now()
 	st.NextPoll = time.Time{}
+	st.Source, st.Settings = f.URL, p.fetchSettings(f)
 	data, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encoding fetch state of %s: %w", f.Key(), err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/syndic-network/syndic/digests"
 	"github.com/syndic-network/syndic/internal/config"
 	"github.com/syndic-network/syndic/internal/testenv"
+	"github.com/syndic-network/syndic/workers"
 )
 
 // reloadFixture is a process configuration in a file that a test rewrites
@@ -269,5 +272,61 @@ channels:`, 1)+`  - {id: farm-only, title: Farm only, filter: {partners: [farm]}
 	dg := d.withCurrentFilter(digests.Digest{ID: "daily", Channel: "farm-only"})
 	if !slices.Equal(dg.Filter.Partners, []string{"farm"}) {
 		t.Errorf("digest filter of a channel added by the reload = %v, want partners [farm]", dg.Filter.Partners)
+	}
+}
+
+func TestReloadPollsChangedFeedAtOnce(t *testing.T) {
+	var brokenHits, fixedHits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/fixed" {
+			fixedHits.Add(1)
+			w.Header().Set("Content-Type", "application/rss+xml")
+			_, _ = io.WriteString(w, `<rss version="2.0"><channel><title>Farm</title><link>https://farm.example/</link>`+
+				`<item><title>Open day</title><link>https://farm.example/open-day</link></item></channel></rss>`)
+			return
+		}
+		brokenHits.Add(1)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	partners := `
+partners:
+  - {id: farm, name: Farm, language: en, timezone: UTC,
+     feeds: [{id: f1, url: "%s", interval: 1h}]}
+channels:
+  - {id: all, title: All}
+`
+	f := newReloadFixture(t)
+	f.write(t, fmt.Sprintf(partners, srv.URL+"/broken"))
+	if err := f.reloader.Reload(context.Background()); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.app.RunPollers(ctx, time.Second, f.reloader.PollerReloads(), f.reloader.Feeds)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+
+	feed := f.reloader.Feeds()[0]
+	waitFor(t, 10*time.Second, "the 404 to be stored", func() bool {
+		rows, err := f.app.Poller.Health(context.Background(), []workers.Feed{feed})
+		return err == nil && rows[0].ConsecutiveFailures == 1
+	})
+	rows, _ := f.app.Poller.Health(context.Background(), []workers.Feed{feed})
+	if wait := time.Until(rows[0].NextAttempt); wait < time.Minute {
+		t.Fatalf("next poll after the 404 in %v, want the back-off of minutes this test relies on", wait)
+	}
+
+	f.write(t, fmt.Sprintf(partners, srv.URL+"/fixed"))
+	if err := f.reloader.Reload(context.Background()); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the feed with the new URL to be polled", func() bool {
+		return fixedHits.Load() > 0
+	})
+	if n := brokenHits.Load(); n != 1 {
+		t.Errorf("the old URL saw %d requests, want 1", n)
 	}
 }

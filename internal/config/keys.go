@@ -328,7 +328,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "partners[].feeds[].allow_private_network", Default: "false",
-		Doc: "Allow this feed to connect to loopback, private and link-local addresses.",
+		Doc: "Allow this feed to connect to loopback, private and link-local addresses. When a reload (SIGHUP) changes it, or the feed's `url`, the feed is polled at once and its failures, flag or 410 Gone are dropped.",
 	},
 	{
 		Path:     "partners[].contact",
