@@ -165,6 +165,11 @@ func transportProblem(err error) string {
 		return ""
 	case errors.Is(err, ErrFeedTooLarge):
 		return "the feed is larger than fetch.max_body"
+	case errors.Is(err, errMetadataAddress):
+		return "the feed URL or a redirect leads to a cloud metadata address, which is never allowed"
+	case errors.As(err, new(privateNetworkHint)):
+		return "the feed URL or a redirect leads to a private or internal address, which is not allowed; " +
+			"if the feed's server is trusted, set allow_private_network: true on the feed"
 	case errors.Is(err, ErrPrivateAddress):
 		return "the feed URL or a redirect leads to a private or internal address, which is not allowed"
 	case errors.Is(err, ErrRedirectLoop):

@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -148,6 +149,7 @@ func TestPlainErrorWording(t *testing.T) {
 		{"html page is not a feed", partner.url("/page"), true, "not an RSS, Atom or JSON feed"},
 		{"empty body is named", partner.url("/empty"), true, "the URL returned an empty body instead of a feed"},
 		{"loopback is rejected", partner.url("/missing"), false, "private or internal address"},
+		{"loopback names the setting", partner.url("/missing"), false, "set allow_private_network: true on the feed"},
 		{"refused connection is named", "http://127.0.0.1:1/feed", true, "connection to the server failed"},
 	}
 	for _, tc := range tests {
@@ -163,6 +165,41 @@ func TestPlainErrorWording(t *testing.T) {
 				t.Errorf("last error = %q, want it to contain %q", rows[0].LastError, tc.want)
 			}
 		})
+	}
+}
+
+func TestPrivateAddressErrorNamesSetting(t *testing.T) {
+	env := newSchedEnv(t, envOptions{guardPrivate: true})
+	partner := newPartnerScript(t, "127.0.0.1")
+	partner.route("/feed", feedOK(datedRSS("", env.clock.Now())))
+	partner.route("/to-metadata", response{
+		status: http.StatusFound, header: map[string]string{"Location": "http://169.254.169.254/latest/"},
+	})
+	ctx := context.Background()
+
+	rep := env.poller.Poll(ctx, testFeed("intranet", partner.url("/feed")))
+	if !errors.Is(rep.Err, workers.ErrPrivateAddress) {
+		t.Fatalf("poll error = %v, want ErrPrivateAddress", rep.Err)
+	}
+	if !strings.Contains(rep.Err.Error(), "set allow_private_network: true on the feed") {
+		t.Errorf("poll error = %q, want it to name allow_private_network: true", rep.Err)
+	}
+
+	allowed := testFeed("metadata", partner.url("/to-metadata"))
+	allowed.AllowPrivateNetwork = true
+	rep = env.poller.Poll(ctx, allowed)
+	if !errors.Is(rep.Err, workers.ErrPrivateAddress) {
+		t.Fatalf("poll error = %v, want ErrPrivateAddress", rep.Err)
+	}
+	if strings.Contains(rep.Err.Error(), "allow_private_network") {
+		t.Errorf("poll error of a redirect to a metadata address = %q, want no allow_private_network hint", rep.Err)
+	}
+	rows, err := env.poller.Health(ctx, []workers.Feed{allowed})
+	if err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+	if !strings.Contains(rows[0].LastError, "cloud metadata address, which is never allowed") {
+		t.Errorf("last error = %q, want it to name the metadata address", rows[0].LastError)
 	}
 }
 

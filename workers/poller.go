@@ -275,6 +275,7 @@ func (p *Poller) pollWithSlot(ctx context.Context, f Feed, st fetchState, releas
 	release()
 	fetchSeconds.WithLabelValues(res.Outcome.String()).Observe(p.o.Now().Sub(start).Seconds())
 	fetchBytes.Add(float64(len(res.Body)))
+	res.Err = withPrivateNetworkHint(f, res.Err)
 
 	in := scheduleInput{res: res}
 	if res.Outcome == OutcomeNewContent {

@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -15,6 +16,32 @@ const (
 	dialTimeout   = 10 * time.Second
 	dialKeepAlive = 30 * time.Second
 )
+
+// errMetadataAddress is wrapped, with ErrPrivateAddress, when a dial
+// would reach one of metadataAddresses, which no setting allows.
+var errMetadataAddress = errors.New("cloud metadata address")
+
+// privateNetworkHint is a fetch error that wraps ErrPrivateAddress for a
+// feed that does not set allow_private_network, and names that setting.
+type privateNetworkHint struct{ err error }
+
+func (e privateNetworkHint) Error() string {
+	return e.err.Error() + "; if the feed's server is trusted, set allow_private_network: true on the feed"
+}
+
+func (e privateNetworkHint) Unwrap() error { return e.err }
+
+// withPrivateNetworkHint returns err with the hint of privateNetworkHint
+// when the guard rejected a private address of feed f, which the feed's
+// allow_private_network would let through. A metadata address, or a
+// feed that sets the allow already (and was rejected on a redirect to
+// another host), gets err unchanged.
+func withPrivateNetworkHint(f Feed, err error) error {
+	if f.AllowPrivateNetwork || !errors.Is(err, ErrPrivateAddress) || errors.Is(err, errMetadataAddress) {
+		return err
+	}
+	return privateNetworkHint{err: err}
+}
 
 // metadataAddresses are the cloud instance metadata endpoints: the common
 // 169.254.169.254, the IPv6 endpoint of AWS, the AWS ECS task credentials
@@ -91,7 +118,7 @@ func checkDialAddress(address string, allowPrivate bool) error {
 func CheckAddress(ip netip.Addr, allowPrivate bool) error {
 	ip = ip.WithZone("").Unmap()
 	if isMetadataAddress(ip) {
-		return fmt.Errorf("%w: %s is a cloud metadata address", ErrPrivateAddress, ip)
+		return fmt.Errorf("%w: %s is a %w", ErrPrivateAddress, ip, errMetadataAddress)
 	}
 	if allowPrivate {
 		return nil
