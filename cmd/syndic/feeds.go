@@ -81,6 +81,7 @@ func (c *cli) feedsStatus(ctx context.Context, args []string) int {
 		return 0
 	}
 	writeHealthTable(c.stdout, rows, time.Now())
+	writeResetHints(c.stderr, rows)
 	return 0
 }
 
@@ -119,6 +120,25 @@ func writeHealthTable(w io.Writer, rows []workers.FeedHealth, now time.Time) {
 			ago(r.LastSuccess, now), until(r.NextAttempt, now), r.ItemsSeen, dash(shorten(problem(r), 80)))
 	}
 	_ = tw.Flush()
+}
+
+// writeResetHints prints, for each gone or flagged feed, the command
+// that resumes it once its problem is fixed. The table cuts long errors,
+// so it cannot carry the hint.
+func writeResetHints(w io.Writer, rows []workers.FeedHealth) {
+	for _, r := range rows {
+		var state string
+		switch r.Status {
+		case workers.StatusGone:
+			state = "is gone (410) and not polled"
+		case workers.StatusFlagged:
+			state = "is flagged and polled only every fetch.max_interval"
+		default:
+			continue
+		}
+		fmt.Fprintf(w, "syndic feeds status: %s %s; once its problem is fixed, run `syndic feeds reset %s` "+
+			"and send SIGHUP to the running syndic to poll it at once\n", r.Feed, state, r.Feed)
+	}
 }
 
 // problem is the latest error of a failing feed, else the warnings of a

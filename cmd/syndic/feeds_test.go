@@ -59,6 +59,29 @@ func TestHealthTable(t *testing.T) {
 	}
 }
 
+func TestResetHints(t *testing.T) {
+	rows := []workers.FeedHealth{
+		{Feed: "wipk/old", Status: workers.StatusGone},
+		{Feed: "wipk/moved", Status: workers.StatusFlagged},
+		{Feed: "wipk/flaky", Status: workers.StatusFailing},
+		{Feed: "wipk/news", Status: workers.StatusOK},
+	}
+	var out bytes.Buffer
+	writeResetHints(&out, rows)
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("hints have %d lines, want one per gone or flagged feed:\n%s", len(lines), out.String())
+	}
+	for i, feed := range []string{"wipk/old", "wipk/moved"} {
+		if want := "`syndic feeds reset " + feed + "`"; !strings.Contains(lines[i], want) {
+			t.Errorf("hint %d = %q, want it to contain %s", i, lines[i], want)
+		}
+	}
+	if !strings.Contains(lines[1], "is flagged") {
+		t.Errorf("hint for the flagged feed = %q, want it to say flagged", lines[1])
+	}
+}
+
 func TestRoughDuration(t *testing.T) {
 	tests := []struct {
 		name string
