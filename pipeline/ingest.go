@@ -45,10 +45,24 @@ const (
 	ReserveKeyPrefix = reserveKeyPrefix
 )
 
+// itemsTotal counts every item offered to Syndic by a poll, a push or a
+// WebSub delivery. The Ingester counts the items it is given. Items that
+// never reach it, because the push API or normalisation rejected them,
+// are added by CountRejected.
 var itemsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "syndic_items_total",
-	Help: "Items offered to the pipeline, by result (created, updated, duplicate, retry).",
+	Help: "Items offered by polls, pushes and WebSub deliveries, by result (created, updated, duplicate, retry, rejected).",
 }, []string{"result"})
+
+// CountRejected adds n items that were rejected before they reached an
+// Ingester to syndic_items_total{result="rejected"}: pushed items with an
+// invalid field, and items of a fetched or delivered feed document that
+// normalisation rejected (ParseResult.Rejected).
+func CountRejected(n int) {
+	if n > 0 {
+		itemsTotal.WithLabelValues(string(ResultRejected)).Add(float64(n))
+	}
+}
 
 // Publisher is the part of a JetStream context the ingester needs.
 type Publisher interface {

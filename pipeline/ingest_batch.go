@@ -70,6 +70,7 @@ func (g *Ingester) IngestBatch(ctx context.Context, items []Item) []Outcome {
 			continue
 		}
 		if err := it.complete(); err != nil {
+			CountRejected(1)
 			out[i] = Outcome{Result: ResultRejected, Err: err}
 			continue
 		}
@@ -157,6 +158,7 @@ func (g *Ingester) ingestAfterLookup(ctx context.Context, it *Item, s seenEntry)
 		return o.Result, o.Err
 	}
 	if err := it.complete(); err != nil {
+		CountRejected(1)
 		return ResultRejected, err
 	}
 	return g.publish(ctx, it, s.found)

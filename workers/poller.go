@@ -416,6 +416,7 @@ func (p *Poller) noteParse(ctx context.Context, f Feed, parsed *pipeline.ParseRe
 		rep.Rejected++
 		log.Warn("item rejected", "item_guid", rj.GUID, "item_index", rj.Index, "error", rj.Err)
 	}
+	pipeline.CountRejected(len(parsed.Rejected))
 	if len(parsed.Rejected) > 0 {
 		warnFeed(rep, previous, log, WarningItemsRejected,
 			"the other items were taken in; each \"item rejected\" line of the log names one item and why")

@@ -149,6 +149,7 @@ func (h *PushHandler) post(w http.ResponseWriter, r *http.Request) {
 
 	valid := countValid(entries)
 	if valid == 0 {
+		pipeline.CountRejected(len(entries))
 		msg := "no item in the request is valid"
 		if len(entries) == 0 {
 			msg = "the request contains no items"
@@ -301,6 +302,7 @@ func (h *PushHandler) ingest(ctx context.Context, w http.ResponseWriter, log *sl
 	for i, e := range entries {
 		results[i] = ItemResult{ID: e.Key, Status: statusRejected, Fields: e.Fields}
 		if e.Item == nil {
+			pipeline.CountRejected(1)
 			continue
 		}
 		res, err := h.o.Ingester.Ingest(ctx, e.Item)

@@ -187,6 +187,7 @@ func (w *WebSub) ingestDelivery(ctx context.Context, sub *Subscription, body []b
 		w.o.Logger.Warn("dropping unparseable websub delivery", "partner", sub.Partner, "feed_id", sub.Feed, "error", err)
 		return nil
 	}
+	pipeline.CountRejected(len(res.Rejected))
 	for i := range res.Items {
 		if _, err := w.o.Ingester.Ingest(ctx, &res.Items[i]); err != nil {
 			return err
