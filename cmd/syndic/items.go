@@ -68,7 +68,7 @@ func (c *cli) items(ctx context.Context, args []string) int {
 
 	state, published, err := a.Retractor().Retract(ctx, partner, id)
 	if errors.Is(err, pipeline.ErrItemNotFound) {
-		return c.fail(fmt.Errorf("item %s not found: check the id in the merged feed or item event", id))
+		return c.fail(itemNotFound(partner, ids[0], id))
 	}
 	if err != nil {
 		return c.fail(err)
@@ -80,6 +80,17 @@ func (c *cli) items(ctx context.Context, args []string) int {
 	log.Info("item retracted", "partner", state.Event.Partner, "item_id", id, "revision", state.Event.Revision)
 	fmt.Fprintf(c.stdout, "retracted item %s of partner %s (revision %d)\n", id, state.Event.Partner, state.Event.Revision)
 	return 0
+}
+
+// itemNotFound returns the error of a retraction whose item is unknown.
+// With --partner it names the partner's own id as typed, as the intake API
+// does, because the item id derived from it would mean nothing to the
+// user. typed is the id argument and id Syndic's item id.
+func itemNotFound(partner, typed, id string) error {
+	if partner != "" {
+		return fmt.Errorf("partner %s has no item %q: check the partner's own id, or retract by the entry id of the merged feed without --partner", partner, typed)
+	}
+	return fmt.Errorf("item %s not found: check the id in the merged feed or item event", id)
 }
 
 // isHelpFlag reports whether arg requests the usage text.

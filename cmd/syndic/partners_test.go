@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -60,5 +61,13 @@ func TestPartnersAndItemsUsage(t *testing.T) {
 	}
 	if code, _ := in.command(context.Background(), "items", "retract", "0123456789abcdef0123456789abcdef"); code != 1 {
 		t.Errorf("retracting an unknown item: exit code = %d, want 1", code)
+	}
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), []string{"items", "retract", "zzz", "--partner", "wipk", "--config", in.config}, nil, &out, &errOut)
+	if code != 1 {
+		t.Errorf("retracting an unknown pushed item: exit code = %d, want 1", code)
+	}
+	if msg := errOut.String(); !strings.Contains(msg, `partner wipk has no item "zzz"`) {
+		t.Errorf("retracting an unknown pushed item said %q, want the partner's own id named", msg)
 	}
 }
