@@ -39,7 +39,7 @@ func (c *cli) flags(name string, args []string, extra func(*flag.FlagSet)) (*con
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, unexpectedArgument(fs.Arg(0))
 	}
 	if *path == "" && c.getenv("SYNDIC_PARTNERS") == "" {
 		// Without a file or partners from the environment, Syndic would
@@ -87,7 +87,24 @@ func (c *cli) fail(err error) int {
 	return 1
 }
 
+// unexpectedArgument returns the error for a positional argument that a
+// command does not take. A YAML file name is most likely the
+// configuration file given without --config.
+func unexpectedArgument(arg string) error {
+	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") {
+		return fmt.Errorf("unexpected argument %q: name the configuration file with --config %s", arg, arg)
+	}
+	return fmt.Errorf("unexpected argument %q", arg)
+}
+
+// checkConfig implements `syndic check-config [--config] FILE`: the file
+// may also be given as the only positional argument.
 func (c *cli) checkConfig(args []string) int {
+	args, err := positionalConfig(args)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "syndic check-config: %v\n", err)
+		return 2
+	}
 	cfg, err := c.flags("check-config", args, nil)
 	if err != nil {
 		return c.fail(err)

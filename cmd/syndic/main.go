@@ -40,7 +40,8 @@ Commands:
                  send the next period now; a second run in that period sends nothing
   subscribers export|import|delete --digest ID
                  export as CSV, import CSV (--file), or delete one address (--email)
-  check-config   validate the configuration and print it with secrets masked
+  check-config [FILE]
+                 validate the configuration and print it with secrets masked
   backup DIR     write the item stream and the KV buckets to a new directory
   restore DIR    load a backup into a deployment whose stream is empty
   replay --since 24h --channel ID | --consumer NAME

@@ -121,3 +121,30 @@ func TestCheckConfigSaysValid(t *testing.T) {
 		t.Errorf("check-config stdout has the result line; want only the configuration:\n%s", out.String())
 	}
 }
+
+func TestCheckConfigPositionalFile(t *testing.T) {
+	in := newInstance(t, "http://127.0.0.1:9/feed.xml")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"check-config", in.config}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("check-config FILE exited %d; stderr:\n%s", code, errOut.String())
+	}
+	if want := "the configuration is valid"; !strings.Contains(errOut.String(), want) {
+		t.Errorf("check-config FILE stderr = %q, want %q", errOut.String(), want)
+	}
+
+	errOut.Reset()
+	if code := run(context.Background(), []string{"check-config", "--config", in.config, "other.yaml"}, nil, &out, &errOut); code != 2 {
+		t.Errorf("check-config with --config and FILE exited %d, want 2", code)
+	}
+	if !strings.Contains(errOut.String(), "--config names the configuration file already") {
+		t.Errorf("check-config with --config and FILE said %q, want the clash named", errOut.String())
+	}
+
+	errOut.Reset()
+	if code := run(context.Background(), []string{"feeds", "status", in.config}, nil, &out, &errOut); code == 0 {
+		t.Errorf("feeds status FILE exited 0, want a usage error")
+	}
+	if want := "name the configuration file with --config " + in.config; !strings.Contains(errOut.String(), want) {
+		t.Errorf("feeds status FILE said %q, want %q", errOut.String(), want)
+	}
+}
