@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -137,7 +138,7 @@ func (l *loader) decodeFile(cfg *Config, path, baseDir string) error {
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return fmt.Errorf("%w: parsing %s: %w", ErrInvalidConfig, path, err)
+		return fmt.Errorf("%w: parsing %s: %w%s", ErrInvalidConfig, path, err, tabHint(data, err))
 	}
 	if len(root.Content) == 0 {
 		return nil
@@ -145,6 +146,26 @@ func (l *loader) decodeFile(cfg *Config, path, baseDir string) error {
 	d := &decoder{origin: path, baseDir: baseDir, loader: l}
 	d.decodeStruct(root.Content[0], reflect.ValueOf(cfg).Elem(), keyPath{})
 	return nil
+}
+
+// yamlErrorLine matches the line number in a YAML syntax error, such as
+// "yaml: line 3: found character that cannot start any token".
+var yamlErrorLine = regexp.MustCompile(`^yaml: line (\d+):`)
+
+// tabHint returns a hint for a YAML syntax error on a line of data that
+// contains a tab, or "". The parser's message for a tab used to indent
+// ("found character that cannot start any token") does not name it.
+func tabHint(data []byte, err error) string {
+	m := yamlErrorLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	n, convErr := strconv.Atoi(m[1])
+	lines := strings.Split(string(data), "\n")
+	if convErr != nil || n < 1 || n > len(lines) || !strings.Contains(lines[n-1], "\t") {
+		return ""
+	}
+	return fmt.Sprintf(" (line %d contains a tab: YAML does not allow tabs for indentation, so indent with spaces)", n)
 }
 
 // parseEnviron turns "NAME=value" strings into a map. A later entry wins,

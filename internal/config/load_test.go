@@ -343,6 +343,25 @@ func TestLoadSyntaxError(t *testing.T) {
 	assertContains(t, text, "parsing ")
 }
 
+func TestLoadTabIndentHint(t *testing.T) {
+	tests := []struct {
+		name, text string
+		hint       bool
+	}{
+		{"tab before a list item", "log: {level: info}\npartners:\n\t- id: x\n", true},
+		{"tab inside a mapping", "partners:\n  - id: x\n    name:\tX\n  \tlanguage: en\n", true},
+		{"error on a line without tabs", "log: {level: info\n", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			text := loadError(t, writeConfig(t, tc.text))
+			if got := strings.Contains(text, "YAML does not allow tabs for indentation"); got != tc.hint {
+				t.Errorf("tab hint shown = %v, want %v: %s", got, tc.hint, text)
+			}
+		})
+	}
+}
+
 func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "absent.yaml"), nil)
 	if !errors.Is(err, fs.ErrNotExist) {
