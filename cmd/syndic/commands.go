@@ -114,6 +114,9 @@ func (c *cli) checkConfig(args []string) int {
 		return c.fail(err)
 	}
 	_, _ = c.stdout.Write(out)
+	for _, w := range privateFeedWarnings(cfg) {
+		fmt.Fprintf(c.stderr, "syndic check-config: warning: %s\n", w)
+	}
 	feeds := 0
 	for _, p := range cfg.Partners {
 		feeds += len(p.Feeds)
