@@ -189,7 +189,7 @@ func (p *Poller) adoptDiscovered(next fetchState, link string, log *slog.Logger)
 		next.PermanentSince = time.Time{}
 	}
 	next.Flagged = false
-	next.LastError = ""
+	next.LastError, next.LastErrorAt = "", time.Time{}
 	next.Class = "discovered"
 	next.Validators = Validators{}
 	next.NextPoll = p.o.Now()

@@ -42,12 +42,17 @@ type FeedHealth struct {
 	Status  string `json:"status"`
 	// Outcome is the class of the latest poll: not_modified, new_content,
 	// retry_later, permanent, gone, parse_error or items_left.
-	Outcome             string    `json:"outcome,omitempty"`
-	Since               time.Time `json:"since,omitzero"`
-	LastAttempt         time.Time `json:"last_attempt,omitzero"`
-	LastSuccess         time.Time `json:"last_success,omitzero"`
-	NextAttempt         time.Time `json:"next_attempt,omitzero"`
+	Outcome     string    `json:"outcome,omitempty"`
+	Since       time.Time `json:"since,omitzero"`
+	LastAttempt time.Time `json:"last_attempt,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	// LastError is the latest failure in plain words. It is kept after
+	// the feed recovers, so an operator can still see what went wrong,
+	// and LastErrorAt is when the poll that failed with it started: a
+	// LastSuccess after it means the feed has recovered since.
 	LastError           string    `json:"last_error,omitempty"`
+	LastErrorAt         time.Time `json:"last_error_at,omitzero"`
 	HTTPStatus          int       `json:"http_status,omitempty"`
 	ConsecutiveFailures int       `json:"consecutive_failures"`
 	ItemsSeen           int       `json:"items_seen"`
@@ -91,7 +96,7 @@ func healthOf(f Feed, st fetchState) FeedHealth {
 		Feed: f.Key(), Partner: f.Partner, URL: f.URL,
 		Status: statusOf(st), Outcome: st.Class, Since: st.Since,
 		LastAttempt: st.LastAttempt, LastSuccess: st.LastSuccess, NextAttempt: st.NextPoll,
-		LastError: st.LastError, HTTPStatus: st.LastStatus,
+		LastError: st.LastError, LastErrorAt: st.LastErrorAt, HTTPStatus: st.LastStatus,
 		ConsecutiveFailures: st.Failures, ItemsSeen: st.ItemsSeen,
 		AverageIntervalSeconds: int64(st.PublishInterval / time.Second),
 		PollIntervalSeconds:    int64(st.Interval / time.Second),

@@ -203,6 +203,39 @@ func TestPrivateAddressErrorNamesSetting(t *testing.T) {
 	}
 }
 
+func TestLastErrorKeptWithTimeAfterRecovery(t *testing.T) {
+	env := newSchedEnv(t, envOptions{})
+	partner := newPartnerScript(t, "127.0.0.1")
+	partner.route("/feed", response{status: http.StatusServiceUnavailable})
+	feed := testFeed("flaky", partner.url("/feed"))
+	ctx := context.Background()
+	failedAt := env.clock.Now()
+	env.poller.Poll(ctx, feed)
+
+	env.clock.Add(10 * time.Minute)
+	partner.route("/feed", feedOK(datedRSS("", env.clock.Now())))
+	if rep := env.poller.Poll(ctx, feed); rep.Err != nil {
+		t.Fatalf("second poll: %v", rep.Err)
+	}
+	rows, err := env.poller.Health(ctx, []workers.Feed{feed})
+	if err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+	row := rows[0]
+	if row.Status != workers.StatusOK {
+		t.Errorf("status = %q, want ok", row.Status)
+	}
+	if !strings.Contains(row.LastError, "HTTP 503") {
+		t.Errorf("last error = %q, want the 503 kept after recovery", row.LastError)
+	}
+	if !row.LastErrorAt.Equal(failedAt) {
+		t.Errorf("last error at = %v, want the failed poll at %v", row.LastErrorAt, failedAt)
+	}
+	if !row.LastSuccess.After(row.LastErrorAt) {
+		t.Errorf("last success %v is not after the last error %v", row.LastSuccess, row.LastErrorAt)
+	}
+}
+
 // reusedGUIDRSS contains three different stories from a CMS template that
 // prints one GUID for every item.
 const reusedGUIDRSS = `<?xml version="1.0" encoding="UTF-8"?>

@@ -54,9 +54,11 @@ func (p *Poller) applyOutcome(next *fetchState, in scheduleInput, rep PollReport
 		// of the feed either.
 		next.Validators = Validators{}
 		next.LastError = plainError(in.class, in.res, rep.Err)
+		next.LastErrorAt = next.LastAttempt
 	default:
 		next.Failures++
 		next.LastError = plainError(in.class, in.res, rep.Err)
+		next.LastErrorAt = next.LastAttempt
 		next.Gone = in.class == OutcomeGone.String()
 		trackPermanent(next, in.class, now)
 	}

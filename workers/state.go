@@ -55,10 +55,12 @@ type fetchState struct {
 	LastAttempt time.Time `json:"last_attempt,omitzero"`
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	// LastError is the latest failure in plain words, kept after recovery
-	// so an operator can see what happened.
-	LastError  string   `json:"last_error,omitempty"`
-	LastStatus int      `json:"last_status,omitempty"`
-	Recoveries []string `json:"recoveries,omitempty"`
+	// so an operator can see what happened, and LastErrorAt the start of
+	// the poll that failed with it.
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	LastStatus  int       `json:"last_status,omitempty"`
+	Recoveries  []string  `json:"recoveries,omitempty"`
 	// Warnings are the warnings of the latest document read (see
 	// PollReport.Warnings).
 	Warnings []string `json:"warnings,omitempty"`
