@@ -25,21 +25,31 @@ func newServerOn(t *testing.T, ip string, h http.Handler) *httptest.Server {
 	return srv
 }
 
-func TestFetchPerFeedAllowStopsAtOtherHosts(t *testing.T) {
-	internal := newServerOn(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("<rss/>"))
-	}))
-	feed := newServerOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, internal.URL+"/secret", http.StatusFound)
-	}))
-	f := NewFetcher(FetcherOptions{Timeout: 5 * time.Second, MaxBody: 1 << 20})
+// TestFetchPerFeedAllowStopsElsewhere checks that a feed allowed on a
+// private network cannot redirect to another internal host, nor to
+// another port of its own host, such as Syndic's admin listener.
+func TestFetchPerFeedAllowStopsElsewhere(t *testing.T) {
+	for _, c := range []struct{ name, targetAddr string }{
+		{"another internal host", "127.0.0.2"},
+		{"another port of its host", "127.0.0.1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			target := newServerOn(t, c.targetAddr, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = w.Write([]byte("<rss/>"))
+			}))
+			feed := newServerOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, target.URL+"/metrics", http.StatusFound)
+			}))
+			f := NewFetcher(FetcherOptions{Timeout: 5 * time.Second, MaxBody: 1 << 20})
 
-	res := f.Fetch(context.Background(), FetchRequest{URL: feed.URL + "/feed", AllowPrivateNetwork: true})
-	if !errors.Is(res.Err, ErrPrivateAddress) {
-		t.Errorf("redirect from an allowed feed to another internal host: err = %v, want ErrPrivateAddress", res.Err)
-	}
-	if res.Outcome == OutcomeNewContent {
-		t.Error("redirect to another internal host delivered content")
+			res := f.Fetch(context.Background(), FetchRequest{URL: feed.URL + "/feed", AllowPrivateNetwork: true})
+			if !errors.Is(res.Err, ErrPrivateAddress) {
+				t.Errorf("err = %v, want ErrPrivateAddress", res.Err)
+			}
+			if res.Outcome == OutcomeNewContent {
+				t.Error("the redirect delivered content")
+			}
+		})
 	}
 }
 
@@ -57,24 +67,6 @@ func TestFetchPerFeedAllowFollowsSameHost(t *testing.T) {
 	res := f.Fetch(context.Background(), FetchRequest{URL: feed.URL + "/old", AllowPrivateNetwork: true})
 	if res.Outcome != OutcomeNewContent {
 		t.Errorf("redirect within the allowed host: outcome %v, err %v; want new content", res.Outcome, res.Err)
-	}
-}
-
-func TestFetchPerFeedAllowStopsAtOtherPorts(t *testing.T) {
-	admin := newServerOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("<rss/>"))
-	}))
-	feed := newServerOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, admin.URL+"/metrics", http.StatusFound)
-	}))
-	f := NewFetcher(FetcherOptions{Timeout: 5 * time.Second, MaxBody: 1 << 20})
-
-	res := f.Fetch(context.Background(), FetchRequest{URL: feed.URL + "/feed", AllowPrivateNetwork: true})
-	if !errors.Is(res.Err, ErrPrivateAddress) {
-		t.Errorf("redirect from an allowed feed to another port of its host: err = %v, want ErrPrivateAddress", res.Err)
-	}
-	if res.Outcome == OutcomeNewContent {
-		t.Error("redirect to another port of the allowed host delivered content")
 	}
 }
 
