@@ -161,11 +161,18 @@ func tabHint(data []byte, err error) string {
 		return ""
 	}
 	n, convErr := strconv.Atoi(m[1])
-	lines := strings.Split(string(data), "\n")
-	if convErr != nil || n < 1 || n > len(lines) || !strings.Contains(lines[n-1], "\t") {
+	if convErr != nil {
 		return ""
 	}
-	return fmt.Sprintf(" (line %d contains a tab: YAML does not allow tabs for indentation, so indent with spaces)", n)
+	lines := strings.Split(string(data), "\n")
+	// The parser names the line of the tab, or for "found a tab character
+	// that violates indentation" the line before it.
+	for _, at := range []int{n, n + 1} {
+		if at >= 1 && at <= len(lines) && strings.Contains(lines[at-1], "\t") {
+			return fmt.Sprintf(" (line %d contains a tab: YAML does not allow tabs for indentation, so indent with spaces)", at)
+		}
+	}
+	return ""
 }
 
 // parseEnviron turns "NAME=value" strings into a map. A later entry wins,

@@ -351,12 +351,17 @@ func TestLoadTabIndentHint(t *testing.T) {
 		{"tab before a list item", "log: {level: info}\npartners:\n\t- id: x\n", true},
 		{"tab inside a mapping", "partners:\n  - id: x\n    name:\tX\n  \tlanguage: en\n", true},
 		{"error on a line without tabs", "log: {level: info\n", false},
+		// The parser names line 3 here, the line before the tab.
+		{"tab after a nested key", "partners:\n  - id: x\n    name: X\n\tlanguage: en\n", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			text := loadError(t, writeConfig(t, tc.text))
 			if got := strings.Contains(text, "YAML does not allow tabs for indentation"); got != tc.hint {
 				t.Errorf("tab hint shown = %v, want %v: %s", got, tc.hint, text)
+			}
+			if tc.name == "tab after a nested key" && !strings.Contains(text, "line 4 contains a tab") {
+				t.Errorf("hint does not name line 4, the line of the tab: %s", text)
 			}
 		})
 	}
