@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/syndic-network/syndic/internal/app"
 	"github.com/syndic-network/syndic/workers"
@@ -81,6 +82,7 @@ func (c *cli) feedsStatus(ctx context.Context, args []string) int {
 		return 0
 	}
 	writeHealthTable(c.stdout, rows, time.Now())
+	writeFullProblems(c.stdout, rows)
 	writeResetHints(c.stderr, rows)
 	return 0
 }
@@ -109,6 +111,10 @@ func (c *cli) feedsReset(ctx context.Context, key string, args []string) int {
 	return 2
 }
 
+// tableProblemRunes is the longest error or warning the table shows
+// whole.
+const tableProblemRunes = 80
+
 // writeHealthTable prints health rows as an aligned table. Times are shown
 // relative to now, and long errors are cut to keep one line per feed.
 func writeHealthTable(w io.Writer, rows []workers.FeedHealth, now time.Time) {
@@ -117,9 +123,26 @@ func writeHealthTable(w io.Writer, rows []workers.FeedHealth, now time.Time) {
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%s\n",
 			r.Status, r.Feed, dash(r.Outcome), ago(r.Since, now), r.ConsecutiveFailures,
-			ago(r.LastSuccess, now), until(r.NextAttempt, now), r.ItemsSeen, dash(shorten(problem(r), 80)))
+			ago(r.LastSuccess, now), until(r.NextAttempt, now), r.ItemsSeen, dash(shorten(problem(r), tableProblemRunes)))
 	}
 	_ = tw.Flush()
+}
+
+// writeFullProblems prints, below the table, each error or warning that
+// the table cut, because its end often says what to change.
+func writeFullProblems(w io.Writer, rows []workers.FeedHealth) {
+	first := true
+	for _, r := range rows {
+		p := problem(r)
+		if utf8.RuneCountInString(p) <= tableProblemRunes {
+			continue
+		}
+		if first {
+			fmt.Fprintln(w)
+			first = false
+		}
+		fmt.Fprintf(w, "%s: %s\n", r.Feed, p)
+	}
 }
 
 // writeResetHints prints, for each gone or flagged feed, the command

@@ -101,3 +101,19 @@ func TestRoughDuration(t *testing.T) {
 		})
 	}
 }
+
+func TestFullProblemsBelowTable(t *testing.T) {
+	long := "address not allowed: 127.0.0.1 is loopback; set allow_private_network: true on the feed"
+	rows := []workers.FeedHealth{
+		{Feed: "wipk/local", Status: workers.StatusFailing, ConsecutiveFailures: 1, LastError: long},
+		{Feed: "wipk/news", Status: workers.StatusFailing, ConsecutiveFailures: 1, LastError: "timed out"},
+	}
+	var out bytes.Buffer
+	writeFullProblems(&out, rows)
+	if !strings.Contains(out.String(), "wipk/local: "+long) {
+		t.Errorf("output lacks the whole cut error:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "wipk/news") {
+		t.Errorf("output repeats an error the table shows whole:\n%s", out.String())
+	}
+}
