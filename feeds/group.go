@@ -14,6 +14,10 @@ type Story struct {
 	// passed the same filters, oldest ingested first. Readers see them as
 	// rel="via" links.
 	Copies []pipeline.Event
+	// shownRank is the number of Copies ingested before Item, so Item and
+	// Copies can be merged back into ingest order when another copy is
+	// shown in Item's place.
+	shownRank int
 }
 
 // groupKey returns the key that puts copies of one story together: the
@@ -101,6 +105,9 @@ func groupStories(sorted []viewEntry, owners PartnerDomains) []Story {
 		s := &out[index[k]]
 		for _, e := range list {
 			s.Copies = append(s.Copies, e.ev)
+			if e.firstSeq < shown[k].firstSeq {
+				s.shownRank++
+			}
 		}
 	}
 	return out

@@ -363,12 +363,14 @@ func (v *View) OwnedStories(owners PartnerDomains, channel Filter, window int, q
 }
 
 // ChannelStories is OwnedStories for the channel ch, whose window is its
-// first ch.MaxItems stories, skipping a story once ch.MaxItemsPerPartner
-// of the window's stories show an item of the same partner. A story with
-// copies from several partners counts for the partner of the item it
-// shows. The query then selects among the window's stories. It may show
-// another copy of a story, so a narrowed document can list more than the
-// cap for one partner, but never a story outside the window.
+// first ch.MaxItems stories, where at most ch.MaxItemsPerPartner stories
+// show an item of one partner. A story counts for the partner of the item
+// it shows. When that partner is at the cap, the story is shown by a copy
+// of a partner under the cap, and it is skipped only when every copy's
+// partner is at the cap. The query then selects among the window's
+// stories. It may show another copy of a story, so a narrowed document can
+// list more than the cap for one partner, but never a story outside the
+// window.
 func (v *View) ChannelStories(owners PartnerDomains, ch Channel, query Filter, limit int) []Story {
 	w := storyWindow{size: ch.MaxItems, perPartner: ch.MaxItemsPerPartner}
 	return v.selectStories(owners, ch.Filter, w, query, limit)
@@ -381,10 +383,11 @@ func (v *View) selectStories(owners PartnerDomains, channel Filter, window story
 	})
 	picked = firstPerURL(picked)
 	stories := groupStories(picked, owners)
-	if selected := window.apply(stories); len(selected) < len(stories) {
+	selected := window.apply(stories)
+	if len(selected) < len(stories) {
 		picked = withinStories(picked, selected)
-		stories = selected
 	}
+	stories = selected
 	q := query.compile()
 	if q.isEmpty() {
 		return capStories(stories, limit)

@@ -1,9 +1,11 @@
 package feeds
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,6 +144,188 @@ func TestChannelStoriesCapCountsShownPartner(t *testing.T) {
 				t.Errorf("copies of %s = %v, want %v", stories[0].Item.ID, got, tt.wantCopies)
 			}
 		})
+	}
+}
+
+// capStory returns an item of partner dated floodStart plus hours, with
+// the link url.
+func capStory(partner, id string, hours int, url string) pipeline.Event {
+	ev := partnerEvent(partner, id, floodStart.Add(time.Duration(hours)*time.Hour))
+	ev.URL = url
+	return ev
+}
+
+// TestChannelStoriesCapShowsCopyUnderCap checks that a partner at its cap
+// cannot remove another partner's story by publishing a copy of it: the
+// story is shown by the copy of a partner under the cap and counts for
+// that partner. It is skipped only when every copy's partner is at the cap.
+func TestChannelStoriesCapShowsCopyUnderCap(t *testing.T) {
+	owners := NewPartnerDomains(map[string][]string{"flood": {"https://flood.example.org/"}})
+	ch := Channel{MaxItems: 10, MaxItemsPerPartner: 2}
+	tests := []struct {
+		name string
+		// events are applied in order, so the first is ingested first.
+		events  []pipeline.Event
+		wantIDs []string
+		// shownID is the id of the story whose copies are checked.
+		shownID    string
+		wantCopies []string
+		// hidden is an id that is neither shown nor listed as a copy.
+		hidden string
+	}{
+		{
+			name: "copy of a link on the capped partner's site",
+			events: []pipeline.Event{
+				capStory("beta", "b2", 4, "https://flood.example.org/scoop"),
+				capStory("flood", "x2", 5, "https://flood.example.org/scoop"),
+			},
+			wantIDs:    []string{"f49", "f48", "b2", "b1", "a1", "a0"},
+			shownID:    "b2",
+			wantCopies: []string{"x2"},
+		},
+		{
+			name: "capped partner's copy of a third party link ingested first",
+			events: []pipeline.Event{
+				capStory("flood", "x3", 5, "https://third.example.net/story"),
+				capStory("beta", "b3", 4, "https://third.example.net/story"),
+			},
+			wantIDs:    []string{"f49", "f48", "b3", "b1", "a1", "a0"},
+			shownID:    "b3",
+			wantCopies: []string{"x3"},
+		},
+		{
+			name: "copies stay in ingest order",
+			events: []pipeline.Event{
+				capStory("beta", "b6", 4, "https://flood.example.org/three"),
+				capStory("alpha", "a6", 4, "https://flood.example.org/three"),
+				capStory("flood", "x6", 5, "https://flood.example.org/three"),
+			},
+			wantIDs:    []string{"f49", "f48", "b6", "b1", "a1", "a0"},
+			shownID:    "b6",
+			wantCopies: []string{"a6", "x6"},
+		},
+		{
+			name: "story skipped when every copy's partner is at the cap",
+			events: []pipeline.Event{
+				capStory("beta", "b4", -1, "https://flood.example.org/late"),
+				capStory("flood", "x4", -1, "https://flood.example.org/late"),
+			},
+			wantIDs: []string{"f49", "f48", "b1", "a1", "b0", "a0"},
+			hidden:  "b4",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newFloodView(tt.events...)
+			stories := v.ChannelStories(owners, ch, Filter{}, 0)
+			if got := shownIDs(stories); !slices.Equal(got, tt.wantIDs) {
+				t.Fatalf("stories = %v, want %v", got, tt.wantIDs)
+			}
+			for _, s := range stories {
+				if s.Item.ID == tt.shownID {
+					if got := ids(s.Copies); !slices.Equal(got, tt.wantCopies) {
+						t.Errorf("copies of %s = %v, want %v", tt.shownID, got, tt.wantCopies)
+					}
+				}
+				if slices.Contains(ids(s.Copies), tt.hidden) {
+					t.Errorf("story %s lists %s as a copy, want it skipped", s.Item.ID, tt.hidden)
+				}
+			}
+		})
+	}
+}
+
+// TestStoryShownByCopyKeepsIngestOrder checks that the item a story no
+// longer shows takes its ingest place among the copies.
+func TestStoryShownByCopyKeepsIngestOrder(t *testing.T) {
+	// Ingest order: c0, shown, c1, c2.
+	s := Story{
+		Item:      event("shown", floodStart),
+		Copies:    []pipeline.Event{event("c0", floodStart), event("c1", floodStart), event("c2", floodStart)},
+		shownRank: 1,
+	}
+	tests := []struct {
+		name       string
+		index      int
+		wantCopies []string
+		wantRank   int
+	}{
+		{"copy ingested before the shown item", 0, []string{"shown", "c1", "c2"}, 0},
+		{"copy ingested after the shown item", 1, []string{"c0", "shown", "c2"}, 2},
+		{"copy ingested last", 2, []string{"c0", "shown", "c1"}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := s.shownByCopy(tt.index)
+			if want := s.Copies[tt.index].ID; got.Item.ID != want {
+				t.Errorf("shown = %s, want %s", got.Item.ID, want)
+			}
+			if copyIDs := ids(got.Copies); !slices.Equal(copyIDs, tt.wantCopies) {
+				t.Errorf("copies = %v, want %v", copyIDs, tt.wantCopies)
+			}
+			if got.shownRank != tt.wantRank {
+				t.Errorf("shownRank = %d, want %d", got.shownRank, tt.wantRank)
+			}
+			if copyIDs := ids(s.Copies); !slices.Equal(copyIDs, []string{"c0", "c1", "c2"}) {
+				t.Errorf("copies of the original story = %v, want them unchanged", copyIDs)
+			}
+		})
+	}
+}
+
+// TestHandlerPerPartnerCapShowsCopy renders a capped channel in which the
+// partner at its cap owns the link of another partner's story, and checks
+// that every format shows the other partner's copy and lists the capped
+// partner's copy as a copy.
+func TestHandlerPerPartnerCapShowsCopy(t *testing.T) {
+	origin := capStory("flood", "x5", 5, "https://flood.example.org/x5")
+	origin.ClusterID = "c5"
+	dup := capStory("beta", "b5", 4, "https://third.example.net/b5")
+	dup.ClusterID, dup.DuplicateOf = "c5", "x5"
+	h := NewHandler(HandlerOptions{
+		View:           newFloodView(origin, dup),
+		Channels:       []Channel{{ID: "capped", Title: "Capped", MaxItems: 10, MaxItemsPerPartner: 2}},
+		BaseURL:        "https://hub.example.org",
+		PartnerDomains: NewPartnerDomains(map[string][]string{"flood": {"https://flood.example.org/"}}),
+	})
+
+	want := titles([]string{"f49", "f48", "b5", "b1", "a1", "a0"})
+	for _, f := range []string{"rss", "atom", "json", "html"} {
+		if got := servedTitles(t, h, "capped", f); !slices.Equal(got, want) {
+			t.Fatalf("%s titles = %v, want %v", f, got, want)
+		}
+	}
+
+	atom := decodeAtom(t, serve(t, h, http.MethodGet, "/feeds/capped.atom", nil).Body.Bytes())
+	if got := linkHref(atom.Entries[2].Links, "via"); got != origin.URL {
+		t.Errorf("atom via of b5 = %q, want %q", got, origin.URL)
+	}
+	rss := serve(t, h, http.MethodGet, "/feeds/capped.rss", nil).Body.String()
+	if want := `<atom:link href="` + origin.URL + `" rel="via"`; !strings.Contains(rss, want) {
+		t.Errorf("rss lacks %s", want)
+	}
+
+	var feed struct {
+		Items []struct {
+			Syndic struct {
+				Partner string     `json:"partner"`
+				Copies  []jsonCopy `json:"copies"`
+			} `json:"_syndic"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(serve(t, h, http.MethodGet, "/feeds/capped.json", nil).Body.Bytes(), &feed); err != nil {
+		t.Fatalf("decoding json feed: %v", err)
+	}
+	if got := feed.Items[2].Syndic.Partner; got != "beta" {
+		t.Errorf("json partner of b5 = %q, want beta", got)
+	}
+	if got := feed.Items[2].Syndic.Copies; len(got) != 1 || got[0].Partner != "flood" || got[0].URL != origin.URL {
+		t.Errorf("json copies of b5 = %+v, want the flood copy", got)
+	}
+
+	page := serve(t, h, http.MethodGet, "/channels/capped", nil).Body.String()
+	if want := `<a href="` + origin.URL + `">`; !strings.Contains(page, want) {
+		t.Errorf("channel page lacks the copy link %s", want)
 	}
 }
 
