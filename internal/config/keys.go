@@ -360,7 +360,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "channels[].max_items_per_partner", Default: "0",
-		Doc:      "Maximum number of entries of one partner in the merged feed, from 0 to `max_items`. 0 places no limit. Entries are taken newest first, and an entry is skipped once its partner has this many, until the feed has `max_items`. So a partner that publishes many items at once cannot push the other partners' items out of the feed. When few partners have items, the feed contains fewer than `max_items` entries. An entry that stands for copies of a story from several partners counts for the partner whose item it shows. It does not apply to archive pages or WebSub deliveries, so those still carry the entries it skips.",
+		Doc:      "Maximum number of entries of one partner in the merged feed, from 0 to `max_items`. 0 places no limit. Entries are taken newest first, and an entry is skipped once its partner has this many, until the feed has `max_items`. So a partner that publishes many items at once cannot push the other partners' items out of the feed. When few partners have items, the feed contains fewer than `max_items` entries. An entry that stands for copies of a story from several partners counts for the partner whose item it shows. When that partner is at the limit, the entry shows the first ingested copy of a partner under the limit instead, so it is skipped only when every copy's partner is at the limit. It does not apply to archive pages or WebSub deliveries, so those still carry the entries it skips.",
 		Validate: intRange(0, 1000),
 	},
 	{
