@@ -1,12 +1,14 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"os/signal"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -123,8 +125,9 @@ func (r *Reloader) Reload(ctx context.Context) error {
 	}
 	prev := r.Config()
 	applied := reloadable(prev, next)
-	if !sameExceptReloadable(prev, next) {
-		r.app.Log.Warn("configuration changes outside partners and channels need a restart; applying partners and channels only")
+	if keys := restartKeys(prev, next); len(keys) > 0 {
+		r.app.Log.Warn("configuration changes outside partners and channels need a restart; applying partners and channels only",
+			"changed_keys", keys)
 	}
 	if r.handler.Load() != nil {
 		if err := r.rebuildHandler(ctx, applied); err != nil {
@@ -176,12 +179,24 @@ func reloadable(prev, next *config.Config) *config.Config {
 	return &applied
 }
 
-// sameExceptReloadable reports whether a and b differ only in partners
-// and channels.
-func sameExceptReloadable(a, b *config.Config) bool {
-	x, y := *a, *b
-	x.Partners, x.Channels, y.Partners, y.Channels = nil, nil, nil, nil
-	return reflect.DeepEqual(x, y)
+// restartKeys returns the top-level keys, such as "fetch", whose values
+// differ between a and b, leaving out partners and channels, which a
+// reload applies.
+func restartKeys(a, b *config.Config) []string {
+	va, vb := reflect.ValueOf(*a), reflect.ValueOf(*b)
+	t := va.Type()
+	var keys []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Name == "Partners" || f.Name == "Channels" {
+			continue
+		}
+		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			keys = append(keys, cmp.Or(name, f.Name))
+		}
+	}
+	return keys
 }
 
 // withConfig returns a shallow copy of a that reads cfg, so a reload can

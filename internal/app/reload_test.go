@@ -211,6 +211,9 @@ func TestReloadIgnoresOtherKeys(t *testing.T) {
 	if !strings.Contains(f.logs.String(), "need a restart") {
 		t.Errorf("no warning about keys that need a restart in the log:\n%s", f.logs.String())
 	}
+	if !strings.Contains(f.logs.String(), "changed_keys=[fetch]") {
+		t.Errorf("the warning does not name fetch as the changed key:\n%s", f.logs.String())
+	}
 }
 
 // adminFeedTotal returns the total of GET /api/v1/feeds on the admin
