@@ -76,7 +76,7 @@ var Keys = []Key{
 	},
 	{
 		Path: "nats.url", Default: "", Env: "SYNDIC_NATS_URL", Secret: true,
-		Doc:      "NATS servers as comma-separated `nats://`, `tls://`, `ws://` or `wss://` URLs, such as `nats://a:4222,nats://b:4222`. Empty runs an embedded server that stores its data under `data_dir`. The URLs may contain credentials.",
+		Doc:      "NATS servers as comma-separated `nats://`, `tls://`, `ws://` or `wss://` URLs, such as `nats://a:4222,nats://b:4222`. Empty runs an embedded server that stores its data under `data_dir`. It listens on a free loopback port chosen at each start and writes its URL, with credentials, to `data_dir/nats.url` (mode 0600), where the other `syndic` commands find it. The URLs may contain credentials.",
 		Validate: natsURLs,
 	},
 	{
