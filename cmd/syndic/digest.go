@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -68,7 +69,13 @@ func (c *cli) digestPreview(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail(fmt.Errorf("previewing digest %s for %s: %w", id, email, err))
 	}
-	if err := msg.WriteToFile(out + ".eml"); err != nil {
+	// Both files carry the subscriber's address and signed manage and
+	// unsubscribe links, so only the owner may read them.
+	var eml bytes.Buffer
+	if _, err := msg.WriteTo(&eml); err != nil {
+		return c.fail(fmt.Errorf("writing %s.eml: %w", out, err))
+	}
+	if err := os.WriteFile(out+".eml", eml.Bytes(), 0o600); err != nil {
 		return c.fail(fmt.Errorf("writing %s.eml: %w", out, err))
 	}
 	for _, part := range msg.GetParts() {

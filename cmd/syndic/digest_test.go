@@ -177,8 +177,14 @@ func TestDigestCommands(t *testing.T) {
 		t.Fatalf("digest preview = %d, %q", code, out)
 	}
 	for _, ext := range []string{".eml", ".html"} {
-		if st, err := os.Stat(preview + ext); err != nil || st.Size() == 0 {
+		st, err := os.Stat(preview + ext)
+		if err != nil || st.Size() == 0 {
 			t.Errorf("preview file %s%s: %v", preview, ext, err)
+			continue
+		}
+		// The files carry the subscriber's address and signed links.
+		if perm := st.Mode().Perm(); perm != 0o600 {
+			t.Errorf("preview file %s%s has mode %v, want 0600", preview, ext, perm)
 		}
 	}
 
