@@ -19,6 +19,11 @@ func (p *Poller) nextState(f Feed, prev fetchState, in scheduleInput, rep PollRe
 		next.Class, next.Since = in.class, now
 	}
 	p.applyOutcome(&next, in, rep, now)
+	if prev.Failures > 0 && next.Failures == 0 && next.LastSuccess.Equal(now) {
+		// The failures were logged one by one; the end of them is
+		// worth a line too.
+		log.Info("feed recovered", "failed_polls", prev.Failures, "last_error", prev.LastError)
+	}
 	p.trackMove(&next, in, log)
 	if next.Gone {
 		next.NextPoll, next.Interval = time.Time{}, 0

@@ -1,9 +1,12 @@
 package workers_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,7 +145,10 @@ func TestPollPermanentFailureFlagsOnceItPersists(t *testing.T) {
 }
 
 func TestPollFailuresBackOffAndRecover(t *testing.T) {
-	env := newSchedEnv(t, envOptions{})
+	var logs bytes.Buffer
+	env := newSchedEnv(t, envOptions{poller: func(o *workers.PollerOptions) {
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	}})
 	partner := newPartnerScript(t, "127.0.0.1")
 	partner.route("/feed", response{status: http.StatusBadGateway})
 	feed := testFeed("flaky", partner.url("/feed"))
@@ -168,6 +174,9 @@ func TestPollFailuresBackOffAndRecover(t *testing.T) {
 	}
 	if rows[0].LastError == "" {
 		t.Error("last error was cleared by the recovery, want it kept for the operator")
+	}
+	if !strings.Contains(logs.String(), "feed recovered") || !strings.Contains(logs.String(), "failed_polls=4") {
+		t.Errorf("the log lacks a recovery line naming 4 failed polls:\n%s", logs.String())
 	}
 }
 
