@@ -89,10 +89,10 @@ var hubSubscriptionsEndedTotal = promauto.NewCounter(prometheus.CounterOpts{
 // again with the channels of current(), and keeps the running consumers
 // when that fails.
 func (a *App) RunHubDeliveries(ctx context.Context, reloads <-chan struct{}, current func() *config.Config) error {
-	var stop func()
+	var run *hubDeliveries
 	err := a.retryOnTimeout(ctx, "starting the WebSub deliveries", func() error {
 		var err error
-		stop, err = a.withConfig(current()).startHubDeliveries(ctx)
+		run, err = a.withConfig(current()).startHubDeliveries(ctx)
 		return err
 	})
 	if err != nil {
@@ -112,19 +112,32 @@ func (a *App) RunHubDeliveries(ctx context.Context, reloads <-chan struct{}, cur
 			a.Log.Error("restarting the WebSub deliveries after a reload failed; keeping the previous channels", "error", err)
 			continue
 		}
-		stop()
-		stop = next
+		run.stop(next)
+		run = next
 		a.Log.Info("WebSub deliveries restarted", "channels", len(current().Channels))
 	}
 }
 
+// hubDeliveries is one start of the hub's consumers, with the
+// subscription watch and the hub they use.
+type hubDeliveries struct {
+	workers *hubWorkers
+	cancel  context.CancelFunc
+}
+
+// stop stops d on a reload and passes the jobs waiting for their
+// callback host to next, which sends them. It returns once d's consumers
+// take no more messages. Deliveries in flight then are not awaited: a
+// job that was not acknowledged is sent again after the consumer's
+// AckWait, so a stop can repeat a delivery but never loses one.
+func (d *hubDeliveries) stop(next *hubDeliveries) {
+	d.workers.stop(next.workers)
+	d.cancel()
+}
+
 // startHubDeliveries starts the hub's consumers for the channels of
-// a.Config. The returned function stops them and returns once they take
-// no more messages and have handed back the jobs waiting for their
-// callback host. Deliveries in flight then are not awaited: a job that
-// was not acknowledged is sent again after the consumer's AckWait, so a
-// stop can repeat a delivery but never loses one.
-func (a *App) startHubDeliveries(ctx context.Context) (func(), error) {
+// a.Config.
+func (a *App) startHubDeliveries(ctx context.Context) (*hubDeliveries, error) {
 	auth, err := a.TagAuthority(ctx)
 	if err != nil {
 		return nil, err
@@ -161,10 +174,7 @@ func (a *App) startHubDeliveries(ctx context.Context) (func(), error) {
 		<-wctx.Done()
 		hub.Close()
 	}()
-	return func() {
-		cancel()
-		<-w.done
-	}, nil
+	return &hubDeliveries{workers: w, cancel: cancel}, nil
 }
 
 // hubWorkers runs the two shared durable consumers of the WebSub hub. The
@@ -183,20 +193,26 @@ type hubWorkers struct {
 	slots chan struct{}
 	hosts *hostQueues
 	wg    sync.WaitGroup
-	// stopping is closed when ctx ends.
+	// stopping is closed when ctx ends, and cancel ends ctx.
 	stopping <-chan struct{}
+	cancel   context.CancelFunc
+	// successor, set before a reload stops these workers, takes the
+	// jobs they took but do not send. Nil means the process stops, and
+	// they go back to JetStream.
+	successor *hubWorkers
 	// done is closed once both consumers have stopped after ctx ended.
 	done chan struct{}
 }
 
 // startHubWorkers creates the deliveries stream and both consumers and
-// consumes until ctx ends.
+// consumes until ctx ends or stop is called.
 func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstream.Stream, hub *feeds.Hub, cfg hubConfig, log *slog.Logger) (*hubWorkers, error) {
+	ctx, cancel := context.WithCancel(ctx)
 	w := &hubWorkers{js: js, hub: hub, log: log, subject: cfg.Subject, backoff: cfg.Backoff,
 		slots:    make(chan struct{}, cmp.Or(cfg.Workers, hubDeliverWorkers)),
 		hosts:    newHostQueues(cmp.Or(cfg.PerHost, hubDeliveriesPerHost)),
 		ackWait:  cmp.Or(cfg.AckWait, hubDeliverAckWait),
-		stopping: ctx.Done(), done: make(chan struct{})}
+		stopping: ctx.Done(), cancel: cancel, done: make(chan struct{})}
 	if w.backoff == nil {
 		w.backoff = hubBackoff
 	}
@@ -210,6 +226,7 @@ func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstrea
 		MaxAge: 7 * 24 * time.Hour,
 	})
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("creating stream %s: %w", cfg.Stream, err)
 	}
 	fanout, err := consumeDurable(ctx, items, jetstream.ConsumerConfig{
@@ -222,6 +239,7 @@ func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstrea
 		AckWait:       30 * time.Second,
 	}, w.fanout)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	sends, err := consumeDurable(ctx, deliveries, jetstream.ConsumerConfig{
@@ -236,6 +254,7 @@ func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstrea
 	}, w.dispatch)
 	if err != nil {
 		fanout.Stop()
+		cancel()
 		return nil, err
 	}
 	go w.keepWaitingJobs(ctx)
@@ -245,15 +264,59 @@ func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstrea
 		sends.Stop()
 		<-fanout.Closed()
 		<-sends.Closed()
-		// Hand the waiting jobs back so that another consumer sends them
-		// at once. Each counts one delivery attempt, as a job that a
-		// stopped worker had taken always did.
-		for _, d := range w.hosts.close() {
-			_ = d.msg.Nak()
-		}
+		w.handBack(w.hosts.close()...)
 		close(w.done)
 	}()
 	return w, nil
+}
+
+// stop stops the workers for a reload and returns once their consumers
+// take no more messages. The jobs they took but do not send go to next.
+func (w *hubWorkers) stop(next *hubWorkers) {
+	w.successor = next
+	w.cancel()
+	<-w.done
+}
+
+// handBack passes jobs that stopping workers took but do not send to
+// their successor. Without one, because the process stops, it hands
+// them back to JetStream so that another process sends them at once.
+// NOTE: nats-server 2.15 counts each such hand-back as one delivery
+// attempt, so every process stop takes one retry from the jobs that
+// wait for their callback host. A reload takes none.
+func (w *hubWorkers) handBack(ds ...hubDelivery) {
+	if w.successor != nil {
+		w.successor.adopt(ds)
+		return
+	}
+	for _, d := range ds {
+		_ = d.msg.Nak()
+	}
+}
+
+// adopt sends jobs taken by the workers that these replace. Their
+// messages stay unacknowledged under the same durable consumer, and
+// their acknowledgements go to each message's reply subject, so they
+// can be sent and acknowledged here as if this consumer had taken them.
+func (w *hubWorkers) adopt(ds []hubDelivery) {
+	for _, d := range ds {
+		admitted, handBack := w.hosts.admit(d)
+		if handBack {
+			w.handBack(d)
+			continue
+		}
+		if !admitted {
+			continue
+		}
+		w.wg.Add(1)
+		go func() {
+			if !w.takeSlot(d) {
+				w.wg.Done()
+				return
+			}
+			w.run(d)
+		}()
+	}
 }
 
 // keepWaitingJobs marks the jobs waiting for their callback host in
@@ -353,7 +416,7 @@ func (w *hubWorkers) dispatch(msg jetstream.Msg) {
 	cancel()
 	admitted, handBack := w.hosts.admit(d)
 	if handBack {
-		_ = msg.Nak()
+		w.handBack(d)
 	}
 	if !admitted || !w.takeSlot(d) {
 		return
@@ -363,15 +426,15 @@ func (w *hubWorkers) dispatch(msg jetstream.Msg) {
 }
 
 // takeSlot waits for a free worker slot for d, which its host admitted.
-// When the workers stop first, it hands d back, ends d's place at its
-// host and returns false.
+// When the workers stop first, it ends d's place at its host, hands d
+// back and returns false.
 func (w *hubWorkers) takeSlot(d hubDelivery) bool {
 	select {
 	case w.slots <- struct{}{}:
 		return true
 	case <-w.stopping:
-		_ = d.msg.Nak()
 		w.hosts.release(d.host)
+		w.handBack(d)
 		return false
 	}
 }

@@ -139,7 +139,8 @@ func (q *hostQueues) waitingMsgs() []jetstream.Msg {
 }
 
 // close stops admitting jobs and returns the waiting ones, which the
-// caller hands back to JetStream.
+// caller passes to the workers that replace it or hands back to
+// JetStream.
 func (q *hostQueues) close() []hubDelivery {
 	q.mu.Lock()
 	defer q.mu.Unlock()
