@@ -306,12 +306,18 @@ func parseLease(raw string) (time.Duration, error) {
 	return min(max(d, minLease), maxLease), nil
 }
 
-// limitHost is the key of the per-callback-host limit: the host name in
+// limitHost is the key of the per-callback-host limits: the host name in
 // lower case without a trailing dot, so that Reader.example,
 // READER.EXAMPLE and reader.example. share one limit, as they name one
-// host.
+// host. An IP address is keyed in its canonical form without a zone,
+// and an IPv4-mapped IPv6 address as its IPv4 address, so that ::1 and
+// 0:0::1, or ::ffff:7f00:1 and 127.0.0.1, share one limit too.
 func limitHost(u *url.URL) string {
-	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	host := u.Hostname()
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.Unmap().WithZone("").String()
+	}
+	return strings.TrimSuffix(strings.ToLower(host), ".")
 }
 
 // verify requests that the callback confirm the request (WebSub section 5.3) and

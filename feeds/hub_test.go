@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -295,6 +296,49 @@ func TestHubRateLimitsPerCallbackHost(t *testing.T) {
 	}
 }
 
+func TestHubRateLimitsIPSpellingsAsOneHost(t *testing.T) {
+	// Each group spells one address several ways. The first two requests
+	// of a group use the burst of 2, and the others must share it.
+	groups := map[string][]string{
+		"ipv6 loopback": {"[::1]", "[0::1]", "[0:0::1]", "[0000:0000:0000:0000:0000:0000:0000:0001]"},
+		"ipv4 loopback": {"127.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[::FFFF:7F00:0001]"},
+		"link-local":    {"[fe80::1%25eth0]", "[FE80::1]", "[fe80:0::1%25eth1]"},
+	}
+	for name, hosts := range groups {
+		t.Run(name, func(t *testing.T) {
+			hub, err := NewHub(HubOptions{
+				Store: newMemoryStore(), Client: noDialClient(), BaseURL: "https://hub.example.org",
+				Channels:          []Channel{{ID: "all", Title: "Everything"}},
+				ClientLimit:       RateLimit{Every: time.Hour, Burst: 100},
+				CallbackHostLimit: RateLimit{Every: time.Hour, Burst: 2},
+			})
+			if err != nil {
+				t.Fatalf("creating hub: %v", err)
+			}
+			defer hub.Close()
+			for i, host := range hosts {
+				want := http.StatusAccepted
+				if i >= 2 {
+					want = http.StatusTooManyRequests
+				}
+				cb := fmt.Sprintf("http://%s:18781/cb/%d", host, i)
+				if rec := postHub(t, hub, subscribeForm(cb)); rec.Code != want {
+					t.Errorf("%s: status = %d, want %d", cb, rec.Code, want)
+				}
+			}
+		})
+	}
+}
+
+// noDialClient returns an HTTP client whose requests fail before they
+// connect, so that verifications send nothing.
+func noDialClient() *http.Client {
+	dial := func(context.Context, string, string) (net.Conn, error) {
+		return nil, errors.New("this test does not connect")
+	}
+	return &http.Client{Transport: &http.Transport{DialContext: dial}}
+}
+
 func TestHubRateLimitsPerClient(t *testing.T) {
 	hub, err := NewHub(HubOptions{
 		Store: newMemoryStore(), Client: http.DefaultClient, BaseURL: "https://hub.example.org",
@@ -512,6 +556,27 @@ func TestHubJobHost(t *testing.T) {
 	if got := hub.JobHost(ctx, HubJob{Key: s.Key()}); got != "reader.example" {
 		t.Errorf("host of a job without one = %q, want the stored callback's reader.example", got)
 	}
+
+	// An IP address is keyed in its canonical form, however it is written.
+	for callback, want := range map[string]string{
+		"http://[0:0::1]:8080/cb":        "::1",
+		"http://[::FFFF:127.0.0.1]/cb":   "127.0.0.1",
+		"http://[::ffff:7f00:1]/cb":      "127.0.0.1",
+		"http://[fe80::1%25eth0]/cb":     "fe80::1",
+		"http://127.0.0.1:8080/cb?x=ip4": "127.0.0.1",
+	} {
+		sub := Subscription{Topic: hubTopic, Callback: callback, Expires: time.Now().Add(time.Hour)}
+		if err := store.Put(ctx, sub); err != nil {
+			t.Fatalf("storing: %v", err)
+		}
+		if got := hub.JobHost(ctx, HubJob{Key: sub.Key()}); got != want {
+			t.Errorf("host of a job to %s = %q, want %q", callback, got, want)
+		}
+		if err := store.Delete(ctx, sub.Key()); err != nil {
+			t.Fatalf("deleting: %v", err)
+		}
+	}
+
 	if got := hub.JobHost(ctx, HubJob{Key: "missing"}); got != "" {
 		t.Errorf("host of a job whose subscription is gone = %q, want empty", got)
 	}
