@@ -49,9 +49,13 @@ func FromConfig(cfg *config.Config) ([]Digest, error) {
 }
 
 // ChannelFilter returns the filter that a digest of channel ch applies
-// before each subscriber's own.
+// before each subscriber's own: the channel's whole filter, keywords
+// included, so a digest sends nothing that its channel leaves out.
 func ChannelFilter(ch config.Channel) feeds.Filter {
-	return feeds.Filter{Partners: ch.Filter.Partners, Languages: ch.Filter.Languages, Categories: ch.Filter.Categories}
+	return feeds.Filter{
+		Partners: ch.Filter.Partners, Languages: ch.Filter.Languages, Categories: ch.Filter.Categories,
+		Keywords: ch.Filter.Keywords, ExcludeKeywords: ch.Filter.ExcludeKeywords,
+	}
 }
 
 // subscriberFilter returns the filter of a subscriber's own choices.

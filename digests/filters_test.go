@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/syndic-network/syndic/internal/config"
+	"github.com/syndic-network/syndic/pipeline"
 )
 
 func TestNormalizeChecksFilterValues(t *testing.T) {
@@ -82,5 +85,27 @@ func TestSignUpAPINamesBadFilterField(t *testing.T) {
 	}
 	if n := len(e.Sink.all()); n != 0 {
 		t.Errorf("rejected sign-up sent %d messages", n)
+	}
+}
+
+// TestChannelFilterKeepsKeywords checks that a digest leaves out what its
+// channel's keyword lists leave out.
+func TestChannelFilterKeepsKeywords(t *testing.T) {
+	ch := config.Channel{ID: "export", Filter: config.ChannelFilter{
+		Keywords: []string{"export"}, ExcludeKeywords: []string{"sponsored"},
+	}}
+	f := ChannelFilter(ch)
+	for _, c := range []struct {
+		title string
+		want  bool
+	}{
+		{"Export fair in Gdańsk", true},
+		{"Sponsored: export insurance", false},
+		{"New board elected", false},
+	} {
+		ev := pipeline.Event{Item: pipeline.Item{ID: "x", Partner: "wipk", Title: c.title}}
+		if got := f.Match(ev); got != c.want {
+			t.Errorf("Match(%q) = %v, want %v", c.title, got, c.want)
+		}
 	}
 }
