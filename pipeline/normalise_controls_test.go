@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"math/rand/v2"
 	"net/url"
 	"testing"
 )
@@ -241,5 +242,47 @@ func TestContentHashIgnoresStrippedControls(t *testing.T) {
 	}
 	if stored.Title != "Export \u202efair\u007f opens" || stored.Categories[0] != "\u202e" {
 		t.Errorf("hashing changed the item: %q %q", stored.Title, stored.Categories)
+	}
+}
+
+// hasControlsByByte is the plain loop that hasControls replaces with
+// searches for lead bytes.
+func hasControlsByByte(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case 0x7F:
+			return true
+		case 0xC2:
+			if i+1 < len(s) && s[i+1] >= 0x80 && s[i+1] <= 0x9F {
+				return true
+			}
+		case 0xE2:
+			if i+2 < len(s) && isBidiControlTail(s[i+1], s[i+2]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestHasControlsMatchesByteLoop(t *testing.T) {
+	cases := []string{
+		"", "plain", "\x7f", "a\u0085b", "\u00a0nbsp", "\xc2", "x\xc2", "\xc2\x9f", "\xc2\xa0\xc2\x80",
+		"\u202e", "a\u2013b\u202a", "\xe2\x80", "\xe2\x80\xaa", "\xe2\x81\xa9", "\xe2\x81\xaa",
+		"“quoted” – dash \u2066", "zażółć gęślą jaźń", "\xe2\xe2\x80\xae",
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []byte{'a', ' ', 0x7F, 0xC2, 0x80, 0x85, 0x9F, 0xA0, 0xE2, 0x81, 0xAA, 0xAE, 0xA6, 0xA9}
+	for range 5000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		if got, want := hasControls(s), hasControlsByByte(s); got != want {
+			t.Errorf("hasControls(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
