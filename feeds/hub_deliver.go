@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultDeliverTimeout bounds one delivery request when HubOptions
-// leaves DeliverTimeout zero. WebSub (section 7) says subscribers SHOULD
+// leaves DeliverTimeout zero. WebSub (section 7) states that subscribers SHOULD
 // respond to a delivery as quickly as possible, with a success status
 // that only acknowledges receipt, so a healthy callback responds well
 // within it. The ten seconds leave room for a slow TLS handshake. A

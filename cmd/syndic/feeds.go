@@ -129,7 +129,7 @@ func writeHealthTable(w io.Writer, rows []workers.FeedHealth, now time.Time) {
 }
 
 // writeFullProblems prints, below the table, each error or warning that
-// the table cut, because its end often says what to change.
+// the table cut, because its end often names the setting to change.
 func writeFullProblems(w io.Writer, rows []workers.FeedHealth) {
 	first := true
 	for _, r := range rows {
