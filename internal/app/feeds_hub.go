@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -199,7 +200,7 @@ type hubWorkers struct {
 	// successor, set before a reload stops these workers, takes the
 	// jobs they took but do not send. Nil means the process stops, and
 	// they go back to JetStream.
-	successor *hubWorkers
+	successor atomic.Pointer[hubWorkers]
 	// done is closed once both consumers have stopped after ctx ended.
 	done chan struct{}
 }
@@ -273,7 +274,7 @@ func startHubWorkers(ctx context.Context, js jetstream.JetStream, items jetstrea
 // stop stops the workers for a reload and returns once their consumers
 // take no more messages. The jobs they took but do not send go to next.
 func (w *hubWorkers) stop(next *hubWorkers) {
-	w.successor = next
+	w.successor.Store(next)
 	w.cancel()
 	<-w.done
 }
@@ -285,8 +286,8 @@ func (w *hubWorkers) stop(next *hubWorkers) {
 // attempt, so every process stop takes one retry from the jobs that
 // wait for their callback host. A reload takes none.
 func (w *hubWorkers) handBack(ds ...hubDelivery) {
-	if w.successor != nil {
-		w.successor.adopt(ds)
+	if next := w.successor.Load(); next != nil {
+		next.adopt(ds)
 		return
 	}
 	for _, d := range ds {
@@ -300,6 +301,9 @@ func (w *hubWorkers) handBack(ds ...hubDelivery) {
 // can be sent and acknowledged here as if this consumer had taken them.
 func (w *hubWorkers) adopt(ds []hubDelivery) {
 	for _, d := range ds {
+		// The old workers no longer mark it, and these workers' first
+		// mark may be up to a third of the AckWait away.
+		_ = d.msg.InProgress()
 		admitted, handBack := w.hosts.admit(d)
 		if handBack {
 			w.handBack(d)
@@ -428,14 +432,27 @@ func (w *hubWorkers) dispatch(msg jetstream.Msg) {
 // takeSlot waits for a free worker slot for d, which its host admitted.
 // When the workers stop first, it ends d's place at its host, hands d
 // back and returns false.
+//
+// A job that waits here has left its host's waiting list, so
+// keepWaitingJobs no longer marks it. takeSlot marks it in progress as
+// often instead, and once more when the slot is taken, because with
+// many slow hosts the wait can outlast the AckWait, after which
+// JetStream would send the job again and count a delivery.
 func (w *hubWorkers) takeSlot(d hubDelivery) bool {
-	select {
-	case w.slots <- struct{}{}:
-		return true
-	case <-w.stopping:
-		w.hosts.release(d.host)
-		w.handBack(d)
-		return false
+	tick := time.NewTicker(w.ackWait / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case w.slots <- struct{}{}:
+			_ = d.msg.InProgress()
+			return true
+		case <-tick.C:
+			_ = d.msg.InProgress()
+		case <-w.stopping:
+			w.hosts.release(d.host)
+			w.handBack(d)
+			return false
+		}
 	}
 }
 
