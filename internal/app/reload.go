@@ -188,7 +188,7 @@ func restartKeys(a, b *config.Config) []string {
 	var keys []string
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.Name == "Partners" || f.Name == "Channels" {
+		if !f.IsExported() || f.Name == "Partners" || f.Name == "Channels" {
 			continue
 		}
 		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
