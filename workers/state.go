@@ -140,10 +140,16 @@ func (p *Poller) fetchSettings(f Feed) string {
 // the whole document with the new settings instead of taking a 304 for it.
 // The body digest covers the URL and the charset, so it needs no reset.
 func dropFailures(st *fetchState) {
-	st.Gone, st.Flagged, st.Failures = false, false, 0
-	st.PermanentFailures, st.PermanentSince = 0, time.Time{}
+	clearFailures(st)
 	st.Validators = Validators{}
 	st.Class, st.Since = "reset", time.Time{}
+}
+
+// clearFailures drops the failure state that Reset and a change of fetch
+// settings both drop, and makes the feed due at once.
+func clearFailures(st *fetchState) {
+	st.Gone, st.Flagged, st.Failures = false, false, 0
+	st.PermanentFailures, st.PermanentSince = 0, time.Time{}
 	st.NextPoll = time.Time{}
 }
 
@@ -190,11 +196,9 @@ func (p *Poller) Reset(ctx context.Context, f Feed) error {
 	if st.Class == "" && st.NextPoll.IsZero() {
 		return fmt.Errorf("resetting feed %s: %w", f.Key(), ErrUnknownFeed)
 	}
-	st.Gone, st.Flagged, st.Failures = false, false, 0
-	st.PermanentFailures, st.PermanentSince = 0, time.Time{}
+	clearFailures(&st)
 	st.MovedTo, st.MovedSeen, st.Adopted = "", 0, ""
 	st.Class, st.Since = "reset", p.o.Now()
-	st.NextPoll = time.Time{}
 	st.Source, st.Settings = f.URL, p.fetchSettings(f)
 	data, err := json.Marshal(st)
 	if err != nil {

@@ -28,15 +28,15 @@ func TestTakeSlotKeepsJobInProgress(t *testing.T) {
 	w := &hubWorkers{slots: make(chan struct{}, 1), hosts: newHostQueues(1), ackWait: 300 * time.Millisecond, stopping: stopping}
 	w.slots <- struct{}{} // every slot is busy
 	msg := &markingMsg{}
-	taken := make(chan bool)
-	go func() { taken <- w.takeSlot(hubDelivery{msg: msg, host: "a.example"}) }()
+	gotSlot := make(chan bool)
+	go func() { gotSlot <- w.takeSlot(hubDelivery{msg: msg, host: "a.example"}) }()
 
 	time.Sleep(time.Second)
 	if n := msg.marks.Load(); n < 2 {
 		t.Errorf("job waiting 1 s with an AckWait of 300 ms was marked %d times, want at least 2", n)
 	}
 	<-w.slots // a delivery ends
-	if !<-taken {
+	if !<-gotSlot {
 		t.Fatal("takeSlot = false, want the freed slot")
 	}
 	close(stopping)
