@@ -3,6 +3,7 @@ package pipeline
 import (
 	"math/rand/v2"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -284,5 +285,25 @@ func TestHasControlsMatchesByteLoop(t *testing.T) {
 		if got, want := hasControls(s), hasControlsByByte(s); got != want {
 			t.Errorf("hasControls(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// BenchmarkHasControls compares hasControls with the plain loop over
+// every byte on 1.6 KB of Polish text with dashes and quotes, whose
+// lead bytes 0xC2 and 0xE2 recur without starting a control.
+func BenchmarkHasControls(b *testing.B) {
+	text := strings.Repeat("Zażółć gęślą jaźń – „eksport” na targach w Wilnie, 12 firm. ", 22)
+	for _, c := range []struct {
+		name string
+		fn   func(string) bool
+	}{{"lead bytes", hasControls}, {"every byte", hasControlsByByte}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				if c.fn(text) {
+					b.Fatal("text has no control")
+				}
+			}
+		})
 	}
 }
