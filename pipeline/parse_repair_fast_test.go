@@ -16,11 +16,11 @@ func (r runeRepairer) step(i int) int {
 	rest := r.src[i:]
 	switch {
 	case strings.HasPrefix(rest, "<![CDATA["):
-		return r.copyUntil(i, "]]>")
+		return r.copyUntil(i, len("<![CDATA["), "]]>")
 	case strings.HasPrefix(rest, "<!--"):
-		return r.copyUntil(i, "-->")
+		return r.copyUntil(i, len("<!--"), "-->")
 	case strings.HasPrefix(rest, "<?"):
-		return r.copyUntil(i, "?>")
+		return r.copyUntil(i, len("<?"), "?>")
 	case rest[0] == '&':
 		return r.reference(i)
 	}
@@ -29,11 +29,13 @@ func (r runeRepairer) step(i int) int {
 	return i + size
 }
 
-func (r runeRepairer) copyUntil(i int, end string) int {
-	n := strings.Index(r.src[i+2:], end)
+// copyUntil searches for end after the opening markup of open bytes, as
+// repairXML does, so "<!-->" does not close its own comment.
+func (r runeRepairer) copyUntil(i, open int, end string) int {
+	n := strings.Index(r.src[i+open:], end)
 	stop := len(r.src)
 	if n >= 0 {
-		stop = i + 2 + n + len(end)
+		stop = i + open + n + len(end)
 	}
 	for _, c := range r.src[i:stop] {
 		r.writeChar(c)
@@ -64,6 +66,7 @@ var repairCases = []string{
 	"<rss><d><![CDATA[bad \x02 char]]></d></rss>",
 	"<rss><d><![CDATA[bad \xc3 utf-8]]></d></rss>",
 	"<rss><!-- unclosed comment \x01",
+	"<!-->&", "<!--->&", "<?>&", "<![CDATA[]>&",
 	"<?xml version=\"1.0\"?>\uFEFF<rss>&amp; &nbsp; & &#1; &#x80;</rss>",
 	"<<<&&&",
 	"",
